@@ -1,0 +1,83 @@
+"""Domain events: past tense, published on ``migrator.evt.<aggregate>.<id>.<EventName>``.
+
+Each event carries ``event_id`` (used as ``Nats-Msg-Id``) and ``seq``, a per-aggregate
+sequence: a projection applies an event only if its ``seq`` is newer than the last it applied.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from migrator_contracts.base import Message
+from migrator_contracts.enums import JobStatus, UnitStatus
+
+
+class Event(Message):
+    event_id: str
+    seq: int
+    occurred_at: datetime
+
+
+class JobQueued(Event):
+    job_id: str
+    org_id: str
+    scheduled_at: datetime | None = None
+
+
+class JobStarted(Event):
+    job_id: str
+    org_id: str
+    total_units: int
+
+
+class JobCompleted(Event):
+    """The job reached a terminal status (DONE or ERROR)."""
+
+    job_id: str
+    org_id: str
+    status: JobStatus
+    total_items: int
+    done_items: int
+    error_items: int
+    skipped_items: int
+
+
+class UnitProgressed(Event):
+    """Absolute progress of one unit (site) of a job, as last reported by the external system.
+
+    Counters are absolute, not deltas: a redelivered or late event can never count twice,
+    and ``seq`` (per unit) keeps an old report from overwriting a newer one.
+    """
+
+    job_id: str
+    unit_id: str
+    status: UnitStatus
+    total_items: int = 0
+    done_items: int = 0
+    error_items: int = 0
+    skipped_items: int = 0
+    bytes_transferred: int = 0
+    message: str | None = None
+
+
+class ItemFailed(Event):
+    """One item of a unit failed (a JobError from SharePoint)."""
+
+    job_id: str
+    unit_id: str
+    item_url: str
+    error_code: str
+    message: str
+
+
+class TenantConnected(Event):
+    tenant_id: str
+    org_id: str
+    domain: str
+
+
+class TenantDiscovered(Event):
+    tenant_id: str
+    org_id: str
+    discovery_job_id: str
+    status: JobStatus

@@ -1,0 +1,95 @@
+"""Read-model collections: their names, owners and document shapes.
+
+Documents are stored in the public API's field names (camelCase) plus ``orgId`` for
+scoping; each collection has exactly one writing service, and the gateway only reads.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+from pydantic.alias_generators import to_camel
+
+# collection name -> owning (writing) service
+ORGS = "orgs"  # gateway bootstrap / admin (identity is the gateway's own concern)
+API_KEYS = "api_keys"  # gateway bootstrap / admin; stores hashes only
+TENANTS = "tenants"  # sp-connector (M365 tenants)
+TENANT_SECRETS = "tenant_secrets"  # sp-connector; encrypted tokens, never read by the gateway
+CONSENTS = "consents"  # sp-connector; pending admin-consent states
+DISCOVERED_USERS = "discovered_users"  # sp-connector
+DISCOVERED_SITES = "discovered_sites"  # sp-connector
+DISCOVERED_TEAMS = "discovered_teams"  # sp-connector
+DISCOVERY_JOBS = "discovery_jobs"  # sp-connector
+JOBS = "jobs"  # scheduler
+JOB_UNITS = "job_units"  # scheduler
+SP_TASKS = "sp_tasks"  # sp-connector; its own work state (SharePoint job ids, queue progress)
+PROCESSED = "processed_messages"  # any; idempotency keys of handled commands
+
+
+class Doc(BaseModel):
+    """A read-model document (camelCase on disk and on the wire)."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore")
+
+    def to_doc(self) -> dict[str, Any]:
+        return self.model_dump(by_alias=True, mode="json")
+
+
+class JobDoc(Doc):
+    id: str
+    org_id: str
+    type: str
+    status: str
+    source_tenant_id: str
+    dest_tenant_id: str
+    scope: dict[str, Any]
+    options: dict[str, Any]
+    total_items: int = 0
+    done_items: int = 0
+    error_items: int = 0
+    skipped_items: int = 0
+    bytes_transferred: int = 0
+    dry_run: bool = False
+    name: str | None = None
+    scheduled_at: str | None = None
+    created_at: str
+    started_at: str | None = None
+    completed_at: str | None = None
+    version: int = 0
+
+
+class JobUnitDoc(Doc):
+    id: str
+    job_id: str
+    org_id: str
+    kind: str  # "site" | "mailbox" | ...
+    source: str
+    dest: str
+    status: str
+    total_items: int = 0
+    done_items: int = 0
+    error_items: int = 0
+    skipped_items: int = 0
+    bytes_transferred: int = 0
+    seq: int = 0
+    started_at: str | None = None
+    completed_at: str | None = None
+
+
+class TenantDoc(Doc):
+    id: str
+    org_id: str
+    domain: str
+    type: str = "M365"
+    role: str
+    mailbox_count: int | None = None
+    site_count: int | None = None
+    total_size_bytes: int | None = None
+    sharepoint_quota_bytes: int | None = None
+    sharepoint_used_bytes: int | None = None
+    onedrive_quota_per_user_bytes: int | None = None
+    workloads: list[str] = []
+    discovered_at: str | None = None
+    connected_at: str
+    external_tenant_id: str | None = None

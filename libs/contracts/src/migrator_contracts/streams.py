@@ -1,0 +1,24 @@
+"""JetStream stream definitions, provisioned idempotently at start-up by every service."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class StreamSpec:
+    """A stream: name, subjects, and whether it is a work queue (each message consumed once)."""
+
+    name: str
+    subjects: tuple[str, ...]
+    work_queue: bool = False
+    max_age_seconds: float = 7 * 24 * 3600
+    duplicate_window_seconds: float = 120.0
+
+
+COMMANDS = StreamSpec("MIGRATOR_CMD", ("migrator.cmd.>",), work_queue=True)
+EVENTS = StreamSpec("MIGRATOR_EVT", ("migrator.evt.>",))
+LOGS = StreamSpec("MIGRATOR_LOG", ("migrator.log.>",), max_age_seconds=30 * 24 * 3600)
+DEAD_LETTERS = StreamSpec("MIGRATOR_DLQ", ("migrator.dlq.>",), max_age_seconds=30 * 24 * 3600)
+
+ALL_STREAMS = (COMMANDS, EVENTS, LOGS, DEAD_LETTERS)
