@@ -1,0 +1,141 @@
+"""Start the real infrastructure on loopback: NATS with JetStream, Azurite, a MongoDB wire server.
+
+Used by ``make run`` and by the test suite, so both exercise exactly the same processes.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[3]
+AZURITE_ACCOUNT = "devstoreaccount1"
+# Azurite's published development key (not a secret: it is the emulator's documented default).
+AZURITE_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+
+
+def free_port() -> int:
+    """A TCP port free on loopback right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_for_port(port: int, *, timeout: float = 30.0, proc: subprocess.Popen[bytes] | None = None) -> None:
+    """Block until something accepts connections on ``port`` (or fail with a clear error)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"process {proc.args!r} exited with {proc.returncode} before listening on {port}")
+        with socket.socket() as s:
+            s.settimeout(0.2)
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise TimeoutError(f"nothing listening on 127.0.0.1:{port} after {timeout}s")
+
+
+@dataclass
+class Proc:
+    """A started child process and where its output goes."""
+
+    name: str
+    popen: subprocess.Popen[bytes]
+    log_path: Path
+    urls: dict[str, str] = field(default_factory=dict)
+
+    def stop(self, *, timeout: float = 10.0) -> None:
+        """SIGTERM, then SIGKILL if it does not exit in time."""
+        if self.popen.poll() is None:
+            self.popen.terminate()
+            try:
+                self.popen.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.popen.kill()
+                self.popen.wait()
+
+    def kill(self) -> None:
+        """SIGKILL: the crash a resilience test simulates."""
+        if self.popen.poll() is None:
+            self.popen.kill()
+            self.popen.wait()
+
+
+def _spawn(name: str, args: list[str], *, log_dir: Path, env: dict[str, str] | None = None) -> Proc:
+    log_dir.mkdir(parents=True, exist_ok=True)
+    log_path = log_dir / f"{name}.log"
+    log = open(log_path, "ab")  # noqa: SIM115 - the child owns it for its lifetime
+    popen = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+    return Proc(name=name, popen=popen, log_path=log_path)
+
+
+def _venv_bin(tool: str) -> str:
+    candidate = Path(sys.executable).parent / tool
+    if candidate.exists():
+        return str(candidate)
+    found = shutil.which(tool)
+    if not found:
+        raise FileNotFoundError(f"{tool} not found next to {sys.executable} or on PATH; run 'make install'")
+    return found
+
+
+def start_nats(*, data_dir: Path, port: int | None = None, log_dir: Path) -> Proc:
+    """nats-server with JetStream, its store under ``data_dir``."""
+    port = port or free_port()
+    monitor = free_port()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    args = [_venv_bin("nats-server"), "-a", "127.0.0.1", "-p", str(port), "-js", "-sd", str(data_dir),
+            "-m", str(monitor), "-n", "migrator"]
+    proc = _spawn("nats", args, log_dir=log_dir)
+    wait_for_port(port, proc=proc.popen)
+    proc.urls = {"nats": f"nats://127.0.0.1:{port}", "monitor": f"http://127.0.0.1:{monitor}"}
+    return proc
+
+
+def azurite_bin() -> str:
+    """The Azurite launcher installed by ``npm ci --prefix tools``."""
+    path = REPO_ROOT / "tools" / "node_modules" / ".bin" / "azurite"
+    if not path.exists():
+        raise FileNotFoundError(f"{path} missing; run 'make install' (npm ci --prefix tools)")
+    return str(path)
+
+
+def start_azurite(*, data_dir: Path, log_dir: Path) -> Proc:
+    """Azurite blob + queue (+ table) on free ports, data under ``data_dir``."""
+    blob, queue, table = free_port(), free_port(), free_port()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    args = [azurite_bin(), "--silent", "--skipApiVersionCheck", "--disableTelemetry", "--loose",
+            "--location", str(data_dir), "--blobHost", "127.0.0.1", "--blobPort", str(blob),
+            "--queueHost", "127.0.0.1", "--queuePort", str(queue), "--tableHost", "127.0.0.1", "--tablePort", str(table)]
+    proc = _spawn("azurite", args, log_dir=log_dir)
+    wait_for_port(blob, proc=proc.popen, timeout=60)
+    wait_for_port(queue, proc=proc.popen, timeout=60)
+    proc.urls = {
+        "blob": f"http://127.0.0.1:{blob}/{AZURITE_ACCOUNT}",
+        "queue": f"http://127.0.0.1:{queue}/{AZURITE_ACCOUNT}",
+        "connection_string": (
+            f"DefaultEndpointsProtocol=http;AccountName={AZURITE_ACCOUNT};AccountKey={AZURITE_KEY};"
+            f"BlobEndpoint=http://127.0.0.1:{blob}/{AZURITE_ACCOUNT};"
+            f"QueueEndpoint=http://127.0.0.1:{queue}/{AZURITE_ACCOUNT};"
+        ),
+    }
+    return proc
+
+
+def start_mongo_wire(*, log_dir: Path, data_dir: Path | None = None) -> Proc:
+    """nx-27017, a MongoDB wire-protocol server on SQLite (tests of the MongoDB backend)."""
+    port = free_port()
+    log_dir.mkdir(parents=True, exist_ok=True)
+    storage = ["--data-dir", str(data_dir)] if data_dir else ["--db", "memory"]
+    args = [_venv_bin("nx-27017"), *storage, "--host", "127.0.0.1", "-p", str(port),
+            "--log-file", str(log_dir / "nx-27017.inner.log"), "--pid-file", str(log_dir / f"nx-27017-{port}.pid")]
+    proc = _spawn("nx-27017", args, log_dir=log_dir, env=dict(os.environ))
+    wait_for_port(port, proc=proc.popen)
+    proc.urls = {"mongo": f"mongodb://127.0.0.1:{port}/?directConnection=true"}
+    return proc
