@@ -1,0 +1,108 @@
+"""Durable JetStream consumers that validate plain JSON, ack explicitly and dead-letter poison.
+
+A message that is not valid JSON or does not match its contract can never succeed: it is
+published to ``migrator.dlq.<subject>`` and acked at once, so the consumer goes on. A handler
+that raises is nak'ed with backoff and redelivered; after ``max_deliver`` attempts the message
+is dead-lettered too. Handlers must be idempotent: delivery is at-least-once.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, TypeVar
+
+from faststream.middlewares.acknowledgement.config import AckPolicy
+from faststream.nats import ConsumerConfig, JStream, NatsBroker, PullSub
+from faststream.nats.annotations import NatsMessage
+from pydantic import ValidationError
+
+from migrator_contracts.base import Message
+from migrator_contracts.streams import DEAD_LETTERS, StreamSpec
+from migrator_contracts.subjects import dead_letter
+from migrator_platform.structured_logs import get_logger
+
+if TYPE_CHECKING:
+    from faststream.nats.message import NatsMessage as NatsMessageType
+
+M = TypeVar("M", bound=Message)
+log = get_logger(__name__)
+
+
+class Delivery:
+    """What a handler may know about the message it handles, without seeing the broker."""
+
+    def __init__(self, message: NatsMessageType) -> None:
+        self._message = message
+        metadata = message.raw_message.metadata
+        self.attempt = int(metadata.num_delivered)
+        self.stream_seq = int(metadata.sequence.stream)
+        self.subject = message.raw_message.subject
+
+    async def still_working(self) -> None:
+        """Extend the ack deadline during a long job so JetStream does not redeliver it."""
+        await self._message.in_progress()
+
+
+def _backoff(attempt: int) -> float:
+    return float(min(2 ** (attempt - 1), 30))
+
+
+async def _dead_letter(broker: NatsBroker, msg: NatsMessageType, *, reason: str) -> None:
+    headers = {
+        "Migrator-Original-Subject": msg.raw_message.subject,
+        "Migrator-Reason": reason[:500],
+        "Migrator-Deliveries": str(msg.raw_message.metadata.num_delivered),
+        "Nats-Msg-Id": f"dlq:{msg.raw_message.metadata.stream}:{msg.raw_message.metadata.sequence.stream}",
+    }
+    await broker.publish(msg.body, dead_letter(msg.raw_message.subject), headers=headers, stream=DEAD_LETTERS.name)
+
+
+def subscribe(
+    broker: NatsBroker,
+    *,
+    subject: str,
+    stream: StreamSpec,
+    durable: str,
+    model: type[M],
+    handler: Callable[[M, Delivery], Awaitable[None]],
+    ack_wait_seconds: float = 30.0,
+    max_deliver: int = 5,
+    max_workers: int = 1,
+) -> None:
+    """Register ``handler`` on a durable pull consumer of ``stream`` filtered to ``subject``."""
+
+    @broker.subscriber(
+        subject,
+        stream=JStream(stream.name, declare=False),
+        durable=durable,
+        pull_sub=PullSub(batch_size=max(1, max_workers), timeout=1.0),
+        ack_policy=AckPolicy.MANUAL,
+        max_workers=max_workers,
+        config=ConsumerConfig(ack_wait=ack_wait_seconds, max_deliver=max_deliver + 1),
+        title=f"{durable}:{subject}",
+    )
+    async def _consume(msg: NatsMessage) -> None:
+        subject_seen = msg.raw_message.subject
+        try:
+            parsed = model.model_validate(json.loads(msg.body))
+        except (ValueError, ValidationError) as exc:  # JSONDecodeError is a ValueError
+            log.warning("malformed message dead-lettered", subject=subject_seen, error=str(exc)[:300])
+            await _dead_letter(broker, msg, reason=f"invalid: {exc}")
+            await msg.ack()
+            return
+        delivery = Delivery(msg)
+        try:
+            await handler(parsed, delivery)
+        except Exception as exc:
+            if delivery.attempt >= max_deliver:
+                log.error("handler failed for good, dead-lettered", subject=subject_seen,
+                          attempt=delivery.attempt, error=repr(exc)[:300])
+                await _dead_letter(broker, msg, reason=f"failed {delivery.attempt}x: {exc!r}")
+                await msg.ack()
+            else:
+                log.warning("handler failed, will retry", subject=subject_seen, attempt=delivery.attempt,
+                            error=repr(exc)[:300], exc_info=True)
+                await msg.nack(delay=_backoff(delivery.attempt))
+            return
+        await msg.ack()

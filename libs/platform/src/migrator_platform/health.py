@@ -1,0 +1,38 @@
+"""Readiness over NATS request/reply (what the gateway's /readyz asks) and optional HTTP probes."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+from faststream.nats import NatsBroker
+
+from migrator_contracts.rpc import HealthReply
+from migrator_contracts.subjects import rpc_health
+
+
+def answer_health(broker: NatsBroker, *, service: str, is_ready: Callable[[], bool]) -> None:
+    """Answer ``migrator.rpc.health.<service>`` (queue group: one replica replies)."""
+
+    @broker.subscriber(rpc_health(service), queue=f"{service}-health", title=f"{service}:health")
+    async def _health() -> bytes:
+        return HealthReply(service=service, ready=is_ready()).to_json()
+
+
+async def serve_http_probes(*, port: int, is_ready: Callable[[], bool]) -> asyncio.Server:
+    """A minimal HTTP server for Kubernetes: /healthz (alive) and /readyz (200 only when ready)."""
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        request_line = (await reader.readline()).decode(errors="replace")
+        path = request_line.split(" ")[1] if " " in request_line else "/"
+        ok = path.startswith("/healthz") or (path.startswith("/readyz") and is_ready())
+        status = "200 OK" if ok else "503 Service Unavailable"
+        body = b'{"status":"ok"}' if ok else b'{"status":"unavailable"}'
+        writer.write(
+            f"HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+            "Connection: close\r\n\r\n".encode() + body
+        )
+        await writer.drain()
+        writer.close()
+
+    return await asyncio.start_server(handle, "0.0.0.0", port)  # noqa: S104 - probes come from the kubelet

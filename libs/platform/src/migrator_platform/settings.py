@@ -1,0 +1,37 @@
+"""The settings every service shares, read once from ``MIGRATOR_*`` environment variables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ServiceSettings(BaseSettings):
+    """Base settings; each service subclasses it and adds its own fields.
+
+    Defaults are the embedded default's (everything on loopback, data under ./.migrator).
+    """
+
+    model_config = SettingsConfigDict(env_prefix="MIGRATOR_", extra="ignore")
+
+    nats_url: str = "nats://127.0.0.1:4222"
+    mongo_url: str | None = None  # unset: the embedded SQLite read store under data_dir
+    mongo_database: str = "migrator"
+    data_dir: Path = Path(".migrator")
+    log_level: str = "INFO"
+    log_format: str = Field(default="json", pattern="^(json|console)$")
+    # OpenTelemetry: "none", "console", or "otlp" (needs OTEL_EXPORTER_OTLP_ENDPOINT).
+    traces_exporter: str = Field(default="none", pattern="^(none|console|otlp)$")
+    # JetStream consumer behaviour: how long a handler may hold a message before redelivery,
+    # and how many deliveries before it is dead-lettered.
+    ack_wait_seconds: float = 30.0
+    max_deliver: int = 5
+    # Optional HTTP port for /healthz and /readyz (Kubernetes probes); 0 = disabled.
+    health_port: int = 0
+
+    @property
+    def sqlite_path(self) -> Path:
+        """Where the embedded read store lives."""
+        return self.data_dir / "readstore.sqlite3"
