@@ -32,7 +32,9 @@ def wait_for_port(port: int, *, timeout: float = 30.0, proc: subprocess.Popen[by
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc is not None and proc.poll() is not None:
-            raise RuntimeError(f"process {proc.args!r} exited with {proc.returncode} before listening on {port}")
+            raise RuntimeError(
+                f"process {proc.args!r} exited with {proc.returncode} before listening on {port}"
+            )
         with socket.socket() as s:
             s.settimeout(0.2)
             if s.connect_ex(("127.0.0.1", port)) == 0:
@@ -70,7 +72,7 @@ class Proc:
 def _spawn(name: str, args: list[str], *, log_dir: Path, env: dict[str, str] | None = None) -> Proc:
     log_dir.mkdir(parents=True, exist_ok=True)
     log_path = log_dir / f"{name}.log"
-    log = open(log_path, "ab")  # noqa: SIM115 - the child owns it for its lifetime
+    log = open(log_path, "ab")
     popen = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
     return Proc(name=name, popen=popen, log_path=log_path)
 
@@ -90,8 +92,20 @@ def start_nats(*, data_dir: Path, port: int | None = None, log_dir: Path) -> Pro
     port = port or free_port()
     monitor = free_port()
     data_dir.mkdir(parents=True, exist_ok=True)
-    args = [_venv_bin("nats-server"), "-a", "127.0.0.1", "-p", str(port), "-js", "-sd", str(data_dir),
-            "-m", str(monitor), "-n", "migrator"]
+    args = [
+        _venv_bin("nats-server"),
+        "-a",
+        "127.0.0.1",
+        "-p",
+        str(port),
+        "-js",
+        "-sd",
+        str(data_dir),
+        "-m",
+        str(monitor),
+        "-n",
+        "migrator",
+    ]
     proc = _spawn("nats", args, log_dir=log_dir)
     wait_for_port(port, proc=proc.popen)
     proc.urls = {"nats": f"nats://127.0.0.1:{port}", "monitor": f"http://127.0.0.1:{monitor}"}
@@ -110,9 +124,27 @@ def start_azurite(*, data_dir: Path, log_dir: Path) -> Proc:
     """Azurite blob + queue (+ table) on free ports, data under ``data_dir``."""
     blob, queue, table = free_port(), free_port(), free_port()
     data_dir.mkdir(parents=True, exist_ok=True)
-    args = [azurite_bin(), "--silent", "--skipApiVersionCheck", "--disableTelemetry", "--loose",
-            "--location", str(data_dir), "--blobHost", "127.0.0.1", "--blobPort", str(blob),
-            "--queueHost", "127.0.0.1", "--queuePort", str(queue), "--tableHost", "127.0.0.1", "--tablePort", str(table)]
+    args = [
+        azurite_bin(),
+        "--silent",
+        "--skipApiVersionCheck",
+        "--disableTelemetry",
+        "--loose",
+        "--location",
+        str(data_dir),
+        "--blobHost",
+        "127.0.0.1",
+        "--blobPort",
+        str(blob),
+        "--queueHost",
+        "127.0.0.1",
+        "--queuePort",
+        str(queue),
+        "--tableHost",
+        "127.0.0.1",
+        "--tablePort",
+        str(table),
+    ]
     proc = _spawn("azurite", args, log_dir=log_dir)
     wait_for_port(blob, proc=proc.popen, timeout=60)
     wait_for_port(queue, proc=proc.popen, timeout=60)
@@ -133,8 +165,18 @@ def start_mongo_wire(*, log_dir: Path, data_dir: Path | None = None) -> Proc:
     port = free_port()
     log_dir.mkdir(parents=True, exist_ok=True)
     storage = ["--data-dir", str(data_dir)] if data_dir else ["--db", "memory"]
-    args = [_venv_bin("nx-27017"), *storage, "--host", "127.0.0.1", "-p", str(port),
-            "--log-file", str(log_dir / "nx-27017.inner.log"), "--pid-file", str(log_dir / f"nx-27017-{port}.pid")]
+    args = [
+        _venv_bin("nx-27017"),
+        *storage,
+        "--host",
+        "127.0.0.1",
+        "-p",
+        str(port),
+        "--log-file",
+        str(log_dir / "nx-27017.inner.log"),
+        "--pid-file",
+        str(log_dir / f"nx-27017-{port}.pid"),
+    ]
     proc = _spawn("nx-27017", args, log_dir=log_dir, env=dict(os.environ))
     wait_for_port(port, proc=proc.popen)
     proc.urls = {"mongo": f"mongodb://127.0.0.1:{port}/?directConnection=true"}

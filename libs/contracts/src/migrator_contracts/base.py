@@ -22,3 +22,8 @@ class Message(BaseModel):
     def to_json(self) -> bytes:
         """Serialise as the wire form (camelCase, no nulls omitted)."""
         return self.model_dump_json(by_alias=True).encode()
+
+
+def iso(moment: datetime) -> str:
+    """The API's timestamp form: UTC, second precision, ``Z`` suffix (``2026-05-09T08:00:00Z``)."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

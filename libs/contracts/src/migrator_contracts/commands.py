@@ -36,7 +36,8 @@ class MigrateSite(Message):
     source_tenant_id: str
     dest_tenant_id: str
     source_site_url: str
-    dest_site_url: str
+    # None: the same site path in the destination tenant (the connector knows its host).
+    dest_site_url: str | None = None
 
 
 class DiscoverTenant(Message):

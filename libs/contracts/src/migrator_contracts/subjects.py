@@ -34,7 +34,7 @@ def job_event(job_id: str, name: str) -> str:
 
 
 def unit_event(job_id: str, name: str) -> str:
-    """Events about one unit of work (a site, a mailbox) of a job: ``migrator.evt.unit.<jobId>.<EventName>``."""
+    """Events about one unit (a site, a mailbox) of a job: ``migrator.evt.unit.<jobId>.<EventName>``."""
     return f"migrator.evt.unit.{job_id}.{name}"
 
 

@@ -6,11 +6,11 @@ from typing import TYPE_CHECKING
 
 from faststream.nats import NatsBroker
 from faststream.nats.opentelemetry import NatsTelemetryMiddleware
+from migrator_contracts.base import Message
+from migrator_contracts.streams import ALL_STREAMS, StreamSpec
 from nats.js.api import RetentionPolicy, StorageType, StreamConfig
 from nats.js.errors import BadRequestError
 
-from migrator_contracts.base import Message
-from migrator_contracts.streams import ALL_STREAMS, StreamSpec
 from migrator_platform.structured_logs import get_logger
 
 if TYPE_CHECKING:
@@ -20,7 +20,9 @@ if TYPE_CHECKING:
 log = get_logger(__name__)
 
 
-def create_broker(*, nats_url: str, service: str, tracer_provider: TracerProvider | None = None) -> NatsBroker:
+def create_broker(
+    *, nats_url: str, service: str, tracer_provider: TracerProvider | None = None
+) -> NatsBroker:
     """A broker whose every publish and consume carries W3C trace context in its headers."""
     return NatsBroker(
         nats_url,
@@ -72,3 +74,14 @@ def _stream_for(subject: str) -> str:
         if any(subject.startswith(s.rstrip(">")) for s in spec.subjects):
             return spec.name
     raise ValueError(f"no stream captures {subject}")
+
+
+class BusPublisher:
+    """The ``Publisher`` port services' handlers depend on, over this broker."""
+
+    def __init__(self, broker: NatsBroker) -> None:
+        self._broker = broker
+
+    async def publish(self, subject: str, message: Message, *, msg_id: str) -> None:
+        """Publish with ``Nats-Msg-Id`` de-duplication."""
+        await publish(self._broker, subject, message, msg_id=msg_id)

@@ -15,11 +15,11 @@ from typing import TYPE_CHECKING, TypeVar
 from faststream.middlewares.acknowledgement.config import AckPolicy
 from faststream.nats import ConsumerConfig, JStream, NatsBroker, PullSub
 from faststream.nats.annotations import NatsMessage
-from pydantic import ValidationError
-
 from migrator_contracts.base import Message
 from migrator_contracts.streams import DEAD_LETTERS, StreamSpec
 from migrator_contracts.subjects import dead_letter
+from pydantic import ValidationError
+
 from migrator_platform.structured_logs import get_logger
 
 if TYPE_CHECKING:
@@ -55,7 +55,9 @@ async def _dead_letter(broker: NatsBroker, msg: NatsMessageType, *, reason: str)
         "Migrator-Deliveries": str(msg.raw_message.metadata.num_delivered),
         "Nats-Msg-Id": f"dlq:{msg.raw_message.metadata.stream}:{msg.raw_message.metadata.sequence.stream}",
     }
-    await broker.publish(msg.body, dead_letter(msg.raw_message.subject), headers=headers, stream=DEAD_LETTERS.name)
+    await broker.publish(
+        msg.body, dead_letter(msg.raw_message.subject), headers=headers, stream=DEAD_LETTERS.name
+    )
 
 
 def subscribe(
@@ -96,13 +98,22 @@ def subscribe(
             await handler(parsed, delivery)
         except Exception as exc:
             if delivery.attempt >= max_deliver:
-                log.error("handler failed for good, dead-lettered", subject=subject_seen,
-                          attempt=delivery.attempt, error=repr(exc)[:300])
+                log.error(
+                    "handler failed for good, dead-lettered",
+                    subject=subject_seen,
+                    attempt=delivery.attempt,
+                    error=repr(exc)[:300],
+                )
                 await _dead_letter(broker, msg, reason=f"failed {delivery.attempt}x: {exc!r}")
                 await msg.ack()
             else:
-                log.warning("handler failed, will retry", subject=subject_seen, attempt=delivery.attempt,
-                            error=repr(exc)[:300], exc_info=True)
+                log.warning(
+                    "handler failed, will retry",
+                    subject=subject_seen,
+                    attempt=delivery.attempt,
+                    error=repr(exc)[:300],
+                    exc_info=True,
+                )
                 await msg.nack(delay=_backoff(delivery.attempt))
             return
         await msg.ack()

@@ -6,7 +6,6 @@ import asyncio
 from collections.abc import Callable
 
 from faststream.nats import NatsBroker
-
 from migrator_contracts.rpc import HealthReply
 from migrator_contracts.subjects import rpc_health
 
@@ -30,9 +29,10 @@ async def serve_http_probes(*, port: int, is_ready: Callable[[], bool]) -> async
         body = b'{"status":"ok"}' if ok else b'{"status":"unavailable"}'
         writer.write(
             f"HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n"
-            "Connection: close\r\n\r\n".encode() + body
+            "Connection: close\r\n\r\n".encode()
+            + body
         )
         await writer.drain()
         writer.close()
 
-    return await asyncio.start_server(handle, "0.0.0.0", port)  # noqa: S104 - probes come from the kubelet
+    return await asyncio.start_server(handle, "0.0.0.0", port)

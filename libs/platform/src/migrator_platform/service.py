@@ -50,7 +50,9 @@ def build_runtime(name: str, settings: ServiceSettings) -> Runtime:
     return Runtime(name=name, settings=settings, broker=broker, store=store)
 
 
-async def run_service(runtime: Runtime, *, on_ready: Callable[[Runtime], Awaitable[None]] | None = None) -> None:
+async def run_service(
+    runtime: Runtime, *, on_ready: Callable[[Runtime], Awaitable[None]] | None = None
+) -> None:
     """Serve until SIGINT/SIGTERM; in-flight handlers finish before the connection drains."""
     app = FastStream(runtime.broker)
     answer_health(runtime.broker, service=runtime.name, is_ready=lambda: runtime.ready)
@@ -61,7 +63,9 @@ async def run_service(runtime: Runtime, *, on_ready: Callable[[Runtime], Awaitab
         await runtime.broker.connect()
         await provision_streams(runtime.broker.connection.jetstream())
         if runtime.settings.health_port:
-            probes.append(await serve_http_probes(port=runtime.settings.health_port, is_ready=lambda: runtime.ready))
+            probes.append(
+                await serve_http_probes(port=runtime.settings.health_port, is_ready=lambda: runtime.ready)
+            )
 
     @app.after_startup
     async def _ready() -> None:

@@ -1,0 +1,31 @@
+"""The one place that builds the scheduler's clients and wires them together."""
+
+from __future__ import annotations
+
+import time
+
+from migrator_contracts import readmodels
+from migrator_platform.bus import BusPublisher
+from migrator_platform.service import Runtime, build_runtime, run_service
+
+from migrator_scheduler.config import SchedulerSettings
+from migrator_scheduler.entrypoints.app import dispatch_loop, wire
+from migrator_scheduler.handlers import Scheduler
+
+
+async def main(settings: SchedulerSettings | None = None) -> None:
+    """Run the scheduler until SIGTERM / SIGINT."""
+    settings = settings or SchedulerSettings()
+    runtime = build_runtime("scheduler", settings)
+    jobs = runtime.store.collection(readmodels.JOBS)
+    units = runtime.store.collection(readmodels.JOB_UNITS)
+    scheduler = Scheduler(jobs=jobs, units=units, publisher=BusPublisher(runtime.broker), clock=time.time)
+    wire(runtime, settings, scheduler)
+
+    async def on_ready(rt: Runtime) -> None:
+        await jobs.ensure_index(["orgId", "createdAt"])
+        await jobs.ensure_index(["status", "dueAt"])
+        await units.ensure_index(["jobId"])
+        rt.spawn(dispatch_loop(rt, settings, scheduler), name="dispatch-loop")
+
+    await run_service(runtime, on_ready=on_ready)

@@ -1,0 +1,34 @@
+"""Rolling units' progress up into the job's counters and status."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from migrator_contracts.enums import JobStatus, UnitStatus
+
+COUNTERS = ("totalItems", "doneItems", "errorItems", "skippedItems", "bytesTransferred")
+
+
+@dataclass(frozen=True)
+class Rollup:
+    """The job's counters and, once every unit is finished, its final status."""
+
+    counters: dict[str, int]
+    final_status: JobStatus | None
+
+
+def roll_up(units: Iterable[Mapping[str, Any]]) -> Rollup:
+    """Sum the units; the job is DONE when all finished and any succeeded, ERROR if all failed."""
+    totals = dict.fromkeys(COUNTERS, 0)
+    statuses: list[str] = []
+    for unit in units:
+        for name in COUNTERS:
+            totals[name] += int(unit.get(name) or 0)
+        statuses.append(str(unit.get("status")))
+    finished = {UnitStatus.DONE.value, UnitStatus.ERROR.value}
+    final: JobStatus | None = None
+    if statuses and all(s in finished for s in statuses):
+        final = JobStatus.ERROR if all(s == UnitStatus.ERROR.value for s in statuses) else JobStatus.DONE
+    return Rollup(counters=totals, final_status=final)

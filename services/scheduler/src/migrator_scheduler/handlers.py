@@ -1,0 +1,233 @@
+"""The scheduler's handlers: create a job, dispatch it when due, roll unit progress up.
+
+Every handler is idempotent: JetStream delivers at least once, and a scheduler killed at
+any point must, when it comes back, neither lose a job nor start one twice.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from migrator_contracts import subjects
+from migrator_contracts.base import iso
+from migrator_contracts.commands import CreateJob, MigrateSite
+from migrator_contracts.enums import JobStatus, JobType, UnitStatus
+from migrator_contracts.events import JobCompleted, JobQueued, JobStarted, UnitProgressed
+from migrator_contracts.readmodels import JobDoc, JobUnitDoc
+from migrator_platform.readstore import Collection
+from migrator_platform.structured_logs import get_logger
+
+from migrator_scheduler.domain.lifecycle import can_transition
+from migrator_scheduler.domain.progress import COUNTERS, roll_up
+from migrator_scheduler.domain.units import due_at, split_into_units
+from migrator_scheduler.ports import Clock, Publisher
+
+log = get_logger(__name__)
+
+
+class Scheduler:
+    """Owns the job aggregate and writes the ``jobs`` and ``job_units`` read models."""
+
+    def __init__(self, *, jobs: Collection, units: Collection, publisher: Publisher, clock: Clock) -> None:
+        self._jobs = jobs
+        self._units = units
+        self._publisher = publisher
+        self._clock = clock
+
+    def _now(self) -> datetime:
+        return datetime.fromtimestamp(self._clock(), UTC)
+
+    async def create_job(self, cmd: CreateJob) -> None:
+        """Record the job and its units (once), announce it, and start it if it is due."""
+        created = cmd.created_at or self._now()
+        doc = JobDoc(
+            id=cmd.job_id,
+            org_id=cmd.org_id,
+            type=cmd.type.value,
+            status=JobStatus.QUEUED.value,
+            source_tenant_id=cmd.source_tenant_id,
+            dest_tenant_id=cmd.dest_tenant_id,
+            scope=cmd.scope,
+            options=cmd.options,
+            dry_run=cmd.dry_run,
+            name=cmd.name,
+            created_at=iso(created),
+            scheduled_at=iso(cmd.scheduled_at) if cmd.scheduled_at else None,
+            version=1,
+        ).to_doc()
+        doc |= {"dueAt": due_at(scheduled_at=cmd.scheduled_at, created_at=created), "dispatchComplete": False}
+        if not await self._jobs.insert(cmd.job_id, doc):
+            log.info("job already recorded", job_id=cmd.job_id)
+        for unit in split_into_units(cmd.job_id, JobType(cmd.type), cmd.options):
+            await self._units.insert(
+                unit.id,
+                JobUnitDoc(
+                    id=unit.id,
+                    job_id=cmd.job_id,
+                    org_id=cmd.org_id,
+                    kind=unit.kind,
+                    source=unit.source,
+                    dest=unit.dest or "",
+                    status=UnitStatus.QUEUED.value,
+                ).to_doc()
+                | {"dispatched": False},
+            )
+        await self._publisher.publish(
+            subjects.job_event(cmd.job_id, "JobQueued"),
+            JobQueued(
+                event_id=f"{cmd.job_id}:queued",
+                seq=1,
+                occurred_at=created,
+                job_id=cmd.job_id,
+                org_id=cmd.org_id,
+                scheduled_at=cmd.scheduled_at,
+            ),
+            msg_id=f"{cmd.job_id}:queued",
+        )
+        await self.start_if_due(cmd.job_id)
+
+    async def start_if_due(self, job_id: str) -> bool:
+        """QUEUED → RUNNING if its time has come; exactly one caller wins (compare-and-set)."""
+        job = await self._jobs.get(job_id)
+        if job is None or job["status"] != JobStatus.QUEUED.value or float(job["dueAt"]) > self._clock():
+            return False
+        if not can_transition(JobStatus.QUEUED, JobStatus.RUNNING):
+            return False
+        version = int(job["version"])
+        won = await self._jobs.update(
+            job_id,
+            {
+                "status": JobStatus.RUNNING.value,
+                "startedAt": job.get("startedAt") or iso(self._now()),
+                "version": version + 1,
+            },
+            where={"version": version, "status": JobStatus.QUEUED.value},
+        )
+        if not won:
+            return False
+        units = await self._units.find({"jobId": job_id})
+        await self._publisher.publish(
+            subjects.job_event(job_id, "JobStarted"),
+            JobStarted(
+                event_id=f"{job_id}:started",
+                seq=version + 1,
+                occurred_at=self._now(),
+                job_id=job_id,
+                org_id=job["orgId"],
+                total_units=len(units),
+            ),
+            msg_id=f"{job_id}:started",
+        )
+        await self.dispatch_units(job_id)
+        if not units:  # nothing to migrate: finished at once
+            await self.refresh_job(job_id)
+        return True
+
+    async def dispatch_units(self, job_id: str) -> None:
+        """Send each not-yet-dispatched unit of a RUNNING job to its connector (safe to repeat)."""
+        job = await self._jobs.get(job_id)
+        if job is None or job["status"] != JobStatus.RUNNING.value:
+            return
+        for unit in await self._units.find({"jobId": job_id, "dispatched": False}, sort=[("_id", 1)]):
+            await self._publisher.publish(
+                subjects.CMD_SITE_MIGRATE,
+                MigrateSite(
+                    job_id=job_id,
+                    unit_id=unit["id"],
+                    org_id=job["orgId"],
+                    source_tenant_id=job["sourceTenantId"],
+                    dest_tenant_id=job["destTenantId"],
+                    source_site_url=unit["source"],
+                    dest_site_url=unit["dest"] or None,
+                ),
+                msg_id=f"{unit['id']}:dispatch",
+            )
+            await self._units.update(unit["id"], {"dispatched": True})
+        await self._jobs.update(job_id, {"dispatchComplete": True})
+
+    async def apply_unit_progress(self, evt: UnitProgressed) -> None:
+        """Project a unit's absolute progress (newer ``seq`` only), then refresh the job."""
+        fields: dict[str, Any] = {
+            "status": evt.status.value,
+            "totalItems": evt.total_items,
+            "doneItems": evt.done_items,
+            "errorItems": evt.error_items,
+            "skippedItems": evt.skipped_items,
+            "bytesTransferred": evt.bytes_transferred,
+        }
+        if evt.status in (UnitStatus.DONE, UnitStatus.ERROR):
+            fields["completedAt"] = iso(evt.occurred_at)
+        applied = await self._units.update(
+            evt.unit_id, fields | {"seq": evt.seq}, where={"seq": {"$lt": evt.seq}}
+        )
+        if not applied:
+            log.debug("stale or replayed unit progress ignored", unit_id=evt.unit_id, seq=evt.seq)
+        # Refresh even when nothing was applied: a crash after the unit write must not leave the job stale.
+        await self.refresh_job(evt.job_id)
+
+    async def refresh_job(self, job_id: str) -> None:
+        """Recompute the job's counters from its units; finish it when every unit has finished."""
+        for _ in range(20):  # optimistic concurrency: retry when another replica wrote in between
+            job = await self._jobs.get(job_id)
+            if job is None:
+                return
+            if job["status"] in (JobStatus.DONE.value, JobStatus.ERROR.value):
+                # A crash may have come between finishing and announcing: announce again
+                # (de-duplicated by Nats-Msg-Id, and idempotent for every subscriber).
+                counters = {k: int(job.get(k) or 0) for k in COUNTERS}
+                await self._announce_completion(job, JobStatus(job["status"]), counters, int(job["version"]))
+                return
+            if job["status"] != JobStatus.RUNNING.value:
+                return
+            rollup = roll_up(await self._units.find({"jobId": job_id}))
+            changes: dict[str, Any] = {k: v for k, v in rollup.counters.items() if job.get(k) != v}
+            final = rollup.final_status
+            if final is not None:
+                changes |= {"status": final.value, "completedAt": iso(self._now())}
+            if not changes:
+                return
+            version = int(job["version"])
+            if await self._jobs.update(
+                job_id, changes | {"version": version + 1}, where={"version": version}
+            ):
+                if final is not None:
+                    await self._announce_completion(job, final, rollup.counters, version + 1)
+                return
+        raise RuntimeError(f"job {job_id}: too much write contention, will retry on redelivery")
+
+    async def _announce_completion(
+        self, job: dict[str, Any], status: JobStatus, counters: dict[str, int], seq: int
+    ) -> None:
+        job_id = job["id"]
+        log.info("job finished", job_id=job_id, status=status.value, **{k: counters[k] for k in COUNTERS})
+        await self._publisher.publish(
+            subjects.job_event(job_id, "JobCompleted"),
+            JobCompleted(
+                event_id=f"{job_id}:completed",
+                seq=seq,
+                occurred_at=self._now(),
+                job_id=job_id,
+                org_id=job["orgId"],
+                status=status,
+                total_items=counters["totalItems"],
+                done_items=counters["doneItems"],
+                error_items=counters["errorItems"],
+                skipped_items=counters["skippedItems"],
+            ),
+            msg_id=f"{job_id}:completed",
+        )
+
+    async def tick(self, *, repair: bool) -> None:
+        """Start every due QUEUED job; with ``repair``, finish dispatches a crash interrupted."""
+        for job in await self._jobs.find(
+            {"status": JobStatus.QUEUED.value, "dueAt": {"$lte": self._clock()}},
+            sort=[("dueAt", 1)],
+            limit=500,
+        ):
+            await self.start_if_due(job["id"])
+        if repair:
+            for job in await self._jobs.find(
+                {"status": JobStatus.RUNNING.value, "dispatchComplete": False}, limit=500
+            ):
+                await self.dispatch_units(job["id"])

@@ -1,0 +1,19 @@
+"""What the scheduler's handlers need from the outside world, as small protocols."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from migrator_contracts.base import Message
+
+
+class Publisher(Protocol):
+    """Publishes a command or event to JetStream, de-duplicated by ``msg_id``."""
+
+    async def publish(self, subject: str, message: Message, *, msg_id: str) -> None: ...
+
+
+class Clock(Protocol):
+    """Now, in epoch seconds (injectable so timers can be tested)."""
+
+    def __call__(self) -> float: ...

@@ -1,0 +1,56 @@
+"""The one place that builds sp-connector's clients and wires them together."""
+
+from __future__ import annotations
+
+import httpx
+from migrator_contracts import readmodels, subjects
+from migrator_contracts.commands import MigrateSite
+from migrator_contracts.streams import COMMANDS
+from migrator_platform.bus import BusPublisher
+from migrator_platform.consumer import Delivery, subscribe
+from migrator_platform.service import Runtime, build_runtime, run_service
+
+from migrator_sp_connector.config import ConnectorSettings
+from migrator_sp_connector.endpoints import Endpoints
+from migrator_sp_connector.migration.sharepoint_api import SharePointApi
+from migrator_sp_connector.migration.site_job import SiteMigrator
+from migrator_sp_connector.secret_box import SecretBox
+from migrator_sp_connector.tenants.wiring import register as register_tenants
+
+
+async def main(settings: ConnectorSettings | None = None) -> None:
+    """Run sp-connector until SIGTERM / SIGINT."""
+    settings = settings or ConnectorSettings()
+    box = SecretBox(settings.secrets_key)  # fails fast without a key: secrets are never stored in clear
+    runtime = build_runtime("sp-connector", settings)
+    async with httpx.AsyncClient(timeout=httpx.Timeout(60.0, connect=10.0)) as http:
+        tokens = register_tenants(runtime, settings, http=http, box=box)
+        endpoints = Endpoints(settings.m365_base_url)
+        migrator = SiteMigrator(
+            sp=SharePointApi(http, endpoints=endpoints, tokens=tokens),
+            tasks=runtime.store.collection(readmodels.SP_TASKS),
+            tenants=runtime.store.collection(readmodels.TENANTS),
+            box=box,
+            publisher=BusPublisher(runtime.broker),
+            poll_seconds=settings.queue_poll_seconds,
+        )
+
+        async def on_migrate_site(cmd: MigrateSite, delivery: Delivery) -> None:
+            await migrator.migrate(cmd, delivery.still_working)
+
+        subscribe(
+            runtime.broker,
+            subject=subjects.CMD_SITE_MIGRATE,
+            stream=COMMANDS,
+            durable="sp-connector-migrate-site",
+            model=MigrateSite,
+            handler=on_migrate_site,
+            ack_wait_seconds=settings.ack_wait_seconds,
+            max_deliver=settings.max_deliver,
+            max_workers=settings.site_workers,
+        )
+
+        async def on_ready(_: Runtime) -> None:
+            await runtime.store.collection(readmodels.SP_TASKS).ensure_index(["jobId"])
+
+        await run_service(runtime, on_ready=on_ready)

@@ -1,0 +1,1 @@
+"""SharePoint site migrations through the SharePoint Migration API."""

@@ -1,0 +1,109 @@
+"""The import package: Manifest.xml and its companion files, built from a source site listing."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from xml.etree import ElementTree as ET
+
+NS = "urn:deployment-manifest-schema"
+
+
+@dataclass(frozen=True)
+class SourceObject:
+    """A folder or file of the source library, by server-relative URL."""
+
+    server_relative_url: str  # /sites/marketing/Shared Documents/Plans/a b.docx
+    is_folder: bool
+    size: int = 0
+
+
+@dataclass(frozen=True)
+class PackedFile:
+    """A file in the package: its manifest id and the data-container blob holding its content."""
+
+    source: SourceObject
+    blob_name: str
+
+
+def _web_relative(url: str, site_path: str) -> str:
+    return url[len(site_path) :].lstrip("/") if url.startswith(site_path) else url.lstrip("/")
+
+
+def build_manifest(
+    objects: list[SourceObject], *, site_path: str, web_id: str
+) -> tuple[bytes, list[PackedFile]]:
+    """Manifest.xml for these objects (parents before children) and the files to upload.
+
+    Ids are fresh GUIDs per package; a folder's id is the ParentId of what it contains.
+    """
+    ET.register_namespace("", NS)
+    root = ET.Element(f"{{{NS}}}SPObjects")
+    library_root = f"{site_path}/Shared Documents"
+    folder_ids: dict[str, str] = {library_root: str(uuid.uuid4())}
+    files: list[PackedFile] = []
+    for obj in objects:
+        parent_url = obj.server_relative_url.rsplit("/", 1)[0]
+        parent_id = folder_ids.setdefault(parent_url, str(uuid.uuid4()))
+        object_id = str(uuid.uuid4())
+        name = obj.server_relative_url.rsplit("/", 1)[1]
+        web_rel = _web_relative(obj.server_relative_url, site_path)
+        attrs = {
+            "Id": object_id,
+            "ParentId": parent_id,
+            "ParentWebId": web_id,
+            "ParentWebUrl": site_path,
+            "Url": obj.server_relative_url,
+        }
+        if obj.is_folder:
+            folder_ids[obj.server_relative_url] = object_id
+            node = ET.SubElement(root, f"{{{NS}}}SPObject", {**attrs, "ObjectType": "SPFolder"})
+            ET.SubElement(
+                node,
+                f"{{{NS}}}Folder",
+                {
+                    "Id": object_id,
+                    "Url": web_rel,
+                    "Name": name,
+                    "ParentFolderId": parent_id,
+                    "ParentWebId": web_id,
+                },
+            )
+        else:
+            blob = f"{object_id}.dat"
+            node = ET.SubElement(root, f"{{{NS}}}SPObject", {**attrs, "ObjectType": "SPFile"})
+            ET.SubElement(
+                node,
+                f"{{{NS}}}File",
+                {
+                    "Url": web_rel,
+                    "Id": object_id,
+                    "ParentWebId": web_id,
+                    "Name": name,
+                    "FileValue": blob,
+                    "FileSize": str(obj.size),
+                },
+            )
+            files.append(PackedFile(source=obj, blob_name=blob))
+    return ET.tostring(root, encoding="utf-8", xml_declaration=True), files
+
+
+def companion_files(*, site_url: str, web_id: str) -> dict[str, bytes]:
+    """The package's other parts; the import reads only the manifest, but a package has them all."""
+    decl = b'<?xml version="1.0" encoding="utf-8"?>'
+    return {
+        "ExportSettings.xml": decl
+        + (
+            f'<ExportSettings xmlns="urn:deployment-exportsettings-schema" SiteUrl="{site_url}" '
+            'FileLocation="" IncludeSecurity="None" SourceType="None"><ExportObjects>'
+            f'<DeploymentObject Id="{web_id}" Type="Web" /></ExportObjects></ExportSettings>'
+        ).encode(),
+        "Requirements.xml": decl + b'<Requirements xmlns="urn:deployment-requirements-schema" />',
+        "RootObjectMap.xml": decl + b'<RootObjects xmlns="urn:deployment-rootobjectmap-schema" />',
+        "SystemData.xml": decl + b'<SystemData xmlns="urn:deployment-systemdata-schema">'
+        b'<SchemaVersion Version="15.0.0.0" Build="16.0.3111.1200" DatabaseVersion="11552" /></SystemData>',
+        "UserGroup.xml": decl
+        + b'<UserGroupMap xmlns="urn:deployment-usergroupmap-schema"><Users /><Groups />'
+        b"</UserGroupMap>",
+        "LookupListMap.xml": decl + b'<LookupLists xmlns="urn:deployment-lookuplistmap-schema" />',
+    }

@@ -1,0 +1,65 @@
+"""Folding SharePoint migration events into a unit's absolute progress (pure, idempotent)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from migrator_contracts.enums import UnitStatus
+
+
+@dataclass(frozen=True)
+class SiteProgress:
+    """What a site migration has reported so far. Replaying an event leaves it unchanged."""
+
+    total: int = 0
+    processed: int = 0
+    bytes: int = 0
+    failed_ids: frozenset[str] = field(default_factory=frozenset)
+    fatal: str | None = None
+    ended: bool = False
+
+    @property
+    def errors(self) -> int:
+        return len(self.failed_ids)
+
+    def counters(self) -> dict[str, int]:
+        """done / error / skipped such that, once ended, done + error + skipped == total."""
+        done = max(0, min(self.processed, self.total) - self.errors)
+        skipped = max(0, self.total - done - self.errors) if self.ended else 0
+        return {"total": self.total, "done": done, "error": self.errors, "skipped": skipped}
+
+    @property
+    def status(self) -> UnitStatus:
+        if not self.ended:
+            return UnitStatus.RUNNING
+        c = self.counters()
+        failed_all = c["total"] > 0 and c["done"] == 0
+        return UnitStatus.ERROR if self.fatal or failed_all else UnitStatus.DONE
+
+
+def _int(event: dict[str, Any], name: str) -> int:
+    try:
+        return int(event.get(name) or 0)
+    except (TypeError, ValueError):
+        return 0
+
+
+def apply_event(progress: SiteProgress, event: dict[str, Any]) -> SiteProgress:
+    """The progress after one SharePoint event (JobProgress / JobError / JobFatalError / JobEnd)."""
+    kind = event.get("Event")
+    if kind == "JobProgress" or kind == "JobEnd":
+        progress = replace(
+            progress,
+            total=max(progress.total, _int(event, "TotalExpectedSPObjects")),
+            processed=max(progress.processed, _int(event, "ObjectsProcessed")),
+            bytes=max(progress.bytes, _int(event, "BytesProcessed")),
+        )
+        if kind == "JobEnd":
+            progress = replace(progress, ended=True)
+    elif kind == "JobError":
+        item = str(event.get("Id") or event.get("Url") or event.get("Time"))
+        progress = replace(progress, failed_ids=progress.failed_ids | {item})
+    elif kind == "JobFatalError":
+        progress = replace(progress, fatal=str(event.get("Message") or "fatal error"))
+    return progress

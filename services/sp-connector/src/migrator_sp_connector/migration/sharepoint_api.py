@@ -1,0 +1,186 @@
+"""A client of the SharePoint REST endpoints a site migration uses (``odata=verbose``).
+
+429 and 503 are retried after Retry-After (or with backoff); 500 is not retried, as the
+GetMigrationJobProgress reference says, and surfaces as :class:`SharePointError`.
+"""
+
+from __future__ import annotations
+
+import base64
+import email.utils
+import time
+from typing import Any, Protocol
+from urllib.parse import quote
+
+import httpx
+from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
+
+from migrator_sp_connector.endpoints import Endpoints
+from migrator_sp_connector.migration.package import SourceObject
+
+_VERBOSE = {"Accept": "application/json;odata=verbose", "Content-Type": "application/json;odata=verbose"}
+
+
+class AccessTokens(Protocol):
+    """Bearer tokens for a connected tenant."""
+
+    async def access_token(self, tenant_id: str) -> str: ...
+
+
+class SharePointError(Exception):
+    """A non-retryable SharePoint answer; ``code`` is the SharePoint error code when it gave one."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(f"SharePoint {status} {code}: {message}")
+        self.status, self.code, self.message = status, code, message
+
+
+class Throttled(Exception):
+    """429/503: wait ``retry_after`` seconds and try again."""
+
+    def __init__(self, retry_after: float) -> None:
+        super().__init__(f"throttled, retry after {retry_after}s")
+        self.retry_after = retry_after
+
+
+def retry_after_seconds(value: str | None, *, default: float) -> float:
+    """Retry-After as seconds: an integer, or an HTTP date."""
+    if not value:
+        return default
+    if value.strip().isdigit():
+        return float(value.strip())
+    try:
+        return max(0.0, email.utils.parsedate_to_datetime(value).timestamp() - time.time())
+    except (TypeError, ValueError):
+        return default
+
+
+def _wait(state: Any) -> float:
+    exc = state.outcome.exception() if state.outcome else None
+    backoff = wait_exponential_jitter(initial=1, max=60)(state)
+    return min(exc.retry_after, 300.0) if isinstance(exc, Throttled) else backoff
+
+
+class SharePointApi:
+    """Calls ``{site}/_api/...`` with the tenant's token, retrying throttling politely."""
+
+    def __init__(
+        self, http: httpx.AsyncClient, *, endpoints: Endpoints, tokens: AccessTokens, max_attempts: int = 8
+    ) -> None:
+        self._http, self._endpoints, self._tokens = http, endpoints, tokens
+        self._max_attempts = max_attempts
+
+    async def _call(self, method: str, tenant_id: str, url: str, *, json: Any = None) -> httpx.Response:
+        async for attempt in AsyncRetrying(
+            retry=retry_if_exception_type((Throttled, httpx.TransportError)),
+            stop=stop_after_attempt(self._max_attempts),
+            wait=_wait,
+            reraise=True,
+        ):
+            with attempt:
+                token = await self._tokens.access_token(tenant_id)
+                response = await self._http.request(
+                    method,
+                    self._endpoints.resolve(url),
+                    json=json,
+                    headers={**_VERBOSE, "Authorization": f"Bearer {token}"},
+                )
+                if response.status_code in (429, 503):
+                    raise Throttled(retry_after_seconds(response.headers.get("Retry-After"), default=5.0))
+                if response.status_code >= 400:
+                    raise _error(response)
+        return response
+
+    async def list_library(
+        self, tenant_id: str, site_url: str, *, page_size: int = 500
+    ) -> list[SourceObject]:
+        """Every folder and file of the site's Documents library, parents first."""
+        url: str | None = (
+            f"{site_url}/_api/web/lists/GetByTitle('Documents')/items?"
+            f"$select=FileRef,FileLeafRef,FSObjType,File_x0020_Size,UniqueId&$top={page_size}"
+        )
+        objects: list[SourceObject] = []
+        while url:
+            data = (await self._call("GET", tenant_id, url)).json()["d"]
+            for row in data["results"]:
+                objects.append(
+                    SourceObject(
+                        server_relative_url=row["FileRef"],
+                        is_folder=int(row["FSObjType"]) == 1,
+                        size=int(row.get("File_x0020_Size") or 0),
+                    )
+                )
+            url = self._endpoints.unresolve(data["__next"]) if data.get("__next") else None
+        objects.sort(key=lambda o: (o.server_relative_url.count("/"), not o.is_folder, o.server_relative_url))
+        return objects
+
+    async def download(self, tenant_id: str, site_url: str, server_relative_url: str) -> bytes:
+        """A file's content."""
+        literal = quote(server_relative_url.replace("'", "''"), safe="/")
+        return (
+            await self._call(
+                "GET", tenant_id, f"{site_url}/_api/web/GetFileByServerRelativeUrl('{literal}')/$value"
+            )
+        ).content
+
+    async def provision_containers(self, tenant_id: str, site_url: str) -> tuple[str, str, bytes]:
+        """(data container SAS URI, manifest container SAS URI, encryption key) provided by SharePoint."""
+        info = (
+            await self._call("POST", tenant_id, f"{site_url}/_api/site/ProvisionMigrationContainers")
+        ).json()
+        body = info["d"]["ProvisionMigrationContainers"]
+        return body["DataContainerUri"], body["MetadataContainerUri"], base64.b64decode(body["EncryptionKey"])
+
+    async def provision_queue(self, tenant_id: str, site_url: str) -> str:
+        """The SAS URI of a reporting queue for this site's jobs."""
+        info = (await self._call("POST", tenant_id, f"{site_url}/_api/site/ProvisionMigrationQueue")).json()
+        return str(info["d"]["ProvisionMigrationQueue"]["JobQueueUri"])
+
+    async def create_job_encrypted(
+        self,
+        tenant_id: str,
+        site_url: str,
+        *,
+        web_id: str,
+        data_uri: str,
+        manifest_uri: str,
+        queue_uri: str,
+        key: bytes,
+    ) -> str:
+        """Submit the import; returns SharePoint's migration job id."""
+        body = {
+            "options": {"AES256CBCKey": base64.b64encode(key).decode()},
+            "gWebId": web_id,
+            "azureContainerSourceUri": data_uri,
+            "azureContainerManifestUri": manifest_uri,
+            "azureQueueReportUri": queue_uri,
+        }
+        info = (
+            await self._call(
+                "POST", tenant_id, f"{site_url}/_api/site/CreateMigrationJobEncrypted", json=body
+            )
+        ).json()
+        return str(info["d"]["CreateMigrationJobEncrypted"])
+
+    async def job_progress(
+        self, tenant_id: str, site_url: str, job_id: str, next_token: str
+    ) -> tuple[list[str], str]:
+        """GetMigrationJobProgress: (event JSON strings, next token)."""
+        url = f"{site_url}/_api/site/GetMigrationJobProgress(jobId='{job_id}',nextToken={next_token})"
+        body = (await self._call("GET", tenant_id, url)).json()["d"]["GetMigrationJobProgress"]
+        return list(body["Logs"]["results"]), str(body["NextToken"])
+
+
+def _error(response: httpx.Response) -> SharePointError:
+    code, message = "", response.text[:300]
+    try:
+        err = response.json()["error"]
+        code = str(err.get("code", "")).split(",")[0]
+        message = (
+            (err.get("message") or {}).get("value", message)
+            if isinstance(err.get("message"), dict)
+            else str(err.get("message", message))
+        )
+    except (ValueError, KeyError, TypeError, AttributeError):
+        pass
+    return SharePointError(response.status_code, code, message)
