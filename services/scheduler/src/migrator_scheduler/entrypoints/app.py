@@ -27,7 +27,7 @@ def wire(runtime: Runtime, settings: SchedulerSettings, scheduler: Scheduler) ->
     async def on_unit_progress(evt: UnitProgressed, _: Delivery) -> None:
         await scheduler.apply_unit_progress(evt)
 
-    limits = {"ack_wait_seconds": settings.ack_wait_seconds}
+    ack_wait = settings.ack_wait_seconds
     subscribe(
         runtime.broker,
         subject=subjects.CMD_JOB_CREATE,
@@ -36,7 +36,7 @@ def wire(runtime: Runtime, settings: SchedulerSettings, scheduler: Scheduler) ->
         model=CreateJob,
         handler=on_create,
         max_deliver=settings.max_deliver,
-        **limits,
+        ack_wait_seconds=ack_wait,
     )
     subscribe(
         runtime.broker,
@@ -46,7 +46,7 @@ def wire(runtime: Runtime, settings: SchedulerSettings, scheduler: Scheduler) ->
         model=UnitProgressed,
         handler=on_unit_progress,
         max_deliver=settings.max_deliver,
-        **limits,
+        ack_wait_seconds=ack_wait,
     )
 
 
