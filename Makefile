@@ -1,0 +1,50 @@
+# The two commands: `make run` (the embedded default) and `make test` (the whole suite).
+# A fresh machine needs only Python 3.11 and Node 20: uv and Azurite are installed here.
+
+PYTHON ?= python3
+UV_HOME := .tools/uv
+UV := $(UV_HOME)/bin/uv
+VENV := .venv
+PY := $(VENV)/bin/python
+SRC := libs services simulators devstack tests-e2e bench
+
+.PHONY: run test install lint typecheck unit integration e2e clean
+
+run: install
+	$(PY) -m migrator_devstack
+
+test: install lint typecheck
+	$(PY) -m pytest -q
+
+install: $(VENV)/.synced tools/node_modules/.installed
+
+$(UV):
+	$(PYTHON) -m venv $(UV_HOME)
+	$(UV_HOME)/bin/pip install --quiet --disable-pip-version-check 'uv>=0.5,<1'
+
+$(VENV)/.synced: $(UV) uv.lock pyproject.toml $(wildcard */*/pyproject.toml) devstack/pyproject.toml
+	$(UV) sync --frozen --python $(PYTHON)
+	@touch $@
+
+tools/node_modules/.installed: tools/package.json tools/package-lock.json
+	npm ci --prefix tools --no-audit --no-fund --silent
+	@touch $@
+
+lint: install
+	$(VENV)/bin/ruff format --check $(SRC)
+	$(VENV)/bin/ruff check $(SRC)
+
+typecheck: install
+	$(VENV)/bin/mypy libs/contracts/src libs/platform/src services/scheduler/src services/sp-connector/src services/gateway/src
+
+unit: install
+	$(PY) -m pytest -q -m unit
+
+integration: install
+	$(PY) -m pytest -q -m integration
+
+e2e: install
+	$(PY) -m pytest -q tests-e2e
+
+clean:
+	rm -rf $(VENV) .tools tools/node_modules .migrator

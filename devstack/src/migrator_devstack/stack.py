@@ -1,0 +1,138 @@
+"""The whole system on one machine: infrastructure, simulator and every service, supervised.
+
+``make run`` uses it interactively; the end-to-end tests use it to start the real system,
+and to kill and restart single services in the middle of a job.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from migrator_devstack import infra
+from migrator_devstack.secrets import load_or_create, new_api_key
+
+SERVICES = {
+    "scheduler": "migrator_scheduler",
+    "sp-connector": "migrator_sp_connector",
+    "atlassian-connector": "migrator_atlassian_connector",
+    "device-hub": "migrator_device_hub",
+    "log-stream": "migrator_log_stream",
+    "gateway": "migrator_gateway",
+}
+
+
+@dataclass
+class Stack:
+    """Starts and stops everything; ``env`` overrides what the services see."""
+
+    data_dir: Path
+    http_port: int = 8000
+    env: dict[str, str] = field(default_factory=dict)
+    procs: dict[str, infra.Proc] = field(default_factory=dict)
+    api_key: str = ""
+    org_id: str = ""
+
+    @property
+    def log_dir(self) -> Path:
+        return self.data_dir / "logs"
+
+    @property
+    def api_url(self) -> str:
+        return f"http://127.0.0.1:{self.http_port}"
+
+    def start(self, *, timeout: float = 120.0) -> None:
+        """Start everything and wait until the gateway's /readyz answers 200."""
+        self.data_dir = self.data_dir.resolve()
+        secrets = load_or_create(self.data_dir)
+        bootstrap = os.environ.get("MIGRATOR_BOOTSTRAP_KEYS", "")
+        if bootstrap:
+            self.org_id, self.api_key = bootstrap.split(",")[0].split(":", 1)
+        else:
+            self.org_id, self.api_key = secrets["default_org_id"], new_api_key()
+            bootstrap = f"{self.org_id}:{self.api_key}"
+        nats = infra.start_nats(data_dir=self.data_dir / "nats", log_dir=self.log_dir)
+        self.procs["nats"] = nats
+        azurite = infra.start_azurite(data_dir=self.data_dir / "azurite", log_dir=self.log_dir)
+        self.procs["azurite"] = azurite
+        simulator_url = self._start_simulator(azurite)
+        self.env = {
+            **os.environ,
+            "MIGRATOR_NATS_URL": nats.urls["nats"],
+            "MIGRATOR_DATA_DIR": str(self.data_dir),
+            "MIGRATOR_HTTP_PORT": str(self.http_port),
+            "MIGRATOR_BOOTSTRAP_KEYS": bootstrap,
+            "MIGRATOR_SECRETS_KEY": secrets["secrets_key"],
+            "MIGRATOR_M365_CLIENT_SECRET": secrets["m365_client_secret"],
+            "MIGRATOR_M365_BASE_URL": simulator_url,
+            **self.env,
+        }
+        for name in SERVICES:
+            self.start_service(name)
+        self.wait_ready(timeout=timeout)
+
+    def _start_simulator(self, azurite: infra.Proc) -> str:
+        env = {**os.environ, "M365SIM_PORT": str(infra.free_port()), "M365SIM_BLOB_URL": azurite.urls["blob"],
+               "M365SIM_QUEUE_URL": azurite.urls["queue"]}
+        env.update({k: v for k, v in self.env.items() if k.startswith("M365SIM_")})
+        proc = _spawn_python("m365-simulator", "m365_simulator", env=env, log_dir=self.log_dir)
+        infra.wait_for_port(int(env["M365SIM_PORT"]), proc=proc.popen, timeout=60)
+        proc.urls = {"base": f"http://127.0.0.1:{env['M365SIM_PORT']}"}
+        self.procs["m365-simulator"] = proc
+        return proc.urls["base"]
+
+    def start_service(self, name: str) -> None:
+        """(Re)start one service process."""
+        self.procs[name] = _spawn_python(name, SERVICES[name], env=self.env, log_dir=self.log_dir)
+
+    def kill_service(self, name: str) -> None:
+        """SIGKILL one service: a crash, with no chance to finish anything."""
+        self.procs[name].kill()
+
+    def wait_ready(self, *, timeout: float = 120.0) -> None:
+        """Poll /readyz until 200 (or raise with the last answer and where the logs are)."""
+        deadline, last = time.monotonic() + timeout, "no answer"
+        while time.monotonic() < deadline:
+            for name, proc in self.procs.items():
+                if proc.popen.poll() is not None:
+                    raise RuntimeError(f"{name} exited with {proc.popen.returncode}; see {proc.log_path}")
+            try:
+                response = httpx.get(f"{self.api_url}/readyz", timeout=2.0)
+                if response.status_code == 200:
+                    return
+                last = response.text
+            except httpx.HTTPError as exc:
+                last = repr(exc)
+            time.sleep(0.25)
+        raise TimeoutError(f"not ready after {timeout}s: {last}; logs in {self.log_dir}")
+
+    def supervise_once(self) -> list[str]:
+        """Restart services that died on their own; the names restarted."""
+        restarted = []
+        for name in SERVICES:
+            proc = self.procs.get(name)
+            if proc is not None and proc.popen.poll() is not None:
+                self.start_service(name)
+                restarted.append(name)
+        return restarted
+
+    def stop(self) -> None:
+        """Services first (they drain), then the simulator and the infrastructure."""
+        for name in [*reversed(SERVICES), "m365-simulator", "azurite", "nats"]:
+            if name in self.procs:
+                self.procs[name].stop(timeout=20)
+
+
+def _spawn_python(name: str, module: str, *, env: dict[str, str], log_dir: Path) -> infra.Proc:
+    log_dir.mkdir(parents=True, exist_ok=True)
+    log_path = log_dir / f"{name}.log"
+    log = open(log_path, "ab")  # noqa: SIM115 - the child owns it for its lifetime
+    popen = subprocess.Popen([sys.executable, "-m", module], stdout=log, stderr=subprocess.STDOUT, env=env,
+                             start_new_session=True)
+    return infra.Proc(name=name, popen=popen, log_path=log_path)
