@@ -1,0 +1,64 @@
+"""The job state machine and the progress roll-up (pure rules)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from migrator_contracts.enums import JobStatus, JobType
+from migrator_scheduler.domain.lifecycle import IllegalTransition, can_transition, transition
+from migrator_scheduler.domain.progress import roll_up
+from migrator_scheduler.domain.units import due_at, split_into_units
+
+pytestmark = pytest.mark.unit
+
+
+@pytest.mark.parametrize("terminal", [JobStatus.DONE, JobStatus.ERROR, JobStatus.CANCELLED])
+def test_a_finished_job_never_moves_again(terminal: JobStatus) -> None:
+    for target in JobStatus:
+        assert not can_transition(terminal, target)
+
+
+def test_a_done_job_cannot_be_resumed_and_says_why() -> None:
+    with pytest.raises(IllegalTransition, match="a DONE job cannot become QUEUED"):
+        transition(JobStatus.DONE, JobStatus.QUEUED)
+
+
+def test_paused_job_can_only_be_requeued_or_cancelled() -> None:
+    allowed = {t for t in JobStatus if can_transition(JobStatus.PAUSED, t)}
+    assert allowed == {JobStatus.QUEUED, JobStatus.CANCELLED}
+
+
+def test_roll_up_sums_units_and_finishes_only_when_all_units_finished() -> None:
+    units = [
+        {"status": "DONE", "totalItems": 10, "doneItems": 8, "errorItems": 2, "skippedItems": 0, "bytesTransferred": 5},
+        {"status": "RUNNING", "totalItems": 4, "doneItems": 1, "errorItems": 0, "skippedItems": 0},
+    ]
+    rollup = roll_up(units)
+    assert rollup.counters == {"totalItems": 14, "doneItems": 9, "errorItems": 2, "skippedItems": 0,
+                               "bytesTransferred": 5}
+    assert rollup.final_status is None
+    units[1] |= {"status": "ERROR"}
+    assert roll_up(units).final_status is JobStatus.DONE
+
+
+def test_a_job_whose_every_unit_failed_ends_error() -> None:
+    assert roll_up([{"status": "ERROR"}, {"status": "ERROR"}]).final_status is JobStatus.ERROR
+
+
+def test_sharepoint_job_has_one_unit_per_site_with_stable_ids_and_optional_mapping() -> None:
+    options = {"sites": ["https://contoso.sharepoint.com/sites/a", "https://contoso.sharepoint.com/sites/b"],
+               "siteMappings": [{"source": "https://contoso.sharepoint.com/sites/b",
+                                 "dest": "https://fabrikam.sharepoint.com/sites/bee"}]}
+    first = split_into_units("job_X", JobType.SHAREPOINT, options)
+    assert [u.id for u in first] == ["job_X_0", "job_X_1"]
+    assert [u.dest for u in first] == [None, "https://fabrikam.sharepoint.com/sites/bee"]
+    assert split_into_units("job_X", JobType.SHAREPOINT, options) == first
+
+
+def test_a_job_is_due_at_its_scheduled_time_or_at_once() -> None:
+    created = datetime(2026, 1, 1, tzinfo=UTC)
+    assert due_at(scheduled_at=None, created_at=created) == created.timestamp()
+    later = created + timedelta(hours=3)
+    assert due_at(scheduled_at=later, created_at=created) == later.timestamp()

@@ -1,0 +1,61 @@
+"""Folding SharePoint events into a site's progress: idempotent, and balanced at the end."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from migrator_contracts.enums import UnitStatus
+from migrator_sp_connector.migration.progress import SiteProgress, apply_event
+
+pytestmark = pytest.mark.unit
+
+EVENTS = [
+    {"Event": "JobQueued"},
+    {"Event": "JobStart"},
+    {"Event": "JobProgress", "ObjectsProcessed": "10", "TotalExpectedSPObjects": "20", "BytesProcessed": "100"},
+    {"Event": "JobError", "Id": "a", "Url": "Shared Documents/x.tmp", "ErrorCode": "-2147024816"},
+    {"Event": "JobError", "Id": "b", "Url": "Shared Documents/y.tmp", "ErrorCode": "-2147024816"},
+    {"Event": "JobProgress", "ObjectsProcessed": "20", "TotalExpectedSPObjects": "20", "BytesProcessed": "300"},
+    {"Event": "JobEnd", "ObjectsProcessed": "20", "TotalExpectedSPObjects": "20", "BytesProcessed": "300"},
+]
+
+
+def fold(events: list[dict[str, str]]) -> SiteProgress:
+    progress = SiteProgress(total=20)
+    for event in events:
+        progress = apply_event(progress, event)
+    return progress
+
+
+def test_a_finished_site_balances_done_error_and_skipped_against_total() -> None:
+    progress = fold(EVENTS)
+    assert progress.counters() == {"total": 20, "done": 18, "error": 2, "skipped": 0}
+    assert progress.bytes == 300
+    assert progress.status is UnitStatus.DONE
+
+
+def test_redelivered_events_change_nothing() -> None:
+    doubled = [e for e in EVENTS for _ in range(2)]
+    assert fold(doubled) == fold(EVENTS)
+
+
+def test_late_older_progress_cannot_move_counters_backwards() -> None:
+    shuffled = EVENTS[:-1]
+    random.Random(7).shuffle(shuffled)
+    progress = fold([*shuffled, EVENTS[-1], EVENTS[2]])
+    assert progress.counters()["done"] == 18
+
+
+def test_objects_never_processed_are_counted_as_skipped_when_the_job_ends() -> None:
+    progress = fold([{"Event": "JobProgress", "ObjectsProcessed": "5", "TotalExpectedSPObjects": "20"},
+                     {"Event": "JobFatalError", "Message": "Manifest missing"}, {"Event": "JobEnd"}])
+    assert progress.counters() == {"total": 20, "done": 5, "error": 0, "skipped": 15}
+    assert progress.status is UnitStatus.ERROR
+
+
+def test_a_site_where_every_item_failed_is_an_error() -> None:
+    events = [{"Event": "JobError", "Id": str(i)} for i in range(3)]
+    progress = fold([*events, {"Event": "JobEnd", "ObjectsProcessed": "3", "TotalExpectedSPObjects": "3"}])
+    assert progress.status is UnitStatus.ERROR

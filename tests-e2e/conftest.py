@@ -1,0 +1,56 @@
+"""The whole system, started as `make run` starts it, shared by the end-to-end tests."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from migrator_devstack import infra
+from migrator_devstack.stack import Stack
+from support import connect_tenant, wait_until
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    data_dir: Path = tmp_path_factory.mktemp("migrator")
+    stack = Stack(
+        data_dir=data_dir,
+        http_port=infra.free_port(),
+        env={"MIGRATOR_ACK_WAIT_SECONDS": "6", "M365SIM_OBJECT_DELAY_MS": "40", "MIGRATOR_LOG_LEVEL": "INFO"},
+    )
+    try:
+        stack.start(timeout=120)
+        yield stack
+    finally:
+        stack.stop()
+
+
+@pytest.fixture(scope="session")
+def api(stack: Stack) -> Iterator[httpx.Client]:
+    with httpx.Client(
+        base_url=stack.api_url, headers={"Authorization": f"Bearer {stack.api_key}"}, timeout=30
+    ) as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+def simulator(stack: Stack) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=stack.procs["m365-simulator"].urls["base"], timeout=30) as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+def tenants(api: httpx.Client) -> dict[str, str]:
+    ids = {
+        "contoso.com": connect_tenant(api, "contoso.com", "source"),
+        "fabrikam.com": connect_tenant(api, "fabrikam.com", "destination"),
+    }
+    for tenant_id in ids.values():
+        wait_until(
+            lambda t=tenant_id: api.get(f"/v1/tenants/{t}").json()["tenant"]["discoveredAt"],
+            timeout=60,
+            what=f"discovery of {tenant_id}",
+        )
+    return ids

@@ -1,0 +1,32 @@
+"""Helpers the end-to-end tests share: polling with a deadline, the consent flow."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+
+
+def wait_until(predicate: Callable[[], Any], *, timeout: float, what: str, interval: float = 0.25) -> Any:
+    """Poll ``predicate`` until it returns something truthy; fail with ``what`` after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+def connect_tenant(api: httpx.Client, domain: str, role: str) -> str:
+    """Run the admin-consent flow as a Global Admin's browser would; the tenant's id."""
+    started = api.post("/v1/tenants/connect", json={"domain": domain, "role": role})
+    assert started.status_code == 200, started.text
+    body = started.json()
+    assert set(body) == {"authUrl", "state"}
+    # The browser visits authUrl; the identity provider redirects back to our callback.
+    landed = httpx.get(body["authUrl"], follow_redirects=True, timeout=30)
+    assert landed.status_code == 200, landed.text
+    return str(landed.json()["tenantId"])

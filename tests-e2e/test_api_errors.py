@@ -1,0 +1,61 @@
+"""Bad input gets a clear 4xx in the documented error body."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+
+def assert_error(response: httpx.Response, status: int, code: str) -> None:
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert set(body) == {"error", "code", "status"}
+    assert body["code"] == code and body["status"] == status and body["error"]
+
+
+def test_unknown_tenant_is_404_tenant_not_found(api: httpx.Client, tenants: dict[str, str]) -> None:
+    assert_error(api.get("/v1/tenants/ten_DOESNOTEXIST"), 404, "TENANT_NOT_FOUND")
+    response = api.post(
+        "/v1/jobs",
+        json={
+            "sourceTenantId": "ten_NOPE",
+            "destTenantId": tenants["fabrikam.com"],
+            "type": "SHAREPOINT",
+            "options": {"sites": ["https://x/sites/a"]},
+        },
+    )
+    assert_error(response, 404, "TENANT_NOT_FOUND")
+
+
+def test_malformed_json_missing_fields_and_wrong_enum_are_400(
+    api: httpx.Client, tenants: dict[str, str]
+) -> None:
+    malformed = api.post("/v1/jobs", content=b"{oops", headers={"Content-Type": "application/json"})
+    assert malformed.status_code == 400 and malformed.json()["status"] == 400
+    assert_error(api.post("/v1/jobs", json={"type": "SHAREPOINT"}), 400, "VALIDATION_ERROR")
+    wrong_enum = api.post(
+        "/v1/jobs",
+        json={
+            "sourceTenantId": tenants["contoso.com"],
+            "destTenantId": tenants["fabrikam.com"],
+            "type": "FAX",
+        },
+    )
+    assert_error(wrong_enum, 400, "VALIDATION_ERROR")
+    assert_error(
+        api.post("/v1/tenants/connect", json={"domain": "contoso.com", "role": "owner"}),
+        400,
+        "VALIDATION_ERROR",
+    )
+
+
+def test_unknown_job_and_missing_key(api: httpx.Client, stack_url: str) -> None:
+    assert_error(api.get("/v1/jobs/job_NOPE"), 404, "JOB_NOT_FOUND")
+    assert_error(httpx.get(f"{stack_url}/v1/jobs"), 401, "UNAUTHORIZED")
+
+
+@pytest.fixture
+def stack_url(api: httpx.Client) -> str:
+    return str(api.base_url).rstrip("/")
