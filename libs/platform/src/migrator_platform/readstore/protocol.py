@@ -40,7 +40,9 @@ class Collection(Protocol):
         """Documents matching ``where`` in ``sort`` order."""
         ...
 
-    def iterate(self, where: Filter | None = None, *, sort: Sort = (), batch_size: int = 1000) -> AsyncIterator[dict[str, Any]]:
+    def iterate(
+        self, where: Filter | None = None, *, sort: Sort = (), batch_size: int = 1000
+    ) -> AsyncIterator[dict[str, Any]]:
         """Stream matching documents without loading them all into memory."""
         ...
 
@@ -61,7 +63,9 @@ class Collection(Protocol):
         (compare-and-set). True if it was updated."""
         ...
 
-    async def put_if_newer(self, key: str, fields: Mapping[str, Any], *, seq: int, seq_field: str = "seq") -> bool:
+    async def put_if_newer(
+        self, key: str, fields: Mapping[str, Any], *, seq: int, seq_field: str = "seq"
+    ) -> bool:
         """Guarded upsert for projections: set ``fields`` and ``seq_field = seq`` only if the
         stored ``seq_field`` is absent or lower than ``seq`` (creating the document if absent).
         A replayed or out-of-order event (``seq`` not newer) changes nothing. True if applied."""

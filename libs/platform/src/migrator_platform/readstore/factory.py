@@ -1,0 +1,18 @@
+"""Choosing the read store: MongoDB when a URL is configured, else the embedded SQLite store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from migrator_platform.readstore.protocol import ReadStore
+
+
+def open_read_store(*, mongo_url: str | None, sqlite_path: Path, database: str = "migrator") -> ReadStore:
+    """The store the configuration asks for."""
+    if mongo_url:
+        from migrator_platform.readstore.mongo import MongoReadStore
+
+        return MongoReadStore(mongo_url, database)
+    from migrator_platform.readstore.sqlite import SqliteReadStore
+
+    return SqliteReadStore(sqlite_path)
