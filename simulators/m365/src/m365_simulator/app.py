@@ -1,0 +1,30 @@
+"""The Microsoft 365 simulator as one FastAPI app; real URLs https://{host}/{path} live at /{host}/{path}."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.responses import JSONResponse
+
+from m365_simulator import control, graph, identity, sharepoint
+from m365_simulator.config import SimSettings
+from m365_simulator.state import SimState
+
+
+def create_app(settings: SimSettings | None = None) -> FastAPI:
+    """A fresh simulator with its deterministic tenants."""
+    app = FastAPI(title="Microsoft 365 simulator", docs_url="/_sim/docs", openapi_url="/_sim/openapi.json")
+    app.state.sim = SimState.create(settings or SimSettings())
+    app.add_middleware(control.ThrottleMiddleware)
+    for router in (control.router, identity.router, graph.router, sharepoint.router):
+        app.include_router(router)
+
+    @app.exception_handler(HTTPException)
+    async def graph_style_error(_: Request, exc: HTTPException) -> JSONResponse:
+        detail: Any = (
+            exc.detail if isinstance(exc.detail, dict) else {"code": "BadRequest", "message": str(exc.detail)}
+        )
+        return JSONResponse({"error": detail}, exc.status_code)
+
+    return app

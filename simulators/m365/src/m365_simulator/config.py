@@ -1,0 +1,24 @@
+"""Simulator settings from ``M365SIM_*`` environment variables."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+AZURITE_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+
+
+@dataclass
+class SimSettings:
+    """Where to listen, the data seed, and the Azure Storage (Azurite) the migration API uses."""
+
+    host: str = field(default_factory=lambda: os.environ.get("M365SIM_HOST", "127.0.0.1"))
+    port: int = field(default_factory=lambda: int(os.environ.get("M365SIM_PORT", "0")))
+    seed: int = field(default_factory=lambda: int(os.environ.get("M365SIM_SEED", "42")))
+    blob_url: str = field(default_factory=lambda: os.environ.get("M365SIM_BLOB_URL", ""))
+    queue_url: str = field(default_factory=lambda: os.environ.get("M365SIM_QUEUE_URL", ""))
+    storage_account: str = field(
+        default_factory=lambda: os.environ.get("M365SIM_STORAGE_ACCOUNT", "devstoreaccount1")
+    )
+    storage_key: str = field(default_factory=lambda: os.environ.get("M365SIM_STORAGE_KEY", AZURITE_KEY))
+    object_delay_ms: int = field(default_factory=lambda: int(os.environ.get("M365SIM_OBJECT_DELAY_MS", "20")))

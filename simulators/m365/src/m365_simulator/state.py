@@ -1,0 +1,74 @@
+"""Everything the simulator remembers: tenants, consents, tokens, migration jobs, faults."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from typing import Any
+
+from m365_simulator.config import SimSettings
+from m365_simulator.data import Site, Tenant, build_tenants
+
+
+@dataclass
+class Faults:
+    """Switchable misbehaviour, set through ``/_sim/faults``."""
+
+    fail_items_matching: list[str] = field(default_factory=lambda: ["*.tmp"])
+    throttle_status: int = 429
+    throttle_count: int = 0
+    retry_after: int = 1
+    object_delay_ms: int | None = None
+
+
+@dataclass
+class MigrationJob:
+    """A submitted import: its event log (GetMigrationJobProgress) and state."""
+
+    id: str
+    site_url: str
+    state: int = 2  # Queued
+    events: list[str] = field(default_factory=list)
+
+
+@dataclass
+class SimState:
+    settings: SimSettings
+    tenants: dict[str, Tenant] = field(default_factory=dict)
+    consents: set[tuple[str, str]] = field(default_factory=set)  # (client_id, tenant guid)
+    tokens: dict[str, str] = field(default_factory=dict)  # token -> tenant domain
+    jobs: dict[str, MigrationJob] = field(default_factory=dict)
+    faults: Faults = field(default_factory=Faults)
+    tasks: set[Any] = field(default_factory=set)
+
+    @classmethod
+    def create(cls, settings: SimSettings) -> SimState:
+        return cls(settings=settings, tenants=build_tenants(settings.seed))
+
+    def tenant(self, ref: str) -> Tenant | None:
+        """By domain, tenant GUID or SharePoint host."""
+        for tenant in self.tenants.values():
+            if ref.lower() in (tenant.domain, tenant.guid, tenant.sp_host):
+                return tenant
+        return None
+
+    def issue_token(self, tenant: Tenant) -> str:
+        token = secrets.token_urlsafe(32)
+        self.tokens[token] = tenant.domain
+        return token
+
+    def site(self, url: str, *, create: bool = False) -> Site | None:
+        """The site at ``url``; with ``create``, an empty one is provisioned if absent."""
+        host = url.split("/")[2] if "://" in url else ""
+        tenant = self.tenant(host)
+        if tenant is None:
+            return None
+        url = url.rstrip("/")
+        if url not in tenant.sites and create:
+            import uuid
+
+            name = url.rsplit("/", 1)[1]
+            tenant.sites[url] = Site(
+                id=str(uuid.uuid4()), web_id=str(uuid.uuid4()), url=url, name=name.capitalize()
+            )
+        return tenant.sites.get(url)
