@@ -1,0 +1,50 @@
+"""Request-scoped dependencies: the caller's organisation, the bus, the read store."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from faststream.nats import NatsBroker
+from migrator_platform.readstore import ReadStore
+
+from migrator_gateway.api.errors import ApiError
+from migrator_gateway.auth.api_keys import org_for_key
+from migrator_gateway.config import GatewaySettings
+
+
+def get_store(request: Request) -> ReadStore:
+    store: ReadStore = request.app.state.store
+    return store
+
+
+def get_broker(request: Request) -> NatsBroker:
+    broker: NatsBroker = request.app.state.broker
+    return broker
+
+
+def get_settings(request: Request) -> GatewaySettings:
+    settings: GatewaySettings = request.app.state.settings
+    return settings
+
+
+ReadStoreDep = Annotated[ReadStore, Depends(get_store)]
+BusDep = Annotated[NatsBroker, Depends(get_broker)]
+SettingsDep = Annotated[GatewaySettings, Depends(get_settings)]
+
+
+async def current_org(request: Request, store: ReadStoreDep) -> str:
+    """The organisation of the Bearer API key (401 otherwise)."""
+    scheme, _, key = request.headers.get("Authorization", "").partition(" ")
+    org_id = await org_for_key(store, key.strip()) if scheme.lower() == "bearer" else None
+    if org_id is None:
+        raise ApiError(401, "UNAUTHORIZED", "A valid API key is required: Authorization: Bearer tmk_…")
+    return org_id
+
+
+async def rate_limit(org_id: Annotated[str, Depends(current_org)]) -> str:
+    """Per-organisation rate limiting hooks in here (the public API issue)."""
+    return org_id
+
+
+CurrentOrg = Annotated[str, Depends(rate_limit)]

@@ -1,0 +1,72 @@
+"""Read-model documents → the public API's shapes (never leaking internal fields)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+JOB_LIST_FIELDS = (
+    "id",
+    "type",
+    "status",
+    "sourceTenantId",
+    "destTenantId",
+    "totalItems",
+    "doneItems",
+    "errorItems",
+    "skippedItems",
+    "bytesTransferred",
+    "createdAt",
+    "startedAt",
+    "completedAt",
+)
+JOB_FIELDS = (
+    "id",
+    "type",
+    "status",
+    "sourceTenantId",
+    "destTenantId",
+    "scope",
+    "totalItems",
+    "doneItems",
+    "errorItems",
+    "skippedItems",
+    "bytesTransferred",
+    "dryRun",
+    "createdAt",
+    "startedAt",
+    "completedAt",
+)
+TENANT_FIELDS = (
+    "id",
+    "domain",
+    "type",
+    "role",
+    "mailboxCount",
+    "siteCount",
+    "totalSizeBytes",
+    "sharepointQuotaBytes",
+    "sharepointUsedBytes",
+    "onedriveQuotaPerUserBytes",
+    "workloads",
+    "discoveredAt",
+    "connectedAt",
+)
+_COUNTERS = {"totalItems", "doneItems", "errorItems", "skippedItems", "bytesTransferred"}
+
+
+def pick(doc: dict[str, Any], fields: tuple[str, ...]) -> dict[str, Any]:
+    """Only the public fields, in the documented order (counters default to 0, the rest to null)."""
+    return {f: doc.get(f, 0 if f in _COUNTERS else None) for f in fields}
+
+
+def job_view(doc: dict[str, Any]) -> dict[str, Any]:
+    view = pick(doc, JOB_FIELDS)
+    view["scope"] = view["scope"] or {}
+    view["dryRun"] = bool(view["dryRun"])
+    return view
+
+
+def tenant_view(doc: dict[str, Any]) -> dict[str, Any]:
+    view = pick(doc, TENANT_FIELDS)
+    view["workloads"] = view["workloads"] or []
+    return view

@@ -1,0 +1,50 @@
+"""The gateway application: routes, error handling, and the lifespan that owns its clients."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from migrator_platform.bus import create_broker, provision_streams
+from migrator_platform.readstore import open_read_store
+from migrator_platform.structured_logs import get_logger
+from migrator_platform.telemetry import configure_tracing
+
+from migrator_gateway.api.errors import install_error_handlers
+from migrator_gateway.api.routes import health, jobs, tenants
+from migrator_gateway.auth.api_keys import ensure_key, parse_bootstrap
+from migrator_gateway.config import GatewaySettings
+
+log = get_logger(__name__)
+
+
+def create_app(settings: GatewaySettings) -> FastAPI:
+    """Build the app; clients are created in the lifespan, once per process."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        provider = configure_tracing(service="gateway", exporter=settings.traces_exporter)
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        store = open_read_store(
+            mongo_url=settings.mongo_url, sqlite_path=settings.sqlite_path, database=settings.mongo_database
+        )
+        broker = create_broker(nats_url=settings.nats_url, service="gateway", tracer_provider=provider)
+        await broker.connect()
+        await provision_streams(broker.connection.jetstream())
+        for org_id, key in parse_bootstrap(settings.bootstrap_keys):
+            await ensure_key(store, org_id=org_id, key=key)
+        await store.collection("jobs").ensure_index(["orgId", "createdAt"])
+        app.state.settings, app.state.store, app.state.broker = settings, store, broker
+        log.info("gateway ready", url=settings.base_url)
+        try:
+            yield
+        finally:
+            await broker.stop()
+            await store.close()
+
+    app = FastAPI(title="Migrator API", version="1.0.0", lifespan=lifespan)
+    install_error_handlers(app)
+    for module in (health, tenants, jobs):
+        app.include_router(module.router)
+    return app

@@ -1,0 +1,1 @@
+"""API keys: hashing, lookup and bootstrap."""

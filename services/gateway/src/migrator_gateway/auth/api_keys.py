@@ -1,0 +1,58 @@
+"""API keys: random, shown once, stored as SHA-256 hashes, compared in constant time."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from datetime import UTC, datetime
+
+from migrator_contracts import readmodels
+from migrator_contracts.base import iso
+from migrator_platform.readstore import ReadStore
+
+KEY_FORMAT = re.compile(r"^tmk_(live|test)_[A-Za-z0-9_\-]{20,}$")
+
+
+def hash_key(key: str) -> str:
+    """The stored form of a key (keys are 256-bit random, so a fast hash is enough)."""
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def new_key(*, live: bool = False) -> str:
+    """A fresh key; the caller shows it once."""
+    return f"tmk_{'live' if live else 'test'}_{secrets.token_urlsafe(32)}"
+
+
+async def org_for_key(store: ReadStore, key: str) -> str | None:
+    """The organisation of a valid, unrevoked key, else None."""
+    if not KEY_FORMAT.match(key):
+        return None
+    digest = hash_key(key)
+    doc = await store.collection(readmodels.API_KEYS).get(digest)
+    if doc is None or doc.get("revokedAt") or not hmac.compare_digest(str(doc["_id"]), digest):
+        return None
+    return str(doc["orgId"])
+
+
+async def ensure_key(store: ReadStore, *, org_id: str, key: str) -> None:
+    """Make sure the organisation and this key exist (idempotent; the key is stored hashed)."""
+    if not KEY_FORMAT.match(key):
+        raise ValueError(f"API key for {org_id} must look like tmk_live_… or tmk_test_… (20+ characters)")
+    now = iso(datetime.now(UTC))
+    await store.collection(readmodels.ORGS).insert(org_id, {"id": org_id, "name": org_id, "createdAt": now})
+    await store.collection(readmodels.API_KEYS).insert(
+        hash_key(key), {"orgId": org_id, "prefix": key[:12], "createdAt": now, "revokedAt": None}
+    )
+
+
+def parse_bootstrap(value: str) -> list[tuple[str, str]]:
+    """``"org:key,org2:key2"`` → pairs (a malformed entry is an error, never silently skipped)."""
+    pairs = []
+    for entry in filter(None, (e.strip() for e in value.split(","))):
+        org_id, sep, key = entry.partition(":")
+        if not sep or not org_id or not key:
+            raise ValueError("MIGRATOR_BOOTSTRAP_KEYS entries must be orgId:apiKey")
+        pairs.append((org_id, key))
+    return pairs

@@ -1,0 +1,26 @@
+"""Gateway settings (``MIGRATOR_*``)."""
+
+from __future__ import annotations
+
+from migrator_platform.settings import ServiceSettings
+from pydantic import Field
+
+
+class GatewaySettings(ServiceSettings):
+    """Where the API listens, who may call it, and which services /readyz waits for."""
+
+    http_host: str = "127.0.0.1"
+    http_port: int = 8000
+    # Base URL clients and browsers reach us at; the OAuth redirect_uri is built from it.
+    public_url: str = ""
+    bootstrap_keys: str = Field(default="", repr=False)  # "orgId:apiKey,orgId2:apiKey2"
+    required_services: str = "scheduler,sp-connector,atlassian-connector,device-hub,log-stream"
+    rpc_timeout_seconds: float = 5.0
+
+    @property
+    def base_url(self) -> str:
+        return self.public_url.rstrip("/") or f"http://{self.http_host}:{self.http_port}"
+
+    @property
+    def services(self) -> list[str]:
+        return [s.strip() for s in self.required_services.split(",") if s.strip()]
