@@ -15,6 +15,7 @@ from migrator_sp_connector.endpoints import Endpoints
 from migrator_sp_connector.migration.sharepoint_api import SharePointApi
 from migrator_sp_connector.migration.site_job import SiteMigrator
 from migrator_sp_connector.secret_box import SecretBox
+from migrator_sp_connector.tenants.wiring import ensure_indexes
 from migrator_sp_connector.tenants.wiring import register as register_tenants
 
 
@@ -50,7 +51,8 @@ async def main(settings: ConnectorSettings | None = None) -> None:
             max_workers=settings.site_workers,
         )
 
-        async def on_ready(_: Runtime) -> None:
-            await runtime.store.collection(readmodels.SP_TASKS).ensure_index(["jobId"])
+        async def on_ready(rt: Runtime) -> None:
+            await ensure_indexes(rt)
+            await rt.store.collection(readmodels.SP_TASKS).ensure_index(["jobId"])
 
         await run_service(runtime, on_ready=on_ready)

@@ -7,7 +7,6 @@ import json
 from xml.etree import ElementTree as ET
 
 import pytest
-
 from migrator_sp_connector.migration.encryption import decrypt, encrypt, new_key, open_queue_message
 from migrator_sp_connector.migration.package import NS, SourceObject, build_manifest
 
@@ -45,7 +44,11 @@ def test_encrypted_queue_message_opens_to_the_event() -> None:
     key = new_key()
     event = {"Event": "JobEnd", "JobId": "j", "ObjectsProcessed": "3"}
     iv, content = encrypt(key, json.dumps(event).encode())
-    envelope = {"Label": "Encrypted", "JobId": "j", "IV": base64.b64encode(iv).decode(),
-                "Content": base64.b64encode(content).decode()}
+    envelope = {
+        "Label": "Encrypted",
+        "JobId": "j",
+        "IV": base64.b64encode(iv).decode(),
+        "Content": base64.b64encode(content).decode(),
+    }
     text = base64.b64encode(json.dumps(envelope).encode()).decode()
     assert open_queue_message(key, text) == event

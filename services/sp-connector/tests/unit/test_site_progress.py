@@ -5,7 +5,6 @@ from __future__ import annotations
 import random
 
 import pytest
-
 from migrator_contracts.enums import UnitStatus
 from migrator_sp_connector.migration.progress import SiteProgress, apply_event
 
@@ -14,10 +13,20 @@ pytestmark = pytest.mark.unit
 EVENTS = [
     {"Event": "JobQueued"},
     {"Event": "JobStart"},
-    {"Event": "JobProgress", "ObjectsProcessed": "10", "TotalExpectedSPObjects": "20", "BytesProcessed": "100"},
+    {
+        "Event": "JobProgress",
+        "ObjectsProcessed": "10",
+        "TotalExpectedSPObjects": "20",
+        "BytesProcessed": "100",
+    },
     {"Event": "JobError", "Id": "a", "Url": "Shared Documents/x.tmp", "ErrorCode": "-2147024816"},
     {"Event": "JobError", "Id": "b", "Url": "Shared Documents/y.tmp", "ErrorCode": "-2147024816"},
-    {"Event": "JobProgress", "ObjectsProcessed": "20", "TotalExpectedSPObjects": "20", "BytesProcessed": "300"},
+    {
+        "Event": "JobProgress",
+        "ObjectsProcessed": "20",
+        "TotalExpectedSPObjects": "20",
+        "BytesProcessed": "300",
+    },
     {"Event": "JobEnd", "ObjectsProcessed": "20", "TotalExpectedSPObjects": "20", "BytesProcessed": "300"},
 ]
 
@@ -49,8 +58,13 @@ def test_late_older_progress_cannot_move_counters_backwards() -> None:
 
 
 def test_objects_never_processed_are_counted_as_skipped_when_the_job_ends() -> None:
-    progress = fold([{"Event": "JobProgress", "ObjectsProcessed": "5", "TotalExpectedSPObjects": "20"},
-                     {"Event": "JobFatalError", "Message": "Manifest missing"}, {"Event": "JobEnd"}])
+    progress = fold(
+        [
+            {"Event": "JobProgress", "ObjectsProcessed": "5", "TotalExpectedSPObjects": "20"},
+            {"Event": "JobFatalError", "Message": "Manifest missing"},
+            {"Event": "JobEnd"},
+        ]
+    )
     assert progress.counters() == {"total": 20, "done": 5, "error": 0, "skipped": 15}
     assert progress.status is UnitStatus.ERROR
 

@@ -1,22 +1,20 @@
 """A client of the SharePoint REST endpoints a site migration uses (``odata=verbose``).
 
-429 and 503 are retried after Retry-After (or with backoff); 500 is not retried, as the
+429/503/504 are retried after Retry-After (or with backoff); 500 is not retried, as the
 GetMigrationJobProgress reference says, and surfaces as :class:`SharePointError`.
 """
 
 from __future__ import annotations
 
 import base64
-import email.utils
-import time
 from typing import Any, Protocol
 from urllib.parse import quote
 
 import httpx
-from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
 
 from migrator_sp_connector.endpoints import Endpoints
 from migrator_sp_connector.migration.package import SourceObject
+from migrator_sp_connector.throttling import raise_if_throttled, retrying
 
 _VERBOSE = {"Accept": "application/json;odata=verbose", "Content-Type": "application/json;odata=verbose"}
 
@@ -35,32 +33,6 @@ class SharePointError(Exception):
         self.status, self.code, self.message = status, code, message
 
 
-class Throttled(Exception):
-    """429/503: wait ``retry_after`` seconds and try again."""
-
-    def __init__(self, retry_after: float) -> None:
-        super().__init__(f"throttled, retry after {retry_after}s")
-        self.retry_after = retry_after
-
-
-def retry_after_seconds(value: str | None, *, default: float) -> float:
-    """Retry-After as seconds: an integer, or an HTTP date."""
-    if not value:
-        return default
-    if value.strip().isdigit():
-        return float(value.strip())
-    try:
-        return max(0.0, email.utils.parsedate_to_datetime(value).timestamp() - time.time())
-    except (TypeError, ValueError):
-        return default
-
-
-def _wait(state: Any) -> float:
-    exc = state.outcome.exception() if state.outcome else None
-    backoff = wait_exponential_jitter(initial=1, max=60)(state)
-    return min(exc.retry_after, 300.0) if isinstance(exc, Throttled) else backoff
-
-
 class SharePointApi:
     """Calls ``{site}/_api/...`` with the tenant's token, retrying throttling politely."""
 
@@ -71,12 +43,7 @@ class SharePointApi:
         self._max_attempts = max_attempts
 
     async def _call(self, method: str, tenant_id: str, url: str, *, json: Any = None) -> httpx.Response:
-        async for attempt in AsyncRetrying(
-            retry=retry_if_exception_type((Throttled, httpx.TransportError)),
-            stop=stop_after_attempt(self._max_attempts),
-            wait=_wait,
-            reraise=True,
-        ):
+        async for attempt in retrying(self._max_attempts):
             with attempt:
                 token = await self._tokens.access_token(tenant_id)
                 response = await self._http.request(
@@ -85,8 +52,7 @@ class SharePointApi:
                     json=json,
                     headers={**_VERBOSE, "Authorization": f"Bearer {token}"},
                 )
-                if response.status_code in (429, 503):
-                    raise Throttled(retry_after_seconds(response.headers.get("Retry-After"), default=5.0))
+                raise_if_throttled(response)
                 if response.status_code >= 400:
                     raise _error(response)
         return response

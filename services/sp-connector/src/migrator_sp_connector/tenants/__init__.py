@@ -1,0 +1,1 @@
+"""M365 tenants: admin consent, tokens sealed at rest, and discovery through Graph."""

@@ -1,0 +1,164 @@
+"""Admin consent: hand out an authorisation URL, then turn the callback into a connected tenant."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from urllib.parse import urlencode
+
+import httpx
+from faststream.nats import NatsBroker
+from migrator_contracts import readmodels, subjects
+from migrator_contracts.base import iso
+from migrator_contracts.commands import DiscoverTenant
+from migrator_contracts.events import TenantConnected
+from migrator_contracts.readmodels import TenantDoc
+from migrator_contracts.rpc import ConnectTenantReply, ConnectTenantRequest, ConsentReply, ConsentRequest
+from migrator_platform.bus import publish
+from migrator_platform.ids import new_id
+from migrator_platform.readstore import ReadStore
+from migrator_platform.structured_logs import get_logger
+
+from migrator_sp_connector.config import ConnectorSettings
+from migrator_sp_connector.endpoints import LOGIN, Endpoints
+from migrator_sp_connector.tenants.tokens import TokenError, TokenProvider, acquire_token
+
+log = get_logger(__name__)
+WORKLOADS = ["EMAIL", "SHAREPOINT", "ONEDRIVE", "TEAMS"]
+
+
+def consent_url(*, endpoints: Endpoints, domain: str, client_id: str, state: str, redirect_uri: str) -> str:
+    """The admin-consent URL a Global Admin visits."""
+    query = urlencode({"client_id": client_id, "state": state, "redirect_uri": redirect_uri})
+    return endpoints.resolve(f"{LOGIN}/{domain}/adminconsent?{query}")
+
+
+async def start_consent(
+    req: ConnectTenantRequest, *, store: ReadStore, endpoints: Endpoints, settings: ConnectorSettings
+) -> ConnectTenantReply:
+    """Record a single-use, expiring state and return where the admin must go."""
+    state = new_id("tok")
+    await store.collection(readmodels.CONSENTS).insert(
+        state,
+        {
+            "orgId": req.org_id,
+            "domain": req.domain,
+            "role": req.role.value,
+            "redirectUri": req.redirect_uri,
+            "expiresAt": time.time() + settings.consent_ttl_seconds,
+            "used": False,
+        },
+    )
+    url = consent_url(
+        endpoints=endpoints,
+        domain=req.domain,
+        client_id=settings.m365_client_id,
+        state=state,
+        redirect_uri=req.redirect_uri,
+    )
+    return ConnectTenantReply(auth_url=url, state=state)
+
+
+def _refused(code: str, message: str) -> ConsentReply:
+    return ConsentReply(ok=False, code=code, error=message)
+
+
+async def complete_consent(
+    req: ConsentRequest,
+    *,
+    store: ReadStore,
+    http: httpx.AsyncClient,
+    endpoints: Endpoints,
+    settings: ConnectorSettings,
+    tokens: TokenProvider,
+    broker: NatsBroker,
+) -> ConsentReply:
+    """Validate the state (known, unexpired, unused), fetch a token, connect the tenant, start discovery."""
+    consents = store.collection(readmodels.CONSENTS)
+    consent = await consents.get(req.state)
+    if consent is None:
+        return _refused("STATE_INVALID", "Unknown consent state")
+    if float(consent["expiresAt"]) < time.time():
+        return _refused("STATE_EXPIRED", "The consent link has expired; connect the tenant again")
+    if not await consents.update(req.state, {"used": True}, where={"used": False}):
+        return _refused("STATE_USED", "This consent link was already used")
+    if req.error or req.admin_consent != "True" or not req.tenant:
+        return _refused(
+            "CONSENT_DENIED", req.error_description or req.error or "The administrator did not consent"
+        )
+    try:
+        token, expires_at = await acquire_token(
+            http, endpoints=endpoints, settings=settings, external_tenant_id=req.tenant
+        )
+    except TokenError as exc:
+        log.warning("token refused after consent", domain=consent["domain"], error=str(exc))
+        return _refused("TOKEN_FAILED", "The identity provider refused a token for this tenant")
+    tenant_id = await _connect(store, consent, external_tenant_id=req.tenant)
+    await tokens.store_token(
+        tenant_id, org_id=consent["orgId"], external_tenant_id=req.tenant, token=token, expires_at=expires_at
+    )
+    now = datetime.now(UTC)
+    await publish(
+        broker,
+        subjects.tenant_event(tenant_id, "TenantConnected"),
+        TenantConnected(
+            event_id=f"{tenant_id}:connected:{req.state}",
+            seq=int(now.timestamp()),
+            occurred_at=now,
+            tenant_id=tenant_id,
+            org_id=consent["orgId"],
+            domain=consent["domain"],
+        ),
+        msg_id=f"{tenant_id}:connected:{req.state}",
+    )
+    await request_discovery(store, broker, tenant_id=tenant_id, org_id=consent["orgId"])
+    return ConsentReply(ok=True, tenant_id=tenant_id)
+
+
+async def _connect(store: ReadStore, consent: dict[str, str], *, external_tenant_id: str) -> str:
+    """Create the tenant, or update it when this organisation connected the domain before."""
+    tenants = store.collection(readmodels.TENANTS)
+    existing = await tenants.find_one({"orgId": consent["orgId"], "domain": consent["domain"]})
+    now = iso(datetime.now(UTC))
+    if existing is not None:
+        await tenants.update(
+            existing["_id"],
+            {"role": consent["role"], "connectedAt": now, "externalTenantId": external_tenant_id},
+        )
+        return str(existing["_id"])
+    tenant_id = new_id("ten")
+    doc = TenantDoc(
+        id=tenant_id,
+        org_id=consent["orgId"],
+        domain=consent["domain"],
+        role=consent["role"],
+        workloads=WORKLOADS,
+        connected_at=now,
+        external_tenant_id=external_tenant_id,
+    ).to_doc()
+    await tenants.insert(tenant_id, doc | {"latestDiscoveryJobId": None})
+    return tenant_id
+
+
+async def request_discovery(store: ReadStore, broker: NatsBroker, *, tenant_id: str, org_id: str) -> str:
+    """Queue a discovery job for the tenant; its id."""
+    discovery_id = new_id("dis")
+    await store.collection(readmodels.DISCOVERY_JOBS).insert(
+        discovery_id,
+        {
+            "id": discovery_id,
+            "tenantId": tenant_id,
+            "orgId": org_id,
+            "status": "QUEUED",
+            "startedAt": None,
+            "completedAt": None,
+        },
+    )
+    await store.collection(readmodels.TENANTS).update(tenant_id, {"latestDiscoveryJobId": discovery_id})
+    await publish(
+        broker,
+        subjects.CMD_TENANT_DISCOVER,
+        DiscoverTenant(tenant_id=tenant_id, org_id=org_id, discovery_job_id=discovery_id),
+        msg_id=discovery_id,
+    )
+    return discovery_id

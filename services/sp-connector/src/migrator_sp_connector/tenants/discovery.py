@@ -1,0 +1,134 @@
+"""Discovery: users (with mailbox sizes), sites (with storage), teams — and the tenant's totals."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+from typing import Any
+
+from faststream.nats import NatsBroker
+from migrator_contracts import readmodels, subjects
+from migrator_contracts.base import iso
+from migrator_contracts.commands import DiscoverTenant
+from migrator_contracts.enums import JobStatus
+from migrator_contracts.events import TenantDiscovered
+from migrator_platform.bus import publish
+from migrator_platform.readstore import ReadStore
+from migrator_platform.structured_logs import get_logger
+
+from migrator_sp_connector.tenants.graph import GraphClient
+
+log = get_logger(__name__)
+
+
+def stable_id(prefix: str, tenant_id: str, object_id: str) -> str:
+    """The same discovered object keeps its id across discoveries, so rediscovery updates in place."""
+    return f"{prefix}_{hashlib.sha256(f'{tenant_id}:{object_id}'.encode()).hexdigest()[:16].upper()}"
+
+
+async def discover_tenant(
+    cmd: DiscoverTenant, *, graph: GraphClient, store: ReadStore, broker: NatsBroker
+) -> None:
+    """Run one discovery; safe to run again for the same command."""
+    jobs = store.collection(readmodels.DISCOVERY_JOBS)
+    await jobs.update(
+        cmd.discovery_job_id, {"status": JobStatus.RUNNING.value, "startedAt": iso(datetime.now(UTC))}
+    )
+    try:
+        totals = await _discover(cmd, graph=graph, store=store)
+    except Exception:
+        await jobs.update(cmd.discovery_job_id, {"status": JobStatus.ERROR.value})
+        raise
+    now = datetime.now(UTC)
+    await store.collection(readmodels.TENANTS).update(cmd.tenant_id, totals | {"discoveredAt": iso(now)})
+    await jobs.update(cmd.discovery_job_id, {"status": JobStatus.DONE.value, "completedAt": iso(now)})
+    await publish(
+        broker,
+        subjects.tenant_event(cmd.tenant_id, "TenantDiscovered"),
+        TenantDiscovered(
+            event_id=f"{cmd.discovery_job_id}:done",
+            seq=int(now.timestamp()),
+            occurred_at=now,
+            tenant_id=cmd.tenant_id,
+            org_id=cmd.org_id,
+            discovery_job_id=cmd.discovery_job_id,
+            status=JobStatus.DONE,
+        ),
+        msg_id=cmd.discovery_job_id,
+    )
+    log.info("tenant discovered", tenant_id=cmd.tenant_id, **totals)
+
+
+async def _discover(cmd: DiscoverTenant, *, graph: GraphClient, store: ReadStore) -> dict[str, Any]:
+    tenant = cmd.tenant_id
+    scope: dict[str, Any] = {"tenantId": tenant, "orgId": cmd.org_id, "discoveryJobId": cmd.discovery_job_id}
+    usage = await graph.get_json(
+        tenant, "/reports/getMailboxUsageDetail(period='D7')?$format=application/json"
+    )
+    mailbox_bytes = {
+        u["userPrincipalName"].lower(): int(u.get("storageUsedInBytes") or 0) for u in usage["value"]
+    }
+    users: list[dict[str, Any]] = []
+    onedrive_quota: int | None = None
+    async for user in graph.pages(tenant, "/users?$select=id,userPrincipalName,displayName,mail"):
+        if onedrive_quota is None:
+            onedrive_quota = int(
+                (await graph.get_json(tenant, f"/users/{user['id']}/drive"))["quota"]["total"]
+            )
+        users.append(
+            scope
+            | {
+                "id": stable_id("dbu", tenant, user["id"]),
+                "upn": user["userPrincipalName"],
+                "displayName": user.get("displayName"),
+                "sourceSizeBytes": mailbox_bytes.get(user["userPrincipalName"].lower(), 0),
+            }
+        )
+    sites, pool = [], None
+    async for site in graph.pages(tenant, "/sites?search=*"):
+        quota = (await graph.get_json(tenant, f"/sites/{site['id']}/drive"))["quota"]
+        pool = int(quota["total"])
+        sites.append(
+            scope
+            | {
+                "id": stable_id("dbs", tenant, site["id"]),
+                "siteId": site["id"],
+                "name": site.get("displayName") or site.get("name"),
+                "url": site["webUrl"],
+                "sizeBytes": str(int(quota.get("used") or 0)),
+            }
+        )
+    teams = []
+    async for group in graph.pages(tenant, "/groups?$filter=resourceProvisioningOptions/Any(x:x eq 'Team')"):
+        count = await graph.get_text(
+            tenant, f"/groups/{group['id']}/members/$count", headers={"ConsistencyLevel": "eventual"}
+        )
+        teams.append(
+            scope
+            | {
+                "id": stable_id("dbt", tenant, group["id"]),
+                "teamId": group["id"],
+                "name": group.get("displayName"),
+                "description": group.get("description") or "",
+                "memberCount": int(count),
+            }
+        )
+    for name, docs in (
+        (readmodels.DISCOVERED_USERS, users),
+        (readmodels.DISCOVERED_SITES, sites),
+        (readmodels.DISCOVERED_TEAMS, teams),
+    ):
+        collection = store.collection(name)
+        for doc in docs:
+            await collection.upsert(doc["id"], doc)
+        # What this discovery did not see is gone from the tenant.
+        await collection.delete_many({"tenantId": tenant, "discoveryJobId": {"$ne": cmd.discovery_job_id}})
+    site_used = sum(int(s["sizeBytes"]) for s in sites)
+    return {
+        "mailboxCount": len(users),
+        "siteCount": len(sites),
+        "totalSizeBytes": sum(u["sourceSizeBytes"] for u in users) + site_used,
+        "sharepointQuotaBytes": pool,
+        "sharepointUsedBytes": site_used,
+        "onedriveQuotaPerUserBytes": onedrive_quota,
+    }

@@ -1,0 +1,83 @@
+"""Subscribing the tenant handlers: consent request/reply and the discovery command."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+from migrator_contracts import readmodels, subjects
+from migrator_contracts.commands import DiscoverTenant
+from migrator_contracts.rpc import ConnectTenantRequest, ConsentReply, ConsentRequest
+from migrator_contracts.streams import COMMANDS
+from migrator_platform.consumer import Delivery, subscribe
+from migrator_platform.service import Runtime
+from migrator_platform.structured_logs import get_logger
+from pydantic import ValidationError
+
+from migrator_sp_connector.config import ConnectorSettings
+from migrator_sp_connector.endpoints import Endpoints
+from migrator_sp_connector.secret_box import SecretBox
+from migrator_sp_connector.tenants.consent import complete_consent, start_consent
+from migrator_sp_connector.tenants.discovery import discover_tenant
+from migrator_sp_connector.tenants.graph import GraphClient
+from migrator_sp_connector.tenants.tokens import TokenProvider
+
+log = get_logger(__name__)
+
+
+def register(
+    runtime: Runtime, settings: ConnectorSettings, *, http: httpx.AsyncClient, box: SecretBox
+) -> TokenProvider:
+    """Wire consent and discovery; returns the token provider the site migrations use too."""
+    store, broker = runtime.store, runtime.broker
+    endpoints = Endpoints(settings.m365_base_url)
+    tokens = TokenProvider(http, store=store, box=box, endpoints=endpoints, settings=settings)
+    graph = GraphClient(http, endpoints=endpoints, tokens=tokens, page_size=settings.graph_page_size)
+
+    @broker.subscriber(subjects.RPC_TENANT_CONNECT, queue="sp-connector-rpc", title="tenants:connect")
+    async def _connect(body: bytes) -> bytes:
+        try:
+            request = ConnectTenantRequest.model_validate(json.loads(body))
+        except (ValueError, ValidationError) as exc:
+            return json.dumps({"error": f"invalid request: {exc}"[:300]}).encode()
+        return (await start_consent(request, store=store, endpoints=endpoints, settings=settings)).to_json()
+
+    @broker.subscriber(subjects.RPC_TENANT_CONSENT, queue="sp-connector-rpc", title="tenants:consent")
+    async def _consent(body: bytes) -> bytes:
+        try:
+            request = ConsentRequest.model_validate(json.loads(body))
+        except (ValueError, ValidationError):
+            return ConsentReply(ok=False, code="STATE_INVALID", error="Malformed consent callback").to_json()
+        reply = await complete_consent(
+            request,
+            store=store,
+            http=http,
+            endpoints=endpoints,
+            settings=settings,
+            tokens=tokens,
+            broker=broker,
+        )
+        return reply.to_json()
+
+    async def on_discover(cmd: DiscoverTenant, _: Delivery) -> None:
+        await discover_tenant(cmd, graph=graph, store=store, broker=broker)
+
+    subscribe(
+        broker,
+        subject=subjects.CMD_TENANT_DISCOVER,
+        stream=COMMANDS,
+        durable="sp-connector-discover",
+        model=DiscoverTenant,
+        handler=on_discover,
+        ack_wait_seconds=settings.ack_wait_seconds,
+        max_deliver=settings.max_deliver,
+    )
+    return tokens
+
+
+async def ensure_indexes(runtime: Runtime) -> None:
+    """Indexes the tenant read models are queried by."""
+    store = runtime.store
+    await store.collection(readmodels.TENANTS).ensure_index(["orgId", "domain"], unique=True)
+    for name in (readmodels.DISCOVERED_USERS, readmodels.DISCOVERED_SITES, readmodels.DISCOVERED_TEAMS):
+        await store.collection(name).ensure_index(["tenantId"])

@@ -1,0 +1,56 @@
+"""Polite retries for Microsoft endpoints: 429/503/504 wait Retry-After, else exponential backoff."""
+
+from __future__ import annotations
+
+import email.utils
+import time
+from typing import Any
+
+import httpx
+from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
+
+RETRYABLE_STATUS = frozenset({429, 503, 504})
+MAX_WAIT_SECONDS = 300.0
+
+
+class Throttled(Exception):
+    """429/503/504: wait ``retry_after`` seconds and try again."""
+
+    def __init__(self, status: int, retry_after: float | None) -> None:
+        super().__init__(f"HTTP {status}, retry after {retry_after}s")
+        self.status, self.retry_after = status, retry_after
+
+
+def retry_after_seconds(value: str | None) -> float | None:
+    """Retry-After as seconds: an integer, or an HTTP date; None when absent or unreadable."""
+    if not value:
+        return None
+    if value.strip().isdigit():
+        return float(value.strip())
+    try:
+        return max(0.0, email.utils.parsedate_to_datetime(value).timestamp() - time.time())
+    except (TypeError, ValueError):
+        return None
+
+
+def raise_if_throttled(response: httpx.Response) -> None:
+    """Turn a throttling answer into :class:`Throttled`."""
+    if response.status_code in RETRYABLE_STATUS:
+        raise Throttled(response.status_code, retry_after_seconds(response.headers.get("Retry-After")))
+
+
+def _wait(state: Any) -> float:
+    exc = state.outcome.exception() if state.outcome else None
+    if isinstance(exc, Throttled) and exc.retry_after is not None:
+        return min(exc.retry_after, MAX_WAIT_SECONDS)  # the service said how long: honour it
+    return float(wait_exponential_jitter(initial=1, max=60)(state))
+
+
+def retrying(max_attempts: int = 8) -> AsyncRetrying:
+    """``async for attempt in retrying(): with attempt: ...`` retries throttling and transport errors."""
+    return AsyncRetrying(
+        retry=retry_if_exception_type((Throttled, httpx.TransportError)),
+        stop=stop_after_attempt(max_attempts),
+        wait=_wait,
+        reraise=True,
+    )
