@@ -30,6 +30,8 @@ def test_services_killed_mid_job_resume_without_loss_or_double_counting(
 ) -> None:
     site = "https://contoso.sharepoint.com/sites/engineering"
     total, failed = expected_counts(simulator, site)
+    # Slow the import down so the kill lands in the middle of it.
+    simulator.post("/_sim/faults", json={"objectDelayMs": 250}).raise_for_status()
     created = api.post(
         "/v1/jobs",
         json={
@@ -48,6 +50,8 @@ def test_services_killed_mid_job_resume_without_loss_or_double_counting(
     )
     stack.kill_service("sp-connector")
     stack.kill_service("scheduler")
+    assert (job_state(api, job_id) or {})["status"] == "RUNNING", "the kill must land mid-job"
+    simulator.delete("/_sim/faults").raise_for_status()
     stack.start_service("scheduler")
     stack.start_service("sp-connector")
     final = wait_until(

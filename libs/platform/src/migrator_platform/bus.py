@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING
 
 from faststream.nats import NatsBroker
@@ -30,7 +31,9 @@ def create_broker(
         middlewares=[NatsTelemetryMiddleware(tracer_provider=tracer_provider)],
         graceful_timeout=30.0,
         max_reconnect_attempts=-1,
-        log_level=30,
+        # FastStream's own messages go through our JSON logging, and its per-message lines stay at DEBUG.
+        logger=logging.getLogger("migrator.bus"),
+        log_level=logging.DEBUG,
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import httpx
+from faststream.nats.annotations import NatsMessage
 from migrator_contracts import readmodels, subjects
 from migrator_contracts.commands import DiscoverTenant
 from migrator_contracts.rpc import ConnectTenantRequest, ConsentReply, ConsentRequest
@@ -35,17 +36,17 @@ def register(
     graph = GraphClient(http, endpoints=endpoints, tokens=tokens, page_size=settings.graph_page_size)
 
     @broker.subscriber(subjects.RPC_TENANT_CONNECT, queue="sp-connector-rpc", title="tenants:connect")
-    async def _connect(body: bytes) -> bytes:
+    async def _connect(msg: NatsMessage) -> bytes:
         try:
-            request = ConnectTenantRequest.model_validate(json.loads(body))
+            request = ConnectTenantRequest.model_validate(json.loads(msg.body))
         except (ValueError, ValidationError) as exc:
             return json.dumps({"error": f"invalid request: {exc}"[:300]}).encode()
         return (await start_consent(request, store=store, endpoints=endpoints, settings=settings)).to_json()
 
     @broker.subscriber(subjects.RPC_TENANT_CONSENT, queue="sp-connector-rpc", title="tenants:consent")
-    async def _consent(body: bytes) -> bytes:
+    async def _consent(msg: NatsMessage) -> bytes:
         try:
-            request = ConsentRequest.model_validate(json.loads(body))
+            request = ConsentRequest.model_validate(json.loads(msg.body))
         except (ValueError, ValidationError):
             return ConsentReply(ok=False, code="STATE_INVALID", error="Malformed consent callback").to_json()
         reply = await complete_consent(

@@ -18,7 +18,7 @@ from migrator_gateway.api.views import tenant_view
 
 router = APIRouter(prefix="/v1/tenants", tags=["tenants"])
 
-DOMAIN = r"^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$"
+DOMAIN = r"^([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$"
 DISCOVERED = {
     "users": (readmodels.DISCOVERED_USERS, ("id", "tenantId", "upn", "displayName", "sourceSizeBytes")),
     "sites": (readmodels.DISCOVERED_SITES, ("id", "tenantId", "siteId", "name", "url", "sizeBytes")),
@@ -31,7 +31,7 @@ DISCOVERED = {
 
 class ConnectTenant(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    domain: str = Field(pattern=DOMAIN, description="The tenant's domain, e.g. contoso.com")
+    domain: str = Field(pattern=DOMAIN, max_length=253, description="The tenant's domain, e.g. contoso.com")
     role: TenantRole
 
 
