@@ -66,7 +66,8 @@ class SiteMigrator:
 
     async def migrate(self, cmd: MigrateSite, heartbeat: Heartbeat) -> None:
         """Drive the site's migration; returns once SharePoint reports the job's end."""
-        task = await self._tasks.get(cmd.unit_id)
+        stored = await self._tasks.get(cmd.unit_id)
+        task = {k: v for k, v in stored.items() if k != "_id"} if stored else None
         if task is None:
             dest_url = cmd.dest_site_url or await self._default_destination(cmd)
             task = {"jobId": cmd.job_id, "phase": "packaging", "seq": 0, "destUrl": dest_url, "progress": {}}
