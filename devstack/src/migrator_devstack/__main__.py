@@ -14,8 +14,10 @@ from migrator_devstack.stack import Stack
 
 def main() -> int:
     """Start the stack, print how to use it, supervise it, stop it cleanly on Ctrl-C / SIGTERM."""
-    stack = Stack(data_dir=Path(os.environ.get("MIGRATOR_DATA_DIR", ".migrator")),
-                  http_port=int(os.environ.get("MIGRATOR_HTTP_PORT", "8000")))
+    stack = Stack(
+        data_dir=Path(os.environ.get("MIGRATOR_DATA_DIR", ".migrator")),
+        http_port=int(os.environ.get("MIGRATOR_HTTP_PORT", "8000")),
+    )
     stopping = False
 
     def _stop(signum: int, _: FrameType | None) -> None:
@@ -31,27 +33,34 @@ def main() -> int:
         print(f"migrator: start-up failed: {exc}", file=sys.stderr)
         stack.stop()
         return 1
-    store = os.environ.get("MIGRATOR_MONGO_URL") or f"embedded SQLite at {stack.data_dir / 'readstore.sqlite3'}"
-    print(f"""
+    store = (
+        os.environ.get("MIGRATOR_MONGO_URL") or f"embedded SQLite at {stack.data_dir / 'readstore.sqlite3'}"
+    )
+    print(
+        f"""
 Migrator is ready in {time.monotonic() - started:.1f}s.
 
   API          {stack.api_url}   (OpenAPI: {stack.api_url}/docs)
   Organisation {stack.org_id}
   API key      {stack.api_key}
-  NATS         {stack.env['MIGRATOR_NATS_URL']}
+  NATS         {stack.env["MIGRATOR_NATS_URL"]}
   Read store   {store}
-  Simulator    {stack.env['MIGRATOR_M365_BASE_URL']}   (Microsoft 365: contoso.com, fabrikam.com)
+  Simulator    {stack.env["MIGRATOR_M365_BASE_URL"]}   (Microsoft 365: contoso.com, fabrikam.com)
   Logs         {stack.log_dir}
 
   export MIGRATOR_API={stack.api_url} API_KEY={stack.api_key}
   curl -s -X POST $MIGRATOR_API/v1/tenants/connect -H "Authorization: Bearer $API_KEY" \\
        -H 'Content-Type: application/json' -d '{{"domain":"contoso.com","role":"source"}}'
 
-Ctrl-C stops everything.""", flush=True)
+Ctrl-C stops everything.""",
+        flush=True,
+    )
     while not stopping:
         for name in stack.supervise_once():
-            print(f"migrator: {name} exited unexpectedly and was restarted (see {stack.log_dir}/{name}.log)",
-                  flush=True)
+            print(
+                f"migrator: {name} exited unexpectedly and was restarted (see {stack.log_dir}/{name}.log)",
+                flush=True,
+            )
         time.sleep(1)
     print("migrator: stopping…", flush=True)
     stack.stop()

@@ -78,8 +78,12 @@ class Stack:
         self.wait_ready(timeout=timeout)
 
     def _start_simulator(self, azurite: infra.Proc) -> str:
-        env = {**os.environ, "M365SIM_PORT": str(infra.free_port()), "M365SIM_BLOB_URL": azurite.urls["blob"],
-               "M365SIM_QUEUE_URL": azurite.urls["queue"]}
+        env = {
+            **os.environ,
+            "M365SIM_PORT": str(infra.free_port()),
+            "M365SIM_BLOB_URL": azurite.urls["blob"],
+            "M365SIM_QUEUE_URL": azurite.urls["queue"],
+        }
         env.update({k: v for k, v in self.env.items() if k.startswith("M365SIM_")})
         proc = _spawn_python("m365-simulator", "m365_simulator", env=env, log_dir=self.log_dir)
         infra.wait_for_port(int(env["M365SIM_PORT"]), proc=proc.popen, timeout=60)
@@ -132,7 +136,8 @@ class Stack:
 def _spawn_python(name: str, module: str, *, env: dict[str, str], log_dir: Path) -> infra.Proc:
     log_dir.mkdir(parents=True, exist_ok=True)
     log_path = log_dir / f"{name}.log"
-    log = open(log_path, "ab")  # noqa: SIM115 - the child owns it for its lifetime
-    popen = subprocess.Popen([sys.executable, "-m", module], stdout=log, stderr=subprocess.STDOUT, env=env,
-                             start_new_session=True)
+    log = open(log_path, "ab")
+    popen = subprocess.Popen(
+        [sys.executable, "-m", module], stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True
+    )
     return infra.Proc(name=name, popen=popen, log_path=log_path)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-
 from migrator_contracts.enums import JobStatus, JobType
 from migrator_scheduler.domain.lifecycle import IllegalTransition, can_transition, transition
 from migrator_scheduler.domain.progress import roll_up
@@ -32,12 +31,24 @@ def test_paused_job_can_only_be_requeued_or_cancelled() -> None:
 
 def test_roll_up_sums_units_and_finishes_only_when_all_units_finished() -> None:
     units = [
-        {"status": "DONE", "totalItems": 10, "doneItems": 8, "errorItems": 2, "skippedItems": 0, "bytesTransferred": 5},
+        {
+            "status": "DONE",
+            "totalItems": 10,
+            "doneItems": 8,
+            "errorItems": 2,
+            "skippedItems": 0,
+            "bytesTransferred": 5,
+        },
         {"status": "RUNNING", "totalItems": 4, "doneItems": 1, "errorItems": 0, "skippedItems": 0},
     ]
     rollup = roll_up(units)
-    assert rollup.counters == {"totalItems": 14, "doneItems": 9, "errorItems": 2, "skippedItems": 0,
-                               "bytesTransferred": 5}
+    assert rollup.counters == {
+        "totalItems": 14,
+        "doneItems": 9,
+        "errorItems": 2,
+        "skippedItems": 0,
+        "bytesTransferred": 5,
+    }
     assert rollup.final_status is None
     units[1] |= {"status": "ERROR"}
     assert roll_up(units).final_status is JobStatus.DONE
@@ -48,9 +59,15 @@ def test_a_job_whose_every_unit_failed_ends_error() -> None:
 
 
 def test_sharepoint_job_has_one_unit_per_site_with_stable_ids_and_optional_mapping() -> None:
-    options = {"sites": ["https://contoso.sharepoint.com/sites/a", "https://contoso.sharepoint.com/sites/b"],
-               "siteMappings": [{"source": "https://contoso.sharepoint.com/sites/b",
-                                 "dest": "https://fabrikam.sharepoint.com/sites/bee"}]}
+    options = {
+        "sites": ["https://contoso.sharepoint.com/sites/a", "https://contoso.sharepoint.com/sites/b"],
+        "siteMappings": [
+            {
+                "source": "https://contoso.sharepoint.com/sites/b",
+                "dest": "https://fabrikam.sharepoint.com/sites/bee",
+            }
+        ],
+    }
     first = split_into_units("job_X", JobType.SHAREPOINT, options)
     assert [u.id for u in first] == ["job_X_0", "job_X_1"]
     assert [u.dest for u in first] == [None, "https://fabrikam.sharepoint.com/sites/bee"]

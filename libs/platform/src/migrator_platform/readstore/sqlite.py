@@ -14,6 +14,7 @@ import queue
 import re
 import sqlite3
 import threading
+import time
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from concurrent.futures import Future
 from pathlib import Path
@@ -30,9 +31,18 @@ Op = Callable[[sqlite3.Connection], Any]
 
 def _connect(path: str) -> sqlite3.Connection:
     conn = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=NORMAL")
     conn.execute("PRAGMA busy_timeout=30000")
+    # Several services open a fresh file at once; switching it to WAL needs a moment alone,
+    # and SQLite reports "locked" for that without waiting on the busy handler.
+    for attempt in range(100):
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            break
+        except sqlite3.OperationalError:
+            if attempt == 99:
+                raise
+            time.sleep(0.05)
+    conn.execute("PRAGMA synchronous=NORMAL")
     return conn
 
 
@@ -82,7 +92,12 @@ class SqliteReadStore:
         return _connect(self._path)
 
     def _write_loop(self) -> None:
-        conn = _connect(self._path)
+        try:
+            conn = _connect(self._path)
+        except Exception as exc:  # never leave writers waiting on a dead thread
+            while (item := self._ops.get()) is not None:
+                item[1].set_exception(exc)
+            return
         while True:
             item = self._ops.get()
             if item is None:
