@@ -8,8 +8,11 @@ from pathlib import Path
 import httpx
 import pytest
 from migrator_devstack import infra
+from migrator_devstack.secrets import new_api_key
 from migrator_devstack.stack import Stack
 from support import connect_tenant, wait_until
+
+OTHER_KEY = new_api_key()
 
 
 @pytest.fixture(scope="session")
@@ -18,7 +21,13 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     stack = Stack(
         data_dir=data_dir,
         http_port=infra.free_port(),
-        env={"MIGRATOR_ACK_WAIT_SECONDS": "6", "M365SIM_OBJECT_DELAY_MS": "40", "MIGRATOR_LOG_LEVEL": "INFO"},
+        env={
+            # The first organisation is the tests' own; the second only ever tries to see it.
+            "MIGRATOR_BOOTSTRAP_KEYS": f"org_E2E:{new_api_key()},org_OTHER:{OTHER_KEY}",
+            "MIGRATOR_ACK_WAIT_SECONDS": "6",
+            "M365SIM_OBJECT_DELAY_MS": "40",
+            "MIGRATOR_LOG_LEVEL": "INFO",
+        },
     )
     try:
         stack.start(timeout=120)
@@ -54,3 +63,12 @@ def tenants(api: httpx.Client) -> dict[str, str]:
             what=f"discovery of {tenant_id}",
         )
     return ids
+
+
+@pytest.fixture(scope="session")
+def other_org_api(stack: Stack) -> Iterator[httpx.Client]:
+    """A client of another organisation on the same deployment."""
+    with httpx.Client(
+        base_url=stack.api_url, headers={"Authorization": f"Bearer {OTHER_KEY}"}, timeout=30
+    ) as client:
+        yield client

@@ -51,7 +51,7 @@ class Stack:
         """Start everything and wait until the gateway's /readyz answers 200."""
         self.data_dir = self.data_dir.resolve()
         secrets = load_or_create(self.data_dir)
-        bootstrap = os.environ.get("MIGRATOR_BOOTSTRAP_KEYS", "")
+        bootstrap = self.env.get("MIGRATOR_BOOTSTRAP_KEYS") or os.environ.get("MIGRATOR_BOOTSTRAP_KEYS", "")
         if bootstrap:
             self.org_id, self.api_key = bootstrap.split(",")[0].split(":", 1)
         else:
@@ -67,11 +67,11 @@ class Stack:
             "MIGRATOR_NATS_URL": nats.urls["nats"],
             "MIGRATOR_DATA_DIR": str(self.data_dir),
             "MIGRATOR_HTTP_PORT": str(self.http_port),
-            "MIGRATOR_BOOTSTRAP_KEYS": bootstrap,
             "MIGRATOR_SECRETS_KEY": secrets["secrets_key"],
             "MIGRATOR_M365_CLIENT_SECRET": secrets["m365_client_secret"],
             "MIGRATOR_M365_BASE_URL": simulator_url,
             **self.env,
+            "MIGRATOR_BOOTSTRAP_KEYS": bootstrap,
         }
         for name in SERVICES:
             self.start_service(name)
