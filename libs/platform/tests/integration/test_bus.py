@@ -1,0 +1,107 @@
+"""The bus against real NATS: retries then dead-letters, de-duplicates, carries trace context."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import nats
+import pytest
+from faststream.nats import NatsBroker
+from migrator_contracts.base import Message
+from migrator_contracts.streams import COMMANDS
+from migrator_devstack import infra
+from migrator_platform.bus import create_broker, provision_streams, publish
+from migrator_platform.consumer import Delivery, subscribe
+from migrator_platform.telemetry import configure_tracing
+
+pytestmark = pytest.mark.integration
+
+
+class Ping(Message):
+    n: int
+
+
+@pytest.fixture(scope="module")
+def nats_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    tmp: Path = tmp_path_factory.mktemp("nats")
+    proc = infra.start_nats(data_dir=tmp / "data", log_dir=tmp)
+    yield proc.urls["nats"]
+    proc.stop()
+
+
+@pytest.fixture
+async def broker(nats_url: str) -> AsyncIterator[NatsBroker]:
+    broker = create_broker(
+        nats_url=nats_url, service="test", tracer_provider=configure_tracing(service="test")
+    )
+    await broker.connect()
+    await provision_streams(broker.connection.jetstream())
+    await provision_streams(broker.connection.jetstream())  # idempotent
+    yield broker
+    await broker.stop()
+
+
+async def _dead_letters(nats_url: str, subject: str) -> list[nats.aio.msg.Msg]:
+    nc = await nats.connect(nats_url)
+    try:
+        sub = await nc.jetstream().subscribe(f"migrator.dlq.{subject}", ordered_consumer=True)
+        out = []
+        try:
+            while True:
+                out.append(await sub.next_msg(timeout=1))
+        except nats.errors.TimeoutError:
+            return out
+    finally:
+        await nc.close()
+
+
+async def test_a_failing_handler_is_retried_then_dead_lettered_with_its_reason(
+    broker: NatsBroker, nats_url: str
+) -> None:
+    attempts: list[int] = []
+
+    async def always_fails(msg: Ping, delivery: Delivery) -> None:
+        attempts.append(delivery.attempt)
+        raise RuntimeError("downstream is down")
+
+    subscribe(
+        broker,
+        subject="migrator.cmd.test.fail",
+        stream=COMMANDS,
+        durable="test-fail",
+        model=Ping,
+        handler=always_fails,
+        max_deliver=2,
+    )
+    await broker.start()
+    await publish(broker, "migrator.cmd.test.fail", Ping(n=1), msg_id="fail-1")
+    for _ in range(100):
+        if dead := await _dead_letters(nats_url, "migrator.cmd.test.fail"):
+            break
+        await asyncio.sleep(0.1)
+    assert attempts == [1, 2]
+    assert dead[0].data == b'{"n":1}'
+    assert dead[0].headers is not None
+    assert "downstream is down" in dead[0].headers["Migrator-Reason"]
+    assert dead[0].headers["Migrator-Original-Subject"] == "migrator.cmd.test.fail"
+
+
+async def test_a_republished_message_is_stored_once_and_carries_trace_context(
+    broker: NatsBroker, nats_url: str
+) -> None:
+    assert await publish(broker, "migrator.cmd.test.dedup", Ping(n=7), msg_id="same-id")
+    assert not await publish(broker, "migrator.cmd.test.dedup", Ping(n=7), msg_id="same-id")
+    nc = await nats.connect(nats_url)
+    try:
+        sub = await nc.jetstream().subscribe("migrator.cmd.test.dedup", durable="test-dedup")
+        first = await sub.next_msg(timeout=2)
+        with pytest.raises(nats.errors.TimeoutError):
+            await sub.next_msg(timeout=0.5)
+        assert first.headers is not None
+        assert first.headers["Nats-Msg-Id"] == "same-id"
+        version, trace_id, span_id, _flags = first.headers["traceparent"].split("-")
+        assert version == "00" and len(trace_id) == 32 and len(span_id) == 16
+    finally:
+        await nc.close()
