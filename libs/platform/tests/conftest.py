@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -13,7 +15,19 @@ from migrator_platform.readstore import ReadStore
 from migrator_platform.readstore.mongo import MongoReadStore
 from migrator_platform.readstore.sqlite import SqliteReadStore
 
-BACKENDS = ["sqlite", "mongo-wire"] + (["mongo-real"] if os.environ.get("MIGRATOR_TEST_MONGO_URL") else [])
+
+def _docker_engine() -> bool:
+    """A Docker engine answers (not just the client being installed)."""
+    if shutil.which("docker") is None:
+        return False
+    try:
+        return subprocess.run(["docker", "info"], capture_output=True, timeout=10).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+REAL_MONGO = bool(os.environ.get("MIGRATOR_TEST_MONGO_URL")) or _docker_engine()
+BACKENDS = ["sqlite", "mongo-wire"] + (["mongo-real"] if REAL_MONGO else [])
 
 
 @pytest.fixture(scope="session")
@@ -23,17 +37,26 @@ def mongo_wire_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     proc.stop()
 
 
+@pytest.fixture(scope="session")
+def real_mongo_url() -> Iterator[str]:
+    """MIGRATOR_TEST_MONGO_URL, or a MongoDB container when a Docker engine is present."""
+    if url := os.environ.get("MIGRATOR_TEST_MONGO_URL"):
+        yield url
+        return
+    from testcontainers.community.mongodb import MongoDbContainer
+
+    with MongoDbContainer("mongo:7") as container:
+        yield container.get_connection_url()
+
+
 @pytest.fixture(params=BACKENDS)
 async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[ReadStore]:
     backend: ReadStore
     if request.param == "sqlite":
         backend = SqliteReadStore(tmp_path / "store.sqlite3")
     else:
-        url = (
-            request.getfixturevalue("mongo_wire_url")
-            if request.param == "mongo-wire"
-            else os.environ["MIGRATOR_TEST_MONGO_URL"]
-        )
+        fixture = "mongo_wire_url" if request.param == "mongo-wire" else "real_mongo_url"
+        url = request.getfixturevalue(fixture)
         backend = MongoReadStore(url, f"t{uuid.uuid4().hex[:12]}")
     yield backend
     await backend.close()
