@@ -15,6 +15,8 @@ run: install
 
 test: install lint typecheck
 	$(PY) -m pytest -q
+	@echo "== the end-to-end suite again, with MongoDB (PyMongo on a wire-protocol server) as the read store"
+	MIGRATOR_E2E_STORE=mongo-wire $(PY) -m pytest -q tests-e2e
 
 install: $(VENV)/.synced tools/node_modules/.installed
 

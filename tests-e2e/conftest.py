@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,6 +19,12 @@ OTHER_KEY = new_api_key()
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     data_dir: Path = tmp_path_factory.mktemp("migrator")
+    extra: dict[str, str] = {}
+    mongo = None
+    if os.environ.get("MIGRATOR_E2E_STORE") == "mongo-wire":
+        # The production read-store backend (PyMongo) under the whole system, on a MongoDB wire server.
+        mongo = infra.start_mongo_wire(log_dir=data_dir / "logs", data_dir=data_dir / "mongo")
+        extra["MIGRATOR_MONGO_URL"] = mongo.urls["mongo"]
     stack = Stack(
         data_dir=data_dir,
         http_port=infra.free_port(),
@@ -27,6 +34,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             "MIGRATOR_ACK_WAIT_SECONDS": "6",
             "M365SIM_OBJECT_DELAY_MS": "40",
             "MIGRATOR_LOG_LEVEL": "INFO",
+            **extra,
         },
     )
     try:
@@ -34,6 +42,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         yield stack
     finally:
         stack.stop()
+        if mongo is not None:
+            mongo.stop()
 
 
 @pytest.fixture(scope="session")
