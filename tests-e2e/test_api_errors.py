@@ -59,3 +59,18 @@ def test_unknown_job_and_missing_key(api: httpx.Client, stack_url: str) -> None:
 @pytest.fixture
 def stack_url(api: httpx.Client) -> str:
     return str(api.base_url).rstrip("/")
+
+
+def test_a_job_type_without_a_connector_yet_is_refused_clearly(
+    api: httpx.Client, tenants: dict[str, str]
+) -> None:
+    response = api.post(
+        "/v1/jobs",
+        json={
+            "sourceTenantId": tenants["contoso.com"],
+            "destTenantId": tenants["fabrikam.com"],
+            "type": "EMAIL",
+        },
+    )
+    assert_error(response, 400, "UNSUPPORTED_JOB_TYPE")
+    assert "EMAIL" in response.json()["error"]

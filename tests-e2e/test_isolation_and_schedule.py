@@ -10,6 +10,13 @@ from support import wait_until
 
 pytestmark = pytest.mark.e2e
 
+# A job that exists but will not start during the test run.
+PARKED = {
+    "type": "SHAREPOINT",
+    "scheduledAt": "2099-01-01T00:00:00Z",
+    "options": {"sites": ["https://contoso.sharepoint.com/sites/finance"]},
+}
+
 
 def test_another_organisation_sees_404_for_our_tenants_and_jobs(
     api: httpx.Client, other_org_api: httpx.Client, tenants: dict[str, str]
@@ -22,12 +29,12 @@ def test_another_organisation_sees_404_for_our_tenants_and_jobs(
     # Nor can it start a job between our tenants.
     job = other_org_api.post(
         "/v1/jobs",
-        json={"sourceTenantId": tenant_id, "destTenantId": tenants["fabrikam.com"], "type": "EMAIL"},
+        json={"sourceTenantId": tenant_id, "destTenantId": tenants["fabrikam.com"], **PARKED},
     )
     assert job.status_code == 404 and job.json()["code"] == "TENANT_NOT_FOUND"
     ours = api.post(
         "/v1/jobs",
-        json={"sourceTenantId": tenant_id, "destTenantId": tenants["fabrikam.com"], "type": "EMAIL"},
+        json={"sourceTenantId": tenant_id, "destTenantId": tenants["fabrikam.com"], **PARKED},
     )
     assert ours.status_code == 201
     theirs = other_org_api.get(f"/v1/jobs/{ours.json()['job']['id']}")
@@ -73,7 +80,7 @@ def test_job_listing_pages_newest_first_without_gaps_or_repeats(
             json={
                 "sourceTenantId": tenants["contoso.com"],
                 "destTenantId": tenants["fabrikam.com"],
-                "type": "EMAIL",
+                **PARKED,
             },
         )
         assert response.status_code == 201

@@ -125,7 +125,13 @@ def test_malformed_messages_are_dead_lettered_and_the_consumer_goes_on(
         "destTenantId": tenants["fabrikam.com"],
     }
     asyncio.run(_publish(stack, "migrator.cmd.job.create", json.dumps(good).encode()))
-    wait_until(lambda: job_state(api, "job_AFTERPOISON"), timeout=30, what="the command after the poison")
+    # EMAIL has no connector yet: the job is recorded, starts, and ends ERROR rather than hanging.
+    after = wait_until(
+        lambda: (s := job_state(api, "job_AFTERPOISON")) and s["status"] == "ERROR" and s,
+        timeout=30,
+        what="the command after the poison to be processed",
+    )
+    assert after["completedAt"]
     dead = wait_until(
         lambda: len(d := asyncio.run(_dead_letters(stack))) >= 2 and d,
         timeout=30,
@@ -133,3 +139,25 @@ def test_malformed_messages_are_dead_lettered_and_the_consumer_goes_on(
     )
     assert b"{not json" in dead and b'{"jobId": "job_BAD", "type": "FAX"}' in dead
     assert stack.procs["scheduler"].popen.poll() is None, "a poison message must not crash the service"
+
+
+def test_a_site_that_cannot_be_migrated_ends_the_job_error_instead_of_hanging(
+    api: httpx.Client, tenants: dict[str, str]
+) -> None:
+    created = api.post(
+        "/v1/jobs",
+        json={
+            "sourceTenantId": tenants["contoso.com"],
+            "destTenantId": tenants["fabrikam.com"],
+            "type": "SHAREPOINT",
+            "options": {"sites": ["https://contoso.sharepoint.com/sites/no-such-site"]},
+        },
+    )
+    assert created.status_code == 201, created.text
+    job_id = created.json()["job"]["id"]
+    final = wait_until(
+        lambda: (s := job_state(api, job_id)) and s["status"] in ("DONE", "ERROR") and s,
+        timeout=60,
+        what="the job to give up",
+    )
+    assert final["status"] == "ERROR" and final["completedAt"]

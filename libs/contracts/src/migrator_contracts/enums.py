@@ -14,6 +14,10 @@ class JobType(StrEnum):
     CONFLUENCE = "CONFLUENCE"
 
 
+# Job types a connector runs today; the others are accepted by the contract but have no worker yet.
+RUNNABLE_JOB_TYPES = frozenset({JobType.SHAREPOINT, JobType.ONEDRIVE})
+
+
 class JobStatus(StrEnum):
     QUEUED = "QUEUED"
     RUNNING = "RUNNING"

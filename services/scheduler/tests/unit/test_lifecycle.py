@@ -79,3 +79,7 @@ def test_a_job_is_due_at_its_scheduled_time_or_at_once() -> None:
     assert due_at(scheduled_at=None, created_at=created) == created.timestamp()
     later = created + timedelta(hours=3)
     assert due_at(scheduled_at=later, created_at=created) == later.timestamp()
+
+
+def test_a_started_job_with_no_units_ends_error_instead_of_running_forever() -> None:
+    assert roll_up([]).final_status is JobStatus.ERROR

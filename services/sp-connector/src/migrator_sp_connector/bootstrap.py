@@ -12,11 +12,15 @@ from migrator_platform.service import Runtime, build_runtime, run_service
 
 from migrator_sp_connector.config import ConnectorSettings
 from migrator_sp_connector.endpoints import Endpoints
-from migrator_sp_connector.migration.sharepoint_api import SharePointApi
+from migrator_sp_connector.migration.sharepoint_api import SharePointApi, SharePointError
 from migrator_sp_connector.migration.site_job import SiteMigrator
 from migrator_sp_connector.secret_box import SecretBox
+from migrator_sp_connector.tenants.tokens import TokenError
 from migrator_sp_connector.tenants.wiring import ensure_indexes
 from migrator_sp_connector.tenants.wiring import register as register_tenants
+
+# Failures that a retry cannot fix: SharePoint refused for good, tenant not connected, no token.
+PERMANENT = (SharePointError, LookupError, TokenError)
 
 
 async def main(settings: ConnectorSettings | None = None) -> None:
@@ -37,7 +41,14 @@ async def main(settings: ConnectorSettings | None = None) -> None:
         )
 
         async def on_migrate_site(cmd: MigrateSite, delivery: Delivery) -> None:
-            await migrator.migrate(cmd, delivery.still_working)
+            try:
+                await migrator.migrate(cmd, delivery.still_working)
+            except PERMANENT as exc:  # retrying cannot help: the site ends ERROR now
+                await migrator.fail(cmd, str(exc))
+            except Exception as exc:
+                if delivery.attempt >= settings.max_deliver:  # the last try: report before dead-lettering
+                    await migrator.fail(cmd, f"gave up after {delivery.attempt} attempts: {exc}")
+                raise
 
         subscribe(
             runtime.broker,

@@ -20,7 +20,10 @@ class Rollup:
 
 
 def roll_up(units: Iterable[Mapping[str, Any]]) -> Rollup:
-    """Sum the units; the job is DONE when all finished and any succeeded, ERROR if all failed."""
+    """Sum the units; the job is DONE when all finished and any succeeded, ERROR if all failed.
+
+    A started job with no units at all (a type no connector runs) is ERROR: it can never progress.
+    """
     totals = dict.fromkeys(COUNTERS, 0)
     statuses: list[str] = []
     for unit in units:
@@ -29,6 +32,8 @@ def roll_up(units: Iterable[Mapping[str, Any]]) -> Rollup:
         statuses.append(str(unit.get("status")))
     finished = {UnitStatus.DONE.value, UnitStatus.ERROR.value}
     final: JobStatus | None = None
-    if statuses and all(s in finished for s in statuses):
+    if not statuses:
+        final = JobStatus.ERROR
+    elif all(s in finished for s in statuses):
         final = JobStatus.ERROR if all(s == UnitStatus.ERROR.value for s in statuses) else JobStatus.DONE
     return Rollup(counters=totals, final_status=final)

@@ -78,6 +78,17 @@ class SiteMigrator:
             task = await self._follow(cmd, task, heartbeat)
         await self._report(cmd, task)  # republish the final state: harmless if already seen
 
+    async def fail(self, cmd: MigrateSite, reason: str) -> None:
+        """Give up on the site: it ends ERROR (its items not migrated count as skipped)."""
+        stored = await self._tasks.get(cmd.unit_id)
+        task: dict[str, Any] = (
+            {k: v for k, v in stored.items() if k != "_id"} if stored else {"jobId": cmd.job_id, "seq": 0}
+        )
+        progress = replace(_load_progress(task.get("progress") or {}), fatal=reason[:500], ended=True)
+        task = await self._save(cmd, task | {"phase": "finished"}, progress=progress)
+        log.error("site migration failed", unit_id=cmd.unit_id, reason=reason[:500])
+        await self._report(cmd, task)
+
     async def _default_destination(self, cmd: MigrateSite) -> str:
         tenant = await self._tenants.get(cmd.dest_tenant_id)
         if tenant is None:

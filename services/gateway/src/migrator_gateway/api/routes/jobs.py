@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 from migrator_contracts import readmodels, subjects
 from migrator_contracts.base import iso
 from migrator_contracts.commands import CreateJob
-from migrator_contracts.enums import JobStatus, JobType
+from migrator_contracts.enums import RUNNABLE_JOB_TYPES, JobStatus, JobType
 from migrator_platform.bus import publish
 from migrator_platform.ids import new_id
 from migrator_platform.readstore import ReadStore
@@ -40,6 +40,13 @@ class CreateJobBody(BaseModel):
 
 
 def _check_options(body: CreateJobBody) -> None:
+    if body.type not in RUNNABLE_JOB_TYPES:
+        runnable = ", ".join(sorted(RUNNABLE_JOB_TYPES))
+        raise ApiError(
+            400,
+            "UNSUPPORTED_JOB_TYPE",
+            f"type: {body.type.value} jobs are not available yet ({runnable} are)",
+        )
     if body.type in (JobType.SHAREPOINT, JobType.ONEDRIVE):
         sites = body.options.get("sites")
         if not isinstance(sites, list) or not sites:
