@@ -1,0 +1,84 @@
+"""Consent is single-use and bound to its state; secrets never sit in clear; readiness tells the truth."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import httpx
+import pytest
+from migrator_devstack.stack import Stack
+from support import connect_tenant, wait_until
+
+pytestmark = pytest.mark.e2e
+
+
+def start(api: httpx.Client, domain: str, role: str = "source") -> str:
+    response = api.post("/v1/tenants/connect", json={"domain": domain, "role": role})
+    assert response.status_code == 200, response.text
+    return str(response.json()["authUrl"])
+
+
+def assert_error(response: httpx.Response, status: int, code: str) -> None:
+    assert response.status_code == status, response.text
+    assert response.json() == {"error": response.json()["error"], "code": code, "status": status}
+
+
+def test_a_consent_link_works_once(api: httpx.Client, tenants: dict[str, str]) -> None:
+    consent = httpx.get(start(api, "contoso.com"), follow_redirects=False, timeout=30)
+    callback = consent.headers["location"]
+    assert httpx.get(callback, timeout=30).status_code == 200
+    assert_error(httpx.get(callback, timeout=30), 400, "STATE_USED")
+
+
+def test_unknown_state_and_refused_consent_are_clear_errors(stack: Stack, api: httpx.Client) -> None:
+    forged = httpx.get(
+        f"{stack.api_url}/v1/tenants/callback",
+        params={"state": "tok_FORGED", "admin_consent": "True", "tenant": "x"},
+        timeout=30,
+    )
+    assert_error(forged, 400, "STATE_INVALID")
+    refused = httpx.get(start(api, "nowhere.com"), follow_redirects=True, timeout=30)
+    assert_error(refused, 400, "CONSENT_DENIED")
+    assert "nowhere.com" not in {t["domain"] for t in api.get("/v1/tenants").json()["tenants"]}
+
+
+def test_connecting_the_same_domain_again_updates_never_duplicates(
+    api: httpx.Client, tenants: dict[str, str]
+) -> None:
+    again = connect_tenant(api, "contoso.com", "source")
+    assert again == tenants["contoso.com"]
+    domains = [t["domain"] for t in api.get("/v1/tenants").json()["tenants"]]
+    assert domains.count("contoso.com") == 1
+
+
+def test_api_keys_and_tokens_are_not_stored_in_clear(
+    stack: Stack, simulator: httpx.Client, tenants: dict[str, str]
+) -> None:
+    path = Path(stack.data_dir) / "readstore.sqlite3"
+    if not path.exists():
+        pytest.skip("the read store is MongoDB in this run")
+    raw = b"".join(p.read_bytes() for p in Path(stack.data_dir).glob("readstore.sqlite3*"))
+    assert stack.api_key.encode() not in raw
+    with sqlite3.connect(path) as conn:
+        stored = [
+            json.loads(doc)["accessToken"] for (doc,) in conn.execute("SELECT doc FROM c_tenant_secrets")
+        ]
+    assert len(stored) >= 2
+    for value in stored:  # what is stored is not a token anyone can use
+        used = simulator.get("/graph.microsoft.com/v1.0/users", headers={"Authorization": f"Bearer {value}"})
+        assert used.status_code == 401
+
+
+def test_readiness_fails_while_a_service_is_down_and_recovers(stack: Stack) -> None:
+    assert httpx.get(f"{stack.api_url}/readyz", timeout=10).status_code == 200
+    stack.kill_service("device-hub")
+    down = wait_until(
+        lambda: (r := httpx.get(f"{stack.api_url}/readyz", timeout=10)).status_code == 503 and r,
+        timeout=30,
+        what="/readyz to report the dead service",
+    )
+    assert down.json()["code"] == "NOT_READY" and "device-hub" in down.json()["error"]
+    stack.start_service("device-hub")
+    stack.wait_ready(timeout=60)
