@@ -81,6 +81,11 @@ class SqliteReadStore:
         """Run ``op`` on a reader connection of a worker thread."""
         return await asyncio.to_thread(self._read_sync, op)
 
+    def read_now(self, op: Op) -> Any:
+        """Run a point read on the caller's thread: a key lookup on a WAL snapshot takes
+        microseconds and never waits for the writer, far less than a hop to a worker thread."""
+        return self._read_sync(op)
+
     def _read_sync(self, op: Op) -> Any:
         conn = getattr(self._local, "conn", None)
         if conn is None:
@@ -181,8 +186,10 @@ class SqliteCollection:
         return int(await self._store.write(op))
 
     async def get(self, key: str) -> dict[str, Any] | None:
-        rows = await self._read(f"SELECT _id, doc FROM {self._table} WHERE _id = ?", [key])
-        return rows[0] if rows else None
+        await self._ensure()
+        sql = f"SELECT _id, doc FROM {self._table} WHERE _id = ?"
+        row = self._store.read_now(lambda c: c.execute(sql, [key]).fetchone())
+        return _row(*row) if row else None
 
     async def find_one(self, where: Filter) -> dict[str, Any] | None:
         rows = await self.find(where, limit=1)
