@@ -1,0 +1,103 @@
+"""The platform's bus against bare nats-py JetStream, in the same process, on a real nats-server.
+
+    .venv/bin/python bench/bus_bench.py [N]
+
+Both sides publish N de-duplicated JSON commands to a work-queue stream and consume them on a
+durable pull consumer with explicit acks; ours adds FastStream, tracing, contract validation and
+the dead-letter guard. The ratio is the cost of that plumbing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import nats
+from migrator_contracts.base import Message
+from migrator_contracts.streams import COMMANDS
+from migrator_devstack import infra
+from migrator_platform.bus import create_broker, provision_streams, publish
+from migrator_platform.consumer import Delivery, subscribe
+from migrator_platform.telemetry import configure_tracing
+from nats.js.api import StreamConfig
+
+
+class Cmd(Message):
+    n: int
+
+
+async def raw(url: str, n: int) -> tuple[float, float]:
+    nc = await nats.connect(url)
+    js = nc.jetstream()
+    await js.add_stream(StreamConfig(name="RAW", subjects=["raw.>"], duplicate_window=120))
+    start = time.perf_counter()
+    for i in range(n):
+        await js.publish("raw.cmd", json.dumps({"n": i}).encode(), headers={"Nats-Msg-Id": f"r{i}"})
+    published = time.perf_counter() - start
+    sub = await js.pull_subscribe("raw.cmd", durable="raw")
+    start, seen = time.perf_counter(), 0
+    while seen < n:
+        for msg in await sub.fetch(64, timeout=5):
+            json.loads(msg.data)
+            await msg.ack()
+            seen += 1
+    consumed = time.perf_counter() - start
+    await nc.close()
+    return n / published, n / consumed
+
+
+async def ours(url: str, n: int) -> tuple[float, float]:
+    broker = create_broker(nats_url=url, service="bench", tracer_provider=configure_tracing(service="bench"))
+    await broker.connect()
+    await provision_streams(broker.connection.jetstream())
+    start = time.perf_counter()
+    for i in range(n):
+        await publish(broker, "migrator.cmd.bench.run", Cmd(n=i), msg_id=f"o{i}")
+    published = time.perf_counter() - start
+    done = asyncio.Event()
+    seen = 0
+
+    async def handle(_: Cmd, __: Delivery) -> None:
+        nonlocal seen
+        seen += 1
+        if seen == n:
+            done.set()
+
+    subscribe(
+        broker,
+        subject="migrator.cmd.bench.run",
+        stream=COMMANDS,
+        durable="bench",
+        model=Cmd,
+        handler=handle,
+        max_workers=64,
+    )
+    start = time.perf_counter()
+    await broker.start()
+    await asyncio.wait_for(done.wait(), timeout=120)
+    consumed = time.perf_counter() - start
+    await broker.stop()
+    return n / published, n / consumed
+
+
+def main() -> None:
+    n = int(sys.argv[1]) if len(sys.argv) > 1 else 3000
+    with tempfile.TemporaryDirectory() as tmp:
+        server = infra.start_nats(data_dir=Path(tmp) / "nats", log_dir=Path(tmp))
+        try:
+            raw_pub, raw_con = asyncio.run(raw(server.urls["nats"], n))
+            our_pub, our_con = asyncio.run(ours(server.urls["nats"], n))
+        finally:
+            server.stop()
+    print(f"N={n} JSON commands, Nats-Msg-Id, file-backed JetStream, durable pull consumer, explicit ack")
+    print(f"raw nats-py     publish {raw_pub:9,.0f}/s   consume {raw_con:9,.0f}/s")
+    print(f"platform bus    publish {our_pub:9,.0f}/s   consume {our_con:9,.0f}/s")
+    print(f"ratios to raw: publish {our_pub / raw_pub:.2f}x, consume {our_con / raw_con:.2f}x")
+
+
+if __name__ == "__main__":
+    main()
