@@ -73,3 +73,21 @@ def test_a_site_where_every_item_failed_is_an_error() -> None:
     events = [{"Event": "JobError", "Id": str(i)} for i in range(3)]
     progress = fold([*events, {"Event": "JobEnd", "ObjectsProcessed": "3", "TotalExpectedSPObjects": "3"}])
     assert progress.status is UnitStatus.ERROR
+
+
+def test_an_error_reported_before_the_progress_that_covers_it_never_moves_done_backwards() -> None:
+    # As seen in a real run: JobProgress(10) with one error, then the next item's JobError
+    # arrives before JobProgress(20). done must hold at 9, not drop to 8.
+    progress = SiteProgress(total=25)
+    seen = []
+    for event in [
+        {"Event": "JobError", "Id": "a"},
+        {"Event": "JobProgress", "ObjectsProcessed": "10", "TotalExpectedSPObjects": "25"},
+        {"Event": "JobError", "Id": "b"},
+        {"Event": "JobProgress", "ObjectsProcessed": "20", "TotalExpectedSPObjects": "25"},
+        {"Event": "JobEnd", "ObjectsProcessed": "25", "TotalExpectedSPObjects": "25"},
+    ]:
+        progress = apply_event(progress, event)
+        seen.append(progress.counters()["done"])
+    assert seen == sorted(seen) and seen[-1] == 23
+    assert progress.counters() == {"total": 25, "done": 23, "error": 2, "skipped": 0}

@@ -18,16 +18,29 @@ class SiteProgress:
     failed_ids: frozenset[str] = field(default_factory=frozenset)
     fatal: str | None = None
     ended: bool = False
+    # The highest done count shown so far: a JobError can arrive before the JobProgress that
+    # counts its item as processed, and a counter users watch must not step back for that.
+    done_high: int = 0
 
     @property
     def errors(self) -> int:
         return len(self.failed_ids)
 
+    def _done_now(self) -> int:
+        return max(0, min(self.processed, self.total) - self.errors)
+
     def counters(self) -> dict[str, int]:
         """done / error / skipped such that, once ended, done + error + skipped == total."""
-        done = max(0, min(self.processed, self.total) - self.errors)
-        skipped = max(0, self.total - done - self.errors) if self.ended else 0
-        return {"total": self.total, "done": done, "error": self.errors, "skipped": skipped}
+        if self.ended:  # exact at the end
+            done = self._done_now()
+            return {
+                "total": self.total,
+                "done": done,
+                "error": self.errors,
+                "skipped": max(0, self.total - done - self.errors),
+            }
+        done = min(max(self.done_high, self._done_now()), max(0, self.total - self.errors))
+        return {"total": self.total, "done": done, "error": self.errors, "skipped": 0}
 
     @property
     def status(self) -> UnitStatus:
@@ -62,4 +75,4 @@ def apply_event(progress: SiteProgress, event: dict[str, Any]) -> SiteProgress:
         progress = replace(progress, failed_ids=progress.failed_ids | {item})
     elif kind == "JobFatalError":
         progress = replace(progress, fatal=str(event.get("Message") or "fatal error"))
-    return progress
+    return replace(progress, done_high=max(progress.done_high, progress._done_now()))

@@ -216,6 +216,7 @@ def _dump_progress(p: SiteProgress) -> dict[str, Any]:
         "failedIds": sorted(p.failed_ids),
         "fatal": p.fatal,
         "ended": p.ended,
+        "doneHigh": p.done_high,
     }
 
 
@@ -230,4 +231,5 @@ def _load_progress(d: dict[str, Any]) -> SiteProgress:
         failed_ids=frozenset(d["failedIds"]),
         fatal=d.get("fatal"),
         ended=bool(d["ended"]),
+        done_high=int(d.get("doneHigh", 0)),
     )
