@@ -91,3 +91,15 @@ def test_an_error_reported_before_the_progress_that_covers_it_never_moves_done_b
         seen.append(progress.counters()["done"])
     assert seen == sorted(seen) and seen[-1] == 23
     assert progress.counters() == {"total": 25, "done": 23, "error": 2, "skipped": 0}
+
+
+def test_errors_reported_by_totals_count_even_if_their_job_error_arrives_after_the_end() -> None:
+    # The report queue is not FIFO: JobEnd can be read before a JobError. Its TotalErrors counts.
+    progress = fold(
+        [
+            {"Event": "JobError", "Id": "a"},
+            {"Event": "JobEnd", "ObjectsProcessed": "20", "TotalExpectedSPObjects": "20", "TotalErrors": "2"},
+        ]
+    )
+    assert progress.counters() == {"total": 20, "done": 18, "error": 2, "skipped": 0}
+    assert apply_event(progress, {"Event": "JobError", "Id": "b"}).counters() == progress.counters()

@@ -21,10 +21,13 @@ class SiteProgress:
     # The highest done count shown so far: a JobError can arrive before the JobProgress that
     # counts its item as processed, and a counter users watch must not step back for that.
     done_high: int = 0
+    # TotalErrors as SharePoint last reported it: the queue is not FIFO, so a JobError may be
+    # read after the JobEnd that already counted it.
+    reported_errors: int = 0
 
     @property
     def errors(self) -> int:
-        return len(self.failed_ids)
+        return max(len(self.failed_ids), self.reported_errors)
 
     def _done_now(self) -> int:
         return max(0, min(self.processed, self.total) - self.errors)
@@ -67,6 +70,7 @@ def apply_event(progress: SiteProgress, event: dict[str, Any]) -> SiteProgress:
             total=max(progress.total, _int(event, "TotalExpectedSPObjects")),
             processed=max(progress.processed, _int(event, "ObjectsProcessed")),
             bytes=max(progress.bytes, _int(event, "BytesProcessed")),
+            reported_errors=max(progress.reported_errors, _int(event, "TotalErrors")),
         )
         if kind == "JobEnd":
             progress = replace(progress, ended=True)

@@ -217,6 +217,7 @@ def _dump_progress(p: SiteProgress) -> dict[str, Any]:
         "fatal": p.fatal,
         "ended": p.ended,
         "doneHigh": p.done_high,
+        "reportedErrors": p.reported_errors,
     }
 
 
@@ -232,4 +233,5 @@ def _load_progress(d: dict[str, Any]) -> SiteProgress:
         fatal=d.get("fatal"),
         ended=bool(d["ended"]),
         done_high=int(d.get("doneHigh", 0)),
+        reported_errors=int(d.get("reportedErrors", 0)),
     )
