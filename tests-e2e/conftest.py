@@ -11,9 +11,7 @@ import pytest
 from migrator_devstack import infra
 from migrator_devstack.secrets import new_api_key
 from migrator_devstack.stack import Stack
-from support import connect_tenant, wait_until
-
-OTHER_KEY = new_api_key()
+from support import OTHER_KEY, RATE_KEY, connect_tenant, wait_until
 
 
 @pytest.fixture(scope="session")
@@ -30,7 +28,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         http_port=infra.free_port(),
         env={
             # The first organisation is the tests' own; the second only ever tries to see it.
-            "MIGRATOR_BOOTSTRAP_KEYS": f"org_E2E:{new_api_key()},org_OTHER:{OTHER_KEY}",
+            "MIGRATOR_BOOTSTRAP_KEYS": f"org_E2E:{new_api_key()},org_OTHER:{OTHER_KEY},org_RATE:{RATE_KEY}",
             "MIGRATOR_ACK_WAIT_SECONDS": "6",
             "M365SIM_OBJECT_DELAY_MS": "40",
             "MIGRATOR_LOG_LEVEL": "INFO",

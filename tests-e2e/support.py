@@ -7,6 +7,11 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
+from migrator_devstack.secrets import new_api_key
+
+# Keys of the organisations the suite bootstraps besides its own (one module instance, one value).
+OTHER_KEY = new_api_key()  # an organisation that only ever tries to see the suite's data
+RATE_KEY = new_api_key()  # an organisation that only the rate-limit test spends
 
 
 def wait_until(predicate: Callable[[], Any], *, timeout: float, what: str, interval: float = 0.25) -> Any:

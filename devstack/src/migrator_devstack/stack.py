@@ -95,6 +95,15 @@ class Stack:
         """(Re)start one service process."""
         self.procs[name] = _spawn_python(name, SERVICES[name], env=self.env, log_dir=self.log_dir)
 
+    def start_extra_gateway(self, *, port: int) -> str:
+        """A second gateway replica on ``port`` sharing the bus and the store; its URL."""
+        env = {**self.env, "MIGRATOR_HTTP_PORT": str(port)}
+        self.procs[f"gateway-{port}"] = _spawn_python(
+            f"gateway-{port}", SERVICES["gateway"], env=env, log_dir=self.log_dir
+        )
+        infra.wait_for_port(port, proc=self.procs[f"gateway-{port}"].popen, timeout=60)
+        return f"http://127.0.0.1:{port}"
+
     def kill_service(self, name: str) -> None:
         """SIGKILL one service: a crash, with no chance to finish anything."""
         self.procs[name].kill()
@@ -128,7 +137,8 @@ class Stack:
 
     def stop(self) -> None:
         """Services first (they drain), then the simulator and the infrastructure."""
-        for name in [*reversed(SERVICES), "m365-simulator", "azurite", "nats"]:
+        extra = [name for name in self.procs if name.startswith("gateway-")]
+        for name in [*extra, *reversed(SERVICES), "m365-simulator", "azurite", "nats"]:
             if name in self.procs:
                 self.procs[name].stop(timeout=20)
 

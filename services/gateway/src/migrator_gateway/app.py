@@ -15,6 +15,7 @@ from migrator_gateway.api.errors import install_error_handlers
 from migrator_gateway.api.routes import health, jobs, tenants
 from migrator_gateway.auth.api_keys import ensure_key, parse_bootstrap
 from migrator_gateway.config import GatewaySettings
+from migrator_gateway.rate_limit import RateLimiter
 
 log = get_logger(__name__)
 
@@ -36,6 +37,9 @@ def create_app(settings: GatewaySettings) -> FastAPI:
             await ensure_key(store, org_id=org_id, key=key)
         await store.collection("jobs").ensure_index(["orgId", "createdAt"])
         app.state.settings, app.state.store, app.state.broker = settings, store, broker
+        app.state.rate_limiter = await RateLimiter.open(
+            broker.connection.jetstream(), limit=settings.rate_limit_per_minute
+        )
         log.info("gateway ready", url=settings.base_url)
         try:
             yield

@@ -16,6 +16,8 @@ class GatewaySettings(ServiceSettings):
     bootstrap_keys: str = Field(default="", repr=False)  # "orgId:apiKey,orgId2:apiKey2"
     required_services: str = "scheduler,sp-connector,atlassian-connector,device-hub,log-stream"
     rpc_timeout_seconds: float = 5.0
+    # Requests per organisation per minute, shared by all gateway replicas.
+    rate_limit_per_minute: int = Field(default=1000, ge=1)
 
     @property
     def base_url(self) -> str:

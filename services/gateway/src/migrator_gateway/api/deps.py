@@ -11,6 +11,7 @@ from migrator_platform.readstore import ReadStore
 from migrator_gateway.api.errors import ApiError
 from migrator_gateway.auth.api_keys import org_for_key
 from migrator_gateway.config import GatewaySettings
+from migrator_gateway.rate_limit import RateLimiter
 
 
 def get_store(request: Request) -> ReadStore:
@@ -42,8 +43,17 @@ async def current_org(request: Request, store: ReadStoreDep) -> str:
     return org_id
 
 
-async def rate_limit(org_id: Annotated[str, Depends(current_org)]) -> str:
-    """Per-organisation rate limiting hooks in here (the public API issue)."""
+async def rate_limit(request: Request, org_id: Annotated[str, Depends(current_org)]) -> str:
+    """Count the request against its organisation's per-minute budget (429 when spent)."""
+    limiter: RateLimiter = request.app.state.rate_limiter
+    decision = await limiter.hit(org_id)
+    if not decision.allowed:
+        raise ApiError(
+            429,
+            "RATE_LIMITED",
+            f"Rate limit exceeded; retry in {decision.retry_after}s",
+            headers={"Retry-After": str(decision.retry_after)},
+        )
     return org_id
 
 

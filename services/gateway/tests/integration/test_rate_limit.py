@@ -1,0 +1,72 @@
+"""The per-organisation limit holds across replicas sharing one NATS, and never crosses organisations."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import nats
+import pytest
+from migrator_devstack import infra
+from migrator_gateway.rate_limit import RateLimiter
+from nats.aio.client import Client
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def nats_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    tmp: Path = tmp_path_factory.mktemp("nats")
+    proc = infra.start_nats(data_dir=tmp / "data", log_dir=tmp)
+    yield proc.urls["nats"]
+    proc.stop()
+
+
+@pytest.fixture
+async def replicas(nats_url: str) -> AsyncIterator[list[Client]]:
+    """Two independent connections, as two gateway processes would have."""
+    clients = [await nats.connect(nats_url), await nats.connect(nats_url)]
+    yield clients
+    for client in clients:
+        await client.close()
+
+
+class FakeClock:
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def limiters(replicas: list[Client], *, limit: int, clock: FakeClock) -> list[RateLimiter]:
+    return [await RateLimiter.open(c.jetstream(), limit=limit, clock=clock) for c in replicas]
+
+
+async def test_the_limit_holds_across_two_replicas_under_concurrent_load(replicas: list[Client]) -> None:
+    clock = FakeClock(1_800_000_000.0 + 15)  # 45 s left in the window
+    a, b = await limiters(replicas, limit=25, clock=clock)
+    decisions = await asyncio.gather(*((a if i % 2 else b).hit("org_busy") for i in range(80)))
+    assert sum(d.allowed for d in decisions) == 25
+    refused = [d for d in decisions if not d.allowed]
+    assert len(refused) == 55 and {d.retry_after for d in refused} == {45}
+
+
+async def test_one_organisation_never_limits_another(replicas: list[Client]) -> None:
+    clock = FakeClock(1_800_000_600.0)
+    a, b = await limiters(replicas, limit=3, clock=clock)
+    for _ in range(3):
+        assert (await a.hit("org_noisy")).allowed
+    assert not (await b.hit("org_noisy")).allowed
+    assert all([(await b.hit("org_quiet")).allowed for _ in range(3)])
+
+
+async def test_the_budget_comes_back_in_the_next_window(replicas: list[Client]) -> None:
+    clock = FakeClock(1_800_001_200.0 + 59.5)
+    a, _ = await limiters(replicas, limit=1, clock=clock)
+    assert (await a.hit("org_x")).allowed
+    refused = await a.hit("org_x")
+    assert not refused.allowed and refused.retry_after == 1
+    clock.now += 1
+    assert (await a.hit("org_x")).allowed
