@@ -13,6 +13,7 @@ from migrator_contracts.base import iso
 from migrator_platform.readstore import ReadStore
 
 KEY_FORMAT = re.compile(r"^tmk_(live|test)_[A-Za-z0-9_\-]{20,}$")
+PREFIX_LENGTH = 16  # "tmk_test_" and 7 random characters: enough to name a key, useless to guess it
 
 
 def hash_key(key: str) -> str:
@@ -43,7 +44,7 @@ async def ensure_key(store: ReadStore, *, org_id: str, key: str) -> None:
     now = iso(datetime.now(UTC))
     await store.collection(readmodels.ORGS).insert(org_id, {"id": org_id, "name": org_id, "createdAt": now})
     await store.collection(readmodels.API_KEYS).insert(
-        hash_key(key), {"orgId": org_id, "prefix": key[:12], "createdAt": now, "revokedAt": None}
+        hash_key(key), {"orgId": org_id, "prefix": key[:PREFIX_LENGTH], "createdAt": now, "revokedAt": None}
     )
 
 
@@ -56,3 +57,21 @@ def parse_bootstrap(value: str) -> list[tuple[str, str]]:
             raise ValueError("MIGRATOR_BOOTSTRAP_KEYS entries must be orgId:apiKey")
         pairs.append((org_id, key))
     return pairs
+
+
+async def revoke_key(store: ReadStore, *, org_id: str, prefix: str) -> int:
+    """Revoke the organisation's keys starting with ``prefix``; how many (0 if none matched)."""
+    keys = store.collection(readmodels.API_KEYS)
+    now = iso(datetime.now(UTC))
+    matched = await keys.find({"orgId": org_id, "prefix": prefix[:PREFIX_LENGTH], "revokedAt": None})
+    for doc in matched:
+        await keys.update(doc["_id"], {"revokedAt": now})
+    return len(matched)
+
+
+async def list_keys(store: ReadStore, *, org_id: str) -> list[dict[str, str | None]]:
+    """The organisation's keys as prefixes (never the keys), oldest first."""
+    docs = await store.collection(readmodels.API_KEYS).find({"orgId": org_id}, sort=[("createdAt", 1)])
+    return [
+        {"prefix": d["prefix"], "createdAt": d["createdAt"], "revokedAt": d.get("revokedAt")} for d in docs
+    ]

@@ -1,0 +1,58 @@
+"""The key admin CLI: a created key works, is revoked by its prefix, and is never stored in clear."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import pytest
+from migrator_gateway import admin
+from migrator_gateway.auth.api_keys import PREFIX_LENGTH, org_for_key
+from migrator_platform.readstore.sqlite import SqliteReadStore
+
+pytestmark = pytest.mark.integration
+
+
+async def test_create_list_and_revoke_a_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("MIGRATOR_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("MIGRATOR_MONGO_URL", raising=False)
+    settings = admin.GatewaySettings()
+
+    assert await admin.run(admin_args("create-key", "--org", "org_ACME", "--live"), settings) == 0
+    key = capsys.readouterr().out.strip()
+    assert key.startswith("tmk_live_")
+    store = SqliteReadStore(tmp_path / "readstore.sqlite3")
+    try:
+        assert await org_for_key(store, key) == "org_ACME"
+        assert key.encode() not in store_bytes(tmp_path)
+
+        assert await admin.run(admin_args("list-keys", "--org", "org_ACME"), settings) == 0
+        listing = capsys.readouterr().out
+        assert key[:PREFIX_LENGTH] in listing and key not in listing and "active" in listing
+
+        assert (
+            await admin.run(
+                admin_args("revoke-key", "--org", "org_OTHER", "--prefix", key[:PREFIX_LENGTH]), settings
+            )
+            == 1
+        )  # another organisation cannot revoke it
+        assert await org_for_key(store, key) == "org_ACME"
+        assert (
+            await admin.run(
+                admin_args("revoke-key", "--org", "org_ACME", "--prefix", key[:PREFIX_LENGTH]), settings
+            )
+            == 0
+        )
+        assert await org_for_key(store, key) is None
+    finally:
+        await store.close()
+
+
+def admin_args(*argv: str) -> argparse.Namespace:
+    return admin.build_parser().parse_args(argv)
+
+
+def store_bytes(directory: Path) -> bytes:
+    return b"".join(p.read_bytes() for p in directory.glob("readstore.sqlite3*"))
