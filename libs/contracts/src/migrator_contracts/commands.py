@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import Field
 
 from migrator_contracts.base import Message
-from migrator_contracts.enums import JobType
+from migrator_contracts.enums import JobAction, JobType
 
 
 class CreateJob(Message):
@@ -25,6 +25,27 @@ class CreateJob(Message):
     name: str | None = None
     scheduled_at: datetime | None = None
     created_at: datetime | None = None
+
+
+class CreateJobBatch(Message):
+    """Create several jobs at once, all or none (``migrator.cmd.job.batch``), in declaration order."""
+
+    batch_id: str
+    org_id: str
+    jobs: list[CreateJob] = Field(min_length=1)
+
+
+class ControlJob(Message):
+    """Pause, resume or delete a job (``migrator.cmd.job.control``).
+
+    ``request_id`` is recorded on the job with the outcome, so the caller can tell its own answer
+    apart from anyone else's and a redelivery is applied once.
+    """
+
+    job_id: str
+    org_id: str
+    action: JobAction
+    request_id: str
 
 
 class MigrateSite(Message):
@@ -46,3 +67,46 @@ class DiscoverTenant(Message):
     tenant_id: str
     org_id: str
     discovery_job_id: str
+
+
+class MigrateMailbox(Message):
+    """Migrate one mailbox of an EMAIL job (``migrator.cmd.mailbox.migrate``)."""
+
+    job_id: str
+    unit_id: str
+    org_id: str
+    source_tenant_id: str
+    dest_tenant_id: str
+    source_mailbox: str
+    dest_mailbox: str | None = None
+    scope: dict[str, Any] = Field(default_factory=dict)
+
+
+class MigrateTeam(Message):
+    """Migrate one team of a TEAMS job (``migrator.cmd.team.migrate``)."""
+
+    job_id: str
+    unit_id: str
+    org_id: str
+    source_tenant_id: str
+    dest_tenant_id: str
+    source_team_id: str
+    dest_team_id: str | None = None
+    scope: dict[str, Any] = Field(default_factory=dict)
+
+
+class DeleteTenant(Message):
+    """Disconnect a tenant (``migrator.cmd.tenant.delete``), handled by the scheduler first:
+    it pauses the tenant's unfinished jobs, then asks the tenant's connector to revoke it."""
+
+    tenant_id: str
+    org_id: str
+    request_id: str
+
+
+class RevokeTenant(Message):
+    """Forget a tenant's credentials and discovery data (``migrator.cmd.tenant.revoke``)."""
+
+    tenant_id: str
+    org_id: str
+    request_id: str

@@ -14,8 +14,11 @@ class JobType(StrEnum):
     CONFLUENCE = "CONFLUENCE"
 
 
-# Job types a connector runs today; the others are accepted by the contract but have no worker yet.
+# Job types a connector runs today. The others are accepted and queued: their units wait, durably,
+# on their command subject until a connector for them subscribes.
 RUNNABLE_JOB_TYPES = frozenset({JobType.SHAREPOINT, JobType.ONEDRIVE})
+# Atlassian jobs run between Atlassian sites, which cannot be connected yet.
+M365_JOB_TYPES = frozenset({JobType.EMAIL, JobType.SHAREPOINT, JobType.ONEDRIVE, JobType.TEAMS})
 
 
 class JobStatus(StrEnum):
@@ -28,6 +31,21 @@ class JobStatus(StrEnum):
 
 
 TERMINAL_JOB_STATUSES = frozenset({JobStatus.DONE, JobStatus.ERROR, JobStatus.CANCELLED})
+
+
+class JobAction(StrEnum):
+    """What a caller may ask of an existing job."""
+
+    PAUSE = "PAUSE"
+    RESUME = "RESUME"
+    DELETE = "DELETE"
+
+
+class ControlOutcome(StrEnum):
+    """How the scheduler answered a JobAction (recorded on the job for the caller to read)."""
+
+    APPLIED = "APPLIED"
+    REJECTED = "REJECTED"
 
 
 class UnitStatus(StrEnum):

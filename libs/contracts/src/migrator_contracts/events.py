@@ -42,6 +42,28 @@ class JobCompleted(Event):
     skipped_items: int
 
 
+class JobPaused(Event):
+    """No new units are dispatched; those in flight finish their current batch."""
+
+    job_id: str
+    org_id: str
+
+
+class JobResumed(Event):
+    """A paused job is queued again; already-migrated items are skipped."""
+
+    job_id: str
+    org_id: str
+
+
+class JobDeleted(Event):
+    """The job is cancelled (if it had not finished) and removed from the API."""
+
+    job_id: str
+    org_id: str
+    status: JobStatus
+
+
 class UnitProgressed(Event):
     """Absolute progress of one unit (site) of a job, as last reported by the external system.
 
@@ -81,3 +103,10 @@ class TenantDiscovered(Event):
     org_id: str
     discovery_job_id: str
     status: JobStatus
+
+
+class TenantRemoved(Event):
+    """A tenant's credentials and discovery data are gone; it no longer appears in the API."""
+
+    tenant_id: str
+    org_id: str

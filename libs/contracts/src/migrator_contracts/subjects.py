@@ -11,8 +11,14 @@ ROOT = "migrator"
 
 # Commands: exactly one handler each (work-queue stream).
 CMD_JOB_CREATE = "migrator.cmd.job.create"
+CMD_JOB_BATCH = "migrator.cmd.job.batch"
+CMD_JOB_CONTROL = "migrator.cmd.job.control"
 CMD_SITE_MIGRATE = "migrator.cmd.site.migrate"
+CMD_MAILBOX_MIGRATE = "migrator.cmd.mailbox.migrate"
+CMD_TEAM_MIGRATE = "migrator.cmd.team.migrate"
 CMD_TENANT_DISCOVER = "migrator.cmd.tenant.discover"
+CMD_TENANT_DELETE = "migrator.cmd.tenant.delete"
+CMD_TENANT_REVOKE = "migrator.cmd.tenant.revoke"
 
 # Request/reply (core NATS, queue groups): synchronous questions to a service.
 RPC_TENANT_CONNECT = "migrator.rpc.tenants.connect"

@@ -9,6 +9,7 @@ from migrator_platform.bus import BusPublisher
 from migrator_platform.service import Runtime, build_runtime, run_service
 
 from migrator_scheduler.config import SchedulerSettings
+from migrator_scheduler.control import JobControl
 from migrator_scheduler.entrypoints.app import dispatch_loop, wire
 from migrator_scheduler.handlers import Scheduler
 
@@ -19,12 +20,21 @@ async def main(settings: SchedulerSettings | None = None) -> None:
     runtime = build_runtime("scheduler", settings)
     jobs = runtime.store.collection(readmodels.JOBS)
     units = runtime.store.collection(readmodels.JOB_UNITS)
-    scheduler = Scheduler(jobs=jobs, units=units, publisher=BusPublisher(runtime.broker), clock=time.time)
-    wire(runtime, settings, scheduler)
+    publisher = BusPublisher(runtime.broker)
+    scheduler = Scheduler(
+        jobs=jobs,
+        units=units,
+        publisher=publisher,
+        clock=time.time,
+        units_in_flight=settings.units_in_flight_per_job,
+    )
+    wire(runtime, settings, scheduler, JobControl(scheduler, publisher))
 
     async def on_ready(rt: Runtime) -> None:
         await jobs.ensure_index(["orgId", "createdAt"])
         await jobs.ensure_index(["status", "dueAt"])
+        await jobs.ensure_index(["sourceTenantId"])
+        await jobs.ensure_index(["destTenantId"])
         await units.ensure_index(["jobId"])
         rt.spawn(dispatch_loop(rt, settings, scheduler), name="dispatch-loop")
 

@@ -1,4 +1,4 @@
-"""The scheduler's handlers: create a job, dispatch it when due, roll unit progress up.
+"""The scheduler's handlers: create a job, dispatch its units when due, roll unit progress up.
 
 Every handler is idempotent: JetStream delivers at least once, and a scheduler killed at
 any point must, when it comes back, neither lose a job nor start one twice.
@@ -10,9 +10,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from migrator_contracts import subjects
-from migrator_contracts.base import iso
-from migrator_contracts.commands import CreateJob, MigrateSite
-from migrator_contracts.enums import JobStatus, JobType, UnitStatus
+from migrator_contracts.base import Message, iso
+from migrator_contracts.commands import CreateJob, CreateJobBatch, MigrateMailbox, MigrateSite, MigrateTeam
+from migrator_contracts.enums import TERMINAL_UNIT_STATUSES, JobStatus, JobType, UnitStatus
 from migrator_contracts.events import JobCompleted, JobQueued, JobStarted, UnitProgressed
 from migrator_contracts.readmodels import JobDoc, JobUnitDoc
 from migrator_platform.readstore import Collection
@@ -29,18 +29,35 @@ log = get_logger(__name__)
 class Scheduler:
     """Owns the job aggregate and writes the ``jobs`` and ``job_units`` read models."""
 
-    def __init__(self, *, jobs: Collection, units: Collection, publisher: Publisher, clock: Clock) -> None:
+    def __init__(
+        self,
+        *,
+        jobs: Collection,
+        units: Collection,
+        publisher: Publisher,
+        clock: Clock,
+        units_in_flight: int = 4,
+    ) -> None:
         self._jobs = jobs
         self._units = units
         self._publisher = publisher
         self._clock = clock
+        # Units of one job dispatched and not yet finished: what a pause lets finish.
+        self._units_in_flight = units_in_flight
 
-    def _now(self) -> datetime:
+    @property
+    def jobs(self) -> Collection:
+        return self._jobs
+
+    def now(self) -> datetime:
         return datetime.fromtimestamp(self._clock(), UTC)
+
+    def now_iso(self) -> str:
+        return iso(self.now())
 
     async def create_job(self, cmd: CreateJob) -> None:
         """Record the job and its units (once), announce it, and start it if it is due."""
-        created = cmd.created_at or self._now()
+        created = cmd.created_at or self.now()
         doc = JobDoc(
             id=cmd.job_id,
             org_id=cmd.org_id,
@@ -87,6 +104,12 @@ class Scheduler:
         )
         await self.start_if_due(cmd.job_id)
 
+    async def create_batch(self, cmd: CreateJobBatch) -> None:
+        """Every job of the batch, in declaration order (each step idempotent, so a redelivery
+        after a crash completes the batch instead of duplicating it)."""
+        for job in cmd.jobs:
+            await self.create_job(job)
+
     async def start_if_due(self, job_id: str) -> bool:
         """QUEUED → RUNNING if its time has come; exactly one caller wins (compare-and-set)."""
         job = await self._jobs.get(job_id)
@@ -99,7 +122,7 @@ class Scheduler:
             job_id,
             {
                 "status": JobStatus.RUNNING.value,
-                "startedAt": job.get("startedAt") or iso(self._now()),
+                "startedAt": job.get("startedAt") or iso(self.now()),
                 "version": version + 1,
             },
             where={"version": version, "status": JobStatus.QUEUED.value},
@@ -107,44 +130,45 @@ class Scheduler:
         if not won:
             return False
         units = await self._units.find({"jobId": job_id})
-        await self._publisher.publish(
+        await self._publisher.publish(  # a resumed job starts again: one JobStarted per start
             subjects.job_event(job_id, "JobStarted"),
             JobStarted(
                 event_id=f"{job_id}:started",
                 seq=version + 1,
-                occurred_at=self._now(),
+                occurred_at=self.now(),
                 job_id=job_id,
                 org_id=job["orgId"],
                 total_units=len(units),
             ),
-            msg_id=f"{job_id}:started",
+            msg_id=f"{job_id}:started:{version + 1}",
         )
         await self.dispatch_units(job_id)
-        if not units:  # nothing to migrate: finished at once
-            await self.refresh_job(job_id)
+        # Nothing to migrate, or (after a resume) nothing left: finish at once.
+        await self.refresh_job(job_id)
         return True
 
     async def dispatch_units(self, job_id: str) -> None:
-        """Send each not-yet-dispatched unit of a RUNNING job to its connector (safe to repeat)."""
+        """Send units of a RUNNING job to their connector, at most ``units_in_flight`` at a time
+        (safe to repeat: a unit is marked only after its command is on the bus, and connectors
+        de-duplicate by unit id)."""
         job = await self._jobs.get(job_id)
         if job is None or job["status"] != JobStatus.RUNNING.value:
             return
-        for unit in await self._units.find({"jobId": job_id, "dispatched": False}, sort=[("_id", 1)]):
-            await self._publisher.publish(
-                subjects.CMD_SITE_MIGRATE,
-                MigrateSite(
-                    job_id=job_id,
-                    unit_id=unit["id"],
-                    org_id=job["orgId"],
-                    source_tenant_id=job["sourceTenantId"],
-                    dest_tenant_id=job["destTenantId"],
-                    source_site_url=unit["source"],
-                    dest_site_url=unit["dest"] or None,
-                ),
-                msg_id=f"{unit['id']}:dispatch",
-            )
+        in_flight = await self._units.count(
+            {
+                "jobId": job_id,
+                "dispatched": True,
+                "status": {"$in": [s.value for s in UnitStatus if s not in TERMINAL_UNIT_STATUSES]},
+            }
+        )
+        free = self._units_in_flight - in_flight
+        pending = await self._units.find({"jobId": job_id, "dispatched": False}, sort=[("_id", 1)])
+        for unit in pending[: max(free, 0)]:
+            subject, command = _unit_command(job, unit)
+            await self._publisher.publish(subject, command, msg_id=f"{unit['id']}:dispatch")
             await self._units.update(unit["id"], {"dispatched": True})
-        await self._jobs.update(job_id, {"dispatchComplete": True})
+        if len(pending) <= max(free, 0):
+            await self._jobs.update(job_id, {"dispatchComplete": True})
 
     async def apply_unit_progress(self, evt: UnitProgressed) -> None:
         """Project a unit's absolute progress (newer ``seq`` only), then refresh the job."""
@@ -163,6 +187,8 @@ class Scheduler:
         )
         if not applied:
             log.debug("stale or replayed unit progress ignored", unit_id=evt.unit_id, seq=evt.seq)
+        elif evt.status in TERMINAL_UNIT_STATUSES:
+            await self.dispatch_units(evt.job_id)  # a slot is free
         # Refresh even when nothing was applied: a crash after the unit write must not leave the job stale.
         await self.refresh_job(evt.job_id)
 
@@ -178,13 +204,14 @@ class Scheduler:
                 counters = {k: int(job.get(k) or 0) for k in COUNTERS}
                 await self._announce_completion(job, JobStatus(job["status"]), counters, int(job["version"]))
                 return
-            if job["status"] != JobStatus.RUNNING.value:
+            if job["status"] not in (JobStatus.RUNNING.value, JobStatus.PAUSED.value):
                 return
             rollup = roll_up(await self._units.find({"jobId": job_id}))
             changes: dict[str, Any] = {k: v for k, v in rollup.counters.items() if job.get(k) != v}
-            final = rollup.final_status
+            # A paused job's in-flight units still report; it finishes only once resumed.
+            final = rollup.final_status if job["status"] == JobStatus.RUNNING.value else None
             if final is not None:
-                changes |= {"status": final.value, "completedAt": iso(self._now())}
+                changes |= {"status": final.value, "completedAt": iso(self.now())}
             if not changes:
                 return
             version = int(job["version"])
@@ -206,7 +233,7 @@ class Scheduler:
             JobCompleted(
                 event_id=f"{job_id}:completed",
                 seq=seq,
-                occurred_at=self._now(),
+                occurred_at=self.now(),
                 job_id=job_id,
                 org_id=job["orgId"],
                 status=status,
@@ -231,3 +258,26 @@ class Scheduler:
                 {"status": JobStatus.RUNNING.value, "dispatchComplete": False}, limit=500
             ):
                 await self.dispatch_units(job["id"])
+
+
+def _unit_command(job: dict[str, Any], unit: dict[str, Any]) -> tuple[str, Message]:
+    """The connector command that migrates one unit, and its subject."""
+    common: dict[str, Any] = {
+        "job_id": job["id"],
+        "unit_id": unit["id"],
+        "org_id": job["orgId"],
+        "source_tenant_id": job["sourceTenantId"],
+        "dest_tenant_id": job["destTenantId"],
+    }
+    dest = unit.get("dest") or None
+    if unit["kind"] == "mailbox":
+        return subjects.CMD_MAILBOX_MIGRATE, MigrateMailbox(
+            **common, source_mailbox=unit["source"], dest_mailbox=dest, scope=job.get("scope") or {}
+        )
+    if unit["kind"] == "team":
+        return subjects.CMD_TEAM_MIGRATE, MigrateTeam(
+            **common, source_team_id=unit["source"], dest_team_id=dest, scope=job.get("scope") or {}
+        )
+    return subjects.CMD_SITE_MIGRATE, MigrateSite(
+        **common, source_site_url=unit["source"], dest_site_url=dest
+    )

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from migrator_contracts.enums import JobStatus, JobType
-from migrator_scheduler.domain.lifecycle import IllegalTransition, can_transition, transition
+from migrator_contracts.enums import JobAction, JobStatus, JobType
+from migrator_scheduler.domain.lifecycle import IllegalTransition, can_transition, decide, transition
 from migrator_scheduler.domain.progress import roll_up
 from migrator_scheduler.domain.units import due_at, split_into_units
 
@@ -83,3 +83,44 @@ def test_a_job_is_due_at_its_scheduled_time_or_at_once() -> None:
 
 def test_a_started_job_with_no_units_ends_error_instead_of_running_forever() -> None:
     assert roll_up([]).final_status is JobStatus.ERROR
+
+
+@pytest.mark.parametrize(
+    ("current", "action", "after", "rejected"),
+    [
+        (JobStatus.RUNNING, JobAction.PAUSE, JobStatus.PAUSED, None),
+        (JobStatus.QUEUED, JobAction.PAUSE, JobStatus.PAUSED, None),
+        (JobStatus.PAUSED, JobAction.PAUSE, JobStatus.PAUSED, None),
+        (JobStatus.DONE, JobAction.PAUSE, JobStatus.DONE, "JOB_NOT_PAUSABLE"),
+        (JobStatus.PAUSED, JobAction.RESUME, JobStatus.QUEUED, None),
+        (JobStatus.RUNNING, JobAction.RESUME, JobStatus.RUNNING, "JOB_NOT_PAUSED"),
+        (JobStatus.QUEUED, JobAction.RESUME, JobStatus.QUEUED, "JOB_NOT_PAUSED"),
+    ],
+)
+def test_pause_and_resume_decisions(
+    current: JobStatus, action: JobAction, after: JobStatus, rejected: str | None
+) -> None:
+    decision = decide(current, action)
+    assert (decision.status, decision.rejected, decision.deleted) == (after, rejected, False)
+
+
+@pytest.mark.parametrize("current", list(JobStatus))
+def test_any_job_can_be_deleted_and_an_unfinished_one_is_cancelled(current: JobStatus) -> None:
+    decision = decide(current, JobAction.DELETE)
+    assert decision.applied and decision.deleted
+    finished = current in (JobStatus.DONE, JobStatus.ERROR, JobStatus.CANCELLED)
+    assert decision.status is (current if finished else JobStatus.CANCELLED)
+
+
+def test_units_of_each_workload_come_from_its_selection_and_mappings() -> None:
+    options = {
+        "mailboxes": ["a@contoso.com", "b@contoso.com"],
+        "mailboxMappings": [{"source": "a@contoso.com", "dest": "a@fabrikam.com"}],
+    }
+    units = split_into_units("job_X", JobType.EMAIL, options)
+    assert [(u.id, u.kind, u.source, u.dest) for u in units] == [
+        ("job_X_0", "mailbox", "a@contoso.com", "a@fabrikam.com"),
+        ("job_X_1", "mailbox", "b@contoso.com", None),
+    ]
+    assert [u.kind for u in split_into_units("job_X", JobType.TEAMS, {"teams": ["t1"]})] == ["team"]
+    assert split_into_units("job_X", JobType.JIRA, {"projects": ["P"]}) == []

@@ -11,7 +11,7 @@ from migrator_contracts.enums import JobType
 
 @dataclass(frozen=True)
 class Unit:
-    """One unit of a job: a site (or, later, a mailbox or project)."""
+    """One unit of a job: a site, a mailbox or a team."""
 
     id: str
     kind: str
@@ -19,17 +19,27 @@ class Unit:
     dest: str | None
 
 
+# Per job type: the unit kind, the options list naming the units, and the list mapping them.
+_SELECTIONS = {
+    JobType.SHAREPOINT: ("site", "sites", "siteMappings"),
+    JobType.ONEDRIVE: ("site", "sites", "siteMappings"),
+    JobType.EMAIL: ("mailbox", "mailboxes", "mailboxMappings"),
+    JobType.TEAMS: ("team", "teams", "teamMappings"),
+}
+
+
 def split_into_units(job_id: str, job_type: JobType, options: dict[str, Any]) -> list[Unit]:
     """The units of a job, deterministic so a redelivered CreateJob yields the same ids."""
-    if job_type in (JobType.SHAREPOINT, JobType.ONEDRIVE):
-        mapping = {
-            m["source"]: m["dest"] for m in options.get("siteMappings", []) if "source" in m and "dest" in m
-        }
-        sites = [str(s) for s in options.get("sites", [])]
-        return [
-            Unit(id=f"{job_id}_{i}", kind="site", source=s, dest=mapping.get(s)) for i, s in enumerate(sites)
-        ]
-    return []
+    if job_type not in _SELECTIONS:
+        return []
+    kind, selection, mappings = _SELECTIONS[job_type]
+    mapping = {
+        str(m["source"]): str(m["dest"])
+        for m in options.get(mappings, [])
+        if isinstance(m, dict) and "source" in m and "dest" in m
+    }
+    sources = [str(s) for s in options.get(selection, [])]
+    return [Unit(id=f"{job_id}_{i}", kind=kind, source=s, dest=mapping.get(s)) for i, s in enumerate(sources)]
 
 
 def due_at(*, scheduled_at: datetime | None, created_at: datetime) -> float:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from migrator_contracts import subjects
-from migrator_contracts.commands import CreateJob
+from migrator_contracts.commands import ControlJob, CreateJob, CreateJobBatch, DeleteTenant
 from migrator_contracts.events import UnitProgressed
 from migrator_contracts.streams import COMMANDS, EVENTS
 from migrator_platform.consumer import Delivery, subscribe
@@ -13,31 +13,47 @@ from migrator_platform.service import Runtime
 from migrator_platform.structured_logs import get_logger
 
 from migrator_scheduler.config import SchedulerSettings
+from migrator_scheduler.control import JobControl
 from migrator_scheduler.handlers import Scheduler
 
 log = get_logger(__name__)
 
 
-def wire(runtime: Runtime, settings: SchedulerSettings, scheduler: Scheduler) -> None:
+def wire(runtime: Runtime, settings: SchedulerSettings, scheduler: Scheduler, control: JobControl) -> None:
     """Subscribe the scheduler's handlers to their durable consumers."""
 
     async def on_create(cmd: CreateJob, _: Delivery) -> None:
         await scheduler.create_job(cmd)
 
+    async def on_batch(cmd: CreateJobBatch, _: Delivery) -> None:
+        await scheduler.create_batch(cmd)
+
+    async def on_control(cmd: ControlJob, _: Delivery) -> None:
+        await control.control_job(cmd)
+
+    async def on_tenant_delete(cmd: DeleteTenant, _: Delivery) -> None:
+        await control.delete_tenant(cmd)
+
     async def on_unit_progress(evt: UnitProgressed, _: Delivery) -> None:
         await scheduler.apply_unit_progress(evt)
 
-    ack_wait = settings.ack_wait_seconds
-    subscribe(
-        runtime.broker,
-        subject=subjects.CMD_JOB_CREATE,
-        stream=COMMANDS,
-        durable="scheduler-create-job",
-        model=CreateJob,
-        handler=on_create,
-        max_deliver=settings.max_deliver,
-        ack_wait_seconds=ack_wait,
+    commands = (
+        (subjects.CMD_JOB_CREATE, "scheduler-create-job", CreateJob, on_create),
+        (subjects.CMD_JOB_BATCH, "scheduler-create-batch", CreateJobBatch, on_batch),
+        (subjects.CMD_JOB_CONTROL, "scheduler-control-job", ControlJob, on_control),
+        (subjects.CMD_TENANT_DELETE, "scheduler-delete-tenant", DeleteTenant, on_tenant_delete),
     )
+    for subject, durable, model, handler in commands:
+        subscribe(
+            runtime.broker,
+            subject=subject,
+            stream=COMMANDS,
+            durable=durable,
+            model=model,
+            handler=handler,  # type: ignore[arg-type]
+            max_deliver=settings.max_deliver,
+            ack_wait_seconds=settings.ack_wait_seconds,
+        )
     subscribe(
         runtime.broker,
         subject="migrator.evt.unit.*.UnitProgressed",
@@ -46,7 +62,7 @@ def wire(runtime: Runtime, settings: SchedulerSettings, scheduler: Scheduler) ->
         model=UnitProgressed,
         handler=on_unit_progress,
         max_deliver=settings.max_deliver,
-        ack_wait_seconds=ack_wait,
+        ack_wait_seconds=settings.ack_wait_seconds,
     )
 
 
