@@ -62,6 +62,17 @@ async def tenants(request: Request) -> dict[str, Any]:
     }
 
 
+@router.patch("/tenants/{domain}")
+async def set_tenant(request: Request, domain: str) -> JSONResponse:
+    """Change a tenant's SharePoint storage quota (``{"quotaBytes": N}``), e.g. to fail a pre-flight."""
+    tenant, body = _sim(request).tenants.get(domain), await request.json()
+    if tenant is None:
+        return JSONResponse({"error": f"no tenant {domain}"}, status_code=404)
+    if "quotaBytes" in body:
+        tenant.quota_bytes = int(body["quotaBytes"])
+    return JSONResponse({"domain": domain, "quotaBytes": tenant.quota_bytes})
+
+
 @router.get("/sites")
 async def site_content(request: Request, url: str) -> dict[str, Any]:
     """Every folder and file of a site's library, with sizes and SHA-256 of file content."""

@@ -29,11 +29,31 @@ def stable_id(prefix: str, tenant_id: str, object_id: str) -> str:
 async def discover_tenant(
     cmd: DiscoverTenant, *, graph: GraphClient, store: ReadStore, broker: NatsBroker
 ) -> None:
-    """Run one discovery; safe to run again for the same command."""
+    """Run one discovery; safe to run again for the same command.
+
+    The discovery job's record is created here when the request came from the API (on demand)
+    rather than from the consent flow, which records it before asking.
+    """
+    tenant = await store.collection(readmodels.TENANTS).get(cmd.tenant_id)
+    if tenant is None or tenant.get("orgId") != cmd.org_id:
+        log.warning("discovery of an unknown tenant skipped", tenant_id=cmd.tenant_id)
+        return
     jobs = store.collection(readmodels.DISCOVERY_JOBS)
-    await jobs.update(
-        cmd.discovery_job_id, {"status": JobStatus.RUNNING.value, "startedAt": iso(datetime.now(UTC))}
+    await jobs.upsert(
+        cmd.discovery_job_id,
+        {
+            "id": cmd.discovery_job_id,
+            "tenantId": cmd.tenant_id,
+            "orgId": cmd.org_id,
+            "status": JobStatus.RUNNING.value,
+            "startedAt": iso(datetime.now(UTC)),
+            "completedAt": None,
+        },
     )
+    if tenant.get("latestDiscoveryJobId") != cmd.discovery_job_id:
+        await store.collection(readmodels.TENANTS).update(
+            cmd.tenant_id, {"latestDiscoveryJobId": cmd.discovery_job_id}
+        )
     try:
         totals = await _discover(cmd, graph=graph, store=store)
     except Exception:

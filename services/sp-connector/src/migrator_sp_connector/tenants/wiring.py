@@ -1,4 +1,4 @@
-"""Subscribing the tenant handlers: consent request/reply and the discovery command."""
+"""Subscribing the tenant handlers: consent request/reply, discovery and revocation."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import json
 import httpx
 from faststream.nats.annotations import NatsMessage
 from migrator_contracts import readmodels, subjects
-from migrator_contracts.commands import DiscoverTenant
+from migrator_contracts.commands import DiscoverTenant, RevokeTenant
 from migrator_contracts.rpc import ConnectTenantRequest, ConsentReply, ConsentRequest
 from migrator_contracts.streams import COMMANDS
 from migrator_platform.consumer import Delivery, subscribe
@@ -21,6 +21,7 @@ from migrator_sp_connector.secret_box import SecretBox
 from migrator_sp_connector.tenants.consent import complete_consent, start_consent
 from migrator_sp_connector.tenants.discovery import discover_tenant
 from migrator_sp_connector.tenants.graph import GraphClient
+from migrator_sp_connector.tenants.removal import revoke_tenant
 from migrator_sp_connector.tenants.tokens import TokenProvider
 
 log = get_logger(__name__)
@@ -73,6 +74,20 @@ def register(
         ack_wait_seconds=settings.ack_wait_seconds,
         max_deliver=settings.max_deliver,
     )
+
+    async def on_revoke(cmd: RevokeTenant, _: Delivery) -> None:
+        await revoke_tenant(cmd, store=store, broker=broker)
+
+    subscribe(
+        broker,
+        subject=subjects.CMD_TENANT_REVOKE,
+        stream=COMMANDS,
+        durable="sp-connector-revoke",
+        model=RevokeTenant,
+        handler=on_revoke,
+        ack_wait_seconds=settings.ack_wait_seconds,
+        max_deliver=settings.max_deliver,
+    )
     return tokens
 
 
@@ -80,5 +95,10 @@ async def ensure_indexes(runtime: Runtime) -> None:
     """Indexes the tenant read models are queried by."""
     store = runtime.store
     await store.collection(readmodels.TENANTS).ensure_index(["orgId", "domain"], unique=True)
-    for name in (readmodels.DISCOVERED_USERS, readmodels.DISCOVERED_SITES, readmodels.DISCOVERED_TEAMS):
+    for name in (
+        readmodels.DISCOVERED_USERS,
+        readmodels.DISCOVERED_SITES,
+        readmodels.DISCOVERED_TEAMS,
+        readmodels.DISCOVERY_JOBS,
+    ):
         await store.collection(name).ensure_index(["tenantId"])
