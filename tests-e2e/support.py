@@ -12,6 +12,18 @@ from migrator_devstack.secrets import new_api_key
 # Keys of the organisations the suite bootstraps besides its own (one module instance, one value).
 OTHER_KEY = new_api_key()  # an organisation that only ever tries to see the suite's data
 RATE_KEY = new_api_key()  # an organisation that only the rate-limit test spends
+TENANT_DELETE_KEY = new_api_key()  # an organisation whose tenants the tenant-deletion test removes
+
+
+def discovered(api: httpx.Client, tenant_id: str) -> dict[str, Any]:
+    """Wait for the tenant's discovery to complete; the tenant."""
+    return dict(
+        wait_until(
+            lambda: (t := api.get(f"/v1/tenants/{tenant_id}").json()["tenant"])["discoveredAt"] and t,
+            timeout=60,
+            what=f"discovery of {tenant_id}",
+        )
+    )
 
 
 def wait_until(predicate: Callable[[], Any], *, timeout: float, what: str, interval: float = 0.25) -> Any:

@@ -61,16 +61,27 @@ def stack_url(api: httpx.Client) -> str:
     return str(api.base_url).rstrip("/")
 
 
-def test_a_job_type_without_a_connector_yet_is_refused_clearly(
+def test_a_failed_pre_flight_check_is_a_422_naming_the_check(
     api: httpx.Client, tenants: dict[str, str]
 ) -> None:
-    response = api.post(
-        "/v1/jobs",
-        json={
-            "sourceTenantId": tenants["contoso.com"],
-            "destTenantId": tenants["fabrikam.com"],
-            "type": "EMAIL",
-        },
+    source, dest = tenants["contoso.com"], tenants["fabrikam.com"]
+    sites = {"options": {"sites": ["https://contoso.sharepoint.com/sites/finance"]}}
+    swapped = api.post(
+        "/v1/jobs", json={"sourceTenantId": dest, "destTenantId": source, "type": "SHAREPOINT"}
     )
-    assert_error(response, 400, "UNSUPPORTED_JOB_TYPE")
-    assert "EMAIL" in response.json()["error"]
+    assert_error(swapped, 422, "PREFLIGHT_ROLES")
+    assert "'roles'" in swapped.json()["error"]
+    # Jira runs between Atlassian sites: not a workload of a Microsoft 365 tenant.
+    jira = api.post(
+        "/v1/jobs", json={"sourceTenantId": source, "destTenantId": dest, "type": "JIRA", **sites}
+    )
+    assert_error(jira, 422, "PREFLIGHT_WORKLOAD")
+    assert "JIRA" in jira.json()["error"]
+    onedrive = api.post("/v1/jobs", json={"sourceTenantId": source, "destTenantId": dest, "type": "ONEDRIVE"})
+    assert_error(onedrive, 422, "PREFLIGHT_SCOPE")
+    assert "options.sites" in onedrive.json()["error"]
+    not_https = {"options": {"sites": ["http://contoso.sharepoint.com/sites/finance"]}}
+    plain = api.post(
+        "/v1/jobs", json={"sourceTenantId": source, "destTenantId": dest, "type": "SHAREPOINT", **not_https}
+    )
+    assert_error(plain, 400, "VALIDATION_ERROR")

@@ -1,9 +1,14 @@
-"""Jobs: create (a command on the bus), list with keyset pagination, get."""
+"""Jobs: create (with pre-flight and dry run), batch, list, get, pause, resume, delete.
+
+Writes are commands to the scheduler; the answer is read back from its projection, so the
+caller sees what the scheduler actually did (or a 202 if it has not done it yet).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -11,100 +16,116 @@ from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 from migrator_contracts import readmodels, subjects
 from migrator_contracts.base import iso
-from migrator_contracts.commands import CreateJob
-from migrator_contracts.enums import RUNNABLE_JOB_TYPES, JobStatus, JobType
+from migrator_contracts.commands import ControlJob, CreateJob, CreateJobBatch
+from migrator_contracts.enums import JobAction, JobStatus, JobType
 from migrator_platform.bus import publish
 from migrator_platform.ids import new_id
 from migrator_platform.readstore import ReadStore
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, HttpUrl
 
+from migrator_gateway.api import schemas
 from migrator_gateway.api.cursor import decode_cursor, encode_cursor
 from migrator_gateway.api.deps import BusDep, CurrentOrg, ReadStoreDep, SettingsDep
 from migrator_gateway.api.errors import ApiError
-from migrator_gateway.api.routes.tenants import tenant_of_org
+from migrator_gateway.api.preflight import JobSpec, run_preflight
 from migrator_gateway.api.views import JOB_LIST_FIELDS, job_view, pick
 
-router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
+router = APIRouter(prefix="/v1/jobs", tags=["jobs"], responses=schemas.COMMON_ERRORS)
+
+_POLL_SECONDS = 0.02
 
 
 class CreateJobBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    sourceTenantId: str
-    destTenantId: str
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [schemas.CREATE_JOB_EXAMPLE]})
+    sourceTenantId: str = Field(max_length=64)
+    destTenantId: str = Field(max_length=64)
     type: JobType
     scope: dict[str, Any] = Field(default_factory=dict)
-    options: dict[str, Any] = Field(default_factory=dict)
+    options: dict[str, Any] = Field(
+        default_factory=dict,
+        description="What to migrate: sites (SHAREPOINT, ONEDRIVE), mailboxes (EMAIL) or teams "
+        "(TEAMS), with optional siteMappings / mailboxMappings / teamMappings. Default: everything "
+        "the source tenant's discovery found.",
+    )
     scheduledAt: AwareDatetime | None = None
-    dryRun: bool = False
+    dryRun: bool = Field(default=False, description="Run the pre-flight checks only; nothing is created.")
     name: str | None = Field(default=None, max_length=200)
 
 
-def _check_options(body: CreateJobBody) -> None:
-    if body.type not in RUNNABLE_JOB_TYPES:
-        runnable = ", ".join(sorted(RUNNABLE_JOB_TYPES))
-        raise ApiError(
-            400,
-            "UNSUPPORTED_JOB_TYPE",
-            f"type: {body.type.value} jobs are not available yet ({runnable} are)",
-        )
-    if body.type in (JobType.SHAREPOINT, JobType.ONEDRIVE):
-        sites = body.options.get("sites")
-        if not isinstance(sites, list) or not sites:
+class BatchItem(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str | None = Field(default=None, max_length=200)
+    scheduledAt: AwareDatetime | None = None
+    options: dict[str, Any] = Field(default_factory=dict)
+
+
+class CreateBatchBody(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [schemas.BATCH_EXAMPLE]})
+    sourceTenantId: str = Field(max_length=64)
+    destTenantId: str = Field(max_length=64)
+    type: JobType
+    scope: dict[str, Any] = Field(default_factory=dict)
+    batches: list[BatchItem] = Field(min_length=1, max_length=100)
+
+
+def _check_sites(options: dict[str, Any], field_prefix: str = "") -> None:
+    """Site selections are https URLs (checked here so a typo is a 400, not a failed unit)."""
+    sites = options.get("sites")
+    if sites is None:
+        return
+    if not isinstance(sites, list):
+        raise ApiError(400, "VALIDATION_ERROR", f"{field_prefix}options.sites: must be a list of site URLs")
+    for site in sites:
+        try:
+            url = HttpUrl(str(site))
+        except ValueError as exc:
             raise ApiError(
-                400, "VALIDATION_ERROR", "options.sites: a non-empty list of site URLs is required"
+                400, "VALIDATION_ERROR", f"{field_prefix}options.sites: {site!r} is not a URL"
+            ) from exc
+        if url.scheme != "https":
+            raise ApiError(
+                400, "VALIDATION_ERROR", f"{field_prefix}options.sites: {site!r} must be an https URL"
             )
-        for site in sites:
-            try:
-                url = HttpUrl(str(site))
-            except ValueError as exc:
-                raise ApiError(400, "VALIDATION_ERROR", f"options.sites: {site!r} is not a URL") from exc
-            if url.scheme != "https":
-                raise ApiError(400, "VALIDATION_ERROR", f"options.sites: {site!r} must be an https URL")
 
 
 async def job_of_org(store: ReadStore, org_id: str, job_id: str) -> dict[str, Any]:
+    """The job, if it belongs to this organisation and was not deleted (else 404)."""
     doc = await store.collection(readmodels.JOBS).get(job_id)
-    if doc is None or doc.get("orgId") != org_id:
+    if doc is None or doc.get("orgId") != org_id or doc.get("deleted"):
         raise ApiError(404, "JOB_NOT_FOUND", "Job not found")
     return doc
 
 
-@router.post("", status_code=201)
+async def _poll(
+    read: Callable[[], Awaitable[dict[str, Any] | None]], seconds: float
+) -> dict[str, Any] | None:
+    """Read-your-write: wait briefly for the scheduler's projection to show our command."""
+    deadline = time.monotonic() + seconds
+    while True:
+        doc = await read()
+        if doc is not None or time.monotonic() >= deadline:
+            return doc
+        await asyncio.sleep(_POLL_SECONDS)
+
+
+@router.post(
+    "",
+    status_code=201,
+    responses={
+        201: {"model": schemas.JobEnvelope, "description": "Created and queued"},
+        200: {"model": schemas.DryRunResult, "description": "dryRun: the pre-flight checks passed"},
+        422: {"model": schemas.ErrorBody, "description": "A pre-flight check failed"},
+    },
+)
 async def create_job(
     body: CreateJobBody, org_id: CurrentOrg, store: ReadStoreDep, broker: BusDep, settings: SettingsDep
 ) -> JSONResponse:
-    """Validate, publish CreateJob, and answer with the job as the scheduler recorded it."""
-    for field, tenant_id in (("sourceTenantId", body.sourceTenantId), ("destTenantId", body.destTenantId)):
-        try:
-            await tenant_of_org(store, org_id, tenant_id)
-        except ApiError as exc:
-            raise ApiError(404, "TENANT_NOT_FOUND", f"{field}: tenant {tenant_id} not found") from exc
-    if body.sourceTenantId == body.destTenantId:
-        raise ApiError(400, "VALIDATION_ERROR", "destTenantId: must differ from sourceTenantId")
-    _check_options(body)
-    job_id, created = new_id("job"), datetime.now(UTC).replace(microsecond=0)
-    command = CreateJob(
-        job_id=job_id,
-        org_id=org_id,
-        type=body.type,
-        source_tenant_id=body.sourceTenantId,
-        dest_tenant_id=body.destTenantId,
-        scope=body.scope,
-        options=body.options,
-        dry_run=body.dryRun,
-        name=body.name,
-        scheduled_at=body.scheduledAt,
-        created_at=created,
-    )
-    await publish(broker, subjects.CMD_JOB_CREATE, command, msg_id=job_id)
-    deadline = time.monotonic() + settings.rpc_timeout_seconds
-    while time.monotonic() < deadline:  # read-your-write: wait briefly for the scheduler's projection
-        doc = await store.collection(readmodels.JOBS).get(job_id)
-        if doc is not None:
-            return JSONResponse({"job": job_view(doc)}, status_code=201)
-        await asyncio.sleep(0.05)
-    accepted = {
-        "id": job_id,
+    """Pre-flight, then publish CreateJob and answer with the job as the scheduler recorded it."""
+    _check_sites(body.options)
+    spec = JobSpec(body.sourceTenantId, body.destTenantId, body.type, body.options)
+    checked = await run_preflight(store, org_id, spec)
+    created = datetime.now(UTC).replace(microsecond=0)
+    preview = {
         "type": body.type.value,
         "status": JobStatus.QUEUED.value,
         "sourceTenantId": body.sourceTenantId,
@@ -113,10 +134,73 @@ async def create_job(
         "dryRun": body.dryRun,
         "createdAt": iso(created),
     }
-    return JSONResponse({"job": job_view(accepted)}, status_code=201)
+    if body.dryRun:
+        return JSONResponse({"job": job_view(preview | {"id": None}), "preflight": checked.checks})
+    job_id = new_id("job")
+    command = CreateJob(
+        job_id=job_id,
+        org_id=org_id,
+        type=body.type,
+        source_tenant_id=body.sourceTenantId,
+        dest_tenant_id=body.destTenantId,
+        scope=body.scope,
+        options=checked.options,
+        name=body.name,
+        scheduled_at=body.scheduledAt,
+        created_at=created,
+    )
+    await publish(broker, subjects.CMD_JOB_CREATE, command, msg_id=job_id)
+    jobs = store.collection(readmodels.JOBS)
+    doc = await _poll(lambda: jobs.get(job_id), settings.rpc_timeout_seconds)
+    return JSONResponse({"job": job_view(doc or preview | {"id": job_id})}, status_code=201)
 
 
-@router.get("")
+@router.post(
+    "/batch",
+    status_code=201,
+    responses={
+        201: {"model": schemas.BatchResult, "description": "Every job created, in declaration order"},
+        422: {"model": schemas.ErrorBody, "description": "A pre-flight check failed for a batch item"},
+    },
+)
+async def create_batch(
+    body: CreateBatchBody, org_id: CurrentOrg, store: ReadStoreDep, broker: BusDep, settings: SettingsDep
+) -> JSONResponse:
+    """All or nothing: every item passes pre-flight before one command creates them all."""
+    created = datetime.now(UTC).replace(microsecond=0)
+    commands: list[CreateJob] = []
+    for index, item in enumerate(body.batches):
+        prefix = f"batches[{index}]."
+        _check_sites(item.options, prefix)
+        spec = JobSpec(body.sourceTenantId, body.destTenantId, body.type, item.options)
+        checked = await run_preflight(store, org_id, spec, field_prefix=prefix)
+        commands.append(
+            CreateJob(
+                job_id=new_id("job"),  # time-ordered: declaration order is id order
+                org_id=org_id,
+                type=body.type,
+                source_tenant_id=body.sourceTenantId,
+                dest_tenant_id=body.destTenantId,
+                scope=body.scope,
+                options=checked.options,
+                name=item.name,
+                scheduled_at=item.scheduledAt,
+                created_at=created,
+            )
+        )
+    batch_id = new_id("bat")
+    await publish(
+        broker,
+        subjects.CMD_JOB_BATCH,
+        CreateJobBatch(batch_id=batch_id, org_id=org_id, jobs=commands),
+        msg_id=batch_id,
+    )
+    jobs = store.collection(readmodels.JOBS)
+    await _poll(lambda: jobs.get(commands[-1].job_id), settings.rpc_timeout_seconds)
+    return JSONResponse({"jobIds": [c.job_id for c in commands]}, status_code=201)
+
+
+@router.get("", responses={200: {"model": schemas.JobPage}})
 async def list_jobs(
     org_id: CurrentOrg,
     store: ReadStoreDep,
@@ -125,7 +209,7 @@ async def list_jobs(
     cursor: str | None = None,
 ) -> dict[str, Any]:
     """Newest first; ``nextCursor`` continues exactly after the last job of this page."""
-    where: dict[str, Any] = {"orgId": org_id}
+    where: dict[str, Any] = {"orgId": org_id, "deleted": {"$ne": True}}
     if status is not None:
         where["status"] = status.value
     if cursor:
@@ -149,6 +233,86 @@ async def list_jobs(
     return {"jobs": [pick(d, JOB_LIST_FIELDS) for d in page], "nextCursor": next_cursor, "hasMore": has_more}
 
 
-@router.get("/{job_id}")
+@router.get("/{job_id}", responses={200: {"model": schemas.JobEnvelope}})
 async def get_job(job_id: str, org_id: CurrentOrg, store: ReadStoreDep) -> dict[str, Any]:
     return {"job": job_view(await job_of_org(store, org_id, job_id))}
+
+
+_CONTROL_RESPONSES: dict[int | str, dict[str, Any]] = {
+    202: {"model": schemas.StatusResult, "description": "Accepted; the scheduler has not applied it yet"},
+    409: {"model": schemas.ErrorBody, "description": "Not possible in the job's current status"},
+}
+
+
+async def _control(
+    action: JobAction, job_id: str, org_id: str, store: ReadStore, broker: Any, wait_seconds: float
+) -> tuple[int, str]:
+    """Send the action to the scheduler and wait for its verdict: (HTTP status, job status)."""
+    job = await job_of_org(store, org_id, job_id)
+    if action is JobAction.RESUME:
+        for role in ("sourceTenantId", "destTenantId"):
+            tenant = await store.collection(readmodels.TENANTS).get(job[role])
+            if tenant is None or tenant.get("orgId") != org_id:
+                raise ApiError(
+                    409, "TENANT_NOT_CONNECTED", f"{role}: tenant {job[role]} is no longer connected"
+                )
+    request_id = new_id("ctl")
+    command = ControlJob(job_id=job_id, org_id=org_id, action=action, request_id=request_id)
+    await publish(broker, subjects.CMD_JOB_CONTROL, command, msg_id=request_id)
+    jobs = store.collection(readmodels.JOBS)
+
+    async def verdict() -> dict[str, Any] | None:
+        doc = await jobs.get(job_id)
+        last = (doc or {}).get("lastControl") or {}
+        return last if last.get("requestId") == request_id else None
+
+    answer = await _poll(verdict, wait_seconds)
+    if answer is None:  # queued durably; it will be applied (or refused) shortly
+        expected = {JobAction.PAUSE: "PAUSED", JobAction.RESUME: "QUEUED", JobAction.DELETE: "CANCELLED"}
+        return 202, expected[action]
+    if answer["outcome"] != "APPLIED":
+        code = str(answer.get("code") or "CONFLICT")
+        if code == "JOB_NOT_FOUND":
+            raise ApiError(404, code, "Job not found")
+        raise ApiError(409, code, f"A {answer['status']} job cannot be {action.value.lower()}d")
+    return 200, str(answer["status"])
+
+
+@router.patch(
+    "/{job_id}/pause",
+    responses={200: {"model": schemas.StatusResult, "description": "Paused"}, **_CONTROL_RESPONSES},
+)
+async def pause_job(
+    job_id: str, org_id: CurrentOrg, store: ReadStoreDep, broker: BusDep, settings: SettingsDep
+) -> JSONResponse:
+    """No new items are picked up; items in flight complete. The job becomes PAUSED."""
+    code, status = await _control(
+        JobAction.PAUSE, job_id, org_id, store, broker, settings.rpc_timeout_seconds
+    )
+    return JSONResponse({"status": status}, status_code=code)
+
+
+@router.patch(
+    "/{job_id}/resume",
+    responses={200: {"model": schemas.StatusResult, "description": "Queued again"}, **_CONTROL_RESPONSES},
+)
+async def resume_job(
+    job_id: str, org_id: CurrentOrg, store: ReadStoreDep, broker: BusDep, settings: SettingsDep
+) -> JSONResponse:
+    """A paused job is queued again and continues where it left off."""
+    code, status = await _control(
+        JobAction.RESUME, job_id, org_id, store, broker, settings.rpc_timeout_seconds
+    )
+    return JSONResponse({"status": status}, status_code=code)
+
+
+@router.delete(
+    "/{job_id}",
+    responses={200: {"model": schemas.Deleted}, 202: {"model": schemas.Deleted, "description": "Accepted"}},
+)
+async def delete_job(
+    job_id: str, org_id: CurrentOrg, store: ReadStoreDep, broker: BusDep, settings: SettingsDep
+) -> JSONResponse:
+    """Cancel (if unfinished) and remove the job. Data already migrated is not reversed."""
+    code, _ = await _control(JobAction.DELETE, job_id, org_id, store, broker, settings.rpc_timeout_seconds)
+    return JSONResponse({"deleted": True}, status_code=code)

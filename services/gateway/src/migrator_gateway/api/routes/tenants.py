@@ -1,22 +1,29 @@
-"""Tenants: connect (admin consent), the consent callback, list, get, and discovery results."""
+"""Tenants: connect (admin consent), the consent callback, list, get, delete, and discovery results."""
 
 from __future__ import annotations
 
-from typing import Any, Literal
+import asyncio
+import time
+from typing import Any
 
 from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse
 from migrator_contracts import readmodels, subjects
+from migrator_contracts.commands import DeleteTenant, DiscoverTenant
 from migrator_contracts.enums import TenantRole
 from migrator_contracts.rpc import ConnectTenantReply, ConnectTenantRequest, ConsentReply, ConsentRequest
+from migrator_platform.bus import publish
+from migrator_platform.ids import new_id
 from migrator_platform.readstore import ReadStore
 from pydantic import BaseModel, ConfigDict, Field
 
+from migrator_gateway.api import schemas
 from migrator_gateway.api.deps import BusDep, CurrentOrg, ReadStoreDep, SettingsDep
 from migrator_gateway.api.errors import ApiError
 from migrator_gateway.api.rpc import ask
 from migrator_gateway.api.views import tenant_view
 
-router = APIRouter(prefix="/v1/tenants", tags=["tenants"])
+router = APIRouter(prefix="/v1/tenants", tags=["tenants"], responses=schemas.COMMON_ERRORS)
 
 DOMAIN = r"^([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$"
 DISCOVERED = {
@@ -43,7 +50,7 @@ async def tenant_of_org(store: ReadStore, org_id: str, tenant_id: str) -> dict[s
     return doc
 
 
-@router.post("/connect")
+@router.post("/connect", responses={200: {"model": schemas.ConsentStart}})
 async def connect(
     body: ConnectTenant, org_id: CurrentOrg, broker: BusDep, settings: SettingsDep
 ) -> dict[str, str]:
@@ -64,7 +71,7 @@ async def connect(
     return {"authUrl": reply.auth_url, "state": reply.state}
 
 
-@router.get("/callback")
+@router.get("/callback", responses={200: {"model": schemas.ConsentDone}})
 async def callback(
     broker: BusDep,
     settings: SettingsDep,
@@ -96,7 +103,7 @@ async def callback(
     return {"connected": True, "tenantId": reply.tenant_id}
 
 
-@router.get("")
+@router.get("", responses={200: {"model": schemas.TenantList}})
 async def list_tenants(org_id: CurrentOrg, store: ReadStoreDep) -> dict[str, Any]:
     """Every tenant connected to the organisation."""
     docs = await store.collection(readmodels.TENANTS).find(
@@ -105,15 +112,47 @@ async def list_tenants(org_id: CurrentOrg, store: ReadStoreDep) -> dict[str, Any
     return {"tenants": [tenant_view(d) for d in docs]}
 
 
-@router.get("/{tenant_id}")
+@router.get("/{tenant_id}", responses={200: {"model": schemas.TenantEnvelope}})
 async def get_tenant(tenant_id: str, org_id: CurrentOrg, store: ReadStoreDep) -> dict[str, Any]:
     return {"tenant": tenant_view(await tenant_of_org(store, org_id, tenant_id))}
 
 
-@router.get("/{tenant_id}/{kind}")
-async def discovered(
-    tenant_id: str, kind: Literal["users", "sites", "teams"], org_id: CurrentOrg, store: ReadStoreDep
-) -> dict[str, Any]:
+@router.delete(
+    "/{tenant_id}",
+    responses={200: {"model": schemas.Deleted}, 202: {"model": schemas.Deleted, "description": "Accepted"}},
+)
+async def delete_tenant(
+    tenant_id: str, org_id: CurrentOrg, store: ReadStoreDep, broker: BusDep, settings: SettingsDep
+) -> JSONResponse:
+    """Pause the jobs that use the tenant, revoke its credentials, then remove it.
+
+    The scheduler pauses the jobs before it asks the connector to revoke; the answer waits until
+    the tenant is gone (202 if that takes longer than the RPC timeout: the removal is queued).
+    """
+    await tenant_of_org(store, org_id, tenant_id)
+    request_id = new_id("del")
+    command = DeleteTenant(tenant_id=tenant_id, org_id=org_id, request_id=request_id)
+    await publish(broker, subjects.CMD_TENANT_DELETE, command, msg_id=request_id)
+    tenants = store.collection(readmodels.TENANTS)
+    deadline = time.monotonic() + settings.rpc_timeout_seconds * 2
+    while time.monotonic() < deadline:
+        if await tenants.get(tenant_id) is None:
+            return JSONResponse({"deleted": True})
+        await asyncio.sleep(0.05)
+    return JSONResponse({"deleted": True}, status_code=202)
+
+
+@router.post("/{tenant_id}/discover", status_code=202, responses={202: {"model": schemas.DiscoveryStarted}})
+async def discover(tenant_id: str, org_id: CurrentOrg, store: ReadStoreDep, broker: BusDep) -> dict[str, Any]:
+    """Run discovery again (users, sites, teams, storage); the lists update when it completes."""
+    await tenant_of_org(store, org_id, tenant_id)
+    discovery_id = new_id("dis")
+    command = DiscoverTenant(tenant_id=tenant_id, org_id=org_id, discovery_job_id=discovery_id)
+    await publish(broker, subjects.CMD_TENANT_DISCOVER, command, msg_id=discovery_id)
+    return {"latestJob": {"id": discovery_id, "status": "QUEUED", "completedAt": None}}
+
+
+async def _discovered(store: ReadStore, org_id: str, tenant_id: str, kind: str) -> dict[str, Any]:
     """What the most recent discovery found, and that discovery job."""
     tenant = await tenant_of_org(store, org_id, tenant_id)
     collection, fields = DISCOVERED[kind]
@@ -126,3 +165,21 @@ async def discovered(
         if job is not None:
             latest = {"id": job["id"], "status": job["status"], "completedAt": job.get("completedAt")}
     return {kind: [{f: d.get(f) for f in fields} for d in docs], "latestJob": latest}
+
+
+@router.get("/{tenant_id}/users", responses={200: {"model": schemas.DiscoveredUsers}})
+async def discovered_users(tenant_id: str, org_id: CurrentOrg, store: ReadStoreDep) -> dict[str, Any]:
+    """Users (mailboxes) found by the most recent discovery."""
+    return await _discovered(store, org_id, tenant_id, "users")
+
+
+@router.get("/{tenant_id}/sites", responses={200: {"model": schemas.DiscoveredSites}})
+async def discovered_sites(tenant_id: str, org_id: CurrentOrg, store: ReadStoreDep) -> dict[str, Any]:
+    """SharePoint sites found by the most recent discovery."""
+    return await _discovered(store, org_id, tenant_id, "sites")
+
+
+@router.get("/{tenant_id}/teams", responses={200: {"model": schemas.DiscoveredTeams}})
+async def discovered_teams(tenant_id: str, org_id: CurrentOrg, store: ReadStoreDep) -> dict[str, Any]:
+    """Microsoft Teams found by the most recent discovery."""
+    return await _discovered(store, org_id, tenant_id, "teams")

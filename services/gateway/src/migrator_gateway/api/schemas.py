@@ -1,0 +1,259 @@
+"""Response shapes for the OpenAPI document, with the public API reference's examples.
+
+Routes return plain dicts built by ``views`` (no per-response validation on the hot path);
+these models document the shapes so generated clients and the schema fuzzer can check them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+def _example(example: dict[str, Any]) -> ConfigDict:
+    return ConfigDict(json_schema_extra={"examples": [example]})
+
+
+class ErrorBody(BaseModel):
+    model_config = _example({"error": "Tenant not found", "code": "TENANT_NOT_FOUND", "status": 404})
+    error: str = Field(description="A human-readable message")
+    code: str = Field(description="A stable machine-readable code")
+    status: int = Field(description="The HTTP status")
+
+
+COMMON_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorBody, "description": "Invalid input (VALIDATION_ERROR, INVALID_JSON, …)"},
+    401: {"model": ErrorBody, "description": "Missing or invalid API key (UNAUTHORIZED)"},
+    404: {"model": ErrorBody, "description": "Not found, or another organisation's"},
+    429: {"model": ErrorBody, "description": "Rate limit exceeded (RATE_LIMITED); see Retry-After"},
+    500: {"model": ErrorBody, "description": "Unexpected error (INTERNAL_ERROR)"},
+    503: {"model": ErrorBody, "description": "A service did not answer in time (SERVICE_UNAVAILABLE)"},
+}
+
+TENANT_EXAMPLE = {
+    "id": "ten_01HXKP3B",
+    "domain": "contoso.com",
+    "type": "M365",
+    "role": "source",
+    "mailboxCount": 312,
+    "siteCount": 47,
+    "totalSizeBytes": 1099511627776,
+    "sharepointQuotaBytes": 26843545600000,
+    "sharepointUsedBytes": 8053063680000,
+    "onedriveQuotaPerUserBytes": 1099511627776,
+    "workloads": ["EMAIL", "SHAREPOINT", "ONEDRIVE", "TEAMS"],
+    "discoveredAt": "2026-04-10T09:23:00Z",
+    "connectedAt": "2026-04-10T09:00:00Z",
+}
+JOB_EXAMPLE = {
+    "id": "job_01HY2MQR",
+    "type": "EMAIL",
+    "status": "RUNNING",
+    "sourceTenantId": "ten_01HXKP3B",
+    "destTenantId": "ten_02HXZ9QW",
+    "scope": {"email": True, "calendar": True, "contacts": True},
+    "totalItems": 48210,
+    "doneItems": 31405,
+    "errorItems": 12,
+    "skippedItems": 3,
+    "bytesTransferred": 5368709120,
+    "dryRun": False,
+    "createdAt": "2026-05-09T08:00:00Z",
+    "startedAt": "2026-05-09T08:01:12Z",
+    "completedAt": None,
+}
+CREATE_JOB_EXAMPLE: dict[str, Any] = {
+    "sourceTenantId": "ten_01HXKP3B",
+    "destTenantId": "ten_02HXZ9QW",
+    "type": "EMAIL",
+    "scope": {"email": True, "calendar": True, "contacts": True},
+}
+BATCH_EXAMPLE: dict[str, Any] = CREATE_JOB_EXAMPLE | {
+    "batches": [
+        {
+            "name": "Wave 1 — Exec team",
+            "scheduledAt": "2026-06-01T22:00:00Z",
+            "options": {
+                "mailboxes": ["ceo@contoso.com"],
+                "mailboxMappings": [{"source": "ceo@contoso.com", "dest": "ceo@fabrikam.com"}],
+            },
+        }
+    ]
+}
+LATEST_JOB_EXAMPLE = {"id": "dis_01HXKP3E", "status": "DONE", "completedAt": "2026-04-10T09:23:00Z"}
+
+
+class Tenant(BaseModel):
+    model_config = _example(TENANT_EXAMPLE)
+    id: str
+    domain: str
+    type: str
+    role: str
+    mailboxCount: int | None
+    siteCount: int | None
+    totalSizeBytes: int | None
+    sharepointQuotaBytes: int | None
+    sharepointUsedBytes: int | None
+    onedriveQuotaPerUserBytes: int | None
+    workloads: list[str]
+    discoveredAt: str | None
+    connectedAt: str
+
+
+class TenantList(BaseModel):
+    tenants: list[Tenant]
+
+
+class TenantEnvelope(BaseModel):
+    tenant: Tenant
+
+
+class ConsentStart(BaseModel):
+    model_config = _example(
+        {
+            "authUrl": "https://login.microsoftonline.com/common/adminconsent?client_id=...",
+            "state": "tok_9Kx2mPqRv",
+        }
+    )
+    authUrl: str
+    state: str
+
+
+class ConsentDone(BaseModel):
+    connected: bool
+    tenantId: str | None
+
+
+class LatestJob(BaseModel):
+    model_config = _example(LATEST_JOB_EXAMPLE)
+    id: str
+    status: str
+    completedAt: str | None
+
+
+class DiscoveryStarted(BaseModel):
+    latestJob: LatestJob
+
+
+class DiscoveredUser(BaseModel):
+    id: str
+    tenantId: str
+    upn: str
+    displayName: str | None
+    sourceSizeBytes: int | None
+
+
+class DiscoveredSite(BaseModel):
+    id: str
+    tenantId: str
+    siteId: str
+    name: str | None
+    url: str
+    sizeBytes: str | None = Field(description="A decimal string, as the reference shows it")
+
+
+class DiscoveredTeam(BaseModel):
+    id: str
+    tenantId: str
+    teamId: str
+    name: str | None
+    description: str | None
+    memberCount: int | None
+
+
+class DiscoveredUsers(BaseModel):
+    users: list[DiscoveredUser]
+    latestJob: LatestJob | None
+
+
+class DiscoveredSites(BaseModel):
+    sites: list[DiscoveredSite]
+    latestJob: LatestJob | None
+
+
+class DiscoveredTeams(BaseModel):
+    teams: list[DiscoveredTeam]
+    latestJob: LatestJob | None
+
+
+class Job(BaseModel):
+    model_config = _example(JOB_EXAMPLE)
+    id: str
+    type: str
+    status: str
+    sourceTenantId: str
+    destTenantId: str
+    scope: dict[str, Any]
+    totalItems: int
+    doneItems: int
+    errorItems: int
+    skippedItems: int
+    bytesTransferred: int
+    dryRun: bool
+    createdAt: str
+    startedAt: str | None
+    completedAt: str | None
+
+
+class JobSummary(BaseModel):
+    id: str
+    type: str
+    status: str
+    sourceTenantId: str
+    destTenantId: str
+    totalItems: int
+    doneItems: int
+    errorItems: int
+    skippedItems: int
+    bytesTransferred: int
+    createdAt: str
+    startedAt: str | None
+    completedAt: str | None
+
+
+class JobEnvelope(BaseModel):
+    job: Job
+
+
+class JobPage(BaseModel):
+    model_config = _example(
+        {
+            "jobs": [{k: v for k, v in JOB_EXAMPLE.items() if k not in ("scope", "dryRun")}],
+            "nextCursor": "cur_KxP2Rv9",
+            "hasMore": True,
+        }
+    )
+    jobs: list[JobSummary]
+    nextCursor: str | None
+    hasMore: bool
+
+
+class JobPreview(Job):
+    id: str | None  # type: ignore[assignment]  # a dry run creates nothing, so there is no id
+
+
+class PreflightCheck(BaseModel):
+    check: str = Field(description="tenants, roles, workload, scope or quota")
+    ok: bool
+    detail: str
+
+
+class DryRunResult(BaseModel):
+    job: JobPreview
+    preflight: list[PreflightCheck]
+
+
+class BatchResult(BaseModel):
+    model_config = _example({"jobIds": ["job_01HY2MQR", "job_01HY2MQS", "job_01HY2MQT"]})
+    jobIds: list[str]
+
+
+class StatusResult(BaseModel):
+    model_config = _example({"status": "PAUSED"})
+    status: str
+
+
+class Deleted(BaseModel):
+    model_config = _example({"deleted": True})
+    deleted: bool
