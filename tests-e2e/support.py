@@ -13,6 +13,7 @@ from migrator_devstack.secrets import new_api_key
 OTHER_KEY = new_api_key()  # an organisation that only ever tries to see the suite's data
 RATE_KEY = new_api_key()  # an organisation that only the rate-limit test spends
 TENANT_DELETE_KEY = new_api_key()  # an organisation whose tenants the tenant-deletion test removes
+SEED_KEY = new_api_key()  # an organisation of its own for the walk through the API reference
 
 
 def discovered(api: httpx.Client, tenant_id: str) -> dict[str, Any]:
