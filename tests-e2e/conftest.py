@@ -11,7 +11,15 @@ import pytest
 from migrator_devstack import infra
 from migrator_devstack.secrets import new_api_key
 from migrator_devstack.stack import Stack
-from support import OTHER_KEY, RATE_KEY, SEED_KEY, TENANT_DELETE_KEY, connect_tenant, wait_until
+from support import (
+    FUZZ_KEY,
+    OTHER_KEY,
+    RATE_KEY,
+    SEED_KEY,
+    TENANT_DELETE_KEY,
+    connect_tenant,
+    wait_until,
+)
 
 
 @pytest.fixture(scope="session")
@@ -30,7 +38,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             # The first organisation is the tests' own; the second only ever tries to see it.
             "MIGRATOR_BOOTSTRAP_KEYS": (
                 f"org_E2E:{new_api_key()},org_OTHER:{OTHER_KEY},org_RATE:{RATE_KEY},"
-                f"org_TDEL:{TENANT_DELETE_KEY},org_SEED:{SEED_KEY}"
+                f"org_TDEL:{TENANT_DELETE_KEY},org_SEED:{SEED_KEY},org_FUZZ:{FUZZ_KEY}"
             ),
             "MIGRATOR_ACK_WAIT_SECONDS": "6",
             # One unit of a job at a time, so a pause visibly holds the rest back.
