@@ -18,6 +18,8 @@ class GatewaySettings(ServiceSettings):
     rpc_timeout_seconds: float = 5.0
     # Requests per organisation per minute, shared by all gateway replicas.
     rate_limit_per_minute: int = Field(default=1000, ge=1)
+    # How long a replica trusts an API-key lookup; a revoked key may work this long afterwards.
+    api_key_cache_seconds: float = Field(default=5.0, ge=0)
 
     @property
     def base_url(self) -> str:

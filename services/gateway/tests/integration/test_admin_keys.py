@@ -7,7 +7,14 @@ from pathlib import Path
 
 import pytest
 from migrator_gateway import admin
-from migrator_gateway.auth.api_keys import PREFIX_LENGTH, org_for_key
+from migrator_gateway.auth.api_keys import (
+    PREFIX_LENGTH,
+    KeyCache,
+    ensure_key,
+    new_key,
+    org_for_key,
+    revoke_key,
+)
 from migrator_platform.readstore.sqlite import SqliteReadStore
 
 pytestmark = pytest.mark.integration
@@ -56,3 +63,22 @@ def admin_args(*argv: str) -> argparse.Namespace:
 
 def store_bytes(directory: Path) -> bytes:
     return b"".join(p.read_bytes() for p in directory.glob("readstore.sqlite3*"))
+
+
+async def test_a_revoked_key_stops_working_once_the_lookup_cache_expires(tmp_path: Path) -> None:
+    store = SqliteReadStore(tmp_path / "readstore.sqlite3")
+    now = [1000.0]
+    cache = KeyCache(store, ttl_seconds=5, clock=lambda: now[0])
+    key = new_key()
+    try:
+        await ensure_key(store, org_id="org_ACME", key=key)
+        assert await cache.org_for(key) == "org_ACME"
+        assert await cache.org_for(new_key()) is None  # unknown keys are remembered too
+        assert await revoke_key(store, org_id="org_ACME", prefix=key[:PREFIX_LENGTH]) == 1
+        now[0] += 4.9
+        assert await cache.org_for(key) == "org_ACME", "within the documented TTL"
+        now[0] += 0.2
+        assert await cache.org_for(key) is None
+        assert await cache.org_for("Bearer nonsense") is None
+    finally:
+        await store.close()

@@ -9,22 +9,23 @@ from faststream.nats import NatsBroker
 from migrator_platform.readstore import ReadStore
 
 from migrator_gateway.api.errors import ApiError
-from migrator_gateway.auth.api_keys import org_for_key
+from migrator_gateway.auth.api_keys import KeyCache
 from migrator_gateway.config import GatewaySettings
 from migrator_gateway.rate_limit import RateLimiter
 
 
-def get_store(request: Request) -> ReadStore:
+# Dependencies are async on purpose: FastAPI runs a plain `def` dependency in a worker thread.
+async def get_store(request: Request) -> ReadStore:
     store: ReadStore = request.app.state.store
     return store
 
 
-def get_broker(request: Request) -> NatsBroker:
+async def get_broker(request: Request) -> NatsBroker:
     broker: NatsBroker = request.app.state.broker
     return broker
 
 
-def get_settings(request: Request) -> GatewaySettings:
+async def get_settings(request: Request) -> GatewaySettings:
     settings: GatewaySettings = request.app.state.settings
     return settings
 
@@ -34,10 +35,11 @@ BusDep = Annotated[NatsBroker, Depends(get_broker)]
 SettingsDep = Annotated[GatewaySettings, Depends(get_settings)]
 
 
-async def current_org(request: Request, store: ReadStoreDep) -> str:
+async def current_org(request: Request) -> str:
     """The organisation of the Bearer API key (401 otherwise)."""
     scheme, _, key = request.headers.get("Authorization", "").partition(" ")
-    org_id = await org_for_key(store, key.strip()) if scheme.lower() == "bearer" else None
+    keys: KeyCache = request.app.state.keys
+    org_id = await keys.org_for(key.strip()) if scheme.lower() == "bearer" else None
     if org_id is None:
         raise ApiError(401, "UNAUTHORIZED", "A valid API key is required: Authorization: Bearer tmk_…")
     return org_id

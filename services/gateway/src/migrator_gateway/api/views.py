@@ -4,6 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
+from fastapi.responses import JSONResponse
+
+
+class FastJSONResponse(JSONResponse):
+    """JSON rendered by orjson (several times faster than the standard library on our shapes)."""
+
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content)
+
+
 JOB_LIST_FIELDS = (
     "id",
     "type",

@@ -6,6 +6,8 @@ import hashlib
 import hmac
 import re
 import secrets
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from migrator_contracts import readmodels
@@ -35,6 +37,41 @@ async def org_for_key(store: ReadStore, key: str) -> str | None:
     if doc is None or doc.get("revokedAt") or not hmac.compare_digest(str(doc["_id"]), digest):
         return None
     return str(doc["orgId"])
+
+
+class KeyCache:
+    """Key lookups remembered for a few seconds (by hash: no key is held in clear).
+
+    Every request authenticates, and a store read per request would be most of its cost. The
+    price is that a revoked key keeps working for up to ``ttl_seconds`` on each replica.
+    Unknown keys are remembered too, so guessing cannot turn into a read per guess.
+    """
+
+    def __init__(
+        self,
+        store: ReadStore,
+        *,
+        ttl_seconds: float,
+        max_entries: int = 10_000,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._store, self._ttl, self._max, self._clock = store, ttl_seconds, max_entries, clock
+        self._entries: dict[str, tuple[str | None, float]] = {}
+
+    async def org_for(self, key: str) -> str | None:
+        if not KEY_FORMAT.match(key):
+            return None
+        digest, now = hash_key(key), self._clock()
+        cached = self._entries.get(digest)
+        if cached is not None and cached[1] > now:
+            return cached[0]
+        org_id = await org_for_key(self._store, key)
+        if len(self._entries) >= self._max:
+            self._entries = {d: e for d, e in self._entries.items() if e[1] > now}
+            if len(self._entries) >= self._max:
+                self._entries.clear()
+        self._entries[digest] = (org_id, now + self._ttl)
+        return org_id
 
 
 async def ensure_key(store: ReadStore, *, org_id: str, key: str) -> None:

@@ -28,7 +28,7 @@ from migrator_gateway.api.cursor import decode_cursor, encode_cursor
 from migrator_gateway.api.deps import BusDep, CurrentOrg, ReadStoreDep, SettingsDep
 from migrator_gateway.api.errors import ApiError
 from migrator_gateway.api.preflight import JobSpec, run_preflight
-from migrator_gateway.api.views import JOB_LIST_FIELDS, job_view, pick
+from migrator_gateway.api.views import JOB_LIST_FIELDS, FastJSONResponse, job_view, pick
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"], responses=schemas.COMMON_ERRORS)
 
@@ -207,7 +207,7 @@ async def list_jobs(
     status: JobStatus | None = None,
     limit: int = Query(20, ge=1, le=100),
     cursor: str | None = None,
-) -> dict[str, Any]:
+) -> FastJSONResponse:
     """Newest first; ``nextCursor`` continues exactly after the last job of this page."""
     where: dict[str, Any] = {"orgId": org_id, "deleted": {"$ne": True}}
     if status is not None:
@@ -230,12 +230,15 @@ async def list_jobs(
         )
     page, has_more = docs[:limit], len(docs) > limit
     next_cursor = encode_cursor(page[-1]["createdAt"], page[-1]["_id"]) if has_more and page else None
-    return {"jobs": [pick(d, JOB_LIST_FIELDS) for d in page], "nextCursor": next_cursor, "hasMore": has_more}
+    # A response directly: the dicts are plain JSON already, FastAPI's encoder would walk them again.
+    return FastJSONResponse(
+        {"jobs": [pick(d, JOB_LIST_FIELDS) for d in page], "nextCursor": next_cursor, "hasMore": has_more}
+    )
 
 
 @router.get("/{job_id}", responses={200: {"model": schemas.JobEnvelope}})
-async def get_job(job_id: str, org_id: CurrentOrg, store: ReadStoreDep) -> dict[str, Any]:
-    return {"job": job_view(await job_of_org(store, org_id, job_id))}
+async def get_job(job_id: str, org_id: CurrentOrg, store: ReadStoreDep) -> FastJSONResponse:
+    return FastJSONResponse({"job": job_view(await job_of_org(store, org_id, job_id))})
 
 
 _CONTROL_RESPONSES: dict[int | str, dict[str, Any]] = {
