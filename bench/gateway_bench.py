@@ -1,11 +1,12 @@
-"""Gateway reads against a bare FastAPI endpoint serving the same JSON, in the same run.
+"""Gateway reads against bare FastAPI endpoints serving the same JSON, in the same run.
 
     .venv/bin/python bench/gateway_bench.py [seconds-per-phase]
 
-Both run under uvicorn in their own process on loopback; one load generator (32 keep-alive
-connections) drives each in turn: peak throughput, then latency at half of the
-peak rate. The gateway does what it does per request: API-key lookup, the rate-limit counter
-on NATS KV, the read-store query, the response shape.
+Each runs under uvicorn in its own process on loopback; one load generator (32 keep-alive
+connections) drives each in turn: peak throughput, then latency at half of the peak rate.
+The gateway does what it does per request: API-key lookup (cached), the rate-limit counter
+on NATS KV, the read-store query, the response shape. The bare endpoints do nothing but
+answer: one with the response as ready bytes, one with it as a dict FastAPI encodes.
 """
 
 from __future__ import annotations
@@ -24,18 +25,29 @@ from migrator_devstack import infra
 from migrator_devstack.secrets import new_api_key
 
 CONCURRENCY = 32
+# Two bare endpoints: the JSON as ready bytes (nothing to do but send), and the same JSON as a
+# dict (the usual FastAPI endpoint: FastAPI encodes it per request).
 BARE_APP = """
-import sys
+import json, sys
 from fastapi import FastAPI
 from fastapi.responses import Response
 one, page = open(sys.argv[1]).read(), open(sys.argv[2]).read()
 app = FastAPI()
-@app.get("/v1/jobs/{job_id}")
-async def job(job_id: str) -> Response:
-    return Response(one, media_type="application/json")
-@app.get("/v1/jobs")
-async def jobs() -> Response:
-    return Response(page, media_type="application/json")
+if sys.argv[3] == "bytes":
+    @app.get("/v1/jobs/{job_id}")
+    async def job(job_id: str) -> Response:
+        return Response(one, media_type="application/json")
+    @app.get("/v1/jobs")
+    async def jobs() -> Response:
+        return Response(page, media_type="application/json")
+else:
+    one_doc, page_doc = json.loads(one), json.loads(page)
+    @app.get("/v1/jobs/{job_id}")
+    async def job(job_id: str) -> dict:
+        return one_doc
+    @app.get("/v1/jobs")
+    async def jobs() -> dict:
+        return page_doc
 """
 
 
@@ -103,7 +115,8 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp())
     nats_proc = infra.start_nats(data_dir=tmp / "nats", log_dir=tmp)
     org, key = "org_BENCH", new_api_key()
-    gw_port, bare_port = infra.free_port(), infra.free_port()
+    gw_port = infra.free_port()
+    bare_ports = {"bare (bytes)": infra.free_port(), "bare (dict)": infra.free_port()}
     env = {
         **os.environ,
         "MIGRATOR_NATS_URL": nats_proc.urls["nats"],
@@ -122,26 +135,29 @@ def main() -> None:
         page = httpx.get(f"{gw}/v1/jobs?limit=20", headers=auth).text
         (tmp / "one.json").write_text(one)
         (tmp / "page.json").write_text(page)
-        bare = subprocess.Popen(
-            [
-                sys.executable,
-                "-c",
-                BARE_APP + f"\nimport uvicorn; uvicorn.run(app, port={bare_port}, "
-                "log_level='warning', access_log=False)",
-                str(tmp / "one.json"),
-                str(tmp / "page.json"),
-            ],
-            env=env,
-        )
-        procs.append(bare)
-        infra.wait_for_port(bare_port, proc=bare)
+        for port, mode in zip(bare_ports.values(), ("bytes", "dict"), strict=True):
+            bare = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-c",
+                    BARE_APP + f"\nimport uvicorn; uvicorn.run(app, port={port}, "
+                    "log_level='warning', access_log=False)",
+                    str(tmp / "one.json"),
+                    str(tmp / "page.json"),
+                    mode,
+                ],
+                env=env,
+            )
+            procs.append(bare)
+            infra.wait_for_port(port, proc=bare)
         print(f"{seconds:.0f}s per phase, {CONCURRENCY} connections, one process each, loopback")
         for name, path in (
             ("GET /v1/jobs/{id}", "/v1/jobs/job_BENCH0000"),
             ("GET /v1/jobs", "/v1/jobs?limit=20"),
         ):
             results = {}
-            for side, base in (("bare FastAPI", f"http://127.0.0.1:{bare_port}"), ("gateway", gw)):
+            sides = [(side, f"http://127.0.0.1:{port}") for side, port in bare_ports.items()]
+            for side, base in [*sides, ("gateway", gw)]:
                 peak, _ = asyncio.run(load(base + path, auth, seconds=seconds, rate=None))
                 _, lat = asyncio.run(load(base + path, auth, seconds=seconds, rate=peak / 2))
                 results[side] = peak
@@ -149,9 +165,8 @@ def main() -> None:
                     f"{name:18} {side:12} peak {peak:7,.0f} req/s   at half peak: p50 {pct(lat, 50):6.2f} ms"
                     f"  p99 {pct(lat, 99):6.2f} ms"
                 )
-            print(
-                f"{name:18} gateway/bare throughput ratio {results['gateway'] / results['bare FastAPI']:.2f}"
-            )
+            for side, _ in sides:
+                print(f"{name:18} gateway / {side}: {results['gateway'] / results[side]:.2f}")
     finally:
         for proc in procs:
             if proc is not None:
@@ -187,7 +202,7 @@ async def seed_jobs(tmp: Path, org: str) -> None:
                 "completedAt": None,
             },
         )
-    await jobs.ensure_index(["orgId", "createdAt"])
+    await jobs.ensure_index(["orgId", "createdAt", "_id"])
     await store.close()
 
 

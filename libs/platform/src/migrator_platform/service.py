@@ -41,7 +41,9 @@ class Runtime:
 def build_runtime(name: str, settings: ServiceSettings) -> Runtime:
     """Configure logs and traces, build the broker and the read store (nothing connects yet)."""
     configure_logging(service=name, level=settings.log_level, fmt=settings.log_format)
-    provider = configure_tracing(service=name, exporter=settings.traces_exporter)
+    provider = configure_tracing(
+        service=name, exporter=settings.traces_exporter, sample_ratio=settings.traces_sample_ratio
+    )
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     broker = create_broker(nats_url=settings.nats_url, service=name, tracer_provider=provider)
     store = open_read_store(

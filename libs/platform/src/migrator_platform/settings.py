@@ -24,6 +24,8 @@ class ServiceSettings(BaseSettings):
     log_format: str = Field(default="json", pattern="^(json|console)$")
     # OpenTelemetry: "none", "console", or "otlp" (needs OTEL_EXPORTER_OTLP_ENDPOINT).
     traces_exporter: str = Field(default="none", pattern="^(none|console|otlp)$")
+    # The share of new traces recorded when an exporter is set (callers' sampled traces always are).
+    traces_sample_ratio: float = Field(default=1.0, ge=0.0, le=1.0)
     # JetStream consumer behaviour: how long a handler may hold a message before redelivery,
     # and how many deliveries before it is dead-lettered.
     ack_wait_seconds: float = 30.0

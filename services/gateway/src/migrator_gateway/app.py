@@ -25,7 +25,9 @@ def create_app(settings: GatewaySettings) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        provider = configure_tracing(service="gateway", exporter=settings.traces_exporter)
+        provider = configure_tracing(
+            service="gateway", exporter=settings.traces_exporter, sample_ratio=settings.traces_sample_ratio
+        )
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         store = open_read_store(
             mongo_url=settings.mongo_url, sqlite_path=settings.sqlite_path, database=settings.mongo_database
@@ -35,7 +37,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         await provision_streams(broker.connection.jetstream())
         for org_id, key in parse_bootstrap(settings.bootstrap_keys):
             await ensure_key(store, org_id=org_id, key=key)
-        await store.collection("jobs").ensure_index(["orgId", "createdAt"])
+        await store.collection("jobs").ensure_index(["orgId", "createdAt", "_id"])
         app.state.settings, app.state.store, app.state.broker = settings, store, broker
         app.state.keys = KeyCache(store, ttl_seconds=settings.api_key_cache_seconds)
         app.state.rate_limiter = await RateLimiter.open(
@@ -52,9 +54,11 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         title="Migrator API",
         version="1.0.0",
         lifespan=lifespan,
-        # One span per request (the trace then follows the command over NATS); spans per
-        # dependency and serialisation step would cost more than the request's own work.
+        # One span per request when traces are exported (the trace then follows the command
+        # over NATS); none otherwise, and never spans per dependency or serialisation step,
+        # which cost more than the request's own work.
         telemetry={
+            "tracing": settings.traces_exporter != "none",
             "operation_spans": False,
             "metrics": False,
             "logs": False,

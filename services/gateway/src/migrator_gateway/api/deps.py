@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -35,19 +36,27 @@ BusDep = Annotated[NatsBroker, Depends(get_broker)]
 SettingsDep = Annotated[GatewaySettings, Depends(get_settings)]
 
 
-async def current_org(request: Request) -> str:
-    """The organisation of the Bearer API key (401 otherwise)."""
+@dataclass(frozen=True)
+class Caller:
+    """Who is calling (their organisation) and the clients a route needs. One dependency with
+    no sub-dependencies: FastAPI's per-request cost grows with each one it resolves."""
+
+    org_id: str
+    store: ReadStore
+    broker: NatsBroker
+    settings: GatewaySettings
+
+
+async def caller(request: Request) -> Caller:
+    """Authenticate the Bearer API key (401), then count the request against its
+    organisation's per-minute budget (429 when spent)."""
+    state = request.app.state
     scheme, _, key = request.headers.get("Authorization", "").partition(" ")
-    keys: KeyCache = request.app.state.keys
+    keys: KeyCache = state.keys
     org_id = await keys.org_for(key.strip()) if scheme.lower() == "bearer" else None
     if org_id is None:
         raise ApiError(401, "UNAUTHORIZED", "A valid API key is required: Authorization: Bearer tmk_…")
-    return org_id
-
-
-async def rate_limit(request: Request, org_id: Annotated[str, Depends(current_org)]) -> str:
-    """Count the request against its organisation's per-minute budget (429 when spent)."""
-    limiter: RateLimiter = request.app.state.rate_limiter
+    limiter: RateLimiter = state.rate_limiter
     decision = await limiter.hit(org_id)
     if not decision.allowed:
         raise ApiError(
@@ -56,7 +65,7 @@ async def rate_limit(request: Request, org_id: Annotated[str, Depends(current_or
             f"Rate limit exceeded; retry in {decision.retry_after}s",
             headers={"Retry-After": str(decision.retry_after)},
         )
-    return org_id
+    return Caller(org_id, state.store, state.broker, state.settings)
 
 
-CurrentOrg = Annotated[str, Depends(rate_limit)]
+CallerDep = Annotated[Caller, Depends(caller)]

@@ -25,7 +25,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, HttpUrl
 
 from migrator_gateway.api import schemas
 from migrator_gateway.api.cursor import decode_cursor, encode_cursor
-from migrator_gateway.api.deps import BusDep, CurrentOrg, ReadStoreDep, SettingsDep
+from migrator_gateway.api.deps import CallerDep
 from migrator_gateway.api.errors import ApiError
 from migrator_gateway.api.preflight import JobSpec, run_preflight
 from migrator_gateway.api.views import JOB_LIST_FIELDS, FastJSONResponse, job_view, pick
@@ -117,10 +117,9 @@ async def _poll(
         422: {"model": schemas.ErrorBody, "description": "A pre-flight check failed"},
     },
 )
-async def create_job(
-    body: CreateJobBody, org_id: CurrentOrg, store: ReadStoreDep, broker: BusDep, settings: SettingsDep
-) -> JSONResponse:
+async def create_job(body: CreateJobBody, caller: CallerDep) -> JSONResponse:
     """Pre-flight, then publish CreateJob and answer with the job as the scheduler recorded it."""
+    org_id, store, broker, settings = caller.org_id, caller.store, caller.broker, caller.settings
     _check_sites(body.options)
     spec = JobSpec(body.sourceTenantId, body.destTenantId, body.type, body.options)
     checked = await run_preflight(store, org_id, spec)
@@ -163,10 +162,9 @@ async def create_job(
         422: {"model": schemas.ErrorBody, "description": "A pre-flight check failed for a batch item"},
     },
 )
-async def create_batch(
-    body: CreateBatchBody, org_id: CurrentOrg, store: ReadStoreDep, broker: BusDep, settings: SettingsDep
-) -> JSONResponse:
+async def create_batch(body: CreateBatchBody, caller: CallerDep) -> JSONResponse:
     """All or nothing: every item passes pre-flight before one command creates them all."""
+    org_id, store, broker, settings = caller.org_id, caller.store, caller.broker, caller.settings
     created = datetime.now(UTC).replace(microsecond=0)
     commands: list[CreateJob] = []
     for index, item in enumerate(body.batches):
@@ -202,13 +200,13 @@ async def create_batch(
 
 @router.get("", responses={200: {"model": schemas.JobPage}})
 async def list_jobs(
-    org_id: CurrentOrg,
-    store: ReadStoreDep,
+    caller: CallerDep,
     status: JobStatus | None = None,
     limit: int = Query(20, ge=1, le=100),
     cursor: str | None = None,
 ) -> FastJSONResponse:
     """Newest first; ``nextCursor`` continues exactly after the last job of this page."""
+    org_id, store = caller.org_id, caller.store
     where: dict[str, Any] = {"orgId": org_id, "deleted": {"$ne": True}}
     if status is not None:
         where["status"] = status.value
@@ -237,7 +235,8 @@ async def list_jobs(
 
 
 @router.get("/{job_id}", responses={200: {"model": schemas.JobEnvelope}})
-async def get_job(job_id: str, org_id: CurrentOrg, store: ReadStoreDep) -> FastJSONResponse:
+async def get_job(job_id: str, caller: CallerDep) -> FastJSONResponse:
+    org_id, store = caller.org_id, caller.store
     return FastJSONResponse({"job": job_view(await job_of_org(store, org_id, job_id))})
 
 
@@ -285,10 +284,9 @@ async def _control(
     "/{job_id}/pause",
     responses={200: {"model": schemas.StatusResult, "description": "Paused"}, **_CONTROL_RESPONSES},
 )
-async def pause_job(
-    job_id: str, org_id: CurrentOrg, store: ReadStoreDep, broker: BusDep, settings: SettingsDep
-) -> JSONResponse:
+async def pause_job(job_id: str, caller: CallerDep) -> JSONResponse:
     """No new items are picked up; items in flight complete. The job becomes PAUSED."""
+    org_id, store, broker, settings = caller.org_id, caller.store, caller.broker, caller.settings
     code, status = await _control(
         JobAction.PAUSE, job_id, org_id, store, broker, settings.rpc_timeout_seconds
     )
@@ -299,10 +297,9 @@ async def pause_job(
     "/{job_id}/resume",
     responses={200: {"model": schemas.StatusResult, "description": "Queued again"}, **_CONTROL_RESPONSES},
 )
-async def resume_job(
-    job_id: str, org_id: CurrentOrg, store: ReadStoreDep, broker: BusDep, settings: SettingsDep
-) -> JSONResponse:
+async def resume_job(job_id: str, caller: CallerDep) -> JSONResponse:
     """A paused job is queued again and continues where it left off."""
+    org_id, store, broker, settings = caller.org_id, caller.store, caller.broker, caller.settings
     code, status = await _control(
         JobAction.RESUME, job_id, org_id, store, broker, settings.rpc_timeout_seconds
     )
@@ -313,9 +310,8 @@ async def resume_job(
     "/{job_id}",
     responses={200: {"model": schemas.Deleted}, 202: {"model": schemas.Deleted, "description": "Accepted"}},
 )
-async def delete_job(
-    job_id: str, org_id: CurrentOrg, store: ReadStoreDep, broker: BusDep, settings: SettingsDep
-) -> JSONResponse:
+async def delete_job(job_id: str, caller: CallerDep) -> JSONResponse:
     """Cancel (if unfinished) and remove the job. Data already migrated is not reversed."""
+    org_id, store, broker, settings = caller.org_id, caller.store, caller.broker, caller.settings
     code, _ = await _control(JobAction.DELETE, job_id, org_id, store, broker, settings.rpc_timeout_seconds)
     return JSONResponse({"deleted": True}, status_code=code)

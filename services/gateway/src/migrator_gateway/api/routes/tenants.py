@@ -18,7 +18,7 @@ from migrator_platform.readstore import ReadStore
 from pydantic import BaseModel, ConfigDict, Field
 
 from migrator_gateway.api import schemas
-from migrator_gateway.api.deps import BusDep, CurrentOrg, ReadStoreDep, SettingsDep
+from migrator_gateway.api.deps import BusDep, CallerDep, SettingsDep
 from migrator_gateway.api.errors import ApiError
 from migrator_gateway.api.rpc import ask
 from migrator_gateway.api.views import tenant_view
@@ -51,10 +51,9 @@ async def tenant_of_org(store: ReadStore, org_id: str, tenant_id: str) -> dict[s
 
 
 @router.post("/connect", responses={200: {"model": schemas.ConsentStart}})
-async def connect(
-    body: ConnectTenant, org_id: CurrentOrg, broker: BusDep, settings: SettingsDep
-) -> dict[str, str]:
+async def connect(body: ConnectTenant, caller: CallerDep) -> dict[str, str]:
     """Start admin consent: the Global Admin visits ``authUrl``."""
+    org_id, broker, settings = caller.org_id, caller.broker, caller.settings
     request = ConnectTenantRequest(
         org_id=org_id,
         domain=body.domain.lower(),
@@ -104,8 +103,9 @@ async def callback(
 
 
 @router.get("", responses={200: {"model": schemas.TenantList}})
-async def list_tenants(org_id: CurrentOrg, store: ReadStoreDep) -> dict[str, Any]:
+async def list_tenants(caller: CallerDep) -> dict[str, Any]:
     """Every tenant connected to the organisation."""
+    org_id, store = caller.org_id, caller.store
     docs = await store.collection(readmodels.TENANTS).find(
         {"orgId": org_id}, sort=[("connectedAt", 1), ("_id", 1)]
     )
@@ -113,7 +113,8 @@ async def list_tenants(org_id: CurrentOrg, store: ReadStoreDep) -> dict[str, Any
 
 
 @router.get("/{tenant_id}", responses={200: {"model": schemas.TenantEnvelope}})
-async def get_tenant(tenant_id: str, org_id: CurrentOrg, store: ReadStoreDep) -> dict[str, Any]:
+async def get_tenant(tenant_id: str, caller: CallerDep) -> dict[str, Any]:
+    org_id, store = caller.org_id, caller.store
     return {"tenant": tenant_view(await tenant_of_org(store, org_id, tenant_id))}
 
 
@@ -121,14 +122,13 @@ async def get_tenant(tenant_id: str, org_id: CurrentOrg, store: ReadStoreDep) ->
     "/{tenant_id}",
     responses={200: {"model": schemas.Deleted}, 202: {"model": schemas.Deleted, "description": "Accepted"}},
 )
-async def delete_tenant(
-    tenant_id: str, org_id: CurrentOrg, store: ReadStoreDep, broker: BusDep, settings: SettingsDep
-) -> JSONResponse:
+async def delete_tenant(tenant_id: str, caller: CallerDep) -> JSONResponse:
     """Pause the jobs that use the tenant, revoke its credentials, then remove it.
 
     The scheduler pauses the jobs before it asks the connector to revoke; the answer waits until
     the tenant is gone (202 if that takes longer than the RPC timeout: the removal is queued).
     """
+    org_id, store, broker, settings = caller.org_id, caller.store, caller.broker, caller.settings
     await tenant_of_org(store, org_id, tenant_id)
     request_id = new_id("del")
     command = DeleteTenant(tenant_id=tenant_id, org_id=org_id, request_id=request_id)
@@ -143,8 +143,9 @@ async def delete_tenant(
 
 
 @router.post("/{tenant_id}/discover", status_code=202, responses={202: {"model": schemas.DiscoveryStarted}})
-async def discover(tenant_id: str, org_id: CurrentOrg, store: ReadStoreDep, broker: BusDep) -> dict[str, Any]:
+async def discover(tenant_id: str, caller: CallerDep) -> dict[str, Any]:
     """Run discovery again (users, sites, teams, storage); the lists update when it completes."""
+    org_id, store, broker = caller.org_id, caller.store, caller.broker
     await tenant_of_org(store, org_id, tenant_id)
     discovery_id = new_id("dis")
     command = DiscoverTenant(tenant_id=tenant_id, org_id=org_id, discovery_job_id=discovery_id)
@@ -168,18 +169,21 @@ async def _discovered(store: ReadStore, org_id: str, tenant_id: str, kind: str) 
 
 
 @router.get("/{tenant_id}/users", responses={200: {"model": schemas.DiscoveredUsers}})
-async def discovered_users(tenant_id: str, org_id: CurrentOrg, store: ReadStoreDep) -> dict[str, Any]:
+async def discovered_users(tenant_id: str, caller: CallerDep) -> dict[str, Any]:
     """Users (mailboxes) found by the most recent discovery."""
+    org_id, store = caller.org_id, caller.store
     return await _discovered(store, org_id, tenant_id, "users")
 
 
 @router.get("/{tenant_id}/sites", responses={200: {"model": schemas.DiscoveredSites}})
-async def discovered_sites(tenant_id: str, org_id: CurrentOrg, store: ReadStoreDep) -> dict[str, Any]:
+async def discovered_sites(tenant_id: str, caller: CallerDep) -> dict[str, Any]:
     """SharePoint sites found by the most recent discovery."""
+    org_id, store = caller.org_id, caller.store
     return await _discovered(store, org_id, tenant_id, "sites")
 
 
 @router.get("/{tenant_id}/teams", responses={200: {"model": schemas.DiscoveredTeams}})
-async def discovered_teams(tenant_id: str, org_id: CurrentOrg, store: ReadStoreDep) -> dict[str, Any]:
+async def discovered_teams(tenant_id: str, caller: CallerDep) -> dict[str, Any]:
     """Microsoft Teams found by the most recent discovery."""
+    org_id, store = caller.org_id, caller.store
     return await _discovered(store, org_id, tenant_id, "teams")
