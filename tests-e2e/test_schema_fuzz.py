@@ -70,3 +70,15 @@ def test_fuzzing_the_openapi_document_finds_no_server_error_and_no_schema_violat
     ]
     result = subprocess.run(command, capture_output=True, text=True, timeout=600, check=False, cwd=tmp_path)
     assert result.returncode == 0, result.stdout[-8000:] + result.stderr[-2000:]
+
+
+def test_the_openapi_document_declares_the_api_key_and_the_docs_are_served(stack: Stack) -> None:
+    document = httpx.get(f"{stack.api_url}/openapi.json").json()
+    assert document["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            needs_key = path.startswith("/v1/") and path != "/v1/tenants/callback"
+            assert ("security" in operation) == needs_key, f"{method.upper()} {path}"
+    create = document["paths"]["/v1/jobs"]["post"]
+    assert {"201", "200", "422", "401", "429"} <= set(create["responses"])
+    assert httpx.get(f"{stack.api_url}/docs").status_code == 200

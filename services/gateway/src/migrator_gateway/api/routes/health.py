@@ -9,6 +9,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from migrator_contracts.subjects import rpc_health
 
+from migrator_gateway.api import schemas
 from migrator_gateway.api.deps import BusDep, ReadStoreDep, SettingsDep
 from migrator_gateway.api.errors import error_body
 
@@ -21,7 +22,10 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz")
+@router.get(
+    "/readyz",
+    responses={503: {"model": schemas.ErrorBody, "description": "A service or the store is not ready"}},
+)
 async def readyz(broker: BusDep, store: ReadStoreDep, settings: SettingsDep) -> JSONResponse:
     """Ask every required service over NATS, concurrently, with a one-second budget."""
 
