@@ -202,7 +202,7 @@ async def seed_jobs(tmp: Path, org: str) -> None:
                 "completedAt": None,
             },
         )
-    await jobs.ensure_index(["orgId", "createdAt", "_id"])
+    await jobs.ensure_index(["orgId", "createdAt"])
     await store.close()
 
 

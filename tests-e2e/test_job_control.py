@@ -39,7 +39,7 @@ def test_a_paused_job_finishes_its_current_site_starts_no_other_and_resumes_to_d
     # The suite runs one unit (site) of a job at a time: the second waits for the first.
     created = create(api, tenants, type="SHAREPOINT", options={"sites": [FINANCE, ENGINEERING]})
     paused = api.patch(f"/v1/jobs/{created['id']}/pause")
-    assert paused.status_code == 200 and paused.json() == {"status": "PAUSED"}
+    assert paused.status_code == 200 and paused.json() == {"status": "PAUSED"}, paused.text
     assert job(api, created["id"])["status"] == "PAUSED"
     # The site in flight completes its batch and is counted; then nothing more happens.
     first = wait_until(

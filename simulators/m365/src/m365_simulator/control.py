@@ -73,6 +73,12 @@ async def set_tenant(request: Request, domain: str) -> JSONResponse:
     return JSONResponse({"domain": domain, "quotaBytes": tenant.quota_bytes})
 
 
+@router.get("/tokens")
+async def issued_tokens(request: Request) -> dict[str, Any]:
+    """Every access token issued so far (so a test can look for them where they must not be)."""
+    return {"tokens": list(_sim(request).tokens)}
+
+
 @router.get("/sites")
 async def site_content(request: Request, url: str) -> dict[str, Any]:
     """Every folder and file of a site's library, with sizes and SHA-256 of file content."""

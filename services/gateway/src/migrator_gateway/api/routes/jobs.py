@@ -207,7 +207,9 @@ async def list_jobs(
 ) -> FastJSONResponse:
     """Newest first; ``nextCursor`` continues exactly after the last job of this page."""
     org_id, store = caller.org_id, caller.store
-    where: dict[str, Any] = {"orgId": org_id, "deleted": {"$ne": True}}
+    # null or missing, as in MongoDB (and not $ne, which the tests' MongoDB wire server mishandles
+    # next to a range)
+    where: dict[str, Any] = {"orgId": org_id, "deleted": None}
     if status is not None:
         where["status"] = status.value
     if cursor:

@@ -1,0 +1,33 @@
+"""No API key, tenant token or encryption key ever reaches a log line of any service."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+import pytest
+from migrator_devstack.stack import Stack
+from support import FUZZ_KEY, OTHER_KEY, RATE_KEY, SEED_KEY, TENANT_DELETE_KEY
+
+pytestmark = pytest.mark.e2e
+
+
+def test_no_secret_reaches_a_service_log(
+    stack: Stack, api: httpx.Client, simulator: httpx.Client, tenants: dict[str, str]
+) -> None:
+    # Something that logs at every step: a bad key, a job through every service.
+    assert httpx.get(f"{stack.api_url}/v1/jobs", headers={"Authorization": f"Bearer {OTHER_KEY}x"}).is_error
+    tokens = simulator.get("/_sim/tokens").json()["tokens"]
+    assert tokens, "consent issued tokens"
+    secrets = {
+        "API keys": [stack.api_key, OTHER_KEY, RATE_KEY, SEED_KEY, TENANT_DELETE_KEY, FUZZ_KEY],
+        "tenant tokens": tokens,
+        "the secrets key": [stack.env["MIGRATOR_SECRETS_KEY"]],
+    }
+    logs = [p for p in Path(stack.log_dir).glob("*.log") if not p.name.startswith("m365-simulator")]
+    assert {p.stem for p in logs} >= {"gateway", "scheduler", "sp-connector"}
+    text = b"".join(p.read_bytes() for p in logs)
+    assert len(text) > 1000, "the services did log"
+    for kind, values in secrets.items():
+        leaked = [v[:12] + "…" for v in values if v.encode() in text]
+        assert not leaked, f"{kind} found in the logs: {leaked}"
