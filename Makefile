@@ -6,7 +6,7 @@ UV_HOME := .tools/uv
 UV := $(UV_HOME)/bin/uv
 VENV := .venv
 PY := $(VENV)/bin/python
-SRC := libs services simulators devstack tests-e2e bench
+SRC := libs services simulators devstack clients tests-e2e bench
 
 .PHONY: run test install lint typecheck unit integration e2e clean
 
@@ -37,7 +37,7 @@ lint: install
 	$(VENV)/bin/ruff check $(SRC)
 
 typecheck: install
-	$(VENV)/bin/mypy libs/contracts/src libs/platform/src services/scheduler/src services/sp-connector/src services/gateway/src
+	$(VENV)/bin/mypy libs/contracts/src libs/platform/src services/scheduler/src services/sp-connector/src services/gateway/src clients/migrator-client/src
 
 unit: install
 	$(PY) -m pytest -q -m unit

@@ -1,0 +1,217 @@
+"""The ``migrator`` command: tenants and jobs from a terminal (``--json`` for scripts)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated, Any
+
+import httpx
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from migrator_client.client import ApiError, Client
+from migrator_client.watch import watch
+
+# No pretty tracebacks: they print local variables, and one of them is the API key.
+app = typer.Typer(help="Drive Migrator's public API.", no_args_is_help=True, pretty_exceptions_enable=False)
+tenants_app = typer.Typer(help="Connected Microsoft 365 tenants.", no_args_is_help=True)
+jobs_app = typer.Typer(help="Migration jobs.", no_args_is_help=True)
+app.add_typer(tenants_app, name="tenants")
+app.add_typer(jobs_app, name="jobs")
+
+out = Console()
+err = Console(stderr=True)
+_state: dict[str, Any] = {}
+
+
+@app.callback()
+def _options(
+    url: Annotated[
+        str, typer.Option(envvar="MIGRATOR_URL", help="The API's base URL")
+    ] = "http://127.0.0.1:8000",
+    api_key: Annotated[
+        str, typer.Option(envvar="MIGRATOR_API_KEY", help="tmk_live_… / tmk_test_…", show_default=False)
+    ] = "",
+    as_json: Annotated[bool, typer.Option("--json", help="Print the API's JSON")] = False,
+) -> None:
+    _state.update(url=url, api_key=api_key, json=as_json)
+
+
+@contextmanager
+def _client() -> Iterator[Client]:
+    """A client for one command; API errors become a one-line message and exit 2 (4xx) or 1."""
+    if not _state.get("api_key"):
+        err.print("error: an API key is required (--api-key or MIGRATOR_API_KEY)")
+        raise typer.Exit(2)
+    client = Client(_state["url"], _state["api_key"])
+    try:
+        yield client
+    except ApiError as exc:
+        err.print(f"error: {exc.message} ({exc.code})")
+        raise typer.Exit(2 if 400 <= exc.status < 500 else 1) from None
+    except httpx.TransportError as exc:
+        err.print(f"error: cannot reach {_state['url']}: {exc}")
+        raise typer.Exit(1) from None
+    finally:
+        client.close()
+
+
+def _show(value: Any, table: Table | None = None) -> None:
+    if _state.get("json") or table is None:
+        out.print_json(json.dumps(value))
+    else:
+        out.print(table)
+
+
+def _table(title: str, rows: list[dict[str, Any]], columns: list[str]) -> Table:
+    table = Table(title=title)
+    for column in columns:
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*(_cell(row.get(c)) for c in columns))
+    return table
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, list):
+        return ", ".join(map(str, value))
+    return f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else str(value)
+
+
+@tenants_app.command("list")
+def tenants_list() -> None:
+    """Every connected tenant."""
+    with _client() as client:
+        rows = client.tenants()
+    columns = ["id", "domain", "role", "siteCount", "mailboxCount", "workloads", "discoveredAt"]
+    _show(rows, _table("Tenants", rows, columns))
+
+
+@tenants_app.command("get")
+def tenants_get(tenant_id: str) -> None:
+    with _client() as client:
+        _show(client.tenant(tenant_id))
+
+
+@tenants_app.command("connect")
+def tenants_connect(
+    domain: str, role: Annotated[str, typer.Option(help="source or destination")] = "source"
+) -> None:
+    """Start admin consent; a Global Admin of the tenant opens the printed URL."""
+    with _client() as client:
+        started = client.connect_tenant(domain, role)
+    if _state.get("json"):
+        _show(started)
+    else:
+        out.print(f"Open as a Global Admin of {domain}:\n{started['authUrl']}")
+
+
+@tenants_app.command("discover")
+def tenants_discover(tenant_id: str) -> None:
+    """Run discovery again."""
+    with _client() as client:
+        _show(client.discover(tenant_id))
+
+
+@tenants_app.command("delete")
+def tenants_delete(tenant_id: str) -> None:
+    """Disconnect a tenant (its unfinished jobs are paused first)."""
+    with _client() as client:
+        _show(client.delete_tenant(tenant_id))
+
+
+@jobs_app.command("list")
+def jobs_list(
+    status: Annotated[str | None, typer.Option(help="QUEUED, RUNNING, PAUSED, DONE, ERROR")] = None,
+    limit: Annotated[int, typer.Option(help="At most this many (pages are followed)")] = 50,
+) -> None:
+    """Jobs, newest first."""
+    rows: list[dict[str, Any]] = []
+    with _client() as client:
+        for job in client.jobs(status=status, page_size=min(limit, 100)):
+            rows.append(job)
+            if len(rows) >= limit:
+                break
+    columns = ["id", "type", "status", "totalItems", "doneItems", "errorItems", "createdAt"]
+    _show(rows, _table("Jobs", rows, columns))
+
+
+@jobs_app.command("get")
+def jobs_get(job_id: str) -> None:
+    with _client() as client:
+        _show(client.job(job_id))
+
+
+@jobs_app.command("create")
+def jobs_create(
+    source: Annotated[str, typer.Option(help="Source tenant id")],
+    dest: Annotated[str, typer.Option(help="Destination tenant id")],
+    job_type: Annotated[str, typer.Option("--type", help="SHAREPOINT, ONEDRIVE, EMAIL, TEAMS")],
+    site: Annotated[list[str] | None, typer.Option(help="A site URL (repeat for more)")] = None,
+    scope: Annotated[str | None, typer.Option(help="The scope, as JSON")] = None,
+    options: Annotated[str | None, typer.Option(help="The options, as JSON")] = None,
+    scheduled_at: Annotated[str | None, typer.Option(help="ISO 8601 start time")] = None,
+    name: Annotated[str | None, typer.Option()] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Pre-flight only; nothing is created")] = False,
+) -> None:
+    """Create a job (or, with --dry-run, run its pre-flight checks)."""
+    opts: dict[str, Any] = json.loads(options) if options else {}
+    if site:
+        opts["sites"] = list(site)
+    body = {
+        "sourceTenantId": source,
+        "destTenantId": dest,
+        "type": job_type.upper(),
+        "scope": json.loads(scope) if scope else None,
+        "options": opts or None,
+        "scheduledAt": scheduled_at,
+        "name": name,
+        "dryRun": dry_run or None,
+    }
+    with _client() as client:
+        created = client.create_job(**body)
+    if _state.get("json") or dry_run:
+        _show(created)
+    else:
+        out.print(f"{created['job']['id']} {created['job']['status']}")
+
+
+@jobs_app.command("pause")
+def jobs_pause(job_id: str) -> None:
+    with _client() as client:
+        out.print(client.pause_job(job_id))
+
+
+@jobs_app.command("resume")
+def jobs_resume(job_id: str) -> None:
+    with _client() as client:
+        out.print(client.resume_job(job_id))
+
+
+@jobs_app.command("delete")
+def jobs_delete(job_id: str) -> None:
+    with _client() as client:
+        client.delete_job(job_id)
+    out.print("deleted")
+
+
+@jobs_app.command("watch")
+def jobs_watch(
+    job_id: str, interval: Annotated[float, typer.Option(help="Seconds between polls")] = 1.0
+) -> None:
+    """A live progress bar with rates until the job finishes (exit 0 DONE, 1 ERROR/CANCELLED)."""
+    with _client() as client:
+        try:
+            code = watch(lambda: client.job(job_id), interval=interval, console=out)
+        except KeyboardInterrupt:
+            code = 130
+    raise typer.Exit(code)
+
+
+def main() -> None:
+    app()

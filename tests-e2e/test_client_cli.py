@@ -1,0 +1,70 @@
+"""The Python client and the `migrator` command against the running system."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import pytest
+from migrator_client import Client
+from migrator_client.cli import app
+from migrator_devstack.stack import Stack
+from typer.testing import CliRunner
+
+pytestmark = pytest.mark.e2e
+
+FINANCE = "https://contoso.sharepoint.com/sites/finance"
+
+
+def test_the_cli_creates_a_job_watches_it_to_done_and_lists_it(
+    stack: Stack, api: httpx.Client, tenants: dict[str, str]
+) -> None:
+    runner = CliRunner()
+    auth = ["--url", stack.api_url, "--api-key", stack.api_key]
+    with Client(stack.api_url, stack.api_key) as client:
+        assert {t["domain"] for t in client.tenants()} >= {"contoso.com", "fabrikam.com"}
+    source, dest = tenants["contoso.com"], tenants["fabrikam.com"]
+    created = runner.invoke(
+        app,
+        [
+            *auth,
+            "jobs",
+            "create",
+            "--source",
+            source,
+            "--dest",
+            dest,
+            "--type",
+            "sharepoint",
+            "--site",
+            FINANCE,
+        ],
+    )
+    assert created.exit_code == 0, created.output
+    job_id, status = created.stdout.split()
+    assert job_id.startswith("job_") and status in ("QUEUED", "RUNNING")
+
+    wide = {"COLUMNS": "200"}  # the line under the bar is long; a narrow terminal cuts it
+    watched = runner.invoke(app, [*auth, "jobs", "watch", job_id, "--interval", "0.2"], env=wide)
+    assert watched.exit_code == 0, watched.output
+    assert job_id in watched.stdout and "DONE" in watched.stdout and "done" in watched.stdout
+    assert api.get(f"/v1/jobs/{job_id}").json()["job"]["status"] == "DONE"
+
+    listed = runner.invoke(app, [*auth, "--json", "jobs", "list", "--status", "DONE", "--limit", "200"])
+    assert listed.exit_code == 0, listed.output
+    assert job_id in {j["id"] for j in json.loads(listed.stdout)}
+    table = runner.invoke(app, [*auth, "tenants", "list"], env=wide)
+    assert table.exit_code == 0 and "contoso.com" in table.stdout
+
+
+def test_the_cli_reports_api_errors_in_one_line_with_their_code(stack: Stack) -> None:
+    runner = CliRunner()
+    refused = runner.invoke(
+        app, ["--url", stack.api_url, "--api-key", "tmk_test_nope_nope_nope_nope", "tenants", "list"]
+    )
+    assert refused.exit_code == 2
+    assert "UNAUTHORIZED" in refused.stderr and "Traceback" not in refused.output
+    missing = runner.invoke(
+        app, ["--url", stack.api_url, "--api-key", stack.api_key, "jobs", "get", "job_NOPE"]
+    )
+    assert missing.exit_code == 2 and "JOB_NOT_FOUND" in missing.stderr
