@@ -1,0 +1,49 @@
+"""Another organisation gets 404 from every endpoint that names one of our tenants or jobs.
+
+The endpoints come from the OpenAPI document, so a new endpoint is covered when it appears.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+from migrator_devstack.stack import Stack
+
+pytestmark = pytest.mark.e2e
+
+PARKED = {"type": "SHAREPOINT", "scheduledAt": "2099-01-01T00:00:00Z"}
+NOT_FOUND = {"tenant_id": "TENANT_NOT_FOUND", "job_id": "JOB_NOT_FOUND"}
+
+
+def test_every_endpoint_naming_our_resources_is_404_for_another_organisation(
+    stack: Stack, api: httpx.Client, other_org_api: httpx.Client, tenants: dict[str, str]
+) -> None:
+    source, dest = tenants["contoso.com"], tenants["fabrikam.com"]
+    job = api.post("/v1/jobs", json={"sourceTenantId": source, "destTenantId": dest, **PARKED}).json()["job"]
+    ours = {"tenant_id": source, "job_id": job["id"]}
+    document = httpx.get(f"{stack.api_url}/openapi.json").json()
+    checked = []
+    for template, operations in document["paths"].items():
+        names = [n for n in NOT_FOUND if "{" + n + "}" in template]
+        if not names:
+            continue
+        path = template.format(**{n: ours[n] for n in names})
+        for method in operations:
+            response = other_org_api.request(method.upper(), path)
+            assert response.status_code == 404, f"{method.upper()} {path}: {response.text}"
+            assert response.json()["code"] == NOT_FOUND[names[0]]
+            checked.append(f"{method.upper()} {template}")
+    assert len(checked) >= 10, checked
+    # Bodies that name our tenants are refused the same way, dry runs and batches included.
+    pair: dict[str, Any] = {"sourceTenantId": source, "destTenantId": dest, **PARKED}
+    for path, body in (
+        ("/v1/jobs", pair | {"dryRun": True}),
+        ("/v1/jobs/batch", {k: v for k, v in pair.items() if k != "scheduledAt"} | {"batches": [{}]}),
+    ):
+        response = other_org_api.post(path, json=body)
+        assert response.status_code == 404 and response.json()["code"] == "TENANT_NOT_FOUND", path
+    # And nothing of theirs happened to ours.
+    assert api.get(f"/v1/jobs/{job['id']}").json()["job"]["status"] == "QUEUED"
+    assert api.get(f"/v1/tenants/{source}").status_code == 200
