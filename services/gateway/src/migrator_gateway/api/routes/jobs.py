@@ -25,9 +25,9 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, HttpUrl
 
 from migrator_gateway.api import schemas
 from migrator_gateway.api.cursor import decode_cursor, encode_cursor
-from migrator_gateway.api.deps import CallerDep
+from migrator_gateway.api.deps import Caller, CallerDep
 from migrator_gateway.api.errors import ApiError
-from migrator_gateway.api.preflight import JobSpec, run_preflight
+from migrator_gateway.api.preflight import JobSpec, Preflight, run_preflight
 from migrator_gateway.api.views import JOB_LIST_FIELDS, FastJSONResponse, job_view, pick
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"], responses=schemas.COMMON_ERRORS)
@@ -119,11 +119,10 @@ async def _poll(
 )
 async def create_job(body: CreateJobBody, caller: CallerDep) -> JSONResponse:
     """Pre-flight, then publish CreateJob and answer with the job as the scheduler recorded it."""
-    org_id, store, broker, settings = caller.org_id, caller.store, caller.broker, caller.settings
-    _check_sites(body.options)
-    spec = JobSpec(body.sourceTenantId, body.destTenantId, body.type, body.options)
-    checked = await run_preflight(store, org_id, spec)
     created = datetime.now(UTC).replace(microsecond=0)
+    command, checked = await _checked_command(
+        caller, body, options=body.options, name=body.name, scheduled_at=body.scheduledAt, created=created
+    )
     preview = {
         "type": body.type.value,
         "status": JobStatus.QUEUED.value,
@@ -135,23 +134,40 @@ async def create_job(body: CreateJobBody, caller: CallerDep) -> JSONResponse:
     }
     if body.dryRun:
         return JSONResponse({"job": job_view(preview | {"id": None}), "preflight": checked.checks})
-    job_id = new_id("job")
+    job_id = command.job_id
+    await publish(caller.broker, subjects.CMD_JOB_CREATE, command, msg_id=job_id)
+    jobs = caller.store.collection(readmodels.JOBS)
+    doc = await _poll(lambda: jobs.get(job_id), caller.settings.rpc_timeout_seconds)
+    return JSONResponse({"job": job_view(doc or preview | {"id": job_id})}, status_code=201)
+
+
+async def _checked_command(
+    caller: Caller,
+    body: CreateJobBody | CreateBatchBody,
+    *,
+    options: dict[str, Any],
+    name: str | None,
+    scheduled_at: datetime | None,
+    created: datetime,
+    field_prefix: str = "",
+) -> tuple[CreateJob, Preflight]:
+    """The CreateJob command for one job, once its pre-flight checks have passed."""
+    _check_sites(options, field_prefix)
+    spec = JobSpec(body.sourceTenantId, body.destTenantId, body.type, options)
+    checked = await run_preflight(caller.store, caller.org_id, spec, field_prefix=field_prefix)
     command = CreateJob(
-        job_id=job_id,
-        org_id=org_id,
+        job_id=new_id("job"),  # time-ordered: in a batch, declaration order is id order
+        org_id=caller.org_id,
         type=body.type,
         source_tenant_id=body.sourceTenantId,
         dest_tenant_id=body.destTenantId,
         scope=body.scope,
         options=checked.options,
-        name=body.name,
-        scheduled_at=body.scheduledAt,
+        name=name,
+        scheduled_at=scheduled_at,
         created_at=created,
     )
-    await publish(broker, subjects.CMD_JOB_CREATE, command, msg_id=job_id)
-    jobs = store.collection(readmodels.JOBS)
-    doc = await _poll(lambda: jobs.get(job_id), settings.rpc_timeout_seconds)
-    return JSONResponse({"job": job_view(doc or preview | {"id": job_id})}, status_code=201)
+    return command, checked
 
 
 @router.post(
@@ -164,37 +180,24 @@ async def create_job(body: CreateJobBody, caller: CallerDep) -> JSONResponse:
 )
 async def create_batch(body: CreateBatchBody, caller: CallerDep) -> JSONResponse:
     """All or nothing: every item passes pre-flight before one command creates them all."""
-    org_id, store, broker, settings = caller.org_id, caller.store, caller.broker, caller.settings
     created = datetime.now(UTC).replace(microsecond=0)
     commands: list[CreateJob] = []
     for index, item in enumerate(body.batches):
-        prefix = f"batches[{index}]."
-        _check_sites(item.options, prefix)
-        spec = JobSpec(body.sourceTenantId, body.destTenantId, body.type, item.options)
-        checked = await run_preflight(store, org_id, spec, field_prefix=prefix)
-        commands.append(
-            CreateJob(
-                job_id=new_id("job"),  # time-ordered: declaration order is id order
-                org_id=org_id,
-                type=body.type,
-                source_tenant_id=body.sourceTenantId,
-                dest_tenant_id=body.destTenantId,
-                scope=body.scope,
-                options=checked.options,
-                name=item.name,
-                scheduled_at=item.scheduledAt,
-                created_at=created,
-            )
+        command, _ = await _checked_command(
+            caller,
+            body,
+            options=item.options,
+            name=item.name,
+            scheduled_at=item.scheduledAt,
+            created=created,
+            field_prefix=f"batches[{index}].",
         )
+        commands.append(command)
     batch_id = new_id("bat")
-    await publish(
-        broker,
-        subjects.CMD_JOB_BATCH,
-        CreateJobBatch(batch_id=batch_id, org_id=org_id, jobs=commands),
-        msg_id=batch_id,
-    )
-    jobs = store.collection(readmodels.JOBS)
-    await _poll(lambda: jobs.get(commands[-1].job_id), settings.rpc_timeout_seconds)
+    batch = CreateJobBatch(batch_id=batch_id, org_id=caller.org_id, jobs=commands)
+    await publish(caller.broker, subjects.CMD_JOB_BATCH, batch, msg_id=batch_id)
+    jobs = caller.store.collection(readmodels.JOBS)
+    await _poll(lambda: jobs.get(commands[-1].job_id), caller.settings.rpc_timeout_seconds)
     return JSONResponse({"jobIds": [c.job_id for c in commands]}, status_code=201)
 
 
@@ -248,21 +251,20 @@ _CONTROL_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-async def _control(
-    action: JobAction, job_id: str, org_id: str, store: ReadStore, broker: Any, wait_seconds: float
-) -> tuple[int, str]:
+async def _control(action: JobAction, job_id: str, caller: Caller) -> tuple[int, str]:
     """Send the action to the scheduler and wait for its verdict: (HTTP status, job status)."""
-    job = await job_of_org(store, org_id, job_id)
+    store = caller.store
+    job = await job_of_org(store, caller.org_id, job_id)
     if action is JobAction.RESUME:
         for role in ("sourceTenantId", "destTenantId"):
             tenant = await store.collection(readmodels.TENANTS).get(job[role])
-            if tenant is None or tenant.get("orgId") != org_id:
+            if tenant is None or tenant.get("orgId") != caller.org_id:
                 raise ApiError(
                     409, "TENANT_NOT_CONNECTED", f"{role}: tenant {job[role]} is no longer connected"
                 )
     request_id = new_id("ctl")
-    command = ControlJob(job_id=job_id, org_id=org_id, action=action, request_id=request_id)
-    await publish(broker, subjects.CMD_JOB_CONTROL, command, msg_id=request_id)
+    command = ControlJob(job_id=job_id, org_id=caller.org_id, action=action, request_id=request_id)
+    await publish(caller.broker, subjects.CMD_JOB_CONTROL, command, msg_id=request_id)
     jobs = store.collection(readmodels.JOBS)
 
     async def verdict() -> dict[str, Any] | None:
@@ -270,7 +272,7 @@ async def _control(
         last = (doc or {}).get("lastControl") or {}
         return last if last.get("requestId") == request_id else None
 
-    answer = await _poll(verdict, wait_seconds)
+    answer = await _poll(verdict, caller.settings.rpc_timeout_seconds)
     if answer is None:  # queued durably; it will be applied (or refused) shortly
         expected = {JobAction.PAUSE: "PAUSED", JobAction.RESUME: "QUEUED", JobAction.DELETE: "CANCELLED"}
         return 202, expected[action]
@@ -288,10 +290,7 @@ async def _control(
 )
 async def pause_job(job_id: str, caller: CallerDep) -> JSONResponse:
     """No new items are picked up; items in flight complete. The job becomes PAUSED."""
-    org_id, store, broker, settings = caller.org_id, caller.store, caller.broker, caller.settings
-    code, status = await _control(
-        JobAction.PAUSE, job_id, org_id, store, broker, settings.rpc_timeout_seconds
-    )
+    code, status = await _control(JobAction.PAUSE, job_id, caller)
     return JSONResponse({"status": status}, status_code=code)
 
 
@@ -301,10 +300,7 @@ async def pause_job(job_id: str, caller: CallerDep) -> JSONResponse:
 )
 async def resume_job(job_id: str, caller: CallerDep) -> JSONResponse:
     """A paused job is queued again and continues where it left off."""
-    org_id, store, broker, settings = caller.org_id, caller.store, caller.broker, caller.settings
-    code, status = await _control(
-        JobAction.RESUME, job_id, org_id, store, broker, settings.rpc_timeout_seconds
-    )
+    code, status = await _control(JobAction.RESUME, job_id, caller)
     return JSONResponse({"status": status}, status_code=code)
 
 
@@ -314,6 +310,5 @@ async def resume_job(job_id: str, caller: CallerDep) -> JSONResponse:
 )
 async def delete_job(job_id: str, caller: CallerDep) -> JSONResponse:
     """Cancel (if unfinished) and remove the job. Data already migrated is not reversed."""
-    org_id, store, broker, settings = caller.org_id, caller.store, caller.broker, caller.settings
-    code, _ = await _control(JobAction.DELETE, job_id, org_id, store, broker, settings.rpc_timeout_seconds)
+    code, _ = await _control(JobAction.DELETE, job_id, caller)
     return JSONResponse({"deleted": True}, status_code=code)
