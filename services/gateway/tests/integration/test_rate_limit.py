@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import nats
 import pytest
@@ -70,3 +71,34 @@ async def test_the_budget_comes_back_in_the_next_window(replicas: list[Client]) 
     assert not refused.allowed and refused.retry_after == 1
     clock.now += 1
     assert (await a.hit("org_x")).allowed
+
+
+async def test_busy_replicas_count_ahead_yet_the_limit_is_reached_exactly(replicas: list[Client]) -> None:
+    clock = FakeClock(1_800_002_400.0 + 1)
+    a, b = await limiters(replicas, limit=1000, clock=clock)
+    writes = 0
+    for limiter in (a, b):
+        kv = limiter._kv
+        update, create = kv.update, kv.create
+
+        async def counted_update(*args: Any, _f: Any = update, **kwargs: Any) -> Any:
+            nonlocal writes
+            writes += 1
+            return await _f(*args, **kwargs)
+
+        async def counted_create(*args: Any, _f: Any = create, **kwargs: Any) -> Any:
+            nonlocal writes
+            writes += 1
+            return await _f(*args, **kwargs)
+
+        kv.update, kv.create = counted_update, counted_create  # type: ignore[method-assign]
+    allowed, writes_for_first_half = 0, 0
+    for i in range(1200):  # two replicas, alternating, as fast as they answer
+        allowed += (await (a if i % 2 else b).hit("org_lease")).allowed
+        if allowed == 400:
+            writes_for_first_half = writes
+    assert allowed == 1000, "never more than the limit, and no lease left unspent while both are busy"
+    entry = await a._kv.get("org_lease.30000040")
+    assert int(entry.value or b"0") == 1000
+    # Far from the limit the replicas counted ahead (a write per lease, not per request).
+    assert 0 < writes_for_first_half < 100, writes_for_first_half
