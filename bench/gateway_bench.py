@@ -202,7 +202,7 @@ async def seed_jobs(tmp: Path, org: str) -> None:
                 "completedAt": None,
             },
         )
-    await jobs.ensure_index(["orgId", "createdAt"])
+    await jobs.ensure_index(["orgId", "deleted", "createdAt"])
     await store.close()
 
 

@@ -39,7 +39,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         await provision_streams(broker.connection.jetstream())
         for org_id, key in parse_bootstrap(settings.bootstrap_keys):
             await ensure_key(store, org_id=org_id, key=key)
-        await store.collection("jobs").ensure_index(["orgId", "createdAt"])
+        await store.collection("jobs").ensure_index(["orgId", "deleted", "createdAt"])
         app.state.settings, app.state.store, app.state.broker = settings, store, broker
         app.state.keys = KeyCache(store, ttl_seconds=settings.api_key_cache_seconds)
         app.state.rate_limiter = await RateLimiter.open(

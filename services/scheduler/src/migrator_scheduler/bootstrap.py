@@ -31,7 +31,7 @@ async def main(settings: SchedulerSettings | None = None) -> None:
     wire(runtime, settings, scheduler, JobControl(scheduler, publisher))
 
     async def on_ready(rt: Runtime) -> None:
-        await jobs.ensure_index(["orgId", "createdAt"])
+        await jobs.ensure_index(["orgId", "deleted", "createdAt"])
         await jobs.ensure_index(["status", "dueAt"])
         await jobs.ensure_index(["sourceTenantId"])
         await jobs.ensure_index(["destTenantId"])
