@@ -48,8 +48,9 @@ Migrator is ready in {time.monotonic() - started:.1f}s.
   Simulator    {stack.env["MIGRATOR_M365_BASE_URL"]}   (Microsoft 365: contoso.com, fabrikam.com)
   Logs         {stack.log_dir}
 
-  export MIGRATOR_API={stack.api_url} API_KEY={stack.api_key}
-  curl -s -X POST $MIGRATOR_API/v1/tenants/connect -H "Authorization: Bearer $API_KEY" \\
+  export MIGRATOR_URL={stack.api_url} MIGRATOR_API_KEY={stack.api_key}
+  .venv/bin/migrator tenants connect contoso.com --role source     # or with curl:
+  curl -s -X POST $MIGRATOR_URL/v1/tenants/connect -H "Authorization: Bearer $MIGRATOR_API_KEY" \\
        -H 'Content-Type: application/json' -d '{{"domain":"contoso.com","role":"source"}}'
 
 Ctrl-C stops everything.""",
