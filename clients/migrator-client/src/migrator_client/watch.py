@@ -55,7 +55,8 @@ def watch(
     sleep: Callable[[float], None] = time.sleep,
 ) -> int:
     """Poll until the job is DONE (exit 0), ERROR or CANCELLED (exit 1)."""
-    items, data = RateMeter(), RateMeter()
+    # A short half-life: a migration's pace changes from site to site, and jobs can be short.
+    items, data = RateMeter(half_life=3.0), RateMeter(half_life=3.0)
     columns = (
         TextColumn("[bold]{task.fields[job]}"),
         BarColumn(),
@@ -70,8 +71,9 @@ def watch(
             job = fetch()
             now = clock()
             finished = job["doneItems"] + job["errorItems"] + job["skippedItems"]
-            items.update(now, finished)
-            data.update(now, job.get("bytesTransferred") or 0)
+            if job["status"] != "QUEUED":  # time spent waiting to start is not a rate of zero
+                items.update(now, finished)
+                data.update(now, job.get("bytesTransferred") or 0)
             progress.update(
                 task,
                 job=job["id"],
