@@ -64,30 +64,24 @@ def register(
     async def on_discover(cmd: DiscoverTenant, _: Delivery) -> None:
         await discover_tenant(cmd, graph=graph, store=store, broker=broker)
 
-    subscribe(
-        broker,
-        subject=subjects.CMD_TENANT_DISCOVER,
-        stream=COMMANDS,
-        durable="sp-connector-discover",
-        model=DiscoverTenant,
-        handler=on_discover,
-        ack_wait_seconds=settings.ack_wait_seconds,
-        max_deliver=settings.max_deliver,
-    )
-
     async def on_revoke(cmd: RevokeTenant, _: Delivery) -> None:
         await revoke_tenant(cmd, store=store, broker=broker)
 
-    subscribe(
-        broker,
-        subject=subjects.CMD_TENANT_REVOKE,
-        stream=COMMANDS,
-        durable="sp-connector-revoke",
-        model=RevokeTenant,
-        handler=on_revoke,
-        ack_wait_seconds=settings.ack_wait_seconds,
-        max_deliver=settings.max_deliver,
+    commands = (
+        (subjects.CMD_TENANT_DISCOVER, "sp-connector-discover", DiscoverTenant, on_discover),
+        (subjects.CMD_TENANT_REVOKE, "sp-connector-revoke", RevokeTenant, on_revoke),
     )
+    for subject, durable, model, handler in commands:
+        subscribe(
+            broker,
+            subject=subject,
+            stream=COMMANDS,
+            durable=durable,
+            model=model,
+            handler=handler,  # type: ignore[arg-type]
+            ack_wait_seconds=settings.ack_wait_seconds,
+            max_deliver=settings.max_deliver,
+        )
     return tokens
 
 
