@@ -12,6 +12,7 @@ from migrator_devstack import infra
 from migrator_devstack.secrets import new_api_key
 from migrator_devstack.stack import Stack
 from support import (
+    CONSENT_TTL_SECONDS,
     FUZZ_KEY,
     OTHER_KEY,
     RATE_KEY,
@@ -41,6 +42,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
                 f"org_TDEL:{TENANT_DELETE_KEY},org_SEED:{SEED_KEY},org_FUZZ:{FUZZ_KEY}"
             ),
             "MIGRATOR_ACK_WAIT_SECONDS": "6",
+            # Consent links expire quickly, so the expiry can be tested (every flow follows at once).
+            "MIGRATOR_CONSENT_TTL_SECONDS": str(CONSENT_TTL_SECONDS),
             # One unit of a job at a time, so a pause visibly holds the rest back.
             "MIGRATOR_UNITS_IN_FLIGHT_PER_JOB": "1",
             "M365SIM_OBJECT_DELAY_MS": "40",

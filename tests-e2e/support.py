@@ -14,6 +14,7 @@ OTHER_KEY = new_api_key()  # an organisation that only ever tries to see the sui
 RATE_KEY = new_api_key()  # an organisation that only the rate-limit test spends
 TENANT_DELETE_KEY = new_api_key()  # an organisation whose tenants the tenant-deletion test removes
 SEED_KEY = new_api_key()  # an organisation of its own for the walk through the API reference
+CONSENT_TTL_SECONDS = 6  # how long an admin-consent link stays valid in the suite
 FUZZ_KEY = new_api_key()  # the schema fuzzer's organisation (it spends its own rate budget)
 
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import time
 from pathlib import Path
 
 import httpx
 import pytest
 from migrator_devstack.stack import Stack
-from support import connect_tenant, wait_until
+from support import CONSENT_TTL_SECONDS, connect_tenant, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -30,6 +31,12 @@ def test_a_consent_link_works_once(api: httpx.Client, tenants: dict[str, str]) -
     callback = consent.headers["location"]
     assert httpx.get(callback, timeout=30).status_code == 200
     assert_error(httpx.get(callback, timeout=30), 400, "STATE_USED")
+
+
+def test_an_expired_consent_link_is_refused(api: httpx.Client) -> None:
+    consent = httpx.get(start(api, "contoso.com"), follow_redirects=False, timeout=30)
+    time.sleep(CONSENT_TTL_SECONDS + 1)
+    assert_error(httpx.get(consent.headers["location"], timeout=30), 400, "STATE_EXPIRED")
 
 
 def test_unknown_state_and_refused_consent_are_clear_errors(stack: Stack, api: httpx.Client) -> None:
