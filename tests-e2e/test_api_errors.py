@@ -85,3 +85,25 @@ def test_a_failed_pre_flight_check_is_a_422_naming_the_check(
         "/v1/jobs", json={"sourceTenantId": source, "destTenantId": dest, "type": "SHAREPOINT", **not_https}
     )
     assert_error(plain, 400, "VALIDATION_ERROR")
+
+
+def test_oversized_jobs_are_refused_with_a_4xx_not_lost(api: httpx.Client, tenants: dict[str, str]) -> None:
+    pair = {
+        "sourceTenantId": tenants["contoso.com"],
+        "destTenantId": tenants["fabrikam.com"],
+        "type": "SHAREPOINT",
+    }
+    many = [f"https://contoso.sharepoint.com/sites/s{i:05d}" for i in range(10_001)]
+    too_many = api.post("/v1/jobs", json=pair | {"options": {"sites": many}})
+    assert_error(too_many, 422, "PREFLIGHT_SCOPE")
+    assert "10000" in too_many.json()["error"] and "batch" in too_many.json()["error"]
+    # Each wave within the cap, but the batch as a whole too big to travel as one command.
+    waves = [{"options": {"sites": many[:9_000]}} for _ in range(3)]
+
+    def newest() -> list[str]:
+        return [j["id"] for j in api.get("/v1/jobs", params={"limit": 1}).json()["jobs"]]
+
+    before = newest()
+    too_big = api.post("/v1/jobs/batch", json=pair | {"batches": waves})
+    assert_error(too_big, 413, "REQUEST_TOO_LARGE")
+    assert newest() == before, "nothing was created"

@@ -60,11 +60,27 @@ async def provision_streams(js: JetStreamContext, specs: tuple[StreamSpec, ...] 
     log.debug("streams provisioned", streams=[s.name for s in specs])
 
 
+class MessageTooLarge(ValueError):
+    """A message bigger than the server accepts (``max_payload``, 1 MB by default)."""
+
+    def __init__(self, size: int, limit: int) -> None:
+        super().__init__(f"message of {size} bytes exceeds the bus limit of {limit} bytes")
+        self.size, self.limit = size, limit
+
+
+HEADROOM = 4096  # headers (Nats-Msg-Id, traceparent, …) travel in the same payload
+
+
 async def publish(broker: NatsBroker, subject: str, message: Message, *, msg_id: str) -> bool:
     """Publish to JetStream with ``Nats-Msg-Id`` so a retried publish is stored once.
-    Returns False when JetStream reported a duplicate."""
+    Returns False when JetStream reported a duplicate; :class:`MessageTooLarge` before
+    sending anything the server would refuse."""
+    payload = message.to_json()
+    limit = broker.connection.max_payload - HEADROOM
+    if len(payload) > limit:
+        raise MessageTooLarge(len(payload), limit)
     ack = await broker.publish(
-        message.to_json(),
+        payload,
         subject,
         headers={"Nats-Msg-Id": msg_id, "Content-Type": "application/json"},
         stream=_stream_for(subject),

@@ -12,7 +12,7 @@ from faststream.nats import NatsBroker
 from migrator_contracts.base import Message
 from migrator_contracts.streams import COMMANDS
 from migrator_devstack import infra
-from migrator_platform.bus import create_broker, provision_streams, publish
+from migrator_platform.bus import MessageTooLarge, create_broker, provision_streams, publish
 from migrator_platform.consumer import Delivery, subscribe
 from migrator_platform.telemetry import configure_tracing
 
@@ -105,3 +105,17 @@ async def test_a_republished_message_is_stored_once_and_carries_trace_context(
         assert version == "00" and len(trace_id) == 32 and len(span_id) == 16
     finally:
         await nc.close()
+
+
+class Bulky(Message):
+    blob: str
+
+
+async def test_a_message_over_the_server_limit_is_refused_before_sending(broker: NatsBroker) -> None:
+    limit = broker.connection.max_payload
+    with pytest.raises(MessageTooLarge) as refused:
+        await publish(broker, "migrator.cmd.job.create", Bulky(blob="x" * limit), msg_id="bulky-1")
+    assert refused.value.size > refused.value.limit
+    # Just under the limit still goes through.
+    fits = Bulky(blob="x" * (refused.value.limit - 100))
+    assert await publish(broker, "migrator.evt.test.1.Bulky", fits, msg_id="bulky-2")

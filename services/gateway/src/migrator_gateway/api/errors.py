@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from migrator_platform.bus import MessageTooLarge
 from migrator_platform.structured_logs import get_logger
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -55,6 +56,15 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
         return _respond(exc.status, exc.code, exc.message, exc.headers)
+
+    @app.exception_handler(MessageTooLarge)
+    async def _too_large(_: Request, exc: MessageTooLarge) -> JSONResponse:
+        return _respond(
+            413,
+            "REQUEST_TOO_LARGE",
+            f"The request makes a command of {exc.size} bytes, over the bus limit of {exc.limit}; "
+            "split it (for jobs: fewer items per job, or more batches)",
+        )
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:

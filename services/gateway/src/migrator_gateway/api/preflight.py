@@ -26,6 +26,11 @@ _SELECTION: dict[JobType, tuple[str, str | None, str | None]] = {
 }
 
 
+# Units (sites, mailboxes, teams) in one job: more belong in several jobs of a batch, where
+# each wave can be scheduled, paused and watched on its own.
+MAX_UNITS_PER_JOB = 10_000
+
+
 @dataclass(frozen=True)
 class JobSpec:
     """What a create or batch request asks for (after schema validation)."""
@@ -102,6 +107,7 @@ async def _resolve_scope(
     key, collection, attribute = _SELECTION[spec.type]
     explicit = spec.options.get(key)
     if explicit:
+        _check_size(len(explicit), key, field_prefix)
         result.passed("scope", f"{len(explicit)} {key} selected")
         return [str(item) for item in explicit]
     if collection is None or attribute is None:
@@ -119,9 +125,20 @@ async def _resolve_scope(
     items = [str(d[attribute]) for d in docs if d.get(attribute)]
     if not items:
         raise _fail("scope", "PREFLIGHT_SCOPE", f"{source['domain']} has no {key} to migrate")
+    _check_size(len(items), key, field_prefix)
     result.options[key] = items
     result.passed("scope", f"all {len(items)} discovered {key}")
     return items
+
+
+def _check_size(count: int, key: str, field_prefix: str) -> None:
+    if count > MAX_UNITS_PER_JOB:
+        raise _fail(
+            "scope",
+            "PREFLIGHT_SCOPE",
+            f"{field_prefix}options.{key}: {count} selected, but a job takes at most "
+            f"{MAX_UNITS_PER_JOB}; split them into waves with POST /v1/jobs/batch",
+        )
 
 
 async def _check_quota(

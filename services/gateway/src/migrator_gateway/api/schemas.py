@@ -26,6 +26,7 @@ COMMON_ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": ErrorBody, "description": "Invalid input (VALIDATION_ERROR, INVALID_JSON, …)"},
     401: {"model": ErrorBody, "description": "Missing or invalid API key (UNAUTHORIZED)"},
     404: {"model": ErrorBody, "description": "Not found, or another organisation's"},
+    413: {"model": ErrorBody, "description": "The request is too large to carry (REQUEST_TOO_LARGE)"},
     429: {"model": ErrorBody, "description": "Rate limit exceeded (RATE_LIMITED); see Retry-After"},
     500: {"model": ErrorBody, "description": "Unexpected error (INTERNAL_ERROR)"},
     503: {"model": ErrorBody, "description": "A service did not answer in time (SERVICE_UNAVAILABLE)"},
