@@ -1,0 +1,102 @@
+"""Waves start on time and in order; a scheduler killed before a job's time starts it once."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import nats
+import pytest
+from migrator_devstack.stack import Stack
+from support import wait_until
+
+pytestmark = pytest.mark.e2e
+
+FINANCE = "https://contoso.sharepoint.com/sites/finance"
+
+
+def at(seconds: float) -> datetime:
+    return datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=seconds)
+
+
+def stamp(moment: datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+def parse(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def finished(api: httpx.Client, job_id: str) -> dict[str, Any] | None:
+    job = api.get(f"/v1/jobs/{job_id}").json()["job"]
+    return dict(job) if job["status"] in ("DONE", "ERROR") else None
+
+
+async def _events(stack: Stack, subject: str) -> list[bytes]:
+    """Every message stored on ``subject`` (read from the start, without a durable consumer)."""
+    nc = await nats.connect(stack.env["MIGRATOR_NATS_URL"])
+    try:
+        sub = await nc.jetstream().subscribe(subject, ordered_consumer=True)
+        out = []
+        try:
+            while True:
+                out.append((await sub.next_msg(timeout=1)).data)
+        except nats.errors.TimeoutError:
+            return out
+    finally:
+        await nc.close()
+
+
+def test_a_wave_of_jobs_starts_each_on_time_and_in_order(api: httpx.Client, tenants: dict[str, str]) -> None:
+    times = [at(4), at(7), at(10)]
+    created = api.post(
+        "/v1/jobs/batch",
+        json={
+            "sourceTenantId": tenants["contoso.com"],
+            "destTenantId": tenants["fabrikam.com"],
+            "type": "SHAREPOINT",
+            "batches": [
+                {"name": f"Wave {n}", "scheduledAt": stamp(t), "options": {"sites": [FINANCE]}}
+                for n, t in enumerate(times, 1)
+            ],
+        },
+    )
+    assert created.status_code == 201, created.text
+    ids = created.json()["jobIds"]
+    jobs = [wait_until(lambda j=j: finished(api, j), timeout=120, what=f"wave {j}") for j in ids]
+    started = [parse(j["startedAt"]) for j in jobs]
+    assert started == sorted(started)
+    for due, began in zip(times, started, strict=True):
+        # Never before its time; late by at most the dispatch tick and a second of rounding.
+        assert due <= began <= due + timedelta(seconds=3), (due, began)
+    assert all(j["status"] == "DONE" for j in jobs)
+
+
+def test_a_scheduler_killed_before_a_jobs_time_starts_it_once_when_back(
+    stack: Stack, api: httpx.Client, tenants: dict[str, str]
+) -> None:
+    due = at(4)
+    created = api.post(
+        "/v1/jobs",
+        json={
+            "sourceTenantId": tenants["contoso.com"],
+            "destTenantId": tenants["fabrikam.com"],
+            "type": "SHAREPOINT",
+            "scheduledAt": stamp(due),
+            "options": {"sites": [FINANCE]},
+        },
+    )
+    assert created.status_code == 201, created.text
+    job_id = created.json()["job"]["id"]
+    stack.kill_service("scheduler")
+    try:
+        wait_until(lambda: datetime.now(UTC) > due + timedelta(seconds=2), timeout=30, what="the job's time")
+        assert api.get(f"/v1/jobs/{job_id}").json()["job"]["status"] == "QUEUED", "nobody started it"
+    finally:
+        stack.start_service("scheduler")
+    final = wait_until(lambda: finished(api, job_id), timeout=120, what="the job to run after the restart")
+    assert final["status"] == "DONE" and parse(final["startedAt"]) >= due
+    started = asyncio.run(_events(stack, f"migrator.evt.job.{job_id}.JobStarted"))
+    assert len(started) == 1, "started exactly once"
