@@ -24,7 +24,8 @@ INLINE_FIND_LIMIT = 100
 
 
 def _row(key: str, doc: str) -> dict[str, Any]:
-    out: dict[str, Any] = {"_id": key, **orjson.loads(doc)}
+    out: dict[str, Any] = orjson.loads(doc)
+    out["_id"] = key  # in place: a page of rows is decoded on every listing
     return out
 
 

@@ -65,9 +65,15 @@ TENANT_FIELDS = (
 _COUNTERS = {"totalItems", "doneItems", "errorItems", "skippedItems", "bytesTransferred"}
 
 
+_DEFAULTS: dict[tuple[str, ...], tuple[tuple[str, Any], ...]] = {}
+
+
 def pick(doc: dict[str, Any], fields: tuple[str, ...]) -> dict[str, Any]:
     """Only the public fields, in the documented order (counters default to 0, the rest to null)."""
-    return {f: doc.get(f, 0 if f in _COUNTERS else None) for f in fields}
+    pairs = _DEFAULTS.get(fields)
+    if pairs is None:  # once per field list: a listing picks from every row
+        pairs = _DEFAULTS[fields] = tuple((f, 0 if f in _COUNTERS else None) for f in fields)
+    return {f: doc.get(f, default) for f, default in pairs}
 
 
 def job_view(doc: dict[str, Any]) -> dict[str, Any]:
