@@ -107,3 +107,20 @@ def test_oversized_jobs_are_refused_with_a_4xx_not_lost(api: httpx.Client, tenan
     too_big = api.post("/v1/jobs/batch", json=pair | {"batches": waves})
     assert_error(too_big, 413, "REQUEST_TOO_LARGE")
     assert newest() == before, "nothing was created"
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"limit": "0"},
+        {"limit": "101"},
+        {"limit": "ten"},
+        {"status": "FINISHED"},
+        {"status": ""},
+        {"cursor": "cur_x"},
+    ],
+)
+def test_bad_listing_parameters_are_400(api: httpx.Client, params: dict[str, str]) -> None:
+    response = api.get("/v1/jobs", params=params)
+    assert_error(response, 400, "VALIDATION_ERROR")
+    assert next(iter(params)) in response.json()["error"]

@@ -13,6 +13,7 @@ from migrator_platform.readstore import open_read_store
 from migrator_platform.structured_logs import get_logger
 from migrator_platform.telemetry import configure_tracing
 
+from migrator_gateway.api import hot_reads
 from migrator_gateway.api.errors import install_error_handlers
 from migrator_gateway.api.routes import health, jobs, tenants
 from migrator_gateway.auth.api_keys import KeyCache, ensure_key, parse_bootstrap
@@ -69,6 +70,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     )
     install_error_handlers(app)
     _document_bearer_auth(app)
+    app.router.routes.extend(hot_reads.ROUTES)  # first: they answer GETs their FastAPI twins document
     for module in (health, tenants, jobs):
         # Routes straight on the app: FastAPI walks every included router's routes again on
         # each request (a fifth of a read's CPU here). Ours already carry their prefix and

@@ -208,41 +208,49 @@ async def list_jobs(
     limit: int = Query(20, ge=1, le=100),
     cursor: str | None = None,
 ) -> FastJSONResponse:
-    """Newest first; ``nextCursor`` continues exactly after the last job of this page."""
-    org_id, store = caller.org_id, caller.store
+    """Newest first; ``nextCursor`` continues exactly after the last job of this page.
+
+    Served by ``api.hot_reads`` (this route documents it and is its reference behaviour)."""
+    return FastJSONResponse(await job_page(caller, status, limit, cursor))
+
+
+@router.get("/{job_id}", responses={200: {"model": schemas.JobEnvelope}})
+async def get_job(job_id: str, caller: CallerDep) -> FastJSONResponse:
+    """The job with its live counters. Served by ``api.hot_reads`` like the listing."""
+    return FastJSONResponse(await job_body(caller, job_id))
+
+
+async def job_body(caller: Caller, job_id: str) -> dict[str, Any]:
+    return {"job": job_view(await job_of_org(caller.store, caller.org_id, job_id))}
+
+
+async def job_page(
+    caller: Caller, status: JobStatus | None, limit: int, cursor: str | None
+) -> dict[str, Any]:
+    """One page of the organisation's jobs, newest first, continuing after ``cursor``."""
+    jobs = caller.store.collection(readmodels.JOBS)
     # null or missing, as in MongoDB (and not $ne, which the tests' MongoDB wire server mishandles
     # next to a range)
-    where: dict[str, Any] = {"orgId": org_id, "deleted": None}
+    where: dict[str, Any] = {"orgId": caller.org_id, "deleted": None}
     if status is not None:
         where["status"] = status.value
     if cursor:
         created_at, last_id = decode_cursor(cursor)
         # Keyset: older createdAt, or the same second with a smaller id (ids are time-ordered).
-        same_second = await store.collection(readmodels.JOBS).find(
+        same_second = await jobs.find(
             where | {"createdAt": created_at, "_id": {"$lt": last_id}}, sort=[("_id", -1)], limit=limit + 1
         )
-        older = await store.collection(readmodels.JOBS).find(
+        older = await jobs.find(
             where | {"createdAt": {"$lt": created_at}},
             sort=[("createdAt", -1), ("_id", -1)],
             limit=limit + 1 - min(len(same_second), limit + 1),
         )
         docs = (same_second + older)[: limit + 1]
     else:
-        docs = await store.collection(readmodels.JOBS).find(
-            where, sort=[("createdAt", -1), ("_id", -1)], limit=limit + 1
-        )
+        docs = await jobs.find(where, sort=[("createdAt", -1), ("_id", -1)], limit=limit + 1)
     page, has_more = docs[:limit], len(docs) > limit
     next_cursor = encode_cursor(page[-1]["createdAt"], page[-1]["_id"]) if has_more and page else None
-    # A response directly: the dicts are plain JSON already, FastAPI's encoder would walk them again.
-    return FastJSONResponse(
-        {"jobs": [pick(d, JOB_LIST_FIELDS) for d in page], "nextCursor": next_cursor, "hasMore": has_more}
-    )
-
-
-@router.get("/{job_id}", responses={200: {"model": schemas.JobEnvelope}})
-async def get_job(job_id: str, caller: CallerDep) -> FastJSONResponse:
-    org_id, store = caller.org_id, caller.store
-    return FastJSONResponse({"job": job_view(await job_of_org(store, org_id, job_id))})
+    return {"jobs": [pick(d, JOB_LIST_FIELDS) for d in page], "nextCursor": next_cursor, "hasMore": has_more}
 
 
 _CONTROL_RESPONSES: dict[int | str, dict[str, Any]] = {
