@@ -26,7 +26,7 @@ async def main(settings: SchedulerSettings | None = None) -> None:
         units=units,
         publisher=publisher,
         clock=time.time,
-        units_in_flight=settings.units_in_flight_per_job,
+        limits=settings.limits(),
     )
     wire(runtime, settings, scheduler, JobControl(scheduler, publisher))
 
@@ -36,6 +36,7 @@ async def main(settings: SchedulerSettings | None = None) -> None:
         await jobs.ensure_index(["sourceTenantId"])
         await jobs.ensure_index(["destTenantId"])
         await units.ensure_index(["jobId"])
+        await units.ensure_index(["dispatched", "status"])
         rt.spawn(dispatch_loop(rt, settings, scheduler), name="dispatch-loop")
 
     await run_service(runtime, on_ready=on_ready)

@@ -6,18 +6,22 @@ any point must, when it comes back, neither lose a job nor start one twice.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from typing import Any
 
 from migrator_contracts import subjects
 from migrator_contracts.base import Message, iso
 from migrator_contracts.commands import CreateJob, CreateJobBatch, MigrateMailbox, MigrateSite, MigrateTeam
-from migrator_contracts.enums import TERMINAL_UNIT_STATUSES, JobStatus, JobType, UnitStatus
+from migrator_contracts.enums import TERMINAL_UNIT_STATUSES, JobStatus, JobType, LogLevel, UnitStatus
 from migrator_contracts.events import JobCompleted, JobQueued, JobStarted, UnitProgressed
+from migrator_contracts.logs import LogLine
 from migrator_contracts.readmodels import JobDoc, JobUnitDoc
+from migrator_platform.ids import new_id
 from migrator_platform.readstore import Collection
 from migrator_platform.structured_logs import get_logger
 
+from migrator_scheduler.domain.dispatch_plan import Candidate, InFlight, Limits, plan
 from migrator_scheduler.domain.lifecycle import can_transition
 from migrator_scheduler.domain.progress import COUNTERS, roll_up
 from migrator_scheduler.domain.units import due_at, split_into_units
@@ -36,14 +40,17 @@ class Scheduler:
         units: Collection,
         publisher: Publisher,
         clock: Clock,
-        units_in_flight: int = 4,
+        limits: Limits | None = None,
     ) -> None:
         self._jobs = jobs
         self._units = units
         self._publisher = publisher
         self._clock = clock
-        # Units of one job dispatched and not yet finished: what a pause lets finish.
-        self._units_in_flight = units_in_flight
+        # Units in flight (dispatched, not finished) are capped: what a pause lets finish,
+        # what a destination tenant's throttling can take, what the connectors can take.
+        self._limits = limits or Limits(per_job=4, per_tenant=16)
+        self._dispatching = asyncio.Lock()
+        self._dispatch_again = False
 
     @property
     def jobs(self) -> Collection:
@@ -88,7 +95,7 @@ class Scheduler:
                     dest=unit.dest or "",
                     status=UnitStatus.QUEUED.value,
                 ).to_doc()
-                | {"dispatched": False},
+                | {"dispatched": False, "destTenantId": cmd.dest_tenant_id, "jobType": cmd.type.value},
             )
         await self._publisher.publish(
             subjects.job_event(cmd.job_id, "JobQueued"),
@@ -142,33 +149,96 @@ class Scheduler:
             ),
             msg_id=f"{job_id}:started:{version + 1}",
         )
-        await self.dispatch_units(job_id)
+        await self.dispatch_pending()
         # Nothing to migrate, or (after a resume) nothing left: finish at once.
         await self.refresh_job(job_id)
         return True
 
-    async def dispatch_units(self, job_id: str) -> None:
-        """Send units of a RUNNING job to their connector, at most ``units_in_flight`` at a time
-        (safe to repeat: a unit is marked only after its command is on the bus, and connectors
-        de-duplicate by unit id)."""
-        job = await self._jobs.get(job_id)
-        if job is None or job["status"] != JobStatus.RUNNING.value:
+    async def dispatch_pending(self) -> None:
+        """Start waiting units of running jobs, as far as the limits allow (see dispatch_plan).
+
+        One pass at a time in this process; a call during a pass asks for one more pass after
+        it, so a unit finishing mid-pass is not missed. Safe to repeat: a unit is marked only
+        after its command is on the bus, and connectors de-duplicate by unit id.
+        """
+        if self._dispatching.locked():
+            self._dispatch_again = True
             return
-        in_flight = await self._units.count(
-            {
-                "jobId": job_id,
-                "dispatched": True,
-                "status": {"$in": [s.value for s in UnitStatus if s not in TERMINAL_UNIT_STATUSES]},
-            }
+        async with self._dispatching:
+            self._dispatch_again = True
+            while self._dispatch_again:
+                self._dispatch_again = False
+                await self._dispatch_pass()
+
+    async def _dispatch_pass(self) -> None:
+        running = await self._jobs.find(
+            {"status": JobStatus.RUNNING.value, "dispatchComplete": False},
+            sort=[("startedAt", 1), ("_id", 1)],
+            limit=1000,
         )
-        free = self._units_in_flight - in_flight
-        pending = await self._units.find({"jobId": job_id, "dispatched": False}, sort=[("_id", 1)])
-        for unit in pending[: max(free, 0)]:
-            subject, command = _unit_command(job, unit)
-            await self._publisher.publish(subject, command, msg_id=f"{unit['id']}:dispatch")
-            await self._units.update(unit["id"], {"dispatched": True})
-        if len(pending) <= max(free, 0):
+        if not running:
+            return
+        unfinished = [s.value for s in UnitStatus if s not in TERMINAL_UNIT_STATUSES]
+        in_flight = InFlight.of(
+            (u["jobId"], u["orgId"], str(u.get("destTenantId")), str(u.get("jobType")))
+            for u in await self._units.find({"dispatched": True, "status": {"$in": unfinished}})
+        )
+        candidates, complete = [], []
+        for job in running:
+            pending = await self._units.find(
+                {"jobId": job["id"], "dispatched": False}, sort=[("_id", 1)], limit=self._limits.per_job + 1
+            )
+            if not pending:
+                complete.append(job["id"])
+                continue
+            candidates.append(
+                Candidate(
+                    job["id"], job["orgId"], job["destTenantId"], job["type"], [u["id"] for u in pending]
+                )
+            )
+        jobs_by_id = {job["id"]: job for job in running}
+        started: set[str] = set()
+        for job_id, unit_id in plan(candidates, in_flight, self._limits):
+            unit = await self._units.get(unit_id)
+            if unit is None or unit.get("dispatched"):
+                continue
+            subject, command = _unit_command(jobs_by_id[job_id], unit)
+            await self._publisher.publish(subject, command, msg_id=f"{unit_id}:dispatch")
+            await self._units.update(unit_id, {"dispatched": True})
+            started.add(job_id)
+        for job_id in complete:
             await self._jobs.update(job_id, {"dispatchComplete": True})
+        for candidate in candidates:
+            await self._note_waiting(
+                jobs_by_id[candidate.job_id], in_flight, waiting=candidate.job_id not in started
+            )
+
+    async def _note_waiting(self, job: dict[str, Any], in_flight: InFlight, *, waiting: bool) -> None:
+        """Say once in the job's log that it waits for room, and when it gets going again."""
+        idle = waiting and in_flight.by_job[job["id"]] == 0
+        if idle == bool(job.get("waitingSince")):
+            return
+        await self._jobs.update(job["id"], {"waitingSince": iso(self.now()) if idle else None})
+        tenant, job_type = job["destTenantId"], job["type"]
+        message = (
+            f"Waiting: {in_flight.by_tenant[tenant]} units are already running against the destination "
+            f"tenant (limit {self._limits.per_tenant}) or {in_flight.by_type[job_type]} {job_type} units "
+            f"overall (limit {self._limits.per_type.get(job_type, 'none')})"
+            if idle
+            else "Resumed dispatching: room freed up"
+        )
+        line_id = new_id("log")
+        await self._publisher.publish(
+            subjects.job_log(job["id"]),
+            LogLine(
+                id=line_id,
+                job_id=job["id"],
+                level=LogLevel.INFO if not idle else LogLevel.WARN,
+                message=message,
+                ts=self.now(),
+            ),
+            msg_id=line_id,
+        )
 
     async def apply_unit_progress(self, evt: UnitProgressed) -> None:
         """Project a unit's absolute progress (newer ``seq`` only), then refresh the job."""
@@ -188,7 +258,7 @@ class Scheduler:
         if not applied:
             log.debug("stale or replayed unit progress ignored", unit_id=evt.unit_id, seq=evt.seq)
         elif evt.status in TERMINAL_UNIT_STATUSES:
-            await self.dispatch_units(evt.job_id)  # a slot is free
+            await self.dispatch_pending()  # room freed up, for this job or another
         # Refresh even when nothing was applied: a crash after the unit write must not leave the job stale.
         await self.refresh_job(evt.job_id)
 
@@ -245,19 +315,15 @@ class Scheduler:
             msg_id=f"{job_id}:completed",
         )
 
-    async def tick(self, *, repair: bool) -> None:
-        """Start every due QUEUED job; with ``repair``, finish dispatches a crash interrupted."""
+    async def tick(self) -> None:
+        """Start every due QUEUED job, then dispatch what waits (also what a crash interrupted)."""
         for job in await self._jobs.find(
             {"status": JobStatus.QUEUED.value, "dueAt": {"$lte": self._clock()}},
             sort=[("dueAt", 1)],
             limit=500,
         ):
             await self.start_if_due(job["id"])
-        if repair:
-            for job in await self._jobs.find(
-                {"status": JobStatus.RUNNING.value, "dispatchComplete": False}, limit=500
-            ):
-                await self.dispatch_units(job["id"])
+        await self.dispatch_pending()
 
 
 def _unit_command(job: dict[str, Any], unit: dict[str, Any]) -> tuple[str, Message]:

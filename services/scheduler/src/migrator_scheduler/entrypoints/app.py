@@ -68,13 +68,11 @@ def wire(runtime: Runtime, settings: SchedulerSettings, scheduler: Scheduler, co
 
 async def dispatch_loop(runtime: Runtime, settings: SchedulerSettings, scheduler: Scheduler) -> None:
     """Start due jobs on time; timers are data in the store, so they survive any restart."""
-    ticks = 0
     while not runtime.stopping.is_set():
         try:
-            await scheduler.tick(repair=ticks % settings.repair_every_ticks == 0)
+            await scheduler.tick()
         except Exception:
             log.exception("dispatch tick failed; retrying next tick")
-        ticks += 1
         try:
             await asyncio.wait_for(runtime.stopping.wait(), timeout=settings.dispatch_interval_seconds)
         except TimeoutError:

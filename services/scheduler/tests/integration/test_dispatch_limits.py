@@ -1,0 +1,149 @@
+"""Dispatch limits under a burst, and turns across organisations, with real NATS and the store.
+
+The scheduler runs in process; its commands go to a real NATS server, its read models to the
+embedded store. Units are finished by feeding it the UnitProgressed events a connector sends.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections import Counter
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from faststream.nats import NatsBroker
+from migrator_contracts import readmodels, subjects
+from migrator_contracts.commands import CreateJob
+from migrator_contracts.enums import JobType, UnitStatus
+from migrator_contracts.events import UnitProgressed
+from migrator_devstack import infra
+from migrator_platform.bus import BusPublisher, create_broker, provision_streams
+from migrator_platform.readstore.sqlite import SqliteReadStore
+from migrator_scheduler.domain.dispatch_plan import Limits
+from migrator_scheduler.handlers import Scheduler
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def nats_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    tmp: Path = tmp_path_factory.mktemp("nats")
+    proc = infra.start_nats(data_dir=tmp / "data", log_dir=tmp)
+    yield proc.urls["nats"]
+    proc.stop()
+
+
+@pytest.fixture
+async def broker(nats_url: str) -> AsyncIterator[NatsBroker]:
+    broker = create_broker(nats_url=nats_url, service="scheduler-test")
+    await broker.connect()
+    await provision_streams(broker.connection.jetstream())
+    yield broker
+    await broker.stop()
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[SqliteReadStore]:
+    store = SqliteReadStore(tmp_path / "store.sqlite3")
+    yield store
+    await store.close()
+
+
+def scheduler(store: SqliteReadStore, broker: NatsBroker, limits: Limits) -> Scheduler:
+    return Scheduler(
+        jobs=store.collection(readmodels.JOBS),
+        units=store.collection(readmodels.JOB_UNITS),
+        publisher=BusPublisher(broker),
+        clock=time.time,
+        limits=limits,
+    )
+
+
+async def create(sched: Scheduler, job_id: str, org: str, tenant: str, sites: int = 1) -> None:
+    await sched.create_job(
+        CreateJob(
+            job_id=job_id,
+            org_id=org,
+            type=JobType.SHAREPOINT,
+            source_tenant_id=f"{tenant}_src",
+            dest_tenant_id=tenant,
+            options={"sites": [f"https://x.sharepoint.com/sites/{job_id}-{i}" for i in range(sites)]},
+            created_at=datetime.now(UTC),
+        )
+    )
+
+
+async def finish(sched: Scheduler, unit: dict[str, Any]) -> None:
+    await sched.apply_unit_progress(
+        UnitProgressed(
+            event_id=f"{unit['id']}:done",
+            seq=1,
+            occurred_at=datetime.now(UTC),
+            job_id=unit["jobId"],
+            unit_id=unit["id"],
+            status=UnitStatus.DONE,
+            total_items=1,
+            done_items=1,
+        )
+    )
+
+
+async def in_flight(store: SqliteReadStore) -> list[dict[str, Any]]:
+    return await store.collection(readmodels.JOB_UNITS).find(
+        {"dispatched": True, "status": UnitStatus.QUEUED.value}, sort=[("_id", 1)]
+    )
+
+
+async def test_a_burst_of_200_jobs_for_one_tenant_never_exceeds_its_limit(
+    store: SqliteReadStore, broker: NatsBroker
+) -> None:
+    dispatched: Counter[str] = Counter()
+    sub = await broker.connection.subscribe(subjects.CMD_SITE_MIGRATE)
+    sched = scheduler(store, broker, Limits(per_job=2, per_tenant=5))
+    for i in range(200):
+        await create(sched, f"job_B{i:03d}", "org_1", "ten_D")
+        assert len(await in_flight(store)) <= 5
+    peak, finished = 0, 0
+    while running := await in_flight(store):
+        peak = max(peak, len(running))
+        assert len(running) <= 5, "the destination tenant's limit holds"
+        await finish(sched, running[0])
+        finished += 1
+    await asyncio.sleep(0.2)
+    while True:  # every command the scheduler published
+        try:
+            msg = await sub.next_msg(timeout=0.2)
+        except Exception:
+            break
+        dispatched[json.loads(msg.data)["unitId"]] += 1
+    assert peak == 5 and finished == 200
+    assert len(dispatched) == 200 and set(dispatched.values()) == {1}, "each unit dispatched exactly once"
+    jobs = await store.collection(readmodels.JOBS).find({"orgId": "org_1"})
+    assert {j["status"] for j in jobs} == {"DONE"}
+
+
+async def test_a_big_wave_does_not_starve_another_organisation(
+    store: SqliteReadStore, broker: NatsBroker
+) -> None:
+    sched = scheduler(store, broker, Limits(per_job=3, per_tenant=100, per_type={"SHAREPOINT": 4}))
+    for i in range(30):  # the big wave arrives first and fills the shared capacity
+        await create(sched, f"job_W{i:02d}", "org_big", "ten_BIG")
+    for i in range(3):
+        await create(sched, f"job_S{i}", "org_small", "ten_SMALL")
+    running = await in_flight(store)
+    assert [u["orgId"] for u in running] == ["org_big"] * 4
+    splits = []
+    for _ in range(6):  # the wave's units finish one by one; each freed unit goes to the fewer
+        big = next(u for u in await in_flight(store) if u["orgId"] == "org_big")
+        await finish(sched, big)
+        now = Counter(u["orgId"] for u in await in_flight(store))
+        splits.append((now["org_big"], now["org_small"]))
+    assert splits[:2] == [(3, 1), (2, 2)]
+    assert set(splits[2:]) == {(2, 2)}, "the shared capacity stays split evenly"
+    waiting = await store.collection(readmodels.JOBS).find({"waitingSince": {"$ne": None}})
+    assert {j["orgId"] for j in waiting} >= {"org_big"}, "jobs held back by a limit say they wait"
