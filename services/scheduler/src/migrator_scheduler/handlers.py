@@ -29,6 +29,8 @@ from migrator_scheduler.ports import Clock, Publisher
 
 log = get_logger(__name__)
 
+DISPATCH_CHUNK = 256  # unit commands in flight to JetStream at once
+
 
 class Scheduler:
     """Owns the job aggregate and writes the ``jobs`` and ``job_units`` read models."""
@@ -117,8 +119,9 @@ class Scheduler:
         for job in cmd.jobs:
             await self.create_job(job)
 
-    async def start_if_due(self, job_id: str) -> bool:
-        """QUEUED → RUNNING if its time has come; exactly one caller wins (compare-and-set)."""
+    async def start_if_due(self, job_id: str, *, dispatch: bool = True) -> bool:
+        """QUEUED → RUNNING if its time has come; exactly one caller wins (compare-and-set).
+        ``dispatch=False`` leaves dispatching to the caller (one pass for many starts)."""
         job = await self._jobs.get(job_id)
         if job is None or job["status"] != JobStatus.QUEUED.value or float(job["dueAt"]) > self._clock():
             return False
@@ -149,9 +152,11 @@ class Scheduler:
             ),
             msg_id=f"{job_id}:started:{version + 1}",
         )
-        await self.dispatch_pending()
-        # Nothing to migrate, or (after a resume) nothing left: finish at once.
-        await self.refresh_job(job_id)
+        if dispatch:
+            await self.dispatch_pending()
+        if not units or all(u.get("dispatched") for u in units):
+            # Nothing to migrate, or (after a resume) nothing left: finish at once.
+            await self.refresh_job(job_id)
         return True
 
     async def dispatch_pending(self) -> None:
@@ -197,21 +202,36 @@ class Scheduler:
                 )
             )
         jobs_by_id = {job["id"]: job for job in running}
-        started: set[str] = set()
-        for job_id, unit_id in plan(candidates, in_flight, self._limits):
-            unit = await self._units.get(unit_id)
-            if unit is None or unit.get("dispatched"):
-                continue
-            subject, command = _unit_command(jobs_by_id[job_id], unit)
-            await self._publisher.publish(subject, command, msg_id=f"{unit_id}:dispatch")
-            await self._units.update(unit_id, {"dispatched": True})
-            started.add(job_id)
+        planned = plan(candidates, in_flight, self._limits)
+        started = {job_id for job_id, _ in planned}
+        for chunk in range(0, len(planned), DISPATCH_CHUNK):
+            await self._dispatch_units(jobs_by_id, planned[chunk : chunk + DISPATCH_CHUNK])
         for job_id in complete:
             await self._jobs.update(job_id, {"dispatchComplete": True})
         for candidate in candidates:
             await self._note_waiting(
                 jobs_by_id[candidate.job_id], in_flight, waiting=candidate.job_id not in started
             )
+
+    async def _dispatch_units(
+        self, jobs_by_id: dict[str, dict[str, Any]], planned: list[tuple[str, str]]
+    ) -> None:
+        """Publish a chunk of unit commands concurrently, then mark them dispatched together
+        (the store batches the writes): a unit is marked only once its command is on the bus."""
+        units = [await self._units.get(unit_id) for _, unit_id in planned]
+        todo = [
+            (job_id, u)
+            for (job_id, _), u in zip(planned, units, strict=True)
+            if u and not u.get("dispatched")
+        ]
+        commands = [_unit_command(jobs_by_id[job_id], unit) for job_id, unit in todo]
+        await asyncio.gather(
+            *(
+                self._publisher.publish(subject, command, msg_id=f"{unit['id']}:dispatch")
+                for (subject, command), (_, unit) in zip(commands, todo, strict=True)
+            )
+        )
+        await asyncio.gather(*(self._units.update(unit["id"], {"dispatched": True}) for _, unit in todo))
 
     async def _note_waiting(self, job: dict[str, Any], in_flight: InFlight, *, waiting: bool) -> None:
         """Say once in the job's log that it waits for room, and when it gets going again."""
@@ -316,14 +336,24 @@ class Scheduler:
         )
 
     async def tick(self) -> None:
-        """Start every due QUEUED job, then dispatch what waits (also what a crash interrupted)."""
-        for job in await self._jobs.find(
+        """Start every due QUEUED job, then dispatch what waits in one pass (this also
+        finishes dispatches a crash interrupted)."""
+        while due := await self._jobs.find(
             {"status": JobStatus.QUEUED.value, "dueAt": {"$lte": self._clock()}},
             sort=[("dueAt", 1)],
             limit=500,
         ):
-            await self.start_if_due(job["id"])
+            started = [await self.start_if_due(job["id"], dispatch=False) for job in due]
+            if not any(started):
+                break  # another replica is starting them
         await self.dispatch_pending()
+
+    async def seconds_until_due(self, ceiling: float) -> float:
+        """How long the timer loop may sleep: until the next QUEUED job is due, at most ``ceiling``."""
+        upcoming = await self._jobs.find({"status": JobStatus.QUEUED.value}, sort=[("dueAt", 1)], limit=1)
+        if not upcoming:
+            return ceiling
+        return max(0.0, min(ceiling, float(upcoming[0]["dueAt"]) - self._clock()))
 
 
 def _unit_command(job: dict[str, Any], unit: dict[str, Any]) -> tuple[str, Message]:

@@ -67,13 +67,18 @@ def wire(runtime: Runtime, settings: SchedulerSettings, scheduler: Scheduler, co
 
 
 async def dispatch_loop(runtime: Runtime, settings: SchedulerSettings, scheduler: Scheduler) -> None:
-    """Start due jobs on time; timers are data in the store, so they survive any restart."""
+    """Start due jobs on time; timers are data in the store, so they survive any restart.
+
+    The loop wakes when the next job is due (or every ``dispatch_interval_seconds`` at most, to
+    pick up work a crash left), so a job starts within milliseconds of its time."""
     while not runtime.stopping.is_set():
+        pause = settings.dispatch_interval_seconds
         try:
             await scheduler.tick()
+            pause = await scheduler.seconds_until_due(pause)
         except Exception:
             log.exception("dispatch tick failed; retrying next tick")
         try:
-            await asyncio.wait_for(runtime.stopping.wait(), timeout=settings.dispatch_interval_seconds)
+            await asyncio.wait_for(runtime.stopping.wait(), timeout=max(pause, 0.01))
         except TimeoutError:
             pass
