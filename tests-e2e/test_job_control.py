@@ -215,3 +215,37 @@ def test_a_destination_without_room_fails_the_quota_check(
     finally:
         simulator.patch("/_sim/tenants/fabrikam.com", json={"quotaBytes": 25 * 1024**4}).raise_for_status()
         rediscover()
+
+
+def test_a_jobs_sites_and_mailboxes_show_each_units_progress(
+    api: httpx.Client, tenants: dict[str, str]
+) -> None:
+    done = create(api, tenants, type="SHAREPOINT", options={"sites": [FINANCE, ENGINEERING]})
+    final = wait_until(
+        lambda: (j := job(api, done["id"]))["status"] == "DONE" and j, timeout=180, what="the job to finish"
+    )
+    first = api.get(f"/v1/jobs/{done['id']}/sites", params={"limit": 1}).json()
+    assert first["hasMore"] and len(first["sites"]) == 1
+    rest = api.get(f"/v1/jobs/{done['id']}/sites", params={"cursor": first["nextCursor"]}).json()
+    sites = first["sites"] + rest["sites"]
+    assert not rest["hasMore"] and [s["url"] for s in sites] == [FINANCE, ENGINEERING]
+    assert all(s["status"] == "DONE" and s["startedAt"] and s["completedAt"] for s in sites)
+    for counter in ("totalItems", "doneItems", "errorItems"):
+        assert sum(s[counter] for s in sites) == final[counter]
+    assert api.get(f"/v1/jobs/{done['id']}/sites", params={"status": "ERROR"}).json()["sites"] == []
+
+    upns = [u["upn"] for u in api.get(f"/v1/tenants/{tenants['contoso.com']}/users").json()["users"][:2]]
+    mapping = [{"source": upns[0], "dest": upns[0].replace("contoso", "fabrikam")}]
+    mail = create(
+        api,
+        tenants,
+        type="EMAIL",
+        scheduledAt=PARKED_AT,
+        options={"mailboxes": upns, "mailboxMappings": mapping},
+    )
+    boxes = api.get(f"/v1/jobs/{mail['id']}/mailboxes").json()
+    assert [(b["email"], b["destEmail"]) for b in boxes["mailboxes"]] == [
+        (upns[0], mapping[0]["dest"]),
+        (upns[1], upns[1]),
+    ]
+    assert all(b["status"] == "QUEUED" and b["sizeBytes"] > 0 for b in boxes["mailboxes"])

@@ -231,7 +231,10 @@ class Scheduler:
                 for (subject, command), (_, unit) in zip(commands, todo, strict=True)
             )
         )
-        await asyncio.gather(*(self._units.update(unit["id"], {"dispatched": True}) for _, unit in todo))
+        now = iso(self.now())
+        await asyncio.gather(
+            *(self._units.update(unit["id"], {"dispatched": True, "startedAt": now}) for _, unit in todo)
+        )
 
     async def _note_waiting(self, job: dict[str, Any], in_flight: InFlight, *, waiting: bool) -> None:
         """Say once in the job's log that it waits for room, and when it gets going again."""

@@ -258,3 +258,55 @@ class StatusResult(BaseModel):
 class Deleted(BaseModel):
     model_config = _example({"deleted": True})
     deleted: bool
+
+
+class MailboxProgress(BaseModel):
+    model_config = _example(
+        {
+            "id": "mbp_01HYA3X",
+            "email": "john.smith@contoso.com",
+            "destEmail": "john.smith@fabrikam.com",
+            "status": "DONE",
+            "totalItems": 4210,
+            "doneItems": 4210,
+            "errorItems": 0,
+            "sizeBytes": 1073741824,
+            "startedAt": "2026-05-09T08:02:00Z",
+            "completedAt": "2026-05-09T08:09:44Z",
+        }
+    )
+    id: str
+    email: str
+    destEmail: str
+    status: str
+    totalItems: int
+    doneItems: int
+    errorItems: int
+    sizeBytes: int | None = Field(description="The mailbox's size as discovery measured it")
+    startedAt: str | None
+    completedAt: str | None
+
+
+class MailboxPage(BaseModel):
+    mailboxes: list[MailboxProgress]
+    nextCursor: str | None
+    hasMore: bool
+
+
+class SiteProgress(BaseModel):
+    id: str
+    url: str
+    destUrl: str | None = Field(description="null: the same path in the destination tenant")
+    status: str
+    totalItems: int
+    doneItems: int
+    errorItems: int
+    bytesTransferred: int
+    startedAt: str | None
+    completedAt: str | None
+
+
+class SitePage(BaseModel):
+    sites: list[SiteProgress]
+    nextCursor: str | None
+    hasMore: bool

@@ -1,0 +1,109 @@
+"""Per-unit progress of a job: ``/v1/jobs/{id}/mailboxes`` (EMAIL) and ``/v1/jobs/{id}/sites``
+(SHAREPOINT, ONEDRIVE), each a page of units in the order they were planned."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+from fastapi import APIRouter, Query
+from migrator_contracts import readmodels
+from migrator_contracts.enums import UnitStatus
+
+from migrator_gateway.api import schemas
+from migrator_gateway.api.deps import Caller, CallerDep
+from migrator_gateway.api.errors import ApiError
+from migrator_gateway.api.routes.jobs import job_of_org
+from migrator_gateway.api.views import FastJSONResponse
+
+router = APIRouter(prefix="/v1/jobs", tags=["jobs"], responses=schemas.COMMON_ERRORS)
+
+_COUNTERS = ("totalItems", "doneItems", "errorItems")
+
+
+def _encode(unit_id: str) -> str:
+    return "cur_" + base64.urlsafe_b64encode(unit_id.encode()).decode().rstrip("=")
+
+
+def _decode(cursor: str) -> str:
+    try:
+        if not cursor.startswith("cur_"):
+            raise ValueError(cursor)
+        payload = cursor[4:]
+        return base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)).decode()
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ApiError(400, "VALIDATION_ERROR", "cursor: not a cursor returned by this API") from exc
+
+
+async def _page(
+    caller: Caller, job_id: str, kind: str, status: UnitStatus | None, limit: int, cursor: str | None
+) -> tuple[dict[str, Any], list[dict[str, Any]], str | None, bool]:
+    job = await job_of_org(caller.store, caller.org_id, job_id)
+    where: dict[str, Any] = {"jobId": job_id, "orgId": caller.org_id, "kind": kind}
+    if status is not None:
+        where["status"] = status.value
+    if cursor:
+        where["_id"] = {"$gt": _decode(cursor)}
+    units = await caller.store.collection(readmodels.JOB_UNITS).find(
+        where, sort=[("_id", 1)], limit=limit + 1
+    )
+    page, has_more = units[:limit], len(units) > limit
+    return job, page, (_encode(page[-1]["_id"]) if has_more and page else None), has_more
+
+
+def _unit_fields(unit: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": unit["_id"],
+        "status": unit.get("status"),
+        **{name: int(unit.get(name) or 0) for name in _COUNTERS},
+        "startedAt": unit.get("startedAt"),
+        "completedAt": unit.get("completedAt"),
+    }
+
+
+@router.get("/{job_id}/mailboxes", responses={200: {"model": schemas.MailboxPage}})
+async def mailboxes(
+    job_id: str,
+    caller: CallerDep,
+    status: UnitStatus | None = None,
+    limit: int = Query(50, ge=1, le=200),
+    cursor: str | None = None,
+) -> FastJSONResponse:
+    """Each mailbox of an EMAIL job: source → destination and its item counts."""
+    job, page, next_cursor, has_more = await _page(caller, job_id, "mailbox", status, limit, cursor)
+    users = await caller.store.collection(readmodels.DISCOVERED_USERS).find(
+        {"tenantId": job["sourceTenantId"], "upn": {"$in": [u["source"] for u in page]}}
+    )
+    size_of = {u["upn"].lower(): int(u.get("sourceSizeBytes") or 0) for u in users}
+    rows = [
+        _unit_fields(u)
+        | {
+            "email": u["source"],
+            "destEmail": u.get("dest") or u["source"],
+            "sizeBytes": size_of.get(u["source"].lower()),
+        }
+        for u in page
+    ]
+    return FastJSONResponse({"mailboxes": rows, "nextCursor": next_cursor, "hasMore": has_more})
+
+
+@router.get("/{job_id}/sites", responses={200: {"model": schemas.SitePage}})
+async def sites(
+    job_id: str,
+    caller: CallerDep,
+    status: UnitStatus | None = None,
+    limit: int = Query(50, ge=1, le=200),
+    cursor: str | None = None,
+) -> FastJSONResponse:
+    """Each site of a SHAREPOINT or ONEDRIVE job: source → destination and its item counts."""
+    _, page, next_cursor, has_more = await _page(caller, job_id, "site", status, limit, cursor)
+    rows = [
+        _unit_fields(u)
+        | {
+            "url": u["source"],
+            "destUrl": u.get("dest") or None,
+            "bytesTransferred": int(u.get("bytesTransferred") or 0),
+        }
+        for u in page
+    ]
+    return FastJSONResponse({"sites": rows, "nextCursor": next_cursor, "hasMore": has_more})
