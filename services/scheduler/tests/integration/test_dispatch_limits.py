@@ -147,3 +147,43 @@ async def test_a_big_wave_does_not_starve_another_organisation(
     assert set(splits[2:]) == {(2, 2)}, "the shared capacity stays split evenly"
     waiting = await store.collection(readmodels.JOBS).find({"waitingSince": {"$ne": None}})
     assert {j["orgId"] for j in waiting} >= {"org_big"}, "jobs held back by a limit say they wait"
+
+
+class CrashingPublisher:
+    """The real publisher until ``survive`` messages are out, then the process 'dies'."""
+
+    def __init__(self, broker: NatsBroker, survive: int) -> None:
+        self._inner, self._left = BusPublisher(broker), survive
+
+    async def publish(self, subject: str, message: Any, *, msg_id: str) -> None:
+        if subject == subjects.CMD_SITE_MIGRATE:
+            if self._left == 0:
+                raise RuntimeError("killed mid-dispatch")
+            self._left -= 1
+        await self._inner.publish(subject, message, msg_id=msg_id)
+
+
+async def test_a_scheduler_dying_mid_dispatch_loses_no_unit_and_stores_none_twice(
+    store: SqliteReadStore, broker: NatsBroker
+) -> None:
+    limits = Limits(per_job=1000, per_tenant=1000)
+    dying = Scheduler(
+        jobs=store.collection(readmodels.JOBS),
+        units=store.collection(readmodels.JOB_UNITS),
+        publisher=CrashingPublisher(broker, survive=7),
+        clock=time.time,
+        limits=limits,
+    )
+    js = broker.connection.jetstream()
+    before = (await js.stream_info("MIGRATOR_CMD")).state.messages
+    with pytest.raises(RuntimeError, match="killed"):
+        await create(dying, "job_CRASH", "org_1", "ten_C", sites=20)
+    marked = await store.collection(readmodels.JOB_UNITS).count({"jobId": "job_CRASH", "dispatched": True})
+    assert marked < 20, "the crash landed mid-dispatch"
+    # The replacement process: its first tick finishes the dispatch.
+    await scheduler(store, broker, limits).tick()
+    assert (
+        await store.collection(readmodels.JOB_UNITS).count({"jobId": "job_CRASH", "dispatched": True}) == 20
+    )
+    stored = (await js.stream_info("MIGRATOR_CMD")).state.messages - before
+    assert stored == 20, "commands published before the crash and again after it are stored once"
