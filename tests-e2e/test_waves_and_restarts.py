@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -100,3 +101,42 @@ def test_a_scheduler_killed_before_a_jobs_time_starts_it_once_when_back(
     assert final["status"] == "DONE" and parse(final["startedAt"]) >= due
     started = asyncio.run(_events(stack, f"migrator.evt.job.{job_id}.JobStarted"))
     assert len(started) == 1, "started exactly once"
+
+
+def test_a_scheduler_killed_between_a_jobs_units_dispatches_the_rest_once(
+    stack: Stack, api: httpx.Client, simulator: httpx.Client, tenants: dict[str, str]
+) -> None:
+    # The suite runs one unit of a job at a time, so a three-site job is dispatched in three steps.
+    sites = [
+        f"https://contoso.sharepoint.com/sites/{name}" for name in ("finance", "engineering", "marketing")
+    ]
+    expected = sum(len(simulator.get("/_sim/sites", params={"url": s}).json()["items"]) for s in sites)
+    created = api.post(
+        "/v1/jobs",
+        json={
+            "sourceTenantId": tenants["contoso.com"],
+            "destTenantId": tenants["fabrikam.com"],
+            "type": "SHAREPOINT",
+            "options": {"sites": sites},
+        },
+    )
+    assert created.status_code == 201, created.text
+    job_id = created.json()["job"]["id"]
+    wait_until(
+        lambda: api.get(f"/v1/jobs/{job_id}").json()["job"]["totalItems"] > 0,
+        timeout=60,
+        what="the first site",
+    )
+    stack.kill_service("scheduler")  # SIGKILL with the job part-dispatched
+    try:
+        pending = [s for s in api.get(f"/v1/jobs/{job_id}/sites").json()["sites"] if s["startedAt"] is None]
+        assert pending, "the kill must land before every site was dispatched"
+        time.sleep(2)  # the first site goes on finishing; its progress waits on the bus
+    finally:
+        stack.start_service("scheduler")
+    final = wait_until(lambda: finished(api, job_id), timeout=240, what="the job to finish after the restart")
+    assert final["status"] == "DONE"
+    assert final["totalItems"] == expected, "every site ran, none twice"
+    assert final["doneItems"] + final["errorItems"] + final["skippedItems"] == expected
+    per_site = api.get(f"/v1/jobs/{job_id}/sites").json()["sites"]
+    assert [s["status"] for s in per_site] == ["DONE"] * 3
