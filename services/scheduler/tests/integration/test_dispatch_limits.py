@@ -130,6 +130,12 @@ async def test_a_burst_of_200_jobs_for_one_tenant_never_exceeds_its_limit(
 async def test_a_big_wave_does_not_starve_another_organisation(
     store: SqliteReadStore, broker: NatsBroker
 ) -> None:
+    logs: list[dict[str, Any]] = []
+
+    async def logged(msg: Any) -> None:
+        logs.append(json.loads(msg.data))
+
+    await broker.connection.subscribe("migrator.log.job.>", cb=logged)
     sched = scheduler(store, broker, Limits(per_job=3, per_tenant=100, per_type={"SHAREPOINT": 4}))
     for i in range(30):  # the big wave arrives first and fills the shared capacity
         await create(sched, f"job_W{i:02d}", "org_big", "ten_BIG")
@@ -147,6 +153,9 @@ async def test_a_big_wave_does_not_starve_another_organisation(
     assert set(splits[2:]) == {(2, 2)}, "the shared capacity stays split evenly"
     waiting = await store.collection(readmodels.JOBS).find({"waitingSince": {"$ne": None}})
     assert {j["orgId"] for j in waiting} >= {"org_big"}, "jobs held back by a limit say they wait"
+    await asyncio.sleep(0.2)
+    said = [line for line in logs if line["jobId"] == waiting[0]["id"]]
+    assert said and said[0]["level"] == "WARN" and said[0]["message"].startswith("Waiting:")
 
 
 class CrashingPublisher:
