@@ -6,7 +6,7 @@ UV_HOME := .tools/uv
 UV := $(UV_HOME)/bin/uv
 VENV := .venv
 PY := $(VENV)/bin/python
-SRC := libs services simulators devstack clients tests-e2e bench
+SRC := libs services simulators devstack clients tests-e2e bench conftest.py
 
 .PHONY: run test install lint typecheck unit integration e2e clean
 

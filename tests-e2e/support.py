@@ -50,3 +50,11 @@ def connect_tenant(api: httpx.Client, domain: str, role: str) -> str:
     landed = httpx.get(body["authUrl"], follow_redirects=True, timeout=30)
     assert landed.status_code == 200, landed.text
     return str(landed.json()["tenantId"])
+
+
+def create_job(api: httpx.Client, tenants: dict[str, str], **fields: Any) -> dict[str, Any]:
+    """Create a job from contoso.com to fabrikam.com (201 expected); the job as answered."""
+    body = {"sourceTenantId": tenants["contoso.com"], "destTenantId": tenants["fabrikam.com"]} | fields
+    response = api.post("/v1/jobs", json=body)
+    assert response.status_code == 201, response.text
+    return dict(response.json()["job"])

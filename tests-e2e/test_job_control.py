@@ -7,6 +7,7 @@ from typing import Any
 
 import httpx
 import pytest
+from support import create_job as create
 from support import discovered, wait_until
 
 pytestmark = pytest.mark.e2e
@@ -19,13 +20,6 @@ PARKED_AT = "2099-01-01T00:00:00Z"
 def job(api: httpx.Client, job_id: str) -> dict[str, Any]:
     response = api.get(f"/v1/jobs/{job_id}")
     assert response.status_code == 200, response.text
-    return dict(response.json()["job"])
-
-
-def create(api: httpx.Client, tenants: dict[str, str], **fields: Any) -> dict[str, Any]:
-    body = {"sourceTenantId": tenants["contoso.com"], "destTenantId": tenants["fabrikam.com"]} | fields
-    response = api.post("/v1/jobs", json=body)
-    assert response.status_code == 201, response.text
     return dict(response.json()["job"])
 
 

@@ -11,7 +11,7 @@ import httpx
 import nats
 import pytest
 from migrator_devstack.stack import Stack
-from support import wait_until
+from support import create_job, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -76,18 +76,9 @@ def test_a_wave_of_jobs_starts_each_on_time_and_in_order(api: httpx.Client, tena
 
 
 def test_a_job_scheduled_in_the_past_starts_at_once(api: httpx.Client, tenants: dict[str, str]) -> None:
-    created = api.post(
-        "/v1/jobs",
-        json={
-            "sourceTenantId": tenants["contoso.com"],
-            "destTenantId": tenants["fabrikam.com"],
-            "type": "SHAREPOINT",
-            "scheduledAt": stamp(at(-3600)),
-            "options": {"sites": [FINANCE]},
-        },
-    )
-    assert created.status_code == 201, created.text
-    job_id = created.json()["job"]["id"]
+    job_id = create_job(
+        api, tenants, type="SHAREPOINT", scheduledAt=stamp(at(-3600)), options={"sites": [FINANCE]}
+    )["id"]
     # Started within a tick, not held for a time already gone (the create answers as soon as
     # the job is recorded, which can be just before it starts).
     started = wait_until(
@@ -102,18 +93,9 @@ def test_a_scheduler_killed_before_a_jobs_time_starts_it_once_when_back(
     stack: Stack, api: httpx.Client, tenants: dict[str, str]
 ) -> None:
     due = at(4)
-    created = api.post(
-        "/v1/jobs",
-        json={
-            "sourceTenantId": tenants["contoso.com"],
-            "destTenantId": tenants["fabrikam.com"],
-            "type": "SHAREPOINT",
-            "scheduledAt": stamp(due),
-            "options": {"sites": [FINANCE]},
-        },
-    )
-    assert created.status_code == 201, created.text
-    job_id = created.json()["job"]["id"]
+    job_id = create_job(
+        api, tenants, type="SHAREPOINT", scheduledAt=stamp(due), options={"sites": [FINANCE]}
+    )["id"]
     stack.kill_service("scheduler")
     try:
         wait_until(lambda: datetime.now(UTC) > due + timedelta(seconds=2), timeout=30, what="the job's time")
@@ -134,17 +116,7 @@ def test_a_scheduler_killed_between_a_jobs_units_dispatches_the_rest_once(
         f"https://contoso.sharepoint.com/sites/{name}" for name in ("finance", "engineering", "marketing")
     ]
     expected = sum(len(simulator.get("/_sim/sites", params={"url": s}).json()["items"]) for s in sites)
-    created = api.post(
-        "/v1/jobs",
-        json={
-            "sourceTenantId": tenants["contoso.com"],
-            "destTenantId": tenants["fabrikam.com"],
-            "type": "SHAREPOINT",
-            "options": {"sites": sites},
-        },
-    )
-    assert created.status_code == 201, created.text
-    job_id = created.json()["job"]["id"]
+    job_id = create_job(api, tenants, type="SHAREPOINT", options={"sites": sites})["id"]
     wait_until(
         lambda: api.get(f"/v1/jobs/{job_id}").json()["job"]["totalItems"] > 0,
         timeout=60,

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
+from collections.abc import AsyncIterator
 
 import nats
 import pytest
 from faststream.nats import NatsBroker
 from migrator_contracts.base import Message
 from migrator_contracts.streams import COMMANDS
-from migrator_devstack import infra
 from migrator_platform.bus import MessageTooLarge, create_broker, provision_streams, publish
 from migrator_platform.consumer import Delivery, subscribe
 from migrator_platform.telemetry import configure_tracing
@@ -21,14 +19,6 @@ pytestmark = pytest.mark.integration
 
 class Ping(Message):
     n: int
-
-
-@pytest.fixture(scope="module")
-def nats_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    tmp: Path = tmp_path_factory.mktemp("nats")
-    proc = infra.start_nats(data_dir=tmp / "data", log_dir=tmp)
-    yield proc.urls["nats"]
-    proc.stop()
 
 
 @pytest.fixture

@@ -3,25 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
+from collections.abc import AsyncIterator
 from typing import Any
 
 import nats
 import pytest
-from migrator_devstack import infra
 from migrator_gateway.rate_limit import RateLimiter
 from nats.aio.client import Client
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="module")
-def nats_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    tmp: Path = tmp_path_factory.mktemp("nats")
-    proc = infra.start_nats(data_dir=tmp / "data", log_dir=tmp)
-    yield proc.urls["nats"]
-    proc.stop()
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import asyncio
 import json
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -21,21 +21,12 @@ from migrator_contracts import readmodels, subjects
 from migrator_contracts.commands import CreateJob
 from migrator_contracts.enums import JobType, UnitStatus
 from migrator_contracts.events import UnitProgressed
-from migrator_devstack import infra
 from migrator_platform.bus import BusPublisher, create_broker, provision_streams
 from migrator_platform.readstore.sqlite import SqliteReadStore
 from migrator_scheduler.domain.dispatch_plan import Limits
 from migrator_scheduler.handlers import Scheduler
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="module")
-def nats_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    tmp: Path = tmp_path_factory.mktemp("nats")
-    proc = infra.start_nats(data_dir=tmp / "data", log_dir=tmp)
-    yield proc.urls["nats"]
-    proc.stop()
 
 
 @pytest.fixture
