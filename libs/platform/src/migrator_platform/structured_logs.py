@@ -32,6 +32,9 @@ def _redact(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[
 def configure_logging(*, service: str, level: str = "INFO", fmt: str = "json") -> None:
     """Route stdlib and structlog logging through one JSON (or console) renderer."""
     renderer: Any = structlog.processors.JSONRenderer() if fmt == "json" else structlog.dev.ConsoleRenderer()
+    # JSON lines carry the traceback as text (no local variables: they may hold secrets);
+    # the console renderer prints it itself.
+    tracebacks: list[Any] = [structlog.processors.format_exc_info] if fmt == "json" else []
     shared: list[Any] = [
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
@@ -47,7 +50,7 @@ def configure_logging(*, service: str, level: str = "INFO", fmt: str = "json") -
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
-            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
+            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, *tracebacks, renderer],
             foreign_pre_chain=shared,
         )
     )
