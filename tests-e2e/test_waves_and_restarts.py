@@ -135,3 +135,22 @@ def test_a_scheduler_killed_between_a_jobs_units_dispatches_the_rest_once(
     assert final["doneItems"] + final["errorItems"] + final["skippedItems"] == expected
     per_site = api.get(f"/v1/jobs/{job_id}/sites").json()["sites"]
     assert [s["status"] for s in per_site] == ["DONE"] * 3
+
+
+def test_a_job_due_while_nats_is_down_starts_once_when_the_bus_is_back(
+    stack: Stack, api: httpx.Client, tenants: dict[str, str]
+) -> None:
+    due = at(3)
+    job_id = create_job(
+        api, tenants, type="SHAREPOINT", scheduledAt=stamp(due), options={"sites": [FINANCE]}
+    )["id"]
+    # The bus is down across the job's time (SIGKILL: no chance to flush), then back on its store.
+    wait_until(
+        lambda: datetime.now(UTC) > due - timedelta(seconds=1), timeout=30, what="just before the time"
+    )
+    stack.restart_nats(down_for=4)
+    stack.wait_ready(timeout=60)
+    final = wait_until(lambda: finished(api, job_id), timeout=120, what="the job to run once the bus is back")
+    assert final["status"] == "DONE" and parse(final["startedAt"]) >= due
+    started = asyncio.run(_events(stack, f"migrator.evt.job.{job_id}.JobStarted"))
+    assert len(started) == 1, "started exactly once"

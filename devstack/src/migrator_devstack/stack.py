@@ -108,6 +108,16 @@ class Stack:
         """SIGKILL one service: a crash, with no chance to finish anything."""
         self.procs[name].kill()
 
+    def restart_nats(self, *, down_for: float = 0.0) -> None:
+        """SIGKILL nats-server and start it again on the same port and store: a bus outage."""
+        old = self.procs["nats"]
+        old.kill()
+        time.sleep(down_for)
+        port = int(old.urls["nats"].rsplit(":", 1)[1])
+        self.procs["nats"] = infra.start_nats(
+            data_dir=self.data_dir / "nats", port=port, log_dir=self.log_dir
+        )
+
     def wait_ready(self, *, timeout: float = 120.0) -> None:
         """Poll /readyz until 200 (or raise with the last answer and where the logs are)."""
         deadline, last = time.monotonic() + timeout, "no answer"
