@@ -9,8 +9,9 @@ from faststream.nats import NatsBroker
 from faststream.nats.opentelemetry import NatsTelemetryMiddleware
 from migrator_contracts.base import Message
 from migrator_contracts.streams import ALL_STREAMS, StreamSpec
+from nats import errors as nats_errors
 from nats.js.api import RetentionPolicy, StorageType, StreamConfig
-from nats.js.errors import BadRequestError
+from nats.js.errors import BadRequestError, NoStreamResponseError, ServiceUnavailableError
 
 from migrator_platform.structured_logs import get_logger
 
@@ -68,23 +69,49 @@ class MessageTooLarge(ValueError):
         self.size, self.limit = size, limit
 
 
+class BusUnavailable(ConnectionError):
+    """NATS is unreachable, or JetStream did not confirm the message: retry later.
+
+    Whether the message was stored is unknown after a lost acknowledgement; a retry with the
+    same ``Nats-Msg-Id`` inside the stream's duplicate window is stored at most once."""
+
+
+# What a publish raises while the server is down, restarting, or not yet serving JetStream.
+UNAVAILABLE_ERRORS = (
+    nats_errors.NoRespondersError,
+    nats_errors.TimeoutError,
+    nats_errors.ConnectionClosedError,
+    nats_errors.StaleConnectionError,
+    nats_errors.OutboundBufferLimitError,
+    NoStreamResponseError,
+    ServiceUnavailableError,  # JetStream still recovering after a restart
+    TimeoutError,
+)
+
 HEADROOM = 4096  # headers (Nats-Msg-Id, traceparent, …) travel in the same payload
 
 
 async def publish(broker: NatsBroker, subject: str, message: Message, *, msg_id: str) -> bool:
     """Publish to JetStream with ``Nats-Msg-Id`` so a retried publish is stored once.
     Returns False when JetStream reported a duplicate; :class:`MessageTooLarge` before
-    sending anything the server would refuse."""
+    sending anything the server would refuse; :class:`BusUnavailable` at once while the
+    connection is down (rather than after a publish timeout), or when no ack came."""
     payload = message.to_json()
-    limit = broker.connection.max_payload - HEADROOM
+    connection = broker.connection
+    limit = connection.max_payload - HEADROOM
     if len(payload) > limit:
         raise MessageTooLarge(len(payload), limit)
-    ack = await broker.publish(
-        payload,
-        subject,
-        headers={"Nats-Msg-Id": msg_id, "Content-Type": "application/json"},
-        stream=_stream_for(subject),
-    )
+    if not connection.is_connected:
+        raise BusUnavailable(f"not connected to NATS; {subject} not published")
+    try:
+        ack = await broker.publish(
+            payload,
+            subject,
+            headers={"Nats-Msg-Id": msg_id, "Content-Type": "application/json"},
+            stream=_stream_for(subject),
+        )
+    except UNAVAILABLE_ERRORS as exc:
+        raise BusUnavailable(f"JetStream did not confirm {subject}: {exc!r}") from exc
     return not bool(ack and ack.duplicate)
 
 

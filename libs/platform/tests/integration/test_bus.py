@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import nats
 import pytest
 from faststream.nats import NatsBroker
 from migrator_contracts.base import Message
 from migrator_contracts.streams import COMMANDS
-from migrator_platform.bus import MessageTooLarge, create_broker, provision_streams, publish
+from migrator_devstack import infra
+from migrator_platform.bus import BusUnavailable, MessageTooLarge, create_broker, provision_streams, publish
 from migrator_platform.consumer import Delivery, subscribe
 from migrator_platform.telemetry import configure_tracing
 
@@ -109,3 +111,39 @@ async def test_a_message_over_the_server_limit_is_refused_before_sending(broker:
     # Just under the limit still goes through.
     fits = Bulky(blob="x" * (refused.value.limit - 100))
     assert await publish(broker, "migrator.evt.test.1.Bulky", fits, msg_id="bulky-2")
+
+
+async def test_while_nats_is_down_a_publish_fails_fast_and_a_retry_after_is_stored_once(
+    tmp_path: Path,
+) -> None:
+    server = infra.start_nats(data_dir=tmp_path / "data", log_dir=tmp_path)
+    port = int(server.urls["nats"].rsplit(":", 1)[1])
+    broker = create_broker(nats_url=server.urls["nats"], service="test")
+    await broker.connect()
+    try:
+        await provision_streams(broker.connection.jetstream())
+        assert await publish(broker, "migrator.evt.test.2.Ping", Ping(n=1), msg_id="outage-1")
+        server.kill()
+        await asyncio.sleep(0.5)  # the client notices the broken connection
+        with pytest.raises(BusUnavailable):
+            await asyncio.wait_for(
+                publish(broker, "migrator.evt.test.2.Ping", Ping(n=2), msg_id="outage-2"), 2
+            )
+        server = infra.start_nats(data_dir=tmp_path / "data", port=port, log_dir=tmp_path)
+        for _ in range(100):  # reconnects on its own, and the stream is still there
+            if broker.connection.is_connected:
+                break
+            await asyncio.sleep(0.1)
+        # The caller's retry of the refused message goes through; a replay of the first is a duplicate.
+        for _ in range(50):  # JetStream takes a moment to serve its streams again
+            try:
+                assert await publish(broker, "migrator.evt.test.2.Ping", Ping(n=2), msg_id="outage-2")
+                break
+            except BusUnavailable:
+                await asyncio.sleep(0.1)
+        assert not await publish(broker, "migrator.evt.test.2.Ping", Ping(n=1), msg_id="outage-1")
+        info = await broker.connection.jetstream().stream_info("MIGRATOR_EVT")
+        assert info.state.messages == 2
+    finally:
+        await broker.stop()
+        server.stop()
