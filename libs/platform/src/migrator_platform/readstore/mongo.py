@@ -104,7 +104,12 @@ class MongoReadStore:
     """A ``ReadStore`` on one MongoDB database."""
 
     def __init__(self, url: str, database: str) -> None:
-        self._client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(url, tz_aware=True)
+        # PyMongo waits 30 s for a server by default; a request (or /readyz) should fail fast
+        # with a 503 instead. A URL that sets serverSelectionTimeoutMS keeps its own value.
+        options: dict[str, Any] = (
+            {} if "serverselectiontimeoutms" in url.lower() else {"serverSelectionTimeoutMS": 5000}
+        )
+        self._client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(url, tz_aware=True, **options)
         self._db = self._client[database]
 
     def collection(self, name: str) -> MongoCollection:

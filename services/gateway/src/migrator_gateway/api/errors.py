@@ -7,7 +7,8 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from migrator_platform.bus import MessageTooLarge
+from migrator_platform.bus import BusUnavailable, MessageTooLarge
+from migrator_platform.readstore import STORE_UNAVAILABLE_ERRORS
 from migrator_platform.structured_logs import get_logger
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -65,6 +66,25 @@ def install_error_handlers(app: FastAPI) -> None:
             f"The request makes a command of {exc.size} bytes, over the bus limit of {exc.limit}; "
             "split it (for jobs: fewer items per job, or more batches)",
         )
+
+    @app.exception_handler(BusUnavailable)
+    async def _bus_down(request: Request, exc: BusUnavailable) -> JSONResponse:
+        log.warning("command not accepted: bus unavailable", path=request.url.path, error=str(exc))
+        return _respond(
+            503,
+            "SERVICE_UNAVAILABLE",
+            "The message bus is unavailable, so the request was not accepted; retry shortly",
+            {"Retry-After": "5"},
+        )
+
+    async def _store_down(request: Request, exc: Exception) -> JSONResponse:
+        log.warning("request failed: database unavailable", path=request.url.path, error=repr(exc)[:300])
+        return _respond(
+            503, "SERVICE_UNAVAILABLE", "The database is unavailable; retry shortly", {"Retry-After": "5"}
+        )
+
+    for error in STORE_UNAVAILABLE_ERRORS:
+        app.add_exception_handler(error, _store_down)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
