@@ -44,7 +44,9 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         app.state.settings, app.state.store, app.state.broker = settings, store, broker
         app.state.keys = KeyCache(store, ttl_seconds=settings.api_key_cache_seconds)
         app.state.rate_limiter = await RateLimiter.open(
-            broker.connection.jetstream(), limit=settings.rate_limit_per_minute
+            broker.connection.jetstream(),
+            limit=settings.rate_limit_per_minute,
+            connected=lambda: broker.connection.is_connected,
         )
         log.info("gateway ready", url=settings.base_url)
         try:

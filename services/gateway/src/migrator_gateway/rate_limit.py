@@ -15,6 +15,9 @@ locally without a round trip. Every admitted request is counted before it is adm
 the limit is never exceeded. Near the limit there are no leases, and each request is counted
 as it comes, so the limit is reached exactly. The one inexactness: a replica whose traffic
 stops while it holds a lease leaves those few requests unspent for that minute.
+
+While NATS is unreachable the limiter fails open: requests are admitted uncounted (and a
+warning logged), so reads from the store keep working through a bus outage.
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from migrator_platform.bus import UNAVAILABLE_ERRORS
+from migrator_platform.structured_logs import get_logger
 from nats.js import JetStreamContext
 from nats.js.api import KeyValueConfig, StorageType
 from nats.js.errors import BadRequestError, KeyNotFoundError, KeyWrongLastSequenceError
@@ -32,6 +37,9 @@ from nats.js.kv import KeyValue
 BUCKET = "MIGRATOR_RATE_LIMITS"
 WINDOW_SECONDS = 60
 LEASE_SECONDS = 0.05  # how much of its own recent traffic a replica may count ahead
+WARN_EVERY_SECONDS = 10.0
+
+log = get_logger(__name__)
 
 
 @dataclass(frozen=True)
@@ -62,26 +70,39 @@ class _Group:
 class RateLimiter:
     """``limit`` requests per organisation per minute, across all replicas."""
 
-    def __init__(self, kv: KeyValue, *, limit: int, clock: Callable[[], float] = time.time) -> None:
-        self._kv, self._limit, self._clock = kv, limit, clock
+    def __init__(
+        self,
+        js: JetStreamContext,
+        kv: KeyValue,
+        *,
+        limit: int,
+        clock: Callable[[], float] = time.time,
+        connected: Callable[[], bool] = lambda: True,
+    ) -> None:
+        self._js, self._kv, self._limit, self._clock, self._connected = js, kv, limit, clock, connected
         self._groups: dict[str, _Group] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        self._warned_at = -WARN_EVERY_SECONDS
+        # Set when the bucket stopped answering: a restarted server has lost it (memory storage).
+        self._lost = False
 
     @classmethod
     async def open(
-        cls, js: JetStreamContext, *, limit: int, clock: Callable[[], float] = time.time
+        cls,
+        js: JetStreamContext,
+        *,
+        limit: int,
+        clock: Callable[[], float] = time.time,
+        connected: Callable[[], bool] = lambda: True,
     ) -> RateLimiter:
         """The shared bucket (created by the first replica, found by the others)."""
-        try:
-            kv = await js.create_key_value(
-                KeyValueConfig(bucket=BUCKET, ttl=3 * WINDOW_SECONDS, storage=StorageType.MEMORY, history=1)
-            )
-        except BadRequestError:
-            kv = await js.key_value(BUCKET)
-        return cls(kv, limit=limit, clock=clock)
+        return cls(js, await _bucket(js), limit=limit, clock=clock, connected=connected)
 
     async def hit(self, org_id: str) -> Decision:
         """Count one request of ``org_id`` in the current window."""
+        if not self._connected():
+            self._lost = True
+            return self._fail_open("not connected to NATS")
         group = self._groups.get(org_id)
         if group is None:
             group = self._groups[org_id] = _Group()
@@ -129,6 +150,13 @@ class RateLimiter:
             admitted = min(granted, len(batch))
             group.credit = granted - admitted
             group.credit_key = group.last[0] if group.last is not None else ""
+        except UNAVAILABLE_ERRORS as exc:
+            self._lost = True
+            decision = self._fail_open(repr(exc))
+            for future in batch:
+                if not future.done():
+                    future.set_result(decision)
+            return
         except Exception as exc:
             for future in batch:
                 if not future.done():
@@ -138,6 +166,14 @@ class RateLimiter:
             if future.done():  # its caller went away
                 continue
             future.set_result(Decision(True) if index < admitted else Decision(False, retry_after))
+
+    def _fail_open(self, why: str) -> Decision:
+        """Admit uncounted while the bucket is unreachable; say so, but not on every request."""
+        now = time.monotonic()
+        if now - self._warned_at >= WARN_EVERY_SECONDS:
+            self._warned_at = now
+            log.warning("rate limits not enforced: the counter bucket is unreachable", error=why)
+        return Decision(True)
 
     def _with_lease(self, count: int, wanted: int, lease: int) -> int:
         """``wanted``, plus a lease taken only from the budget above half the limit."""
@@ -150,6 +186,9 @@ class RateLimiter:
         window = int(now // WINDOW_SECONDS)
         retry_after = max(1, int((window + 1) * WINDOW_SECONDS - now + 0.999))
         key = self._key(org_id, now)
+        if self._lost:
+            # The counters lived in memory on the server: after its restart the window starts afresh.
+            self._kv, self._lost, group.last = await _bucket(self._js), False, None
         known = group.last if group.last is not None and group.last[0] == key else None
         for _ in range(50):  # compare-and-set; contention only between replicas serving one org
             if known is None:
@@ -177,3 +216,13 @@ class RateLimiter:
             return granted, retry_after
         # Under extreme contention, fail open for these requests rather than reject valid ones.
         return wanted, retry_after
+
+
+async def _bucket(js: JetStreamContext) -> KeyValue:
+    """The counters' bucket, created if missing (first replica, or a restarted server)."""
+    try:
+        return await js.create_key_value(
+            KeyValueConfig(bucket=BUCKET, ttl=3 * WINDOW_SECONDS, storage=StorageType.MEMORY, history=1)
+        )
+    except BadRequestError:
+        return await js.key_value(BUCKET)

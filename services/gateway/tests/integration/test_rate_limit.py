@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import nats
 import pytest
+from migrator_devstack import infra
 from migrator_gateway.rate_limit import RateLimiter
 from nats.aio.client import Client
 
@@ -92,3 +94,31 @@ async def test_busy_replicas_count_ahead_yet_the_limit_is_reached_exactly(replic
     assert int(entry.value or b"0") == 1000
     # Far from the limit the replicas counted ahead (a write per lease, not per request).
     assert 0 < writes_for_first_half < 100, writes_for_first_half
+
+
+async def test_through_a_nats_outage_requests_pass_uncounted_and_limits_return_after(tmp_path: Path) -> None:
+    server = infra.start_nats(data_dir=tmp_path / "data", log_dir=tmp_path)
+    port = int(server.urls["nats"].rsplit(":", 1)[1])
+    client = await nats.connect(server.urls["nats"], max_reconnect_attempts=-1, reconnect_time_wait=0.1)
+    try:
+        clock = FakeClock(1_800_002_400.0)
+        limiter = await RateLimiter.open(
+            client.jetstream(), limit=2, clock=clock, connected=lambda: client.is_connected
+        )
+        assert [(await limiter.hit("org_o")).allowed for _ in range(3)] == [True, True, False]
+        server.kill()
+        await asyncio.sleep(0.3)
+        # Reads must keep working while the bus is down: admitted, quickly, not counted.
+        during = await asyncio.wait_for(asyncio.gather(*(limiter.hit("org_o") for _ in range(5))), 2)
+        assert all(d.allowed for d in during)
+        server = infra.start_nats(data_dir=tmp_path / "data", port=port, log_dir=tmp_path)
+        for _ in range(100):
+            if client.is_connected:
+                break
+            await asyncio.sleep(0.1)
+        clock.now += 60  # a new window: the limit is enforced again, on a bucket that survived or was rebuilt
+        after = [await limiter.hit("org_o") for _ in range(3)]
+        assert [d.allowed for d in after] == [True, True, False]
+    finally:
+        await client.close()
+        server.stop()
