@@ -33,6 +33,7 @@ async def main(settings: SchedulerSettings | None = None) -> None:
     async def on_ready(rt: Runtime) -> None:
         await jobs.ensure_index(["orgId", "deleted", "createdAt"])
         await jobs.ensure_index(["status", "dueAt"])
+        await jobs.ensure_index(["startToAnnounce"])
         await jobs.ensure_index(["sourceTenantId"])
         await jobs.ensure_index(["destTenantId"])
         await units.ensure_index(["jobId"])

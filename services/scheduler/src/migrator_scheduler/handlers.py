@@ -134,30 +134,43 @@ class Scheduler:
                 "status": JobStatus.RUNNING.value,
                 "startedAt": job.get("startedAt") or iso(self.now()),
                 "version": version + 1,
+                # An outbox of one: the start is announced after this write, and until that
+                # succeeds (the bus may be down) every tick tries again.
+                "startToAnnounce": version + 1,
             },
             where={"version": version, "status": JobStatus.QUEUED.value},
         )
         if not won:
             return False
+        await self._announce_start(job_id)
         units = await self._units.find({"jobId": job_id})
-        await self._publisher.publish(  # a resumed job starts again: one JobStarted per start
-            subjects.job_event(job_id, "JobStarted"),
-            JobStarted(
-                event_id=f"{job_id}:started",
-                seq=version + 1,
-                occurred_at=self.now(),
-                job_id=job_id,
-                org_id=job["orgId"],
-                total_units=len(units),
-            ),
-            msg_id=f"{job_id}:started:{version + 1}",
-        )
         if dispatch:
             await self.dispatch_pending()
         if not units or all(u.get("dispatched") for u in units):
             # Nothing to migrate, or (after a resume) nothing left: finish at once.
             await self.refresh_job(job_id)
         return True
+
+    async def _announce_start(self, job_id: str) -> None:
+        """Publish the JobStarted a start left to announce (once per start: a resumed job
+        starts again), then clear it. A retry carries the same Nats-Msg-Id, so it is stored once."""
+        job = await self._jobs.get(job_id)
+        seq = int((job or {}).get("startToAnnounce") or 0)
+        if job is None or not seq:
+            return
+        await self._publisher.publish(
+            subjects.job_event(job_id, "JobStarted"),
+            JobStarted(
+                event_id=f"{job_id}:started",
+                seq=seq,
+                occurred_at=datetime.fromisoformat(job["startedAt"]),
+                job_id=job_id,
+                org_id=job["orgId"],
+                total_units=len(await self._units.find({"jobId": job_id})),
+            ),
+            msg_id=f"{job_id}:started:{seq}",
+        )
+        await self._jobs.update(job_id, {"startToAnnounce": None}, where={"startToAnnounce": seq})
 
     async def dispatch_pending(self) -> None:
         """Start waiting units of running jobs, as far as the limits allow (see dispatch_plan).
@@ -241,7 +254,6 @@ class Scheduler:
         idle = waiting and in_flight.by_job[job["id"]] == 0
         if idle == bool(job.get("waitingSince")):
             return
-        await self._jobs.update(job["id"], {"waitingSince": iso(self.now()) if idle else None})
         tenant, job_type = job["destTenantId"], job["type"]
         message = (
             f"Waiting: {in_flight.by_tenant[tenant]} units are already running against the destination "
@@ -262,6 +274,8 @@ class Scheduler:
             ),
             msg_id=line_id,
         )
+        # Marked after the line is on the bus: a failed publish is tried again next pass.
+        await self._jobs.update(job["id"], {"waitingSince": iso(self.now()) if idle else None})
 
     async def apply_unit_progress(self, evt: UnitProgressed) -> None:
         """Project a unit's absolute progress (newer ``seq`` only), then refresh the job."""
@@ -339,8 +353,10 @@ class Scheduler:
         )
 
     async def tick(self) -> None:
-        """Start every due QUEUED job, then dispatch what waits in one pass (this also
-        finishes dispatches a crash interrupted)."""
+        """Announce starts a bus outage held back, start every due QUEUED job, then dispatch
+        what waits in one pass (this also finishes dispatches a crash interrupted)."""
+        for job in await self._jobs.find({"startToAnnounce": {"$gt": 0}}, limit=500):
+            await self._announce_start(job["id"])
         while due := await self._jobs.find(
             {"status": JobStatus.QUEUED.value, "dueAt": {"$lte": self._clock()}},
             sort=[("dueAt", 1)],
