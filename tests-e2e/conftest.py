@@ -51,13 +51,15 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             **extra,
         },
     )
+    if mongo is not None:
+        stack.procs["mongo"] = mongo  # so a test can restart the database under the running system
     try:
         stack.start(timeout=120)
         yield stack
     finally:
         stack.stop()
-        if mongo is not None:
-            mongo.stop()
+        if "mongo" in stack.procs:
+            stack.procs["mongo"].stop()
 
 
 @pytest.fixture(scope="session")

@@ -148,9 +148,43 @@ def test_a_job_due_while_nats_is_down_starts_once_when_the_bus_is_back(
     wait_until(
         lambda: datetime.now(UTC) > due - timedelta(seconds=1), timeout=30, what="just before the time"
     )
-    stack.restart_nats(down_for=4)
+    with stack.outage("nats"):
+        # Reads come from the store and keep working; a command is refused clearly, not lost silently.
+        assert api.get(f"/v1/jobs/{job_id}").status_code == 200
+        refused = api.patch(f"/v1/jobs/{job_id}/pause")
+        assert refused.status_code == 503, refused.text
+        assert refused.json()["code"] == "SERVICE_UNAVAILABLE" and refused.headers["Retry-After"]
+        wait_until(lambda: datetime.now(UTC) > due + timedelta(seconds=2), timeout=30, what="past the time")
     stack.wait_ready(timeout=60)
     final = wait_until(lambda: finished(api, job_id), timeout=120, what="the job to run once the bus is back")
+    assert final["status"] == "DONE" and parse(final["startedAt"]) >= due
+    started = asyncio.run(_events(stack, f"migrator.evt.job.{job_id}.JobStarted"))
+    assert len(started) == 1, "started exactly once"
+
+
+def test_a_job_due_while_the_database_is_down_starts_once_when_it_is_back(
+    stack: Stack, api: httpx.Client, tenants: dict[str, str]
+) -> None:
+    if "mongo" not in stack.procs:
+        pytest.skip(
+            "the SQLite store is a file in the services' own processes: there is no server to restart"
+        )
+    due = at(3)
+    job_id = create_job(
+        api, tenants, type="SHAREPOINT", scheduledAt=stamp(due), options={"sites": [FINANCE]}
+    )["id"]
+    wait_until(
+        lambda: datetime.now(UTC) > due - timedelta(seconds=1), timeout=30, what="just before the time"
+    )
+    with stack.outage("mongo"):
+        down = api.get(f"/v1/jobs/{job_id}")
+        assert down.status_code == 503, down.text
+        assert down.json()["code"] == "SERVICE_UNAVAILABLE"
+        wait_until(lambda: datetime.now(UTC) > due + timedelta(seconds=2), timeout=30, what="past the time")
+    stack.wait_ready(timeout=60)
+    final = wait_until(
+        lambda: finished(api, job_id), timeout=120, what="the job to run once the database is back"
+    )
     assert final["status"] == "DONE" and parse(final["startedAt"]) >= due
     started = asyncio.run(_events(stack, f"migrator.evt.job.{job_id}.JobStarted"))
     assert len(started) == 1, "started exactly once"

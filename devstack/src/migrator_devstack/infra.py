@@ -160,9 +160,9 @@ def start_azurite(*, data_dir: Path, log_dir: Path) -> Proc:
     return proc
 
 
-def start_mongo_wire(*, log_dir: Path, data_dir: Path | None = None) -> Proc:
+def start_mongo_wire(*, log_dir: Path, data_dir: Path | None = None, port: int | None = None) -> Proc:
     """nx-27017, a MongoDB wire-protocol server on SQLite (tests of the MongoDB backend)."""
-    port = free_port()
+    port = port or free_port()
     log_dir.mkdir(parents=True, exist_ok=True)
     storage = ["--data-dir", str(data_dir)] if data_dir else ["--db", "memory"]
     args = [

@@ -10,6 +10,8 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -108,15 +110,23 @@ class Stack:
         """SIGKILL one service: a crash, with no chance to finish anything."""
         self.procs[name].kill()
 
-    def restart_nats(self, *, down_for: float = 0.0) -> None:
-        """SIGKILL nats-server and start it again on the same port and store: a bus outage."""
-        old = self.procs["nats"]
+    @contextmanager
+    def outage(self, name: str) -> Iterator[None]:
+        """SIGKILL ``nats`` (or ``mongo``, when the stack runs on a MongoDB wire server) for the
+        duration of the block, then start it again on the same port and data: an outage."""
+        old = self.procs[name]
         old.kill()
-        time.sleep(down_for)
-        port = int(old.urls["nats"].rsplit(":", 1)[1])
-        self.procs["nats"] = infra.start_nats(
-            data_dir=self.data_dir / "nats", port=port, log_dir=self.log_dir
-        )
+        try:
+            yield
+        finally:
+            if name == "nats":
+                self.procs[name] = infra.start_nats(
+                    data_dir=self.data_dir / "nats", port=_port(old.urls["nats"]), log_dir=self.log_dir
+                )
+            else:
+                self.procs[name] = infra.start_mongo_wire(
+                    log_dir=self.log_dir, data_dir=self.data_dir / "mongo", port=_port(old.urls["mongo"])
+                )
 
     def wait_ready(self, *, timeout: float = 120.0) -> None:
         """Poll /readyz until 200 (or raise with the last answer and where the logs are)."""
@@ -151,6 +161,10 @@ class Stack:
         for name in [*extra, *reversed(SERVICES), "m365-simulator", "azurite", "nats"]:
             if name in self.procs:
                 self.procs[name].stop(timeout=20)
+
+
+def _port(url: str) -> int:
+    return int(url.rsplit(":", 1)[1].split("/", 1)[0])
 
 
 def _spawn_python(name: str, module: str, *, env: dict[str, str], log_dir: Path) -> infra.Proc:
