@@ -137,27 +137,48 @@ class SiteMigrator:
         try:
             while not progress.ended:
                 reports = await queue.receive()
-                for report in reports:
-                    event = open_queue_message(key, report.text)
-                    if event.get("JobId") and event["JobId"] != task["spJobId"]:
-                        await queue.delete(report)  # a superseded submission's report
-                        continue
-                    before = progress
-                    progress = apply_event(progress, event)
-                    if event.get("Event") == "JobError":
-                        await self._item_failed(cmd, event)
-                    if progress != before:
-                        task = await self._save(cmd, task, progress=progress)
-                        await self._report(cmd, task)
-                    await queue.delete(report)
+                task, progress = await self._apply(cmd, task, progress, queue, key, reports)
                 await heartbeat()
                 if not reports:
                     await asyncio.sleep(self._poll)
+            # Azure queues are not FIFO: a JobError may still wait behind the JobEnd. Read what
+            # is left, so every failed item is reported before the site's final state (which
+            # migrate() publishes after this returns, also after a crash here).
+            while reports := await queue.receive():
+                task, progress = await self._apply(cmd, task, progress, queue, key, reports)
         finally:
             await queue.close()
         task |= {"phase": "finished"}
         await self._tasks.upsert(cmd.unit_id, task)
         return task
+
+    async def _apply(
+        self,
+        cmd: MigrateSite,
+        task: dict[str, Any],
+        progress: SiteProgress,
+        queue: azure_storage.ReportQueue,
+        key: bytes,
+        reports: list[azure_storage.QueuedReport],
+    ) -> tuple[dict[str, Any], SiteProgress]:
+        """Apply a batch of queue reports, JobEnd last; report progress, but not the end
+        (that waits until the queue is drained)."""
+        events = [(report, open_queue_message(key, report.text)) for report in reports]
+        events.sort(key=lambda pair: pair[1].get("Event") == "JobEnd")  # stable: the rest keep order
+        for report, event in events:
+            if event.get("JobId") and event["JobId"] != task["spJobId"]:
+                await queue.delete(report)  # a superseded submission's report
+                continue
+            before = progress
+            progress = apply_event(progress, event)
+            if event.get("Event") == "JobError":
+                await self._item_failed(cmd, event)
+            if progress != before:
+                task = await self._save(cmd, task, progress=progress)
+                if not progress.ended:
+                    await self._report(cmd, task)
+            await queue.delete(report)
+        return task, progress
 
     async def _save(
         self, cmd: MigrateSite, task: dict[str, Any], *, progress: SiteProgress
