@@ -12,6 +12,10 @@ from migrator_contracts.enums import LogLevel
 
 
 class LogLine(Message):
+    """One line a person reads. ``fields`` holds structured details (item URL, error code,
+    retry delay); ``fields["final"]`` marks the job's last line, with its ``status`` and
+    ``completedAt``, after which a live tail ends."""
+
     id: str
     job_id: str
     level: LogLevel

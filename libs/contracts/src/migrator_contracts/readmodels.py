@@ -23,6 +23,7 @@ DISCOVERED_TEAMS = "discovered_teams"  # sp-connector
 DISCOVERY_JOBS = "discovery_jobs"  # sp-connector
 JOBS = "jobs"  # scheduler
 JOB_UNITS = "job_units"  # scheduler
+JOB_LOGS = "job_logs"  # log-stream; one document per log line, ordered by its stream sequence
 SP_TASKS = "sp_tasks"  # sp-connector; its own work state (SharePoint job ids, queue progress)
 PROCESSED = "processed_messages"  # any; idempotency keys of handled commands
 

@@ -22,3 +22,7 @@ LOGS = StreamSpec("MIGRATOR_LOG", ("migrator.log.>",), max_age_seconds=30 * 24 *
 DEAD_LETTERS = StreamSpec("MIGRATOR_DLQ", ("migrator.dlq.>",), max_age_seconds=30 * 24 * 3600)
 
 ALL_STREAMS = (COMMANDS, EVENTS, LOGS, DEAD_LETTERS)
+
+# log-stream's consumer that projects log lines: the gateway reads its progress to know the
+# history it serves is complete before a live tail takes over.
+LOG_PROJECTION_DURABLE = "log-stream-project"

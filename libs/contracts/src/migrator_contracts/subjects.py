@@ -49,6 +49,9 @@ def tenant_event(tenant_id: str, name: str) -> str:
     return f"migrator.evt.tenant.{tenant_id}.{name}"
 
 
+LOG_JOBS_ALL = "migrator.log.job.>"
+
+
 def job_log(job_id: str) -> str:
     """``migrator.log.job.<jobId>``."""
     return f"migrator.log.job.{job_id}"

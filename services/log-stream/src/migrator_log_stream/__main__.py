@@ -1,21 +1,10 @@
-"""``python -m migrator_log_stream``: Per-job log lines, SSE tails and CSV export; arrive with its issue.
-
-Today it joins the bus (streams, readiness, graceful shutdown) so the system's shape and
-`/readyz` are complete; its handlers come with its own issue.
-"""
+"""``python -m migrator_log_stream``: job log lines from domain events, kept for history and tails."""
 
 from __future__ import annotations
 
 import asyncio
 
-from migrator_platform.service import build_runtime, run_service
-from migrator_platform.settings import ServiceSettings
-
-
-async def main() -> None:
-    """Serve until SIGTERM / SIGINT."""
-    await run_service(build_runtime("log-stream", ServiceSettings()))
-
+from migrator_log_stream.bootstrap import main
 
 if __name__ == "__main__":
     asyncio.run(main())

@@ -1,0 +1,39 @@
+"""Log-stream settings (``MIGRATOR_*``)."""
+
+from __future__ import annotations
+
+from migrator_platform.settings import ServiceSettings
+from pydantic import Field
+
+
+class LogStreamSettings(ServiceSettings):
+    """How long job log lines are kept, by default and per organisation."""
+
+    # Days a line is kept after it was written (its organisation's setting at that time).
+    log_retention_days: float = Field(default=30.0, gt=0)
+    # "org_A=90,org_B=7": organisations that keep their lines longer or shorter.
+    log_retention_days_by_org: str = ""
+    # How often expired lines are deleted.
+    log_purge_interval_seconds: float = Field(default=3600.0, gt=0)
+    # Log lines projected at once (order does not matter: each carries its stream sequence).
+    log_projection_workers: int = Field(default=8, ge=1)
+
+    def retention_days(self, org_id: str | None) -> float:
+        """The retention of ``org_id`` (the default for an unknown or unset organisation)."""
+        return parse_by_org(self.log_retention_days_by_org).get(org_id or "", self.log_retention_days)
+
+
+def parse_by_org(spec: str) -> dict[str, float]:
+    """``"org_A=90,org_B=7"`` → ``{"org_A": 90.0, "org_B": 7.0}`` (a clear error if malformed)."""
+    out: dict[str, float] = {}
+    for part in filter(None, (p.strip() for p in spec.split(","))):
+        org, sep, days = part.partition("=")
+        if not sep or not org.strip():
+            raise ValueError(f"MIGRATOR_LOG_RETENTION_DAYS_BY_ORG: {part!r} is not org=days")
+        value = float(days)
+        if value <= 0:
+            raise ValueError(
+                f"MIGRATOR_LOG_RETENTION_DAYS_BY_ORG: {org} must keep lines for more than 0 days"
+            )
+        out[org.strip()] = value
+    return out

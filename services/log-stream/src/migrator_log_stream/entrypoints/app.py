@@ -1,0 +1,75 @@
+"""Durable consumers (events → lines, lines → projection) and the retention loop."""
+
+from __future__ import annotations
+
+import asyncio
+
+from migrator_contracts import subjects
+from migrator_contracts.base import Message
+from migrator_contracts.logs import LogLine
+from migrator_contracts.streams import EVENTS, LOG_PROJECTION_DURABLE, LOGS
+from migrator_platform.consumer import Delivery, subscribe
+from migrator_platform.service import Runtime
+from migrator_platform.structured_logs import get_logger
+from pydantic import ConfigDict
+
+from migrator_log_stream.config import LogStreamSettings
+from migrator_log_stream.handlers import LogStream
+
+log = get_logger(__name__)
+
+
+class AnyEvent(Message):
+    """Any domain event: the handler picks its model by the subject's last token."""
+
+    model_config = ConfigDict(extra="allow")
+
+    event_id: str
+
+
+def wire(runtime: Runtime, settings: LogStreamSettings, stream: LogStream) -> None:
+    async def on_event(evt: AnyEvent, delivery: Delivery) -> None:
+        name = delivery.subject.rsplit(".", 1)[-1]
+        await stream.on_event(name, evt.model_dump(by_alias=True))
+
+    async def on_line(line: LogLine, delivery: Delivery) -> None:
+        await stream.project(line, delivery.stream_seq)
+
+    # One consumer and one worker for every event: a job's lines are published in the order
+    # its events were (a unit's last line before the job's final one).
+    subscribe(
+        runtime.broker,
+        subject=subjects.EVT_ALL,
+        stream=EVENTS,
+        durable="log-stream-events",
+        model=AnyEvent,
+        handler=on_event,
+        max_deliver=settings.max_deliver,
+        ack_wait_seconds=settings.ack_wait_seconds,
+    )
+    subscribe(
+        runtime.broker,
+        subject=subjects.LOG_JOBS_ALL,
+        stream=LOGS,
+        durable=LOG_PROJECTION_DURABLE,
+        model=LogLine,
+        handler=on_line,
+        max_deliver=settings.max_deliver,
+        ack_wait_seconds=settings.ack_wait_seconds,
+        max_workers=settings.log_projection_workers,
+    )
+
+
+async def purge_loop(runtime: Runtime, settings: LogStreamSettings, stream: LogStream) -> None:
+    """Delete expired lines now and then (and once at start-up)."""
+    while not runtime.stopping.is_set():
+        try:
+            removed = await stream.purge_expired()
+            if removed:
+                log.info("expired log lines deleted", lines=removed)
+        except Exception:
+            log.exception("log retention pass failed; retrying next time")
+        try:
+            await asyncio.wait_for(runtime.stopping.wait(), timeout=settings.log_purge_interval_seconds)
+        except TimeoutError:
+            pass
