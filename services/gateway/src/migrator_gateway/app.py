@@ -15,9 +15,10 @@ from migrator_platform.telemetry import configure_tracing
 
 from migrator_gateway.api import hot_reads
 from migrator_gateway.api.errors import install_error_handlers
-from migrator_gateway.api.routes import health, job_units, jobs, tenants
+from migrator_gateway.api.routes import health, job_logs, job_units, jobs, tenants
 from migrator_gateway.auth.api_keys import KeyCache, ensure_key, parse_bootstrap
 from migrator_gateway.config import GatewaySettings
+from migrator_gateway.log_tails import LogTails
 from migrator_gateway.rate_limit import RateLimiter
 
 log = get_logger(__name__)
@@ -48,10 +49,14 @@ def create_app(settings: GatewaySettings) -> FastAPI:
             limit=settings.rate_limit_per_minute,
             connected=lambda: broker.connection.is_connected,
         )
+        app.state.log_tails = LogTails(
+            broker.connection.jetstream(), client_buffer=settings.sse_client_buffer
+        )
         log.info("gateway ready", url=settings.base_url)
         try:
             yield
         finally:
+            await app.state.log_tails.close()
             await broker.stop()
             await store.close()
 
@@ -73,7 +78,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     install_error_handlers(app)
     _document_bearer_auth(app)
     app.router.routes.extend(hot_reads.ROUTES)  # first: they answer GETs their FastAPI twins document
-    for module in (health, tenants, jobs, job_units):
+    for module in (health, tenants, jobs, job_units, job_logs):
         # Routes straight on the app: FastAPI walks every included router's routes again on
         # each request (a fifth of a read's CPU here). Ours already carry their prefix and
         # docs, and the routers add no dependencies, so nothing else changes.

@@ -20,6 +20,10 @@ class GatewaySettings(ServiceSettings):
     rate_limit_per_minute: int = Field(default=1000, ge=1)
     # How long a replica trusts an API-key lookup; a revoked key may work this long afterwards.
     api_key_cache_seconds: float = Field(default=5.0, ge=0)
+    # SSE log tails: a comment this often keeps idle connections open through proxies, and a
+    # client may fall this many lines behind before it is dropped (it resumes with Last-Event-ID).
+    sse_ping_seconds: float = Field(default=15.0, gt=0)
+    sse_client_buffer: int = Field(default=10_000, ge=100)
 
     @property
     def base_url(self) -> str:

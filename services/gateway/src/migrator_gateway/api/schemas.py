@@ -82,6 +82,13 @@ BATCH_EXAMPLE: dict[str, Any] = CREATE_JOB_EXAMPLE | {
         }
     ]
 }
+SSE_EXAMPLE = (
+    "event: log\nid: 1041\n"
+    'data: {"id":"log_01HY3A","level":"OK","message":"[email protected] → 4,210 items migrated",'
+    '"ts":"2026-05-09T08:05:00Z"}\n\n'
+    "event: done\n"
+    'data: {"status":"DONE","completedAt":"2026-05-09T10:22:00Z"}\n\n'
+)
 LATEST_JOB_EXAMPLE = {"id": "dis_01HXKP3E", "status": "DONE", "completedAt": "2026-04-10T09:23:00Z"}
 
 

@@ -1,0 +1,185 @@
+"""A job's log: ``GET /v1/jobs/{id}/logs`` (SSE: history, then live, then ``done``) and
+``GET /v1/jobs/{id}/logs/export`` (the whole history as CSV).
+
+Each SSE event's id is the line's stream sequence, so a client that reconnects with
+``Last-Event-ID`` resumes right after the last line it saw.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import datetime
+from typing import Annotated, Any
+
+import orjson
+from fastapi import APIRouter, Header, Query, Request
+from fastapi.responses import StreamingResponse
+from migrator_contracts import readmodels
+from migrator_contracts.enums import TERMINAL_JOB_STATUSES, LogLevel
+from migrator_platform.structured_logs import get_logger
+from sse_starlette import EventSourceResponse, ServerSentEvent
+
+from migrator_gateway.api import schemas
+from migrator_gateway.api.csv_export import csv_chunks
+from migrator_gateway.api.deps import Caller, CallerDep
+from migrator_gateway.api.errors import ApiError
+from migrator_gateway.api.routes.jobs import job_of_org
+from migrator_gateway.log_tails import LogTails
+
+log = get_logger(__name__)
+router = APIRouter(prefix="/v1/jobs", tags=["logs"], responses=schemas.COMMON_ERRORS)
+
+_TERMINAL = {s.value for s in TERMINAL_JOB_STATUSES}
+PROJECTION_WAIT_SECONDS = 5.0  # how long history waits for log-stream to store the newest lines
+JOB_CHECK_SECONDS = 5.0  # while idle, how often the job is looked at (deleted? finished?)
+FINAL_LINE_GRACE_SECONDS = 2.0  # a finished job's last line may still be on its way
+
+
+def _levels(level: str | None) -> frozenset[str] | None:
+    if not level:
+        return None
+    wanted = frozenset(part.strip().upper() for part in level.split(",") if part.strip())
+    unknown = wanted - {lvl.value for lvl in LogLevel}
+    if unknown or not wanted:
+        raise ApiError(
+            400, "VALIDATION_ERROR", f"level: one or more of {', '.join(lvl.value for lvl in LogLevel)}"
+        )
+    return wanted
+
+
+def _after(last_event_id: str | None) -> int:
+    if last_event_id is None or not last_event_id.strip():
+        return 0
+    try:
+        after = int(last_event_id)
+    except ValueError:
+        after = -1
+    if after < 0:
+        raise ApiError(400, "VALIDATION_ERROR", "Last-Event-ID: not an event id sent by this stream")
+    return after
+
+
+def _second(ts: str) -> str:
+    """A published line's timestamp in the API's form (second precision, ``Z``)."""
+    return datetime.fromisoformat(ts).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _log_event(
+    seq: int, line_id: str, level: str, message: str, ts: str, fields: dict[str, Any]
+) -> ServerSentEvent:
+    body: dict[str, Any] = {"id": line_id, "level": level, "message": message, "ts": ts}
+    if fields:
+        body["fields"] = fields
+    return ServerSentEvent(data=orjson.dumps(body).decode(), event="log", id=str(seq))
+
+
+def _done_event(status: str, completed_at: str | None) -> ServerSentEvent:
+    return ServerSentEvent(
+        data=orjson.dumps({"status": status, "completedAt": completed_at}).decode(), event="done"
+    )
+
+
+async def _stream(
+    caller: Caller, tails: LogTails, job_id: str, after: int, levels: frozenset[str] | None
+) -> AsyncIterator[ServerSentEvent]:
+    def wanted(level: str) -> bool:
+        return levels is None or level in levels
+
+    client, joined_at = await tails.join(job_id)
+    try:
+        if not await tails.projected_through(joined_at, within=PROJECTION_WAIT_SECONDS):
+            log.warning("log history may lag: log-stream has not stored the newest lines", job_id=job_id)
+        last = after
+        history = caller.store.collection(readmodels.JOB_LOGS).iterate(
+            {"jobId": job_id, "seq": {"$gt": after, "$lte": joined_at}}, sort=[("seq", 1)], batch_size=500
+        )
+        async for doc in history:
+            last = int(doc["seq"])
+            fields = doc.get("fields") or {}
+            if wanted(doc["level"]):
+                yield _log_event(last, doc["_id"], doc["level"], doc["message"], doc["ts"], fields)
+            if doc.get("final"):
+                yield _done_event(fields.get("status", "DONE"), fields.get("completedAt"))
+                return
+        jobs = caller.store.collection(readmodels.JOBS)
+        finished_seen = False
+        while True:
+            if client.dropped:
+                log.info("slow log client dropped; it resumes with Last-Event-ID", job_id=job_id)
+                return
+            try:
+                seq, line = await asyncio.wait_for(
+                    client.queue.get(), FINAL_LINE_GRACE_SECONDS if finished_seen else JOB_CHECK_SECONDS
+                )
+            except TimeoutError:
+                job = await jobs.get(job_id)
+                if job is None or job.get("deleted"):
+                    yield _done_event("CANCELLED", (job or {}).get("completedAt"))
+                    return
+                if job["status"] in _TERMINAL:
+                    if finished_seen:  # no final line came (older job, or log-stream down): the job says
+                        yield _done_event(job["status"], job.get("completedAt"))
+                        return
+                    finished_seen = True
+                continue
+            if seq <= last:
+                continue
+            last = seq
+            fields = line.get("fields") or {}
+            if wanted(line["level"]):
+                yield _log_event(seq, line["id"], line["level"], line["message"], _second(line["ts"]), fields)
+            if fields.get("final"):
+                yield _done_event(fields.get("status", "DONE"), fields.get("completedAt"))
+                return
+    finally:
+        tails.leave(job_id, client)
+
+
+@router.get(
+    "/{job_id}/logs",
+    response_class=EventSourceResponse,
+    responses={
+        200: {
+            "description": "Server-Sent Events: `log` events (history, then live), then one `done` event",
+            "content": {"text/event-stream": {"example": schemas.SSE_EXAMPLE}},
+        }
+    },
+)
+async def stream_logs(
+    job_id: str,
+    request: Request,
+    caller: CallerDep,
+    level: Annotated[str | None, Query(description="Only these levels, e.g. `WARN,ERROR`")] = None,
+    last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
+) -> EventSourceResponse:
+    """Stream the job's log lines; reconnect with `Last-Event-ID` to resume after a line."""
+    await job_of_org(caller.store, caller.org_id, job_id)
+    levels, after = _levels(level), _after(last_event_id)
+    tails: LogTails = request.app.state.log_tails
+    return EventSourceResponse(
+        _stream(caller, tails, job_id, after, levels),
+        ping=caller.settings.sse_ping_seconds,
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
+
+
+@router.get(
+    "/{job_id}/logs/export",
+    response_class=StreamingResponse,
+    responses={200: {"description": "The whole history as CSV", "content": {"text/csv": {}}}},
+)
+async def export_logs(job_id: str, request: Request, caller: CallerDep) -> StreamingResponse:
+    """Download every line of the job's log as CSV (`id,level,message,ts`)."""
+    await job_of_org(caller.store, caller.org_id, job_id)
+    tails: LogTails = request.app.state.log_tails
+    if not await tails.projected_now(within=PROJECTION_WAIT_SECONDS):
+        log.warning("log export may lag: log-stream has not stored the newest lines", job_id=job_id)
+    lines = caller.store.collection(readmodels.JOB_LOGS).iterate(
+        {"jobId": job_id}, sort=[("seq", 1)], batch_size=5000
+    )
+    return StreamingResponse(
+        csv_chunks(lines),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="job-logs.csv"'},
+    )
