@@ -173,7 +173,7 @@ async def fanout_bench(clients: int, per_second: int, seconds: float) -> None:
             async def watcher() -> None:
                 client, _ = await tails.join(JOB)
                 while True:
-                    _, line = await client.queue.get()
+                    line = (await client.queue.get()).line
                     lags.append(time.time() - line["fields"]["sentAt"])
                     if line["fields"].get("final"):
                         return

@@ -54,6 +54,10 @@ def test_fuzzing_the_openapi_document_finds_no_server_error_and_no_schema_violat
         f"Authorization: Bearer {FUZZ_KEY}",
         "--checks",
         CHECKS,
+        # The live log stream of a job that is not due for years stays open by design; its
+        # errors (400s, 404s) and its stream are tested in test_job_logs.py.
+        "--exclude-path-regex",
+        "/logs$",
         "--phases",
         "examples,coverage,fuzzing",
         "--max-examples",

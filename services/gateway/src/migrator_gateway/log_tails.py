@@ -15,8 +15,10 @@ from __future__ import annotations
 import asyncio
 import json
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
+import orjson
 from migrator_contracts import subjects
 from migrator_contracts.streams import LOG_PROJECTION_DURABLE, LOGS
 from migrator_platform.structured_logs import get_logger
@@ -26,7 +28,28 @@ from nats.js.api import ConsumerConfig, DeliverPolicy
 
 log = get_logger(__name__)
 
-Line = tuple[int, dict[str, Any]]  # (stream sequence, the line as published)
+
+@dataclass(frozen=True)
+class Line:
+    """A live line: its stream sequence, the line as published, and its SSE frame, encoded
+    once per tail rather than once per client."""
+
+    seq: int
+    line: dict[str, Any]
+    frame: bytes
+
+
+def log_frame(seq: int, line_id: str, level: str, message: str, ts: str, fields: dict[str, Any]) -> bytes:
+    """The ``event: log`` SSE frame of one line (its id is the stream sequence)."""
+    body: dict[str, Any] = {"id": line_id, "level": level, "message": message, "ts": ts}
+    if fields:
+        body["fields"] = fields
+    return b"event: log\r\nid: %d\r\ndata: %s\r\n\r\n" % (seq, orjson.dumps(body))
+
+
+def second(ts: str) -> str:
+    """A published line's timestamp in the API's form (second precision, ``Z``)."""
+    return datetime.fromisoformat(ts).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @dataclass(eq=False)
@@ -59,10 +82,14 @@ class _Tail:
             return
         self.position = seq
         try:
-            line = (seq, json.loads(msg.data))
-        except ValueError:
+            data = json.loads(msg.data)
+            frame = log_frame(
+                seq, data["id"], data["level"], data["message"], second(data["ts"]), data.get("fields") or {}
+            )
+        except (ValueError, KeyError, TypeError):
             log.warning("malformed log line skipped by a live tail", job_id=self.job_id, seq=seq)
             return
+        line = Line(seq, data, frame)
         for client in self.clients:
             client.offer(line)
 

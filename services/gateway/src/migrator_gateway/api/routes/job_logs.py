@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 import orjson
 from fastapi import APIRouter, Header, Query, Request
@@ -18,14 +17,14 @@ from fastapi.responses import StreamingResponse
 from migrator_contracts import readmodels
 from migrator_contracts.enums import TERMINAL_JOB_STATUSES, LogLevel
 from migrator_platform.structured_logs import get_logger
-from sse_starlette import EventSourceResponse, ServerSentEvent
+from sse_starlette import EventSourceResponse
 
 from migrator_gateway.api import schemas
 from migrator_gateway.api.csv_export import csv_chunks
 from migrator_gateway.api.deps import Caller, CallerDep
 from migrator_gateway.api.errors import ApiError
 from migrator_gateway.api.routes.jobs import job_of_org
-from migrator_gateway.log_tails import LogTails
+from migrator_gateway.log_tails import Line, LogTails, log_frame
 
 log = get_logger(__name__)
 router = APIRouter(prefix="/v1/jobs", tags=["logs"], responses=schemas.COMMON_ERRORS)
@@ -60,29 +59,16 @@ def _after(last_event_id: str | None) -> int:
     return after
 
 
-def _second(ts: str) -> str:
-    """A published line's timestamp in the API's form (second precision, ``Z``)."""
-    return datetime.fromisoformat(ts).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _log_event(
-    seq: int, line_id: str, level: str, message: str, ts: str, fields: dict[str, Any]
-) -> ServerSentEvent:
-    body: dict[str, Any] = {"id": line_id, "level": level, "message": message, "ts": ts}
-    if fields:
-        body["fields"] = fields
-    return ServerSentEvent(data=orjson.dumps(body).decode(), event="log", id=str(seq))
-
-
-def _done_event(status: str, completed_at: str | None) -> ServerSentEvent:
-    return ServerSentEvent(
-        data=orjson.dumps({"status": status, "completedAt": completed_at}).decode(), event="done"
-    )
+def _done_frame(status: str, completed_at: str | None) -> bytes:
+    return b"event: done\r\ndata: %s\r\n\r\n" % orjson.dumps({"status": status, "completedAt": completed_at})
 
 
 async def _stream(
     caller: Caller, tails: LogTails, job_id: str, after: int, levels: frozenset[str] | None
-) -> AsyncIterator[ServerSentEvent]:
+) -> AsyncIterator[bytes]:
+    """SSE frames: history from the projection up to where the live tail joined, then live
+    lines (those already waiting sent in one write), then ``done``."""
+
     def wanted(level: str) -> bool:
         return levels is None or level in levels
 
@@ -98,9 +84,9 @@ async def _stream(
             last = int(doc["seq"])
             fields = doc.get("fields") or {}
             if wanted(doc["level"]):
-                yield _log_event(last, doc["_id"], doc["level"], doc["message"], doc["ts"], fields)
+                yield log_frame(last, doc["_id"], doc["level"], doc["message"], doc["ts"], fields)
             if doc.get("final"):
-                yield _done_event(fields.get("status", "DONE"), fields.get("completedAt"))
+                yield _done_frame(fields.get("status", "DONE"), fields.get("completedAt"))
                 return
         jobs = caller.store.collection(readmodels.JOBS)
         finished_seen = False
@@ -109,31 +95,49 @@ async def _stream(
                 log.info("slow log client dropped; it resumes with Last-Event-ID", job_id=job_id)
                 return
             try:
-                seq, line = await asyncio.wait_for(
+                first = await asyncio.wait_for(
                     client.queue.get(), FINAL_LINE_GRACE_SECONDS if finished_seen else JOB_CHECK_SECONDS
                 )
             except TimeoutError:
                 job = await jobs.get(job_id)
                 if job is None or job.get("deleted"):
-                    yield _done_event("CANCELLED", (job or {}).get("completedAt"))
+                    yield _done_frame("CANCELLED", (job or {}).get("completedAt"))
                     return
                 if job["status"] in _TERMINAL:
                     if finished_seen:  # no final line came (older job, or log-stream down): the job says
-                        yield _done_event(job["status"], job.get("completedAt"))
+                        yield _done_frame(job["status"], job.get("completedAt"))
                         return
                     finished_seen = True
                 continue
-            if seq <= last:
-                continue
-            last = seq
-            fields = line.get("fields") or {}
-            if wanted(line["level"]):
-                yield _log_event(seq, line["id"], line["level"], line["message"], _second(line["ts"]), fields)
-            if fields.get("final"):
-                yield _done_event(fields.get("status", "DONE"), fields.get("completedAt"))
+            batch, done = [], None
+            for line in (first, *_waiting(client.queue)):
+                if line.seq <= last:
+                    continue
+                last = line.seq
+                if wanted(line.line["level"]):
+                    batch.append(line.frame)
+                fields = line.line.get("fields") or {}
+                if fields.get("final"):
+                    done = _done_frame(fields.get("status", "DONE"), fields.get("completedAt"))
+                    break
+            if done is not None:
+                yield b"".join([*batch, done])
                 return
+            if batch:
+                yield b"".join(batch)
     finally:
         tails.leave(job_id, client)
+
+
+def _waiting(queue: asyncio.Queue[Line]) -> list[Line]:
+    """What is already queued (at most a write's worth), without waiting."""
+    out: list[Line] = []
+    while len(out) < 1000:
+        try:
+            out.append(queue.get_nowait())
+        except asyncio.QueueEmpty:
+            break
+    return out
 
 
 @router.get(
