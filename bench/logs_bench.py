@@ -173,9 +173,11 @@ async def fanout_bench(clients: int, per_second: int, seconds: float) -> None:
             async def watcher() -> None:
                 client, _ = await tails.join(JOB)
                 while True:
-                    line = (await client.queue.get()).line
-                    lags.append(time.time() - line["fields"]["sentAt"])
-                    if line["fields"].get("final"):
+                    batch = await client.take()
+                    now = time.time()
+                    for item in batch.lines:
+                        lags.append(now - item.line["fields"]["sentAt"])
+                    if batch.has_final:
                         return
 
             watchers = [asyncio.create_task(watcher()) for _ in range(clients)]

@@ -50,7 +50,9 @@ def create_app(settings: GatewaySettings) -> FastAPI:
             connected=lambda: broker.connection.is_connected,
         )
         app.state.log_tails = LogTails(
-            broker.connection.jetstream(), client_buffer=settings.sse_client_buffer
+            broker.connection.jetstream(),
+            client_buffer=settings.sse_client_buffer,
+            flush_seconds=settings.sse_flush_ms / 1000,
         )
         log.info("gateway ready", url=settings.base_url)
         try:

@@ -24,6 +24,8 @@ class GatewaySettings(ServiceSettings):
     # client may fall this many lines behind before it is dropped (it resumes with Last-Event-ID).
     sse_ping_seconds: float = Field(default=15.0, gt=0)
     sse_client_buffer: int = Field(default=10_000, ge=100)
+    # Live lines are handed to a job's clients in batches this often (0: each line at once).
+    sse_flush_ms: float = Field(default=50.0, ge=0)
 
     @property
     def base_url(self) -> str:

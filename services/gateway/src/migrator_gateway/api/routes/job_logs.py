@@ -7,9 +7,9 @@ Each SSE event's id is the line's stream sequence, so a client that reconnects w
 
 from __future__ import annotations
 
-import asyncio
+import time
 from collections.abc import AsyncIterator
-from typing import Annotated
+from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Header, Query, Request
@@ -24,7 +24,7 @@ from migrator_gateway.api.csv_export import csv_chunks
 from migrator_gateway.api.deps import Caller, CallerDep
 from migrator_gateway.api.errors import ApiError
 from migrator_gateway.api.routes.jobs import job_of_org
-from migrator_gateway.log_tails import Line, LogTails, log_frame
+from migrator_gateway.log_tails import LogTails, log_frame
 
 log = get_logger(__name__)
 router = APIRouter(prefix="/v1/jobs", tags=["logs"], responses=schemas.COMMON_ERRORS)
@@ -59,6 +59,11 @@ def _after(last_event_id: str | None) -> int:
     return after
 
 
+async def _nothing() -> AsyncIterator[dict[str, Any]]:
+    return
+    yield
+
+
 def _done_frame(status: str, completed_at: str | None) -> bytes:
     return b"event: done\r\ndata: %s\r\n\r\n" % orjson.dumps({"status": status, "completedAt": completed_at})
 
@@ -77,8 +82,13 @@ async def _stream(
         if not await tails.projected_through(joined_at, within=PROJECTION_WAIT_SECONDS):
             log.warning("log history may lag: log-stream has not stored the newest lines", job_id=job_id)
         last = after
-        history = caller.store.collection(readmodels.JOB_LOGS).iterate(
-            {"jobId": job_id, "seq": {"$gt": after, "$lte": joined_at}}, sort=[("seq", 1)], batch_size=500
+        # Nothing before the tail joined, or all of it seen already: no history to read.
+        history = (
+            caller.store.collection(readmodels.JOB_LOGS).iterate(
+                {"jobId": job_id, "seq": {"$gt": after, "$lte": joined_at}}, sort=[("seq", 1)], batch_size=500
+            )
+            if joined_at > after
+            else _nothing()
         )
         async for doc in history:
             last = int(doc["seq"])
@@ -89,16 +99,17 @@ async def _stream(
                 yield _done_frame(fields.get("status", "DONE"), fields.get("completedAt"))
                 return
         jobs = caller.store.collection(readmodels.JOBS)
-        finished_seen = False
+        finished_seen, quiet_since = False, time.monotonic()
         while True:
+            batch = await client.take()
             if client.dropped:
                 log.info("slow log client dropped; it resumes with Last-Event-ID", job_id=job_id)
                 return
-            try:
-                first = await asyncio.wait_for(
-                    client.queue.get(), FINAL_LINE_GRACE_SECONDS if finished_seen else JOB_CHECK_SECONDS
-                )
-            except TimeoutError:
+            if not batch.lines:  # woken while idle: look at the job now and then
+                quiet = time.monotonic() - quiet_since
+                if quiet < (FINAL_LINE_GRACE_SECONDS if finished_seen else JOB_CHECK_SECONDS):
+                    continue
+                quiet_since = time.monotonic()
                 job = await jobs.get(job_id)
                 if job is None or job.get("deleted"):
                     yield _done_frame("CANCELLED", (job or {}).get("completedAt"))
@@ -109,35 +120,29 @@ async def _stream(
                         return
                     finished_seen = True
                 continue
-            batch, done = [], None
-            for line in (first, *_waiting(client.queue)):
+            quiet_since = time.monotonic()
+            if levels is None and batch.lines[0].seq > last and not batch.has_final:
+                last = batch.lines[-1].seq
+                yield batch.frames  # the common case: the frames every client gets, as built once
+                continue
+            frames, done = [], None
+            for line in batch.lines:
                 if line.seq <= last:
                     continue
                 last = line.seq
                 if wanted(line.line["level"]):
-                    batch.append(line.frame)
+                    frames.append(line.frame)
                 fields = line.line.get("fields") or {}
                 if fields.get("final"):
                     done = _done_frame(fields.get("status", "DONE"), fields.get("completedAt"))
                     break
             if done is not None:
-                yield b"".join([*batch, done])
+                yield b"".join([*frames, done])
                 return
-            if batch:
-                yield b"".join(batch)
+            if frames:
+                yield b"".join(frames)
     finally:
         tails.leave(job_id, client)
-
-
-def _waiting(queue: asyncio.Queue[Line]) -> list[Line]:
-    """What is already queued (at most a write's worth), without waiting."""
-    out: list[Line] = []
-    while len(out) < 1000:
-        try:
-            out.append(queue.get_nowait())
-        except asyncio.QueueEmpty:
-            break
-    return out
 
 
 @router.get(
