@@ -204,3 +204,22 @@ def test_a_deleted_jobs_logs_go_with_it(stack: Stack, api: httpx.Client, tenants
         lambda: asyncio.run(_lines_on_stream(stack, job_id)) == 0, timeout=30, what="the lines to be purged"
     )
     assert api.get(f"/v1/jobs/{job_id}/logs/export").status_code == 404
+
+
+def test_throttling_shows_in_the_log_with_its_delay(
+    api: httpx.Client, simulator: httpx.Client, tenants: dict[str, str]
+) -> None:
+    simulator.post(
+        "/_sim/faults", json={"throttle": {"status": 429, "count": 2, "retryAfter": 1}}
+    ).raise_for_status()
+    try:
+        job_id = create_job(api, tenants, type="SHAREPOINT", options={"sites": [FINANCE]})["id"]
+        events = read_events(api, job_id)
+    finally:
+        simulator.delete("/_sim/faults").raise_for_status()
+    assert events[-1][0] == "done" and events[-1][2]["status"] == "DONE"
+    throttled = [d for e, _, d in events if e == "log" and d["message"].startswith("Throttled (429)")]
+    assert len(throttled) == 2, [d["message"] for _, _, d in events]
+    assert all(d["level"] == "WARN" and d["fields"]["retryAfterSeconds"] == 1 for d in throttled)
+    assert throttled[0]["message"] == "Throttled (429) — retrying in 1s"
+    assert throttled[0]["fields"]["source"] == FINANCE

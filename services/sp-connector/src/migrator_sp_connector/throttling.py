@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import email.utils
 import time
+from collections.abc import Callable
+from contextvars import ContextVar
 from typing import Any
 
 import httpx
@@ -46,11 +48,26 @@ def _wait(state: Any) -> float:
     return float(wait_exponential_jitter(initial=1, max=60)(state))
 
 
+# Who wants to hear that a call is being held back (the site migration in this task, to tell
+# the job's log); a context variable, so the HTTP clients need not know about jobs.
+throttle_listener: ContextVar[Callable[[int, float], None] | None] = ContextVar(
+    "throttle_listener", default=None
+)
+
+
+def _tell_listener(state: Any) -> None:
+    exc = state.outcome.exception() if state.outcome else None
+    listener = throttle_listener.get()
+    if listener is not None and isinstance(exc, Throttled) and state.next_action is not None:
+        listener(exc.status, float(state.next_action.sleep))
+
+
 def retrying(max_attempts: int = 8) -> AsyncRetrying:
     """``async for attempt in retrying(): with attempt: ...`` retries throttling and transport errors."""
     return AsyncRetrying(
         retry=retry_if_exception_type((Throttled, httpx.TransportError)),
         stop=stop_after_attempt(max_attempts),
         wait=_wait,
+        before_sleep=_tell_listener,
         reraise=True,
     )

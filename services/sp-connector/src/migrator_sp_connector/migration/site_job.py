@@ -20,7 +20,9 @@ from urllib.parse import urlsplit
 from migrator_contracts import subjects
 from migrator_contracts.base import Message
 from migrator_contracts.commands import MigrateSite
+from migrator_contracts.enums import LogLevel
 from migrator_contracts.events import ItemFailed, UnitProgressed
+from migrator_contracts.logs import LogLine
 from migrator_platform.readstore import Collection
 from migrator_platform.structured_logs import get_logger
 
@@ -30,6 +32,7 @@ from migrator_sp_connector.migration.package import build_manifest, companion_fi
 from migrator_sp_connector.migration.progress import SiteProgress, apply_event
 from migrator_sp_connector.migration.sharepoint_api import SharePointApi
 from migrator_sp_connector.secret_box import SecretBox
+from migrator_sp_connector.throttling import throttle_listener
 
 log = get_logger(__name__)
 
@@ -66,6 +69,42 @@ class SiteMigrator:
 
     async def migrate(self, cmd: MigrateSite, heartbeat: Heartbeat) -> None:
         """Drive the site's migration; returns once SharePoint reports the job's end."""
+        pending: set[asyncio.Task[None]] = set()
+
+        def on_throttle(status: int, wait: float) -> None:
+            task = asyncio.get_running_loop().create_task(self._log_throttle(cmd, status, wait))
+            pending.add(task)
+            task.add_done_callback(pending.discard)
+
+        token = throttle_listener.set(on_throttle)
+        try:
+            await self._migrate(cmd, heartbeat)
+        finally:
+            throttle_listener.reset(token)
+            await asyncio.gather(*pending, return_exceptions=True)
+
+    async def _log_throttle(self, cmd: MigrateSite, status: int, wait: float) -> None:
+        """A WARN line in the job's log: the destination or source is holding us back."""
+        line_id = f"log_{uuid.uuid4().hex[:24]}"
+        line = LogLine(
+            id=line_id,
+            job_id=cmd.job_id,
+            level=LogLevel.WARN,
+            message=f"Throttled ({status}) — retrying in {wait:.0f}s",
+            ts=datetime.now(UTC),
+            fields={
+                "status": status,
+                "retryAfterSeconds": round(wait, 1),
+                "unitId": cmd.unit_id,
+                "source": cmd.source_site_url,
+            },
+        )
+        try:
+            await self._publisher.publish(subjects.job_log(cmd.job_id), line, msg_id=line_id)
+        except Exception as exc:  # a lost log line must not fail the migration
+            log.warning("throttle log line not published", job_id=cmd.job_id, error=repr(exc))
+
+    async def _migrate(self, cmd: MigrateSite, heartbeat: Heartbeat) -> None:
         stored = await self._tasks.get(cmd.unit_id)
         task = {k: v for k, v in stored.items() if k != "_id"} if stored else None
         if task is None:
