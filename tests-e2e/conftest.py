@@ -47,6 +47,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             # One unit of a job at a time, so a pause visibly holds the rest back.
             "MIGRATOR_UNITS_IN_FLIGHT_PER_JOB": "1",
             "M365SIM_OBJECT_DELAY_MS": "40",
+            # Log streams send their keep-alive comment often enough for a test to see one.
+            "MIGRATOR_SSE_PING_SECONDS": "2",
             "MIGRATOR_LOG_LEVEL": "INFO",
             **extra,
         },

@@ -6,6 +6,7 @@ import asyncio
 import csv
 import io
 import json
+import time
 from typing import Any
 
 import httpx
@@ -223,3 +224,22 @@ def test_throttling_shows_in_the_log_with_its_delay(
     assert all(d["level"] == "WARN" and d["fields"]["retryAfterSeconds"] == 1 for d in throttled)
     assert throttled[0]["message"] == "Throttled (429) — retrying in 1s"
     assert throttled[0]["fields"]["source"] == FINANCE
+
+
+def test_an_idle_stream_sends_heartbeats_and_a_client_can_leave_at_any_time(
+    api: httpx.Client, tenants: dict[str, str]
+) -> None:
+    job_id = create_job(
+        api, tenants, type="SHAREPOINT", scheduledAt="2099-01-01T00:00:00Z", options={"sites": [FINANCE]}
+    )["id"]
+    received = b""
+    with api.stream("GET", f"/v1/jobs/{job_id}/logs", timeout=httpx.Timeout(10)) as response:
+        assert response.status_code == 200
+        started = time.monotonic()
+        for chunk in response.iter_raw():
+            received += chunk
+            if b": ping" in received or time.monotonic() - started > 8:
+                break
+    assert b"Job queued" in received  # its history so far
+    assert b": ping\r\n\r\n" in received, received  # then keep-alive comments while nothing happens
+    assert api.delete(f"/v1/jobs/{job_id}").status_code == 200

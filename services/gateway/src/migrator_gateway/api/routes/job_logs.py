@@ -17,12 +17,12 @@ from fastapi.responses import StreamingResponse
 from migrator_contracts import readmodels
 from migrator_contracts.enums import TERMINAL_JOB_STATUSES, LogLevel
 from migrator_platform.structured_logs import get_logger
-from sse_starlette import EventSourceResponse
 
 from migrator_gateway.api import schemas
 from migrator_gateway.api.csv_export import csv_chunks
 from migrator_gateway.api.deps import Caller, CallerDep
 from migrator_gateway.api.errors import ApiError
+from migrator_gateway.api.event_stream import HEARTBEAT, EventStream
 from migrator_gateway.api.routes.jobs import job_of_org
 from migrator_gateway.log_tails import LogTails, log_frame
 
@@ -69,7 +69,12 @@ def _done_frame(status: str, completed_at: str | None) -> bytes:
 
 
 async def _stream(
-    caller: Caller, tails: LogTails, job_id: str, after: int, levels: frozenset[str] | None
+    caller: Caller,
+    tails: LogTails,
+    job_id: str,
+    after: int,
+    levels: frozenset[str] | None,
+    heartbeat_seconds: float,
 ) -> AsyncIterator[bytes]:
     """SSE frames: history from the projection up to where the live tail joined, then live
     lines (those already waiting sent in one write), then ``done``."""
@@ -99,13 +104,17 @@ async def _stream(
                 yield _done_frame(fields.get("status", "DONE"), fields.get("completedAt"))
                 return
         jobs = caller.store.collection(readmodels.JOBS)
-        finished_seen, quiet_since = False, time.monotonic()
+        finished_seen = False
+        quiet_since = sent_at = time.monotonic()
         while True:
             batch = await client.take()
             if client.dropped:
                 log.info("slow log client dropped; it resumes with Last-Event-ID", job_id=job_id)
                 return
-            if not batch.lines:  # woken while idle: look at the job now and then
+            if not batch.lines:  # woken while idle: keep the connection alive, look at the job now and then
+                if time.monotonic() - sent_at >= heartbeat_seconds:
+                    sent_at = time.monotonic()
+                    yield HEARTBEAT  # a comment: proxies see traffic, clients ignore it
                 quiet = time.monotonic() - quiet_since
                 if quiet < (FINAL_LINE_GRACE_SECONDS if finished_seen else JOB_CHECK_SECONDS):
                     continue
@@ -120,7 +129,7 @@ async def _stream(
                         return
                     finished_seen = True
                 continue
-            quiet_since = time.monotonic()
+            quiet_since = sent_at = time.monotonic()
             if levels is None and batch.lines[0].seq > last and not batch.has_final:
                 last = batch.lines[-1].seq
                 yield batch.frames  # the common case: the frames every client gets, as built once
@@ -147,7 +156,7 @@ async def _stream(
 
 @router.get(
     "/{job_id}/logs",
-    response_class=EventSourceResponse,
+    response_class=EventStream,
     responses={
         200: {
             "description": "Server-Sent Events: `log` events (history, then live), then one `done` event",
@@ -161,14 +170,13 @@ async def stream_logs(
     caller: CallerDep,
     level: Annotated[str | None, Query(description="Only these levels, e.g. `WARN,ERROR`")] = None,
     last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
-) -> EventSourceResponse:
+) -> EventStream:
     """Stream the job's log lines; reconnect with `Last-Event-ID` to resume after a line."""
     await job_of_org(caller.store, caller.org_id, job_id)
     levels, after = _levels(level), _after(last_event_id)
     tails: LogTails = request.app.state.log_tails
-    return EventSourceResponse(
-        _stream(caller, tails, job_id, after, levels),
-        ping=caller.settings.sse_ping_seconds,
+    return EventStream(
+        _stream(caller, tails, job_id, after, levels, caller.settings.sse_ping_seconds),
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
 
