@@ -39,6 +39,8 @@ def read_events(
         assert source.response.status_code == 200, source.response.read()
         assert source.response.headers["content-type"].startswith("text/event-stream")
         for sse in source.iter_sse():
+            if not sse.data:
+                continue  # a heartbeat comment (httpx-sse reports it as an empty message; browsers do not)
             out.append((sse.event, sse.id, json.loads(sse.data)))
             if sse.event == "done":
                 break
