@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import httpx
 import pytest
@@ -68,3 +69,30 @@ def test_the_cli_reports_api_errors_in_one_line_with_their_code(stack: Stack) ->
         app, ["--url", stack.api_url, "--api-key", stack.api_key, "jobs", "get", "job_NOPE"]
     )
     assert missing.exit_code == 2 and "JOB_NOT_FOUND" in missing.stderr
+
+
+def test_the_cli_follows_a_jobs_log_to_its_end_and_exports_it(
+    stack: Stack, tenants: dict[str, str], tmp_path: Path
+) -> None:
+    runner = CliRunner()
+    auth = ["--url", stack.api_url, "--api-key", stack.api_key]
+    with Client(stack.api_url, stack.api_key) as client:
+        job_id = client.create_job(
+            sourceTenantId=tenants["contoso.com"],
+            destTenantId=tenants["fabrikam.com"],
+            type="SHAREPOINT",
+            options={"sites": [FINANCE]},
+        )["job"]["id"]
+        events = list(client.logs(job_id))
+    assert events[-1] == ("done", events[-1][1]) and events[-1][1]["status"] == "DONE"
+    followed = runner.invoke(app, [*auth, "jobs", "logs", job_id], env={"COLUMNS": "300"})
+    assert followed.exit_code == 0, followed.output
+    assert "Job finished: DONE" in followed.stdout and f"{job_id}: DONE" in followed.stdout
+    errors_only = runner.invoke(app, [*auth, "--json", "jobs", "logs", job_id, "--level", "ERROR"])
+    assert errors_only.exit_code == 0 and '"level": "ERROR"' in errors_only.stdout
+    assert '"level": "OK"' not in errors_only.stdout
+    target = tmp_path / "job-logs.csv"
+    exported = runner.invoke(app, [*auth, "jobs", "logs", job_id, "--export", str(target)])
+    assert exported.exit_code == 0, exported.output
+    rows = target.read_text().splitlines()
+    assert rows[0] == "id,level,message,ts" and len(rows) - 1 == sum(1 for kind, _ in events if kind == "log")

@@ -213,5 +213,42 @@ def jobs_watch(
     raise typer.Exit(code)
 
 
+_LEVEL_STYLE = {"OK": "green", "INFO": "cyan", "WARN": "yellow", "ERROR": "bold red"}
+
+
+@jobs_app.command("logs")
+def jobs_logs(
+    job_id: str,
+    level: Annotated[str | None, typer.Option(help="Only these levels, e.g. WARN,ERROR")] = None,
+    export: Annotated[
+        typer.FileBinaryWrite | None, typer.Option(help="Write the whole log as CSV to this file instead")
+    ] = None,
+) -> None:
+    """Follow the job's log until it finishes (exit 0 DONE, 1 ERROR/CANCELLED), resuming after
+    dropped connections; or --export it as CSV."""
+    with _client() as client:
+        if export is not None:
+            size = client.export_logs(job_id, export)
+            err.print(f"{size:,} bytes written")
+            raise typer.Exit(0)
+        code = 0
+        try:
+            for kind, data in client.logs(job_id, level=level):
+                if _state.get("json"):
+                    out.print_json(json.dumps({"event": kind, **data}))
+                elif kind == "log":
+                    style = _LEVEL_STYLE.get(data["level"], "")
+                    out.print(
+                        f"{data['ts']} [{style}]{data['level']:5}[/] {data['message']}", highlight=False
+                    )
+                if kind == "done":
+                    code = 0 if data["status"] == "DONE" else 1
+                    if not _state.get("json"):
+                        out.print(f"{job_id}: {data['status']}")
+        except KeyboardInterrupt:
+            code = 130
+    raise typer.Exit(code)
+
+
 def main() -> None:
     app()

@@ -7,11 +7,14 @@ never retried once it may have reached the server (it is not idempotent).
 
 from __future__ import annotations
 
+import json
 import os
+import time
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, BinaryIO
 
 import httpx
+from httpx_sse import connect_sse
 from tenacity import (
     RetryCallState,
     Retrying,
@@ -152,6 +155,59 @@ class Client:
 
     def delete_job(self, job_id: str) -> bool:
         return bool(self.request("DELETE", f"/v1/jobs/{job_id}")["deleted"])
+
+    # Logs
+
+    def logs(self, job_id: str, *, level: str | None = None) -> Iterator[tuple[str, dict[str, Any]]]:
+        """The job's log as ``("log", line)`` pairs (its history, then live lines), ending with
+        ``("done", {"status", "completedAt"})``. A dropped connection is resumed after the last
+        line seen (``Last-Event-ID``): nothing is missed, nothing repeated."""
+        last_id: str | None = None
+        failures = 0
+        params = _without_none({"level": level})
+        while True:
+            headers = {"Last-Event-ID": last_id} if last_id else {}
+            try:
+                with connect_sse(
+                    self._http,
+                    "GET",
+                    f"/v1/jobs/{job_id}/logs",
+                    params=params,
+                    headers=headers,
+                    timeout=httpx.Timeout(30.0, read=None),  # an idle stream is not a dead one
+                ) as source:
+                    if source.response.is_error:
+                        source.response.read()
+                        raise ApiError.from_response(source.response)
+                    for event in source.iter_sse():
+                        if not event.data:
+                            continue  # a heartbeat comment
+                        data = json.loads(event.data)
+                        if event.event == "done":
+                            yield "done", data
+                            return
+                        last_id, failures = event.id or last_id, 0
+                        yield "log", data
+            except httpx.TransportError:
+                failures += 1
+                if failures >= self._attempts:
+                    raise
+                time.sleep(min(2.0**failures, 10.0))
+            # The stream ended without ``done`` (a gateway restarting): carry on where it stopped.
+
+    def export_logs(self, job_id: str, into: BinaryIO) -> int:
+        """Write the job's whole log as CSV into ``into``; the bytes written."""
+        written = 0
+        with self._http.stream(
+            "GET", f"/v1/jobs/{job_id}/logs/export", timeout=httpx.Timeout(30.0, read=None)
+        ) as r:
+            if r.is_error:
+                r.read()
+                raise ApiError.from_response(r)
+            for chunk in r.iter_bytes():
+                into.write(chunk)
+                written += len(chunk)
+        return written
 
 
 def _without_none(values: dict[str, Any]) -> dict[str, Any]:
