@@ -6,6 +6,7 @@ import asyncio
 import csv
 import io
 import json
+import threading
 import time
 from typing import Any
 
@@ -245,3 +246,44 @@ def test_an_idle_stream_sends_heartbeats_and_a_client_can_leave_at_any_time(
     assert b"Job queued" in received  # its history so far
     assert b": ping\r\n\r\n" in received, received  # then keep-alive comments while nothing happens
     assert api.delete(f"/v1/jobs/{job_id}").status_code == 200
+
+
+def test_a_gateway_stopping_ends_its_streams_and_they_resume_on_the_next(
+    stack: Stack, api: httpx.Client, tenants: dict[str, str]
+) -> None:
+    job_id = create_job(
+        api, tenants, type="SHAREPOINT", scheduledAt="2099-01-01T00:00:00Z", options={"sites": [FINANCE]}
+    )["id"]
+    first = read_events(api, job_id, stop_after=1)  # "Job queued"
+    received, ended = b"", threading.Event()
+
+    def follow() -> None:
+        nonlocal received
+        with api.stream("GET", f"/v1/jobs/{job_id}/logs", headers={"Last-Event-ID": first[0][1]}) as response:
+            for chunk in response.iter_raw():
+                received += chunk
+        ended.set()
+
+    reader = threading.Thread(target=follow, daemon=True)
+    reader.start()
+    time.sleep(1)  # the stream is open and idle
+    stack.procs["gateway"].stop(timeout=30)  # SIGTERM
+    assert ended.wait(30), "the stream ended when its gateway stopped"
+    log = stack.procs["gateway"].log_path.read_text()
+    assert "timeout graceful shutdown exceeded" not in log, (
+        "the gateway did not wait out its shutdown timeout"
+    )
+    stack.start_service("gateway")
+    stack.wait_ready(timeout=60)
+    # The client resumes on the new gateway after the last line it saw: nothing is repeated, and
+    # deleting the job ends the stream with done.
+    resumed: list[tuple[str, str, dict[str, Any]]] = []
+    again = threading.Thread(
+        target=lambda: resumed.extend(read_events(api, job_id, last_event_id=first[0][1]))
+    )
+    again.start()
+    time.sleep(1)
+    assert api.delete(f"/v1/jobs/{job_id}").status_code == 200
+    again.join(30)
+    assert [(e, d["status"]) for e, _, d in resumed] == [("done", "CANCELLED")]
+    assert api.get(f"/v1/jobs/{job_id}/logs").status_code == 404  # a deleted job's log is gone with it

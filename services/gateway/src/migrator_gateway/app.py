@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+import signal
+import threading
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from types import FrameType
 from typing import Any
 
 from fastapi import FastAPI
@@ -54,6 +58,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
             client_buffer=settings.sse_client_buffer,
             flush_seconds=settings.sse_flush_ms / 1000,
         )
+        _end_streams_on_signal(app.state.log_tails)
         log.info("gateway ready", url=settings.base_url)
         try:
             yield
@@ -86,6 +91,26 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         # docs, and the routers add no dependencies, so nothing else changes.
         app.router.routes.extend(module.router.routes)
     return app
+
+
+def _end_streams_on_signal(tails: LogTails) -> None:
+    """On SIGTERM/SIGINT, end the live log streams first. uvicorn waits for open connections
+    before it shuts the app down, and a log stream stays open until its job ends: without this,
+    every stop would wait out the graceful-shutdown timeout. uvicorn has installed its own
+    handlers by now; ours runs, then calls it."""
+    if threading.current_thread() is not threading.main_thread():
+        return  # served in a thread (a test client): signals are not ours to take
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        previous = signal.getsignal(sig)
+        if not callable(previous):
+            continue
+
+        def handler(signum: int, frame: FrameType | None, previous: Callable[..., Any] = previous) -> None:
+            loop.call_soon_threadsafe(tails.end_all_streams)
+            previous(signum, frame)
+
+        signal.signal(sig, handler)
 
 
 PUBLIC_PATHS = ("/v1/tenants/callback",)  # reached by the admin's browser, authenticated by state

@@ -81,6 +81,11 @@ class TailClient:
     queue: asyncio.Queue[Batch] = field(default_factory=asyncio.Queue)
     backlog: int = 0
     dropped: bool = False
+    closed: bool = False  # the gateway is shutting down: end the stream, the client reconnects
+
+    def close(self) -> None:
+        self.closed = True
+        self.queue.put_nowait(_WAKE)
 
     def offer(self, batch: Batch) -> None:
         if self.dropped:
@@ -202,6 +207,13 @@ class LogTails:
             tail.closing = asyncio.get_running_loop().call_later(
                 self._idle, lambda: asyncio.ensure_future(self._close_if_idle(job_id))
             )
+
+    def end_all_streams(self) -> None:
+        """The gateway is stopping: end every live stream now (clients resume elsewhere with
+        Last-Event-ID) rather than hold the shutdown until its timeout."""
+        for tail in self._tails.values():
+            for client in tail.clients:
+                client.close()
 
     async def projected_through(self, seq: int, *, within: float) -> bool:
         """Wait until log-stream has stored every line up to ``seq`` (False after ``within`` s)."""

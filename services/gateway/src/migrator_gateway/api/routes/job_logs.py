@@ -108,6 +108,8 @@ async def _stream(
         quiet_since = sent_at = time.monotonic()
         while True:
             batch = await client.take()
+            if client.closed:
+                return  # the gateway is stopping; the client resumes on another with Last-Event-ID
             if client.dropped:
                 log.info("slow log client dropped; it resumes with Last-Event-ID", job_id=job_id)
                 return
