@@ -32,6 +32,7 @@ from nats.js.api import ConsumerConfig, DeliverPolicy
 log = get_logger(__name__)
 
 WAKE_SECONDS = 1.0  # how often an idle client is woken to look at its job
+FLOOR_REFRESH_SECONDS = 0.05  # how stale log-stream's progress may be when a client joins
 
 
 @dataclass(frozen=True)
@@ -172,6 +173,7 @@ class LogTails:
         self._tails: dict[str, _Tail] = {}
         self._lock = asyncio.Lock()
         self._ticker: asyncio.Task[None] | None = None
+        self._floor, self._floor_at, self._floor_lock = 0, float("-inf"), asyncio.Lock()
 
     async def _tick(self) -> None:
         """Once a second, wake idle clients (one task for all, rather than a timeout per wait)."""
@@ -219,17 +221,29 @@ class LogTails:
         """Wait until log-stream has stored every line up to ``seq`` (False after ``within`` s)."""
         deadline = asyncio.get_running_loop().time() + within
         while True:
-            try:
-                info = await self._js.consumer_info(LOGS.name, LOG_PROJECTION_DURABLE)
-                if info.ack_floor is not None and int(info.ack_floor.stream_seq or 0) >= seq:
-                    return True
-                if not info.num_pending and not info.num_ack_pending:
-                    return True  # nothing delivered is unacknowledged, nothing waits: all stored
-            except Exception as exc:  # log-stream not started yet, or the bus restarting
-                log.debug("projection progress unknown", error=repr(exc))
+            if self._floor >= seq or await self._projection_floor() >= seq:
+                return True
             if asyncio.get_running_loop().time() >= deadline:
                 return False
-            await asyncio.sleep(0.05)
+            await asyncio.sleep(FLOOR_REFRESH_SECONDS)
+
+    async def _projection_floor(self) -> int:
+        """The stream sequence up to which log-stream has stored every line. One question to
+        NATS per gateway every 50 ms at most, however many clients are connecting."""
+        async with self._floor_lock:
+            loop = asyncio.get_running_loop()
+            if loop.time() - self._floor_at < FLOOR_REFRESH_SECONDS:
+                return self._floor
+            try:
+                info = await self._js.consumer_info(LOGS.name, LOG_PROJECTION_DURABLE)
+                floor = int(info.ack_floor.stream_seq or 0) if info.ack_floor else 0
+                if not info.num_pending and not info.num_ack_pending and info.delivered:
+                    floor = max(floor, int(info.delivered.stream_seq or 0))  # all delivered, all stored
+                self._floor = max(self._floor, floor)
+            except Exception as exc:  # log-stream not started yet, or the bus restarting
+                log.debug("projection progress unknown", error=repr(exc))
+            self._floor_at = loop.time()
+            return self._floor
 
     async def projected_now(self, *, within: float) -> bool:
         """Wait until every line already on the stream is stored (an export then is complete)."""
