@@ -128,22 +128,21 @@ class Scheduler:
         if not can_transition(JobStatus.QUEUED, JobStatus.RUNNING):
             return False
         version = int(job["version"])
+        changes = {
+            "status": JobStatus.RUNNING.value,
+            "startedAt": job.get("startedAt") or iso(self.now()),
+            "version": version + 1,
+            # An outbox of one: the start is announced after this write, and until that
+            # succeeds (the bus may be down) every tick tries again.
+            "startToAnnounce": version + 1,
+        }
         won = await self._jobs.update(
-            job_id,
-            {
-                "status": JobStatus.RUNNING.value,
-                "startedAt": job.get("startedAt") or iso(self.now()),
-                "version": version + 1,
-                # An outbox of one: the start is announced after this write, and until that
-                # succeeds (the bus may be down) every tick tries again.
-                "startToAnnounce": version + 1,
-            },
-            where={"version": version, "status": JobStatus.QUEUED.value},
+            job_id, changes, where={"version": version, "status": JobStatus.QUEUED.value}
         )
         if not won:
             return False
-        await self._announce_start(job_id)
         units = await self._units.find({"jobId": job_id})
+        await self._announce_start(job | changes, total_units=len(units))
         if dispatch:
             await self.dispatch_pending()
         if not units or all(u.get("dispatched") for u in units):
@@ -151,13 +150,15 @@ class Scheduler:
             await self.refresh_job(job_id)
         return True
 
-    async def _announce_start(self, job_id: str) -> None:
+    async def _announce_start(self, job: dict[str, Any], *, total_units: int | None = None) -> None:
         """Publish the JobStarted a start left to announce (once per start: a resumed job
         starts again), then clear it. A retry carries the same Nats-Msg-Id, so it is stored once."""
-        job = await self._jobs.get(job_id)
-        seq = int((job or {}).get("startToAnnounce") or 0)
-        if job is None or not seq:
+        seq = int(job.get("startToAnnounce") or 0)
+        if not seq:
             return
+        job_id = job["id"]
+        if total_units is None:
+            total_units = await self._units.count({"jobId": job_id})
         await self._publisher.publish(
             subjects.job_event(job_id, "JobStarted"),
             JobStarted(
@@ -166,7 +167,7 @@ class Scheduler:
                 occurred_at=datetime.fromisoformat(job["startedAt"]),
                 job_id=job_id,
                 org_id=job["orgId"],
-                total_units=len(await self._units.find({"jobId": job_id})),
+                total_units=total_units,
             ),
             msg_id=f"{job_id}:started:{seq}",
         )
@@ -356,7 +357,7 @@ class Scheduler:
         """Announce starts a bus outage held back, start every due QUEUED job, then dispatch
         what waits in one pass (this also finishes dispatches a crash interrupted)."""
         for job in await self._jobs.find({"startToAnnounce": {"$gt": 0}}, limit=500):
-            await self._announce_start(job["id"])
+            await self._announce_start(job)
         while due := await self._jobs.find(
             {"status": JobStatus.QUEUED.value, "dueAt": {"$lte": self._clock()}},
             sort=[("dueAt", 1)],
