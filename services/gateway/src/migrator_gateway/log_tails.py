@@ -23,6 +23,7 @@ from typing import Any
 
 import orjson
 from migrator_contracts import subjects
+from migrator_contracts.base import iso
 from migrator_contracts.streams import LOG_PROJECTION_DURABLE, LOGS
 from migrator_platform.structured_logs import get_logger
 from nats.aio.msg import Msg
@@ -55,7 +56,7 @@ def log_frame(seq: int, line_id: str, level: str, message: str, ts: str, fields:
 
 def second(ts: str) -> str:
     """A published line's timestamp in the API's form (second precision, ``Z``)."""
-    return datetime.fromisoformat(ts).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return iso(datetime.fromisoformat(ts))
 
 
 @dataclass(frozen=True)

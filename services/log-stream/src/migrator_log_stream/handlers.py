@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from migrator_contracts import subjects
+from migrator_contracts.base import iso
 from migrator_contracts.events import JobDeleted
 from migrator_contracts.logs import LogLine
 from migrator_platform.readstore import Collection
@@ -71,7 +72,7 @@ class LogStream:
             "seq": stream_seq,
             "level": line.level.value,
             "message": line.message,
-            "ts": line.ts.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "ts": iso(line.ts),
             "fields": line.fields,
             "final": bool(line.fields.get("final")),
             "expiresAt": max(written, self._clock()) + self._retention_days(org_id) * 86400,
