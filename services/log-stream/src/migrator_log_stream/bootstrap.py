@@ -10,7 +10,7 @@ from migrator_contracts.streams import LOGS
 from migrator_platform.bus import publish
 from migrator_platform.service import Runtime, build_runtime, run_service
 
-from migrator_log_stream.config import LogStreamSettings, parse_by_org
+from migrator_log_stream.config import LogStreamSettings
 from migrator_log_stream.entrypoints.app import purge_loop, wire
 from migrator_log_stream.handlers import LogStream
 
@@ -18,7 +18,6 @@ from migrator_log_stream.handlers import LogStream
 async def main(settings: LogStreamSettings | None = None) -> None:
     """Run log-stream until SIGTERM / SIGINT."""
     settings = settings or LogStreamSettings()
-    parse_by_org(settings.log_retention_days_by_org)  # a malformed setting stops start-up, clearly
     runtime = build_runtime("log-stream", settings)
     logs = runtime.store.collection(readmodels.JOB_LOGS)
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from functools import cached_property
+
 from migrator_platform.settings import ServiceSettings
-from pydantic import Field
+from pydantic import Field, field_validator
 
 
 class LogStreamSettings(ServiceSettings):
@@ -18,9 +20,19 @@ class LogStreamSettings(ServiceSettings):
     # Log lines projected at once (order does not matter: each carries its stream sequence).
     log_projection_workers: int = Field(default=8, ge=1)
 
+    @field_validator("log_retention_days_by_org")
+    @classmethod
+    def _well_formed(cls, spec: str) -> str:
+        parse_by_org(spec)  # a malformed setting stops start-up, with its reason
+        return spec
+
+    @cached_property
+    def _retention_by_org(self) -> dict[str, float]:
+        return parse_by_org(self.log_retention_days_by_org)
+
     def retention_days(self, org_id: str | None) -> float:
         """The retention of ``org_id`` (the default for an unknown or unset organisation)."""
-        return parse_by_org(self.log_retention_days_by_org).get(org_id or "", self.log_retention_days)
+        return self._retention_by_org.get(org_id or "", self.log_retention_days)
 
 
 def parse_by_org(spec: str) -> dict[str, float]:
@@ -30,7 +42,12 @@ def parse_by_org(spec: str) -> dict[str, float]:
         org, sep, days = part.partition("=")
         if not sep or not org.strip():
             raise ValueError(f"MIGRATOR_LOG_RETENTION_DAYS_BY_ORG: {part!r} is not org=days")
-        value = float(days)
+        try:
+            value = float(days)
+        except ValueError:
+            raise ValueError(
+                f"MIGRATOR_LOG_RETENTION_DAYS_BY_ORG: {org}'s days {days!r} is not a number"
+            ) from None
         if value <= 0:
             raise ValueError(
                 f"MIGRATOR_LOG_RETENTION_DAYS_BY_ORG: {org} must keep lines for more than 0 days"

@@ -97,3 +97,5 @@ def test_retention_per_organisation_and_its_errors() -> None:
     for bad in ("org_A", "=5", "org_A=0", "org_A=x"):
         with pytest.raises(ValueError):
             parse_by_org(bad)
+        with pytest.raises(ValueError, match="MIGRATOR_LOG_RETENTION_DAYS_BY_ORG"):
+            LogStreamSettings(log_retention_days_by_org=bad)  # start-up stops, saying which setting
