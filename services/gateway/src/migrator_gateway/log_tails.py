@@ -4,9 +4,9 @@ A tail starts at the stream's end (by sequence, so nothing published in between 
 hands the lines to every client watching the job, through a bounded backlog per client. Lines
 are handed over in batches, every ``flush_seconds`` (50 ms): with a thousand clients on a busy
 job, one write per client per batch instead of one per line is what keeps up (the price is at
-most that much added delay). A client
-that joins learns the tail's position: every line up to it is history (the projection), every
-line after it arrives through its queue. So history and live meet without a gap or a repeat.
+most that much added delay). A client that joins learns the tail's position: every line up to
+it is history (the projection), every line after it arrives through its queue. So history and
+live meet without a gap or a repeat.
 
 A client too slow to keep up (its backlog full) is dropped rather than allowed to hold memory;
 it reconnects with ``Last-Event-ID`` and resumes from the history. A tail with no client left
@@ -45,6 +45,12 @@ class Line:
     line: dict[str, Any]
     frame: bytes
 
+    @property
+    def final(self) -> dict[str, Any] | None:
+        """The job's last line's fields (``status``, ``completedAt``), or None."""
+        fields: dict[str, Any] = self.line.get("fields") or {}
+        return fields if fields.get("final") else None
+
 
 def log_frame(seq: int, line_id: str, level: str, message: str, ts: str, fields: dict[str, Any]) -> bytes:
     """The ``event: log`` SSE frame of one line (its id is the stream sequence)."""
@@ -61,17 +67,21 @@ def second(ts: str) -> str:
 
 @dataclass(frozen=True)
 class Batch:
-    """Lines a tail hands to its clients together, and all their frames joined (built once)."""
+    """Lines a tail hands to its clients together, all their frames joined, and whether the
+    job's last line is among them: built once per tail, read by every client."""
 
     lines: tuple[Line, ...]
     frames: bytes
+    has_final: bool
 
-    @property
-    def has_final(self) -> bool:
-        return any(line.line.get("fields", {}).get("final") for line in self.lines)
+    @classmethod
+    def of(cls, lines: tuple[Line, ...]) -> Batch:
+        return cls(
+            lines, b"".join(line.frame for line in lines), any(line.final is not None for line in lines)
+        )
 
 
-_WAKE = Batch((), b"")
+_WAKE = Batch((), b"", False)
 
 
 @dataclass(eq=False)
@@ -113,7 +123,7 @@ class TailClient:
             while not self.queue.empty():
                 batches.append(self.queue.get_nowait())
             lines = tuple(line for b in batches for line in b.lines)
-            batch = Batch(lines, b"".join(b.frames for b in batches))
+            batch = Batch(lines, b"".join(b.frames for b in batches), any(b.has_final for b in batches))
         self.backlog -= len(batch.lines)
         return batch
 
@@ -154,7 +164,7 @@ class _Tail:
         if not self.pending:
             return
         lines, self.pending = tuple(self.pending), []
-        batch = Batch(lines, b"".join(line.frame for line in lines))
+        batch = Batch.of(lines)
         for client in self.clients:
             client.offer(batch)
 
@@ -248,8 +258,11 @@ class LogTails:
 
     async def projected_now(self, *, within: float) -> bool:
         """Wait until every line already on the stream is stored (an export then is complete)."""
-        state = (await self._js.stream_info(LOGS.name)).state
-        return await self.projected_through(int(state.last_seq), within=within)
+        return await self.projected_through(await self._stream_end(), within=within)
+
+    async def _stream_end(self) -> int:
+        """The sequence of the last message on the log stream."""
+        return int((await self._js.stream_info(LOGS.name)).state.last_seq)
 
     async def close(self) -> None:
         if self._ticker is not None:
@@ -266,8 +279,7 @@ class LogTails:
 
     async def _open(self, job_id: str) -> _Tail:
         subject = subjects.job_log(job_id)
-        state = (await self._js.stream_info(LOGS.name)).state
-        tail = _Tail(job_id=job_id, position=int(state.last_seq), flush_seconds=self._flush)
+        tail = _Tail(job_id=job_id, position=await self._stream_end(), flush_seconds=self._flush)
         tail.subscription = await self._js.subscribe(
             subject,
             cb=tail.on_message,

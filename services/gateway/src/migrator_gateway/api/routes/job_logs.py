@@ -59,13 +59,13 @@ def _after(last_event_id: str | None) -> int:
     return after
 
 
-async def _nothing() -> AsyncIterator[dict[str, Any]]:
-    return
-    yield
-
-
 def _done_frame(status: str, completed_at: str | None) -> bytes:
     return b"event: done\r\ndata: %s\r\n\r\n" % orjson.dumps({"status": status, "completedAt": completed_at})
+
+
+def _final_frame(fields: dict[str, Any]) -> bytes:
+    """The ``done`` frame a job's last line stands for."""
+    return _done_frame(fields.get("status", "DONE"), fields.get("completedAt"))
 
 
 async def _stream(
@@ -87,22 +87,18 @@ async def _stream(
         if not await tails.projected_through(joined_at, within=PROJECTION_WAIT_SECONDS):
             log.warning("log history may lag: log-stream has not stored the newest lines", job_id=job_id)
         last = after
-        # Nothing before the tail joined, or all of it seen already: no history to read.
-        history = (
-            caller.store.collection(readmodels.JOB_LOGS).iterate(
+        if joined_at > after:  # else nothing before the tail joined, or all of it seen already
+            history = caller.store.collection(readmodels.JOB_LOGS).iterate(
                 {"jobId": job_id, "seq": {"$gt": after, "$lte": joined_at}}, sort=[("seq", 1)], batch_size=500
             )
-            if joined_at > after
-            else _nothing()
-        )
-        async for doc in history:
-            last = int(doc["seq"])
-            fields = doc.get("fields") or {}
-            if wanted(doc["level"]):
-                yield log_frame(last, doc["_id"], doc["level"], doc["message"], doc["ts"], fields)
-            if doc.get("final"):
-                yield _done_frame(fields.get("status", "DONE"), fields.get("completedAt"))
-                return
+            async for doc in history:
+                last = int(doc["seq"])
+                fields = doc.get("fields") or {}
+                if wanted(doc["level"]):
+                    yield log_frame(last, doc["_id"], doc["level"], doc["message"], doc["ts"], fields)
+                if doc.get("final"):
+                    yield _final_frame(fields)
+                    return
         jobs = caller.store.collection(readmodels.JOBS)
         finished_seen = False
         quiet_since = sent_at = time.monotonic()
@@ -143,9 +139,8 @@ async def _stream(
                 last = line.seq
                 if wanted(line.line["level"]):
                     frames.append(line.frame)
-                fields = line.line.get("fields") or {}
-                if fields.get("final"):
-                    done = _done_frame(fields.get("status", "DONE"), fields.get("completedAt"))
+                if (final := line.final) is not None:
+                    done = _final_frame(final)
                     break
             if done is not None:
                 yield b"".join([*frames, done])
