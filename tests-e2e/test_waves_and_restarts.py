@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -137,29 +138,39 @@ def test_a_scheduler_killed_between_a_jobs_units_dispatches_the_rest_once(
     assert [s["status"] for s in per_site] == ["DONE"] * 3
 
 
-def test_a_job_due_while_nats_is_down_starts_once_when_the_bus_is_back(
-    stack: Stack, api: httpx.Client, tenants: dict[str, str]
+def _job_due_across_an_outage(
+    stack: Stack, api: httpx.Client, tenants: dict[str, str], name: str, while_down: Callable[[str], None]
 ) -> None:
+    """A job due while ``name`` is down (SIGKILL: no chance to flush, then back on its data)
+    starts exactly once, after it is back; ``while_down(job_id)`` checks the API meanwhile."""
     due = at(3)
     job_id = create_job(
         api, tenants, type="SHAREPOINT", scheduledAt=stamp(due), options={"sites": [FINANCE]}
     )["id"]
-    # The bus is down across the job's time (SIGKILL: no chance to flush), then back on its store.
     wait_until(
         lambda: datetime.now(UTC) > due - timedelta(seconds=1), timeout=30, what="just before the time"
     )
-    with stack.outage("nats"):
+    with stack.outage(name):
+        while_down(job_id)
+        wait_until(lambda: datetime.now(UTC) > due + timedelta(seconds=2), timeout=30, what="past the time")
+    stack.wait_ready(timeout=60)
+    final = wait_until(lambda: finished(api, job_id), timeout=120, what=f"the job to run once {name} is back")
+    assert final["status"] == "DONE" and parse(final["startedAt"]) >= due
+    started = asyncio.run(_events(stack, f"migrator.evt.job.{job_id}.JobStarted"))
+    assert len(started) == 1, "started exactly once"
+
+
+def test_a_job_due_while_nats_is_down_starts_once_when_the_bus_is_back(
+    stack: Stack, api: httpx.Client, tenants: dict[str, str]
+) -> None:
+    def while_down(job_id: str) -> None:
         # Reads come from the store and keep working; a command is refused clearly, not lost silently.
         assert api.get(f"/v1/jobs/{job_id}").status_code == 200
         refused = api.patch(f"/v1/jobs/{job_id}/pause")
         assert refused.status_code == 503, refused.text
         assert refused.json()["code"] == "SERVICE_UNAVAILABLE" and refused.headers["Retry-After"]
-        wait_until(lambda: datetime.now(UTC) > due + timedelta(seconds=2), timeout=30, what="past the time")
-    stack.wait_ready(timeout=60)
-    final = wait_until(lambda: finished(api, job_id), timeout=120, what="the job to run once the bus is back")
-    assert final["status"] == "DONE" and parse(final["startedAt"]) >= due
-    started = asyncio.run(_events(stack, f"migrator.evt.job.{job_id}.JobStarted"))
-    assert len(started) == 1, "started exactly once"
+
+    _job_due_across_an_outage(stack, api, tenants, "nats", while_down)
 
 
 def test_a_job_due_while_the_database_is_down_starts_once_when_it_is_back(
@@ -169,22 +180,10 @@ def test_a_job_due_while_the_database_is_down_starts_once_when_it_is_back(
         pytest.skip(
             "the SQLite store is a file in the services' own processes: there is no server to restart"
         )
-    due = at(3)
-    job_id = create_job(
-        api, tenants, type="SHAREPOINT", scheduledAt=stamp(due), options={"sites": [FINANCE]}
-    )["id"]
-    wait_until(
-        lambda: datetime.now(UTC) > due - timedelta(seconds=1), timeout=30, what="just before the time"
-    )
-    with stack.outage("mongo"):
+
+    def while_down(job_id: str) -> None:
         down = api.get(f"/v1/jobs/{job_id}")
         assert down.status_code == 503, down.text
         assert down.json()["code"] == "SERVICE_UNAVAILABLE"
-        wait_until(lambda: datetime.now(UTC) > due + timedelta(seconds=2), timeout=30, what="past the time")
-    stack.wait_ready(timeout=60)
-    final = wait_until(
-        lambda: finished(api, job_id), timeout=120, what="the job to run once the database is back"
-    )
-    assert final["status"] == "DONE" and parse(final["startedAt"]) >= due
-    started = asyncio.run(_events(stack, f"migrator.evt.job.{job_id}.JobStarted"))
-    assert len(started) == 1, "started exactly once"
+
+    _job_due_across_an_outage(stack, api, tenants, "mongo", while_down)
