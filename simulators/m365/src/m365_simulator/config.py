@@ -22,3 +22,7 @@ class SimSettings:
     )
     storage_key: str = field(default_factory=lambda: os.environ.get("M365SIM_STORAGE_KEY", AZURITE_KEY))
     object_delay_ms: int = field(default_factory=lambda: int(os.environ.get("M365SIM_OBJECT_DELAY_MS", "20")))
+    # Past this size an AMR export starts a new Manifest{N}.xml (25 MB, as the AMR reference says).
+    amr_manifest_split_bytes: int = field(
+        default_factory=lambda: int(os.environ.get("M365SIM_AMR_MANIFEST_SPLIT_BYTES", str(25 * 1024 * 1024)))
+    )

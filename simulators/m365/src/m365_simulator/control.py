@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import random
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -10,6 +11,7 @@ from fastapi.responses import JSONResponse
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 from starlette.responses import Response
 
+from m365_simulator.data import generated_site
 from m365_simulator.state import Faults, SimState
 
 router = APIRouter(prefix="/_sim")
@@ -25,18 +27,33 @@ async def health() -> dict[str, str]:
     return {"status": "ok"}
 
 
+# camelCase switch -> (Faults attribute, type); see Faults for what each does.
+_SWITCHES: dict[str, tuple[str, Any]] = {
+    "failItemsMatching": ("fail_items_matching", list),
+    "warnItemsMatching": ("warn_items_matching", list),
+    "failDownloadsMatching": ("fail_downloads_matching", list),
+    "objectDelayMs": ("object_delay_ms", int),
+    "wrongKey": ("wrong_key", bool),
+    "garbageQueueMessages": ("garbage_queue_messages", int),
+    "unknownEvents": ("unknown_events", int),
+    "corruptManifest": ("corrupt_manifest", str),
+    "vanishJobs": ("vanish_jobs", bool),
+    "postponeSeconds": ("postpone_seconds", float),
+}
+
+
 @router.post("/faults")
 async def set_faults(request: Request) -> dict[str, Any]:
-    """Merge fault switches: failItemsMatching, throttle (status, count, retryAfter), objectDelayMs."""
+    """Merge fault switches (see ``Faults``); ``throttle`` takes status, count, rate and retryAfter."""
     sim, body = _sim(request), await request.json()
-    if "failItemsMatching" in body:
-        sim.faults.fail_items_matching = list(body["failItemsMatching"])
+    for name, (attr, kind) in _SWITCHES.items():
+        if name in body:
+            setattr(sim.faults, attr, kind(body[name]))
     if throttle := body.get("throttle"):
         sim.faults.throttle_status = int(throttle.get("status", 429))
-        sim.faults.throttle_count = int(throttle.get("count", 1))
+        sim.faults.throttle_count = int(throttle.get("count", 0 if "rate" in throttle else 1))
+        sim.faults.throttle_rate = float(throttle.get("rate", 0.0))
         sim.faults.retry_after = int(throttle.get("retryAfter", 1))
-    if "objectDelayMs" in body:
-        sim.faults.object_delay_ms = int(body["objectDelayMs"])
     return {"ok": True}
 
 
@@ -94,14 +111,69 @@ async def site_content(request: Request, url: str) -> dict[str, Any]:
     return {"url": url, "exists": True, "items": items}
 
 
+@router.post("/sites")
+async def create_site(request: Request) -> dict[str, Any]:
+    """A generated site for scale tests: ``{"url": ..., "items": N, "seed": S}``."""
+    body = await request.json()
+    url = str(body["url"]).rstrip("/")
+    tenant = _sim(request).tenant(url.split("/")[2])
+    if tenant is None:
+        return {"ok": False, "error": "no such tenant"}
+    name, items, seed = url.rsplit("/", 1)[1], int(body["items"]), int(body.get("seed", 1))
+    site = generated_site(tenant.sp_host, name, items=items, seed=seed)
+    tenant.sites[site.url] = site
+    return {"ok": True, "url": site.url, "items": len(site.content)}
+
+
+@router.post("/sites/changes")
+async def change_site(request: Request, url: str) -> dict[str, Any]:
+    """Edit a site as its users would: ``{"put": {path: text}, "delete": [path], "rename": {old: new}}``.
+
+    Paths are web-relative (``Shared Documents/a.txt``); ``put`` with null creates a folder.
+    """
+    site, body = _sim(request).site(url), await request.json()
+    if site is None:
+        return {"ok": False, "error": "no such site"}
+    for old, new in (body.get("rename") or {}).items():
+        site.rename(old, new)
+    for path in body.get("delete") or []:
+        site.remove(path)
+    for path, text in (body.get("put") or {}).items():
+        site.put(path, None if text is None else str(text).encode())
+    return {"ok": True, "changeNumber": site.change_number}
+
+
+@router.post("/sites/expire-change-log")
+async def expire_change_log(request: Request, url: str) -> dict[str, Any]:
+    """Age the site's change log out, so older change tokens are refused (-2146232832)."""
+    site = _sim(request).site(url)
+    if site is None:
+        return {"ok": False, "error": "no such site"}
+    site.expire_change_log()
+    return {"ok": True}
+
+
+@router.get("/migration-jobs")
+async def migration_jobs(request: Request, site: str | None = None) -> dict[str, Any]:
+    """Every migration job (imports and AMR reads) with how many objects it moved."""
+    return {
+        "jobs": [
+            {"id": j.id, "siteUrl": j.site_url, "kind": j.kind, "state": j.state, "objects": j.objects}
+            for j in _sim(request).jobs.values()
+            if site is None or j.site_url == site.rstrip("/")
+        ]
+    }
+
+
 class ThrottleMiddleware(BaseHTTPMiddleware):
     """Answers the next N Graph / SharePoint calls with 429 or 503 and Retry-After, as the services do."""
 
     async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
         faults = request.app.state.sim.faults
         path = request.url.path
-        if faults.throttle_count > 0 and not path.startswith(("/_sim", "/login.microsoftonline.com")):
-            faults.throttle_count -= 1
+        exempt = path.startswith(("/_sim", "/login.microsoftonline.com"))
+        if not exempt and (faults.throttle_count > 0 or random.random() < faults.throttle_rate):
+            faults.throttle_count = max(0, faults.throttle_count - 1)
             body = {
                 "error": {
                     "code": "TooManyRequests" if faults.throttle_status == 429 else "ServiceUnavailable",

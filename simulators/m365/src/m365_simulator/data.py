@@ -6,6 +6,7 @@ import hashlib
 import random
 import uuid
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 FIRST = ["John", "Lisa", "Ahmed", "Maria", "Wei", "Olga", "Sven", "Chloé", "Kofi", "Priya", "Diego", "Hana"]
 LAST = ["Smith", "Nguyen", "Khan", "Garcia", "Zhang", "Ivanova", "Larsen", "Dubois", "Mensah", "Patel"]
@@ -22,19 +23,87 @@ class User:
     item_count: int
 
 
+@dataclass(frozen=True)
+class Change:
+    """One entry of a site's change log: an item (by unique id) moved from ``old`` to ``new`` path.
+
+    ``old`` is None for an add, ``new`` None for a delete; an edit has ``old == new``.
+    """
+
+    number: int
+    uid: str
+    old: str | None
+    new: str | None
+    folder: bool = False
+
+
 @dataclass
 class Site:
-    """A site and its Documents library: web-relative path → bytes (None for a folder)."""
+    """A site and its Documents library: web-relative path → bytes (None for a folder).
+
+    Every write goes through :meth:`put`, :meth:`remove` or :meth:`rename`, so each item keeps a
+    stable unique id and the change log (what an AMR read with a change token replays) is whole.
+    """
 
     id: str
     web_id: str
     url: str
     name: str
     content: dict[str, bytes | None] = field(default_factory=dict)
+    ids: dict[str, str] = field(default_factory=dict)  # path -> unique id
+    modified: dict[str, str] = field(default_factory=dict)  # path -> ISO time of the last write
+    changes: list[Change] = field(default_factory=list)
+    log_start: int = 0  # change numbers below this have left the change log (tokens too old)
 
     @property
     def path(self) -> str:
         return "/" + self.url.split("/", 3)[3] if self.url.count("/") >= 3 else ""
+
+    @property
+    def change_number(self) -> int:
+        return self.changes[-1].number if self.changes else self.log_start
+
+    def _log(self, uid: str, old: str | None, new: str | None, *, folder: bool) -> None:
+        self.changes.append(Change(self.change_number + 1, uid, old, new, folder))
+
+    def put(self, path: str, body: bytes | None, *, uid: str | None = None) -> None:
+        """Create or overwrite a file (bytes) or folder (None); missing parent folders are created."""
+        parent = path.rsplit("/", 1)[0] if "/" in path else ""
+        if parent and parent not in self.content and parent.count("/") >= 1:
+            self.put(parent, None)
+        if path in self.content and self.content[path] is None and body is None:
+            return  # the folder is there already
+        known = self.ids.get(path)
+        self.ids[path] = known or uid or str(uuid.uuid4())
+        self.content[path] = body
+        self.modified[path] = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        self._log(self.ids[path], path if known else None, path, folder=body is None)
+
+    def remove(self, path: str) -> None:
+        """Delete a file, or a folder with everything in it."""
+        for p in [p for p in self.content if p == path or p.startswith(path + "/")]:
+            folder = self.content.pop(p) is None
+            self.modified.pop(p, None)
+            self._log(self.ids.pop(p), p, None, folder=folder)
+
+    def rename(self, old: str, new: str) -> None:
+        """Move a file or folder (and what it holds), keeping unique ids."""
+        for p in sorted(p for p in self.content if p == old or p.startswith(old + "/")):
+            moved = new + p[len(old) :]
+            self.content[moved] = self.content.pop(p)
+            self.modified[moved] = self.modified.pop(p, "")
+            self.ids[moved] = self.ids.pop(p)
+            self._log(self.ids[moved], p, moved, folder=self.content[moved] is None)
+
+    def expire_change_log(self) -> None:
+        """Forget the change log so far, as SharePoint does after 60 days."""
+        self.log_start = self.change_number + 1
+        self.changes.clear()
+
+    def change_token(self) -> str:
+        """A change token in SharePoint's format: ``1;3;{site id};{ticks};{change number}``."""
+        ticks = int(datetime.now(UTC).timestamp() * 10_000_000) + 621_355_968_000_000_000
+        return f"1;3;{self.id};{ticks};{self.change_number}"
 
 
 @dataclass
@@ -67,7 +136,7 @@ def _site(rng: random.Random, host: str, name: str, *, with_tmp: bool) -> Site:
         : rng.randint(3, 4)
     ]
     for folder in folders:
-        site.content[folder] = None
+        site.put(folder, None, uid=_uuid(rng))
     places = [lib, *folders]
     for i in range(rng.randint(15, 30)):
         size = rng.choice(
@@ -75,10 +144,31 @@ def _site(rng: random.Random, host: str, name: str, *, with_tmp: bool) -> Site:
         )
         stem = rng.choice(["budget", "notes", "O'Brien memo", "plan v2", "café menu", "Résumé"]) + f" {i}"
         body = hashlib.sha256(f"{host}{name}{i}".encode()).digest() * (size // 32 + 1)
-        site.content[f"{rng.choice(places)}/{stem}{rng.choice(EXTENSIONS)}"] = body[:size]
+        site.put(f"{rng.choice(places)}/{stem}{rng.choice(EXTENSIONS)}", body[:size], uid=_uuid(rng))
     if with_tmp:
-        site.content[f"{lib}/~lock {name}.tmp"] = b"lock"
-        site.content[f"{folders[0]}/scratch.tmp"] = b"scratch" * 10
+        site.put(f"{lib}/~lock {name}.tmp", b"lock", uid=_uuid(rng))
+        site.put(f"{folders[0]}/scratch.tmp", b"scratch" * 10, uid=_uuid(rng))
+    return site
+
+
+def generated_site(host: str, name: str, *, items: int, seed: int, folder_every: int = 40) -> Site:
+    """A big site for scale tests: ``items`` folders and files, nested three deep, small contents."""
+    rng = random.Random(seed)
+    site = Site(id=_uuid(rng), web_id=_uuid(rng), url=f"https://{host}/sites/{name}", name=name.capitalize())
+    folders = ["Shared Documents"]
+    for i in range(items):
+        if i % folder_every == 0:
+            parent = rng.choice(folders[-8:]) if len(folders) > 1 and rng.random() < 0.5 else folders[0]
+            if parent.count("/") >= 3:
+                parent = folders[0]
+            folder = f"{parent}/Folder {i // folder_every:04d}"
+            site.put(folder, None, uid=_uuid(rng))
+            folders.append(folder)
+            continue
+        size = rng.choice([0, rng.randint(1, 300), rng.randint(300, 4_000)])
+        body = hashlib.sha256(f"{name}{i}".encode()).digest() * (size // 32 + 1)
+        path = f"{rng.choice(folders[-4:])}/file {i:05d}{rng.choice(EXTENSIONS)}"
+        site.put(path, body[:size], uid=_uuid(rng))
     return site
 
 

@@ -3,85 +3,21 @@
 from __future__ import annotations
 
 import asyncio
-import base64
 import fnmatch
-import json
-import os
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from xml.etree import ElementTree as ET
 
 from azure.storage.blob.aio import ContainerClient
-from azure.storage.queue.aio import QueueClient
-from cryptography.hazmat.primitives import padding
-from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
+from m365_simulator.data import Site
+from m365_simulator.reporting import Reporter, read_blob
 from m365_simulator.state import MigrationJob, SimState
 
 NS = "{urn:deployment-manifest-schema}"
 COMMON = {"MigrationType": "None", "MigrationDirection": "Import", "TotalRetryCount": "0"}
-
-
-def _now() -> str:
-    return datetime.now(UTC).strftime("%m/%d/%Y %H:%M:%S.%f")[:-3]
-
-
-def _aes(key: bytes, iv: bytes, data: bytes, *, encrypt: bool) -> bytes:
-    cipher = Cipher(algorithms.AES(key), modes.CBC(iv))
-    if encrypt:
-        padder = padding.PKCS7(128).padder()
-        enc = cipher.encryptor()
-        return enc.update(padder.update(data) + padder.finalize()) + enc.finalize()
-    dec = cipher.decryptor()
-    unpadder = padding.PKCS7(128).unpadder()
-    return unpadder.update(dec.update(data) + dec.finalize()) + unpadder.finalize()
-
-
-class _Reporter:
-    """Appends each event to the job's progress log and, if asked, to the report queue."""
-
-    def __init__(self, job: MigrationJob, queue_uri: str | None, key: bytes | None) -> None:
-        self.job, self.key = job, key
-        self.queue = QueueClient.from_queue_url(queue_uri) if queue_uri else None
-        self.correlation = str(uuid.uuid4())
-
-    async def emit(self, event: str, **fields: Any) -> None:
-        body = {
-            **COMMON,
-            **{k: str(v) for k, v in fields.items()},
-            "JobId": self.job.id,
-            "Time": _now(),
-            "CorrelationId": self.correlation,
-            "Event": event,
-        }
-        text = json.dumps(body)
-        self.job.events.append(text)
-        if self.queue is None:
-            return
-        if self.key:
-            iv = os.urandom(16)
-            envelope = {
-                "Label": "Encrypted",
-                "JobId": self.job.id,
-                "IV": base64.b64encode(iv).decode(),
-                "Content": base64.b64encode(_aes(self.key, iv, text.encode(), encrypt=True)).decode(),
-            }
-            text = json.dumps(envelope)
-        await self.queue.send_message(base64.b64encode(text.encode()).decode())
-
-    async def close(self) -> None:
-        if self.queue is not None:
-            await self.queue.close()
-
-
-async def _read_blob(container: ContainerClient, name: str, key: bytes | None) -> bytes:
-    blob = container.get_blob_client(name)
-    props = await blob.get_blob_properties()
-    data = await (await blob.download_blob()).readall()
-    if key is None:
-        return bytes(data)
-    return _aes(key, base64.b64decode(props.metadata["IV"]), data, encrypt=False)
+READ_AHEAD = 32  # package blobs fetched at once
 
 
 def start_import(
@@ -95,10 +31,12 @@ def start_import(
 ) -> MigrationJob:
     """Register the job and process it in the background."""
     job = MigrationJob(id=str(uuid.uuid4()), site_url=site_url)
+    if sim.faults.vanish_jobs:  # accepted, and never heard of again
+        sim.faults.vanish_jobs = False
+        return job
     sim.jobs[job.id] = job
-    task = asyncio.create_task(_run(sim, job, source_uri, manifest_uri, _Reporter(job, queue_uri, key), key))
-    sim.tasks.add(task)
-    task.add_done_callback(sim.tasks.discard)
+    reporter = Reporter(job, queue_uri, key, faults=sim.faults, common=COMMON)
+    sim.spawn(_run(sim, job, source_uri, manifest_uri, reporter, key))
     return job
 
 
@@ -107,20 +45,31 @@ async def _run(
     job: MigrationJob,
     source_uri: str,
     manifest_uri: str,
-    reporter: _Reporter,
+    reporter: Reporter,
     key: bytes | None,
 ) -> None:
     site = sim.site(job.site_url, create=True)
     assert site is not None
-    stats = {"processed": 0, "errors": 0, "files": 0, "bytes": 0, "total": 0}
+    stats = {"processed": 0, "errors": 0, "warnings": 0, "files": 0, "bytes": 0, "total": 0}
     try:
         await reporter.emit("JobQueued", SiteId=site.id, DbId=str(uuid.uuid4()))
+        if (postpone := sim.faults.postpone_seconds) > 0:
+            sim.faults.postpone_seconds = 0
+            pickup = datetime.now(UTC) + timedelta(seconds=postpone)
+            await reporter.emit(
+                "JobPostponed",
+                NextPickupTime=pickup.strftime("%m/%d/%Y %H:%M:%S.%f")[:-3],
+                SiteId=site.id,
+                DbId=str(uuid.uuid4()),
+                JobsInQueue=3,
+            )
+            await asyncio.sleep(postpone)
         await asyncio.sleep(0.05)
         job.state = 4
         await reporter.emit("JobStart", SiteId=site.id, WebId=site.web_id, DBId=str(uuid.uuid4()))
         async with ContainerClient.from_container_url(manifest_uri) as meta:
             try:
-                objects = ET.fromstring(await _read_blob(meta, "Manifest.xml", key)).findall(f"{NS}SPObject")
+                objects = ET.fromstring(await read_blob(meta, "Manifest.xml", key)).findall(f"{NS}SPObject")
             except Exception as exc:
                 await reporter.emit(
                     "JobFatalError",
@@ -134,12 +83,16 @@ async def _run(
                 objects = []
         stats["total"] = len(objects)
         async with ContainerClient.from_container_url(source_uri) as data:
-            for obj in objects:
-                await asyncio.sleep((sim.faults.object_delay_ms or sim.settings.object_delay_ms) / 1000)
-                await _import_one(sim, site.content, data, obj, key, reporter, stats)
-                stats["processed"] += 1
-                if stats["processed"] % 10 == 0:
-                    await reporter.emit("JobProgress", **_progress(stats))
+            for start in range(0, len(objects), READ_AHEAD):
+                chunk = objects[start : start + READ_AHEAD]
+                bodies = await asyncio.gather(*(_fetch(sim, data, obj, key) for obj in chunk))
+                for obj, body in zip(chunk, bodies, strict=True):
+                    await asyncio.sleep((sim.faults.object_delay_ms or sim.settings.object_delay_ms) / 1000)
+                    await _import_one(sim, site, obj, body, reporter, stats)
+                    stats["processed"] += 1
+                    job.objects = stats["processed"]
+                    if stats["processed"] % 10 == 0:
+                        await reporter.emit("JobProgress", **_progress(stats))
         await reporter.emit("JobProgress", **_progress(stats))
         await reporter.emit(
             "JobEnd",
@@ -159,19 +112,38 @@ def _progress(stats: dict[str, int]) -> dict[str, Any]:
         "ObjectsProcessed": stats["processed"],
         "TotalExpectedSPObjects": stats["total"],
         "TotalErrors": stats["errors"],
-        "TotalWarnings": 0,
+        "TotalWarnings": stats["warnings"],
         "TotalExpectedBytes": 0,
         "WaitTimeOnSqlThrottlingMilliseconds": 0,
     }
 
 
+def _file_of(obj: ET.Element) -> ET.Element | None:
+    return obj.find(f"{NS}File") if obj.get("ObjectType") == "SPFile" else None
+
+
+async def _fetch(sim: SimState, data: ContainerClient, obj: ET.Element, key: bytes | None) -> bytes | None:
+    """A file's content from the package (None for a folder, or a blob that cannot be read)."""
+    file = _file_of(obj)
+    if file is None or _matches(file.get("Url", ""), sim.faults.fail_items_matching):
+        return None
+    try:
+        return await read_blob(data, file.get("FileValue", ""), key)
+    except Exception:
+        return None
+
+
+def _matches(url: str, patterns: list[str]) -> bool:
+    name = url.rsplit("/", 1)[-1]
+    return any(fnmatch.fnmatch(name, pattern) for pattern in patterns)
+
+
 async def _import_one(
     sim: SimState,
-    content: dict[str, bytes | None],
-    data: ContainerClient,
+    site: Site,
     obj: ET.Element,
-    key: bytes | None,
-    reporter: _Reporter,
+    body: bytes | None,
+    reporter: Reporter,
     stats: dict[str, int],
 ) -> None:
     kind = obj.get("ObjectType")
@@ -180,34 +152,39 @@ async def _import_one(
         return
     url = child.get("Url", "")
     name = url.rsplit("/", 1)[-1]
-    if any(fnmatch.fnmatch(name, pattern) for pattern in sim.faults.fail_items_matching):
+    item = {"ObjectType": "File" if kind == "SPFile" else "Folder", "Url": url, "Id": child.get("Id", "")}
+    if _matches(url, sim.faults.fail_items_matching):
         stats["errors"] += 1
         await reporter.emit(
             "JobError",
-            ObjectType="File" if kind == "SPFile" else "Folder",
-            Url=url,
-            Id=child.get("Id", ""),
+            **item,
             ErrorCode="-2147024816",
             ErrorType="Microsoft.SharePoint.SPException",
             Message=f"The file {name} is blocked by policy.",
         )
         return
+    if _matches(url, sim.faults.warn_items_matching):
+        stats["warnings"] += 1
+        await reporter.emit(
+            "JobWarning",
+            **item,
+            ErrorCode="-2147024809",
+            ErrorType="Microsoft.SharePoint.SPException",
+            Message=f"The author of {name} was not found; the file is attributed to the app.",
+        )
     if kind == "SPFolder":
-        content[url] = None
+        site.put(url, None)
         return
-    body = await _read_blob(data, child.get("FileValue", ""), key)
-    if len(body) != int(child.get("FileSize", "-1")):
+    if body is None or len(body) != int(child.get("FileSize", "-1")):
         stats["errors"] += 1
         await reporter.emit(
             "JobError",
-            ObjectType="File",
-            Url=url,
-            Id=child.get("Id", ""),
+            **item,
             ErrorCode="-2146232060",
             ErrorType="Microsoft.SharePoint.SPException",
-            Message="File size does not match FileSize.",
+            Message="The file's blob is missing." if body is None else "File size does not match FileSize.",
         )
         return
-    content[url] = body
+    site.put(url, body)
     stats["files"] += 1
     stats["bytes"] += len(body)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import base64
-import hashlib
+import fnmatch
 import os
 import re
+import uuid
 from typing import Any
 from urllib.parse import unquote
 
@@ -13,11 +14,14 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import JSONResponse, Response
 
 from m365_simulator import storage
+from m365_simulator.amr import TOKEN_TOO_OLD, ReadOptions, ReadRefused, start_read
 from m365_simulator.auth import tenant_for
+from m365_simulator.data import Site
 from m365_simulator.importer import start_import
 from m365_simulator.state import MigrationJob, SimState
 
 router = APIRouter()
+PROGRESS_PAGE = 1000  # events per GetMigrationJobProgress answer
 _FN = re.compile(r"^(?P<name>\w+)\((?P<args>.*)\)$")
 _ARG = re.compile(r"(\w+)=(?:'((?:[^']|'')*)'|([^,]*))")
 
@@ -77,19 +81,21 @@ async def site_api(request: Request, host: str, site: str, rest: str) -> Respons
         )
     if name in ("CreateMigrationJob", "CreateMigrationJobEncrypted"):
         body: dict[str, Any] = await request.json()
-        key = (body.get("options") or {}).get("AES256CBCKey") if name.endswith("Encrypted") else None
-        if name.endswith("Encrypted") and not key:
+        aes_key = (body.get("options") or {}).get("AES256CBCKey") if name.endswith("Encrypted") else None
+        if name.endswith("Encrypted") and not aes_key:
             return sp_error(400, -2147024809, "AES256CBCKey is required")
         sim.site(site_url, create=True)  # leniency: stands in for provisioning the destination site
-        job = start_import(
+        created = start_import(
             sim,
             site_url=site_url,
             source_uri=body["azureContainerSourceUri"],
             manifest_uri=body["azureContainerManifestUri"],
             queue_uri=body.get("azureQueueReportUri"),
-            key=base64.b64decode(key) if key else None,
+            key=base64.b64decode(aes_key) if aes_key else None,
         )
-        return _d(name, job.id)
+        return _d(name, created.id)
+    if name in ("CreateSPAsyncReadJob", "CreateSPAsyncReadJobWithMultiUrl"):
+        return await _async_read(request, sim, site_url, name)
     job = sim.jobs.get(args.get("id") or args.get("jobId") or "")
     if name == "GetMigrationJobStatus":
         return _d(name, job.state if job else 0)
@@ -103,6 +109,47 @@ async def site_api(request: Request, host: str, site: str, rest: str) -> Respons
     return sp_error(400, -1, f"Unknown method {name}")
 
 
+async def _async_read(request: Request, sim: SimState, site_url: str, name: str) -> Response:
+    """Start an AMR read of one URL or (multi-URL) up to 5,000 of them."""
+    body: dict[str, Any] = await request.json()
+    tenant, site = sim.tenant(site_url.split("/")[2]), sim.site(site_url)
+    if tenant is None or site is None:
+        return sp_error(404, -2147024894, "Site not found")
+    urls = body.get("urls") if name.endswith("MultiUrl") else [body.get("url")]
+    if not isinstance(urls, list) or not all(isinstance(u, str) and u for u in urls):
+        return sp_error(400, -2147024809, "url / urls is required")
+    key_text = (body.get("encryptionOption") or {}).get("AES256CBCKey")
+    try:
+        key = base64.b64decode(key_text, validate=True) if key_text else None
+        if key is not None and len(key) != 32:
+            raise ValueError("the key must be 32 bytes")
+        job, token = start_read(
+            sim,
+            tenant,
+            site,
+            urls=urls,
+            options=ReadOptions.parse(body.get("readOptions")),
+            key=key,
+            manifest_uri=body["azureContainerManifestUri"],
+            queue_uri=body.get("azureQueueReportUri"),
+        )
+    except ReadRefused as refused:
+        return sp_error(500 if refused.code == TOKEN_TOO_OLD else 400, refused.code, refused.message)
+    except (KeyError, ValueError) as exc:
+        return sp_error(400, -2147024809, f"Invalid request: {exc}")
+    return _d(
+        name,
+        {
+            "__metadata": {"type": "SP.SPAsyncReadJobInfo"},
+            "JobId": job.id,
+            "AzureContainerManifest": body["azureContainerManifestUri"],
+            "JobQueueUri": body.get("azureQueueReportUri"),
+            "EncryptionKey": key_text,
+            "CurrentChangeToken": token,
+        },
+    )
+
+
 def _d(name: str, value: Any) -> JSONResponse:
     return JSONResponse({"d": {name: value}})
 
@@ -111,7 +158,7 @@ def _progress(job: MigrationJob | None, next_token: str) -> JSONResponse:
     if job is None:
         return sp_error(500, -2147213145, "Job not found")
     start = int(next_token or 0)
-    logs = job.events[start:]
+    logs = job.events[start : start + PROGRESS_PAGE]
     return _d(
         "GetMigrationJobProgress",
         {
@@ -122,16 +169,29 @@ def _progress(job: MigrationJob | None, next_token: str) -> JSONResponse:
     )
 
 
+def _file_or_folder(request: Request, sim: SimState, site: Site, path: str, rest: str) -> Response:
+    """A file's content (``/$value``), or recycling a file or folder (``/recycle()``)."""
+    folder = rest.startswith("GetFolder")
+    if path not in site.content or (site.content[path] is None) != folder:
+        return sp_error(404, -2147024894, "File Not Found.")
+    if rest.endswith("/recycle()") and request.method == "POST":
+        site.remove(path)
+        return _d("Recycle", str(uuid.uuid4()))
+    if folder or not rest.endswith("/$value"):
+        return sp_error(400, -1, f"Not supported here: {rest}")
+    if any(fnmatch.fnmatch(path.rsplit("/", 1)[-1], p) for p in sim.faults.fail_downloads_matching):
+        return sp_error(500, -2147467259, "Unexpected error reading the file.")
+    return Response(site.content[path], media_type="application/octet-stream")
+
+
 def _web(request: Request, sim: SimState, site_url: str, rest: str) -> Response:
     site = sim.site(site_url)
     if site is None:
         return sp_error(404, -2147024894, "Site not found")
-    if rest.startswith("GetFileByServerRelativeUrl("):
-        literal = unquote(rest[len("GetFileByServerRelativeUrl('") : rest.rindex("')")]).replace("''", "'")
-        content = site.content.get(literal.removeprefix(site.path + "/"))
-        if content is None:
-            return sp_error(404, -2147024894, "File Not Found.")
-        return Response(content, media_type="application/octet-stream")
+    for getter in ("GetFileByServerRelativeUrl(", "GetFolderByServerRelativeUrl("):
+        if rest.startswith(getter):
+            literal = unquote(rest[len(getter) + 1 : rest.rindex("')")]).replace("''", "'")
+            return _file_or_folder(request, sim, site, literal.removeprefix(site.path + "/"), rest)
     if rest.startswith("lists/GetByTitle('Documents')/items"):
         top = int(request.query_params.get("$top", "100"))
         skip = int(request.query_params.get("$skiptoken", "0"))
@@ -143,7 +203,7 @@ def _web(request: Request, sim: SimState, site_url: str, rest: str) -> Response:
                 "FileLeafRef": p.rsplit("/", 1)[1],
                 "FSObjType": 1 if site.content[p] is None else 0,
                 "File_x0020_Size": str(len(site.content[p] or b"")),
-                "UniqueId": hashlib.md5(p.encode()).hexdigest(),
+                "UniqueId": site.ids[p],
             }
             for p in paths[skip : skip + top]
         ]

@@ -15,10 +15,20 @@ class Faults:
     """Switchable misbehaviour, set through ``/_sim/faults``."""
 
     fail_items_matching: list[str] = field(default_factory=lambda: ["*.tmp"])
+    warn_items_matching: list[str] = field(default_factory=list)  # JobWarning, item still imported
+    fail_downloads_matching: list[str] = field(default_factory=list)  # 500 on the file's download
     throttle_status: int = 429
-    throttle_count: int = 0
+    throttle_count: int = 0  # the next N calls are throttled
+    throttle_rate: float = 0.0  # and this share of all calls, at random
     retry_after: int = 1
     object_delay_ms: int | None = None
+    # Applied to the next migration job only (import or AMR), then switched off:
+    wrong_key: bool = False  # output and queue messages encrypted with a key the caller lacks
+    garbage_queue_messages: int = 0  # messages that are not JSON, in the report queue
+    unknown_events: int = 0  # events of an undocumented type
+    corrupt_manifest: str | None = None  # "truncate" (ciphertext cut short) or "garble" (not XML)
+    vanish_jobs: bool = False  # accepted, then forgotten: no events, Job not found afterwards
+    postpone_seconds: float = 0.0  # JobPostponed, then the job starts this much later
 
 
 @dataclass
@@ -27,8 +37,10 @@ class MigrationJob:
 
     id: str
     site_url: str
+    kind: str = "import"  # or "export" (an AMR read)
     state: int = 2  # Queued
     events: list[str] = field(default_factory=list)
+    objects: int = 0  # SPObjects imported or exported
 
 
 @dataclass
@@ -44,6 +56,14 @@ class SimState:
     @classmethod
     def create(cls, settings: SimSettings) -> SimState:
         return cls(settings=settings, tenants=build_tenants(settings.seed))
+
+    def spawn(self, work: Any) -> None:
+        """Run a job in the background, keeping a reference until it is done."""
+        import asyncio
+
+        task = asyncio.create_task(work)
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
 
     def tenant(self, ref: str) -> Tenant | None:
         """By domain, tenant GUID or SharePoint host."""
