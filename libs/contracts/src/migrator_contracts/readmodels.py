@@ -25,6 +25,7 @@ JOBS = "jobs"  # scheduler
 JOB_UNITS = "job_units"  # scheduler
 JOB_LOGS = "job_logs"  # log-stream; one document per log line, ordered by its stream sequence
 SP_TASKS = "sp_tasks"  # sp-connector; its own work state (SharePoint job ids, queue progress)
+SP_SYNC = "sp_sync"  # sp-connector; per (source site, destination site): the change token of the last pass
 PROCESSED = "processed_messages"  # any; idempotency keys of handled commands
 
 

@@ -12,6 +12,9 @@ from migrator_platform.service import Runtime, build_runtime, run_service
 
 from migrator_sp_connector.config import ConnectorSettings
 from migrator_sp_connector.endpoints import Endpoints
+from migrator_sp_connector.migration.amr_reader import ReadFailed
+from migrator_sp_connector.migration.job_events import JobVanished
+from migrator_sp_connector.migration.manifest_stream import ManifestError
 from migrator_sp_connector.migration.sharepoint_api import SharePointApi, SharePointError
 from migrator_sp_connector.migration.site_job import SiteMigrator
 from migrator_sp_connector.secret_box import SecretBox
@@ -19,8 +22,9 @@ from migrator_sp_connector.tenants.tokens import TokenError
 from migrator_sp_connector.tenants.wiring import ensure_indexes
 from migrator_sp_connector.tenants.wiring import register as register_tenants
 
-# Failures that a retry cannot fix: SharePoint refused for good, tenant not connected, no token.
-PERMANENT = (SharePointError, LookupError, TokenError)
+# Failures that a retry cannot fix: SharePoint refused for good, tenant not connected, no token,
+# a source read that failed or cannot be read, an import SharePoint has forgotten.
+PERMANENT = (SharePointError, LookupError, TokenError, ReadFailed, ManifestError, JobVanished)
 
 
 async def main(settings: ConnectorSettings | None = None) -> None:
@@ -32,12 +36,16 @@ async def main(settings: ConnectorSettings | None = None) -> None:
         tokens = register_tenants(runtime, settings, http=http, box=box)
         endpoints = Endpoints(settings.m365_base_url)
         migrator = SiteMigrator(
-            sp=SharePointApi(http, endpoints=endpoints, tokens=tokens),
+            sp=SharePointApi(
+                http, endpoints=endpoints, tokens=tokens, requests_per_minute=settings.sp_requests_per_minute
+            ),
             tasks=runtime.store.collection(readmodels.SP_TASKS),
             tenants=runtime.store.collection(readmodels.TENANTS),
+            sync=runtime.store.collection(readmodels.SP_SYNC),
             box=box,
             publisher=BusPublisher(runtime.broker),
             poll_seconds=settings.queue_poll_seconds,
+            fallback_after=settings.sp_progress_fallback_seconds,
         )
 
         async def on_migrate_site(cmd: MigrateSite, delivery: Delivery) -> None:

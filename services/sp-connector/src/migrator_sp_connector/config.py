@@ -25,3 +25,9 @@ class ConnectorSettings(ServiceSettings):
     site_workers: int = 4
     # How often to poll the reporting queue while a SharePoint job runs.
     queue_poll_seconds: float = 0.5
+    # A queue silent this long (or carrying unreadable messages) is backed by polling
+    # GetMigrationJobProgress; the progress log is read to its end at every job's end anyway.
+    sp_progress_fallback_seconds: float = 60.0
+    # Requests per minute per tenant we allow ourselves against SharePoint (the app budget of
+    # the largest tenants is 6,000 resource units a minute; throttled calls count too).
+    sp_requests_per_minute: int = 6000

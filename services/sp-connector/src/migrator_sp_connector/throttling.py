@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email.utils
+import random
 import time
 from collections.abc import Callable
 from contextvars import ContextVar
@@ -44,7 +45,9 @@ def raise_if_throttled(response: httpx.Response) -> None:
 def _wait(state: Any) -> float:
     exc = state.outcome.exception() if state.outcome else None
     if isinstance(exc, Throttled) and exc.retry_after is not None:
-        return min(exc.retry_after, MAX_WAIT_SECONDS)  # the service said how long: honour it
+        # The service said how long: honour it, plus a little jitter so that every worker the
+        # same answer held back does not come back in the same instant.
+        return min(exc.retry_after + random.uniform(0, 0.1 * exc.retry_after + 0.2), MAX_WAIT_SECONDS)
     return float(wait_exponential_jitter(initial=1, max=60)(state))
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import base64
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from types import TracebackType
 
 from azure.storage.blob.aio import ContainerClient
 from azure.storage.queue.aio import QueueClient
@@ -11,14 +13,30 @@ from azure.storage.queue.aio import QueueClient
 from migrator_sp_connector.migration.encryption import encrypt
 
 
-async def upload_encrypted(container_uri: str, blobs: dict[str, bytes], *, key: bytes) -> None:
-    """Upload each blob AES-256-CBC encrypted, its IV in the blob's ``IV`` metadata."""
-    async with ContainerClient.from_container_url(container_uri) as container:
-        for name, data in blobs.items():
-            iv, ciphertext = encrypt(key, data)
-            await container.upload_blob(
-                name, ciphertext, overwrite=True, metadata={"IV": base64.b64encode(iv).decode()}
-            )
+class Container:
+    """One blob container (by SAS URI), shared by the many uploads and downloads of a job."""
+
+    def __init__(self, container_uri: str) -> None:
+        self._client = ContainerClient.from_container_url(container_uri)
+
+    async def __aenter__(self) -> Container:
+        return self
+
+    async def __aexit__(self, *_: type[BaseException] | BaseException | TracebackType | None) -> None:
+        await self._client.close()
+
+    async def upload_encrypted(self, name: str, data: bytes, *, key: bytes) -> None:
+        """Upload AES-256-CBC encrypted, the IV in the blob's ``IV`` metadata."""
+        iv, ciphertext = encrypt(key, data)
+        await self._client.upload_blob(
+            name, ciphertext, overwrite=True, metadata={"IV": base64.b64encode(iv).decode()}
+        )
+
+    async def stream(self, name: str) -> tuple[bytes | None, AsyncIterator[bytes]]:
+        """(IV from metadata or None, the blob's bytes chunk by chunk): never the whole blob at once."""
+        downloader = await self._client.get_blob_client(name).download_blob()
+        iv = (downloader.properties.metadata or {}).get("IV")
+        return (base64.b64decode(iv) if iv else None), downloader.chunks()
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ class SourceObject:
     server_relative_url: str  # /sites/marketing/Shared Documents/Plans/a b.docx
     is_folder: bool
     size: int = 0
+    blob: str | None = None  # the data-container blob already holding its content
 
 
 @dataclass(frozen=True)
@@ -70,7 +71,7 @@ def build_manifest(
                 },
             )
         else:
-            blob = f"{object_id}.dat"
+            blob = obj.blob or f"{object_id}.dat"
             node = ET.SubElement(root, f"{{{NS}}}SPObject", {**attrs, "ObjectType": "SPFile"})
             ET.SubElement(
                 node,

@@ -24,13 +24,22 @@ class SiteProgress:
     # TotalErrors as SharePoint last reported it: the queue is not FIFO, so a JobError may be
     # read after the JobEnd that already counted it.
     reported_errors: int = 0
+    # Items settled without the import: deletions carried out at the destination (done), and
+    # files that could not be read at the source (errors, never submitted).
+    local_done: int = 0
+    local_failed: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def import_errors(self) -> int:
+        return max(len(self.failed_ids), self.reported_errors)
 
     @property
     def errors(self) -> int:
-        return max(len(self.failed_ids), self.reported_errors)
+        return self.import_errors + len(self.local_failed)
 
     def _done_now(self) -> int:
-        return max(0, min(self.processed, self.total) - self.errors)
+        imported = self.total - self.local_done - len(self.local_failed)
+        return max(0, min(self.processed, imported) - self.import_errors) + self.local_done
 
     def counters(self) -> dict[str, int]:
         """done / error / skipped such that, once ended, done + error + skipped == total."""
@@ -65,9 +74,10 @@ def apply_event(progress: SiteProgress, event: dict[str, Any]) -> SiteProgress:
     """The progress after one SharePoint event (JobProgress / JobError / JobFatalError / JobEnd)."""
     kind = event.get("Event")
     if kind == "JobProgress" or kind == "JobEnd":
+        expected = _int(event, "TotalExpectedSPObjects") + progress.local_done + len(progress.local_failed)
         progress = replace(
             progress,
-            total=max(progress.total, _int(event, "TotalExpectedSPObjects")),
+            total=max(progress.total, expected),
             processed=max(progress.processed, _int(event, "ObjectsProcessed")),
             bytes=max(progress.bytes, _int(event, "BytesProcessed")),
             reported_errors=max(progress.reported_errors, _int(event, "TotalErrors")),

@@ -7,13 +7,14 @@ GetMigrationJobProgress reference says, and surfaces as :class:`SharePointError`
 from __future__ import annotations
 
 import base64
+from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import quote
 
 import httpx
+from aiolimiter import AsyncLimiter
 
 from migrator_sp_connector.endpoints import Endpoints
-from migrator_sp_connector.migration.package import SourceObject
 from migrator_sp_connector.throttling import raise_if_throttled, retrying
 
 _VERBOSE = {"Accept": "application/json;odata=verbose", "Content-Type": "application/json;odata=verbose"}
@@ -23,6 +24,14 @@ class AccessTokens(Protocol):
     """Bearer tokens for a connected tenant."""
 
     async def access_token(self, tenant_id: str) -> str: ...
+
+
+@dataclass(frozen=True)
+class ReadJobInfo:
+    """What CreateSPAsyncReadJob answers that we keep: the job, and the change token to start from next."""
+
+    job_id: str
+    change_token: str
 
 
 class SharePointError(Exception):
@@ -37,14 +46,29 @@ class SharePointApi:
     """Calls ``{site}/_api/...`` with the tenant's token, retrying throttling politely."""
 
     def __init__(
-        self, http: httpx.AsyncClient, *, endpoints: Endpoints, tokens: AccessTokens, max_attempts: int = 8
+        self,
+        http: httpx.AsyncClient,
+        *,
+        endpoints: Endpoints,
+        tokens: AccessTokens,
+        max_attempts: int = 8,
+        requests_per_minute: int = 6000,
     ) -> None:
         self._http, self._endpoints, self._tokens = http, endpoints, tokens
         self._max_attempts = max_attempts
+        self._per_minute = requests_per_minute
+        self._budgets: dict[str, AsyncLimiter] = {}
+
+    def _budget(self, tenant_id: str) -> AsyncLimiter:
+        """A tenant's request budget: SharePoint limits an app per tenant, so we pace ourselves."""
+        if tenant_id not in self._budgets:
+            self._budgets[tenant_id] = AsyncLimiter(self._per_minute, 60)
+        return self._budgets[tenant_id]
 
     async def _call(self, method: str, tenant_id: str, url: str, *, json: Any = None) -> httpx.Response:
         async for attempt in retrying(self._max_attempts):
             with attempt:
+                await self._budget(tenant_id).acquire()
                 token = await self._tokens.access_token(tenant_id)
                 response = await self._http.request(
                     method,
@@ -56,29 +80,6 @@ class SharePointApi:
                 if response.status_code >= 400:
                     raise _error(response)
         return response
-
-    async def list_library(
-        self, tenant_id: str, site_url: str, *, page_size: int = 500
-    ) -> list[SourceObject]:
-        """Every folder and file of the site's Documents library, parents first."""
-        url: str | None = (
-            f"{site_url}/_api/web/lists/GetByTitle('Documents')/items?"
-            f"$select=FileRef,FileLeafRef,FSObjType,File_x0020_Size,UniqueId&$top={page_size}"
-        )
-        objects: list[SourceObject] = []
-        while url:
-            data = (await self._call("GET", tenant_id, url)).json()["d"]
-            for row in data["results"]:
-                objects.append(
-                    SourceObject(
-                        server_relative_url=row["FileRef"],
-                        is_folder=int(row["FSObjType"]) == 1,
-                        size=int(row.get("File_x0020_Size") or 0),
-                    )
-                )
-            url = self._endpoints.unresolve(data["__next"]) if data.get("__next") else None
-        objects.sort(key=lambda o: (o.server_relative_url.count("/"), not o.is_folder, o.server_relative_url))
-        return objects
 
     async def download(self, tenant_id: str, site_url: str, server_relative_url: str) -> bytes:
         """A file's content."""
@@ -127,6 +128,42 @@ class SharePointApi:
             )
         ).json()
         return str(info["d"]["CreateMigrationJobEncrypted"])
+
+    async def create_read_job(
+        self,
+        tenant_id: str,
+        site_url: str,
+        *,
+        urls: list[str],
+        options: dict[str, Any],
+        key: bytes,
+        manifest_uri: str,
+        queue_uri: str,
+    ) -> ReadJobInfo:
+        """Start an AMR read (CreateSPAsyncReadJob, or its multi-URL form for several URLs)."""
+        method = "CreateSPAsyncReadJob" if len(urls) == 1 else "CreateSPAsyncReadJobWithMultiUrl"
+        body: dict[str, Any] = {
+            "readOptions": options,
+            "encryptionOption": {"AES256CBCKey": base64.b64encode(key).decode()},
+            "azureContainerManifestUri": manifest_uri,
+            "azureQueueReportUri": queue_uri,
+        }
+        body |= {"url": urls[0]} if len(urls) == 1 else {"urls": urls}
+        info = (await self._call("POST", tenant_id, f"{site_url}/_api/site/{method}", json=body)).json()
+        job = info["d"][method]
+        return ReadJobInfo(job_id=str(job["JobId"]), change_token=str(job.get("CurrentChangeToken") or ""))
+
+    async def recycle(self, tenant_id: str, site_url: str, server_relative_url: str, *, folder: bool) -> bool:
+        """Move a file or folder to the site's recycle bin; False if it was not there."""
+        literal = quote(server_relative_url.replace("'", "''"), safe="/")
+        getter = "GetFolderByServerRelativeUrl" if folder else "GetFileByServerRelativeUrl"
+        try:
+            await self._call("POST", tenant_id, f"{site_url}/_api/web/{getter}('{literal}')/recycle()")
+        except SharePointError as exc:
+            if exc.status == 404:
+                return False
+            raise
+        return True
 
     async def job_progress(
         self, tenant_id: str, site_url: str, job_id: str, next_token: str

@@ -1,15 +1,21 @@
-"""Migrating one site: package the source, submit the import, follow it to the end.
+"""Migrating one site: read the source (AMR), copy and package, submit the import, follow it.
 
 The work survives a crash at any step. State lives in ``sp_tasks`` (keys sealed), the
 MigrateSite command is acked only at the end, so a killed connector gets it redelivered and
-picks up where the task says: before submission it packages again; after, it goes on reading
-the report queue. Progress is published as absolute counters with a per-unit ``seq``.
+picks up where the task says: before submission it reads and packages again; after, it follows
+the import from the progress token it persisted. Progress is published as absolute counters
+with a per-unit ``seq``.
+
+A pass remembers the source's change token per (source site, destination site) in ``sp_sync``;
+the next job for the same pair reads only what changed since, and applies deletes and renames
+at the destination before importing the rest.
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
+import hashlib
 import json
 import uuid
 from dataclasses import replace
@@ -26,15 +32,32 @@ from migrator_contracts.logs import LogLine
 from migrator_platform.readstore import Collection
 from migrator_platform.structured_logs import get_logger
 
-from migrator_sp_connector.migration import azure_storage
-from migrator_sp_connector.migration.encryption import open_queue_message
-from migrator_sp_connector.migration.package import build_manifest, companion_files
+from migrator_sp_connector.migration.amr_reader import AmrReader
+from migrator_sp_connector.migration.azure_storage import Container, ReportQueue
+from migrator_sp_connector.migration.job_events import JobEvents
+from migrator_sp_connector.migration.manifest_stream import ExportedObject
+from migrator_sp_connector.migration.package import SourceObject, build_manifest, companion_files
 from migrator_sp_connector.migration.progress import SiteProgress, apply_event
-from migrator_sp_connector.migration.sharepoint_api import SharePointApi
+from migrator_sp_connector.migration.sharepoint_api import SharePointApi, SharePointError
 from migrator_sp_connector.secret_box import SecretBox
 from migrator_sp_connector.throttling import throttle_listener
 
 log = get_logger(__name__)
+
+COPY_WORKERS = 16  # files copied source -> staging at once
+HEARTBEAT_EVERY = 200  # files between two "still working" signals while copying
+
+# SharePoint events that become a line in the job's log (level, message); JobError becomes
+# ItemFailed (and its line), progress events only move the counters.
+_EVENT_LINES: dict[str, tuple[LogLevel, str]] = {
+    "JobQueued": (LogLevel.INFO, "SharePoint queued the import of {site}"),
+    "JobPostponed": (LogLevel.INFO, "SharePoint postponed the import of {site} until {NextPickupTime}"),
+    "JobStart": (LogLevel.INFO, "SharePoint started importing {site}"),
+    "JobWarning": (LogLevel.WARN, "{Url}: {Message} ({ErrorCode})"),
+    "JobFatalError": (LogLevel.ERROR, "The import of {site} failed: {Message} ({ErrorCode})"),
+    "JobCancelled": (LogLevel.WARN, "SharePoint cancelled the import of {site}"),
+    "JobDeleted": (LogLevel.WARN, "SharePoint deleted the import job of {site}"),
+}
 
 
 class Publisher(Protocol):
@@ -51,6 +74,12 @@ def destination_site(source_url: str, dest_domain: str) -> str:
     return f"https://{dest_domain.split('.')[0]}.sharepoint.com{path}"
 
 
+def sync_key(org_id: str, source: str, dest: str) -> str:
+    """The key of a (source site, destination site) pair's incremental state."""
+    pair = f"{source.rstrip('/').lower()}|{dest.rstrip('/').lower()}"
+    return f"{org_id}:{hashlib.blake2b(pair.encode(), digest_size=12).hexdigest()}"
+
+
 class SiteMigrator:
     """Runs MigrateSite commands to completion."""
 
@@ -60,19 +89,29 @@ class SiteMigrator:
         sp: SharePointApi,
         tasks: Collection,
         tenants: Collection,
+        sync: Collection,
         box: SecretBox,
         publisher: Publisher,
         poll_seconds: float = 0.5,
+        fallback_after: float = 60.0,
     ) -> None:
-        self._sp, self._tasks, self._tenants, self._box = sp, tasks, tenants, box
-        self._publisher, self._poll = publisher, poll_seconds
+        self._sp, self._tasks, self._tenants, self._sync, self._box = sp, tasks, tenants, sync, box
+        self._publisher, self._poll, self._fallback = publisher, poll_seconds, fallback_after
+        self._reader = AmrReader(sp, poll_seconds=poll_seconds, fallback_after=fallback_after)
 
     async def migrate(self, cmd: MigrateSite, heartbeat: Heartbeat) -> None:
         """Drive the site's migration; returns once SharePoint reports the job's end."""
         pending: set[asyncio.Task[None]] = set()
 
         def on_throttle(status: int, wait: float) -> None:
-            task = asyncio.get_running_loop().create_task(self._log_throttle(cmd, status, wait))
+            task = asyncio.get_running_loop().create_task(
+                self._log(
+                    cmd,
+                    LogLevel.WARN,
+                    f"Throttled ({status}) — retrying in {wait:.0f}s",
+                    {"status": status, "retryAfterSeconds": round(wait, 1)},
+                )
+            )
             pending.add(task)
             task.add_done_callback(pending.discard)
 
@@ -83,38 +122,48 @@ class SiteMigrator:
             throttle_listener.reset(token)
             await asyncio.gather(*pending, return_exceptions=True)
 
-    async def _log_throttle(self, cmd: MigrateSite, status: int, wait: float) -> None:
-        """A WARN line in the job's log: the destination or source is holding us back."""
-        line_id = f"log_{uuid.uuid4().hex[:24]}"
+    async def _log(
+        self,
+        cmd: MigrateSite,
+        level: LogLevel,
+        message: str,
+        fields: dict[str, Any],
+        *,
+        key: str | None = None,
+    ) -> None:
+        """A line in the job's log; with ``key``, the same line however often it is said."""
+        line_id = (
+            "log_" + hashlib.blake2b(f"{cmd.unit_id}:{key}".encode(), digest_size=12).hexdigest()
+            if key
+            else f"log_{uuid.uuid4().hex[:24]}"
+        )
         line = LogLine(
             id=line_id,
             job_id=cmd.job_id,
-            level=LogLevel.WARN,
-            message=f"Throttled ({status}) — retrying in {wait:.0f}s",
+            level=level,
+            message=message,
             ts=datetime.now(UTC),
-            fields={
-                "status": status,
-                "retryAfterSeconds": round(wait, 1),
-                "unitId": cmd.unit_id,
-                "source": cmd.source_site_url,
-            },
+            fields={**fields, "unitId": cmd.unit_id, "source": cmd.source_site_url},
         )
         try:
             await self._publisher.publish(subjects.job_log(cmd.job_id), line, msg_id=line_id)
         except Exception as exc:  # a lost log line must not fail the migration
-            log.warning("throttle log line not published", job_id=cmd.job_id, error=repr(exc))
+            log.warning("log line not published", job_id=cmd.job_id, error=repr(exc))
 
     async def _migrate(self, cmd: MigrateSite, heartbeat: Heartbeat) -> None:
         stored = await self._tasks.get(cmd.unit_id)
         task = {k: v for k, v in stored.items() if k != "_id"} if stored else None
         if task is None:
             dest_url = cmd.dest_site_url or await self._default_destination(cmd)
-            task = {"jobId": cmd.job_id, "phase": "packaging", "seq": 0, "destUrl": dest_url, "progress": {}}
+            task = {"jobId": cmd.job_id, "phase": "reading", "seq": 0, "destUrl": dest_url, "progress": {}}
             await self._tasks.upsert(cmd.unit_id, task)
-        if task["phase"] == "packaging":
-            task = await self._submit(cmd, task, heartbeat)
+        if task["phase"] in ("reading", "packaging"):
+            task = await self._read_and_submit(cmd, task, heartbeat)
         if task["phase"] == "submitted":
             task = await self._follow(cmd, task, heartbeat)
+        progress = _load_progress(task["progress"])
+        if task["phase"] == "finished" and not progress.fatal and task.get("changeToken"):
+            await self._remember_pass(cmd, task)
         await self._report(cmd, task)  # republish the final state: harmless if already seen
 
     async def fail(self, cmd: MigrateSite, reason: str) -> None:
@@ -126,6 +175,7 @@ class SiteMigrator:
         progress = replace(_load_progress(task.get("progress") or {}), fatal=reason[:500], ended=True)
         task = await self._save(cmd, task | {"phase": "finished"}, progress=progress)
         log.error("site migration failed", unit_id=cmd.unit_id, reason=reason[:500])
+        await self._log(cmd, LogLevel.ERROR, f"{cmd.source_site_url}: {reason[:500]}", {}, key="fatal")
         await self._report(cmd, task)
 
     async def _default_destination(self, cmd: MigrateSite) -> str:
@@ -134,22 +184,63 @@ class SiteMigrator:
             raise LookupError(f"destination tenant {cmd.dest_tenant_id} is not connected")
         return destination_site(cmd.source_site_url, str(tenant["domain"]))
 
-    async def _submit(self, cmd: MigrateSite, task: dict[str, Any], heartbeat: Heartbeat) -> dict[str, Any]:
+    async def _read_and_submit(
+        self, cmd: MigrateSite, task: dict[str, Any], heartbeat: Heartbeat
+    ) -> dict[str, Any]:
         src, dest = cmd.source_site_url, task["destUrl"]
-        objects = await self._sp.list_library(cmd.source_tenant_id, src)
-        task = await self._save(cmd, task, progress=SiteProgress(total=len(objects)))
+        previous = await self._sync.get(sync_key(cmd.org_id, src, dest))
+
+        async def notice(key: str, message: str) -> None:
+            await self._log(cmd, LogLevel.WARN, message, {}, key=f"read:{key}")
+
+        read = await self._reader.read(
+            cmd.source_tenant_id,
+            src,
+            since_token=(previous or {}).get("changeToken"),
+            notice=notice,
+            heartbeat=heartbeat,
+        )
+        deleted = [o for o in read.objects if o.change == "Delete"]
+        to_import = [o for o in read.objects if o.change != "Delete"]
+        if read.incremental:
+            await self._log(
+                cmd,
+                LogLevel.INFO,
+                f"Incremental pass of {src}: {len(to_import)} added or changed, {len(deleted)} deleted "
+                "since the last pass",
+                {"changed": len(to_import), "deleted": len(deleted)},
+                key="pass",
+            )
+        task |= {"changeToken": read.change_token, "incremental": read.incremental}
+        progress = SiteProgress(total=len(read.objects))
+        task = await self._save(cmd, task, progress=progress)
         await self._report(cmd, task)
+        src_path, dest_path = urlsplit(src).path, urlsplit(dest).path
+        for obj in [*deleted, *(o for o in to_import if o.change == "Rename")]:
+            old = obj.previous_url if obj.change == "Rename" and obj.previous_url else obj.url
+            where = dest_path + old[len(src_path) :]
+            await self._sp.recycle(cmd.dest_tenant_id, dest, where, folder=obj.is_folder)
+        progress = replace(progress, local_done=len(deleted))
+        if not to_import:
+            task = await self._save(cmd, task | {"phase": "finished"}, progress=replace(progress, ended=True))
+            return task
         data_uri, manifest_uri, key = await self._sp.provision_containers(cmd.dest_tenant_id, dest)
         queue_uri = await self._sp.provision_queue(cmd.dest_tenant_id, dest)
+        sources, failures = await self._copy(cmd, to_import, data_uri, key, heartbeat)
+        for obj, error in failures:
+            await self._item_failed(cmd, {"Id": obj.uid, "Url": obj.url, **error})
+        progress = replace(progress, local_failed=frozenset(o.uid for o, _ in failures))
+        task = await self._save(cmd, task, progress=progress)
+        if not sources:
+            return await self._save(cmd, task | {"phase": "finished"}, progress=replace(progress, ended=True))
         web_id = str(uuid.uuid5(uuid.NAMESPACE_URL, dest))
-        manifest, files = build_manifest(objects, site_path=urlsplit(src).path, web_id=web_id)
-        for packed in files:
-            content = await self._sp.download(cmd.source_tenant_id, src, packed.source.server_relative_url)
-            await azure_storage.upload_encrypted(data_uri, {packed.blob_name: content}, key=key)
-            await heartbeat()
-        await azure_storage.upload_encrypted(
-            manifest_uri, {"Manifest.xml": manifest, **companion_files(site_url=dest, web_id=web_id)}, key=key
-        )
+        manifest, _ = build_manifest(sources, site_path=src_path, web_id=web_id)
+        async with Container(manifest_uri) as container:
+            for name, data in {
+                "Manifest.xml": manifest,
+                **companion_files(site_url=dest, web_id=web_id),
+            }.items():
+                await container.upload_encrypted(name, data, key=key)
         sp_job_id = await self._sp.create_job_encrypted(
             cmd.dest_tenant_id,
             dest,
@@ -159,36 +250,113 @@ class SiteMigrator:
             queue_uri=queue_uri,
             key=key,
         )
-        log.info("import submitted", unit_id=cmd.unit_id, sp_job_id=sp_job_id, objects=len(objects))
+        log.info("import submitted", unit_id=cmd.unit_id, sp_job_id=sp_job_id, objects=len(sources))
         sealed = self._box.seal(
             json.dumps({"key": base64.b64encode(key).decode(), "queue": queue_uri}).encode(),
             context=cmd.unit_id,
         )
-        task |= {"phase": "submitted", "spJobId": sp_job_id, "secrets": sealed}
+        task |= {"phase": "submitted", "spJobId": sp_job_id, "secrets": sealed, "progressToken": "0"}
         await self._tasks.upsert(cmd.unit_id, task)
         return task
+
+    async def _copy(
+        self,
+        cmd: MigrateSite,
+        objects: list[ExportedObject],
+        data_uri: str,
+        key: bytes,
+        heartbeat: Heartbeat,
+    ) -> tuple[list[SourceObject], list[tuple[ExportedObject, dict[str, str]]]]:
+        """Copy every file's content into the staging container, a few at once.
+
+        A file SharePoint refuses to give (500 and the like: never retried) is an item error,
+        left out of the package; the rest of the site goes on.
+        """
+        work: asyncio.Queue[ExportedObject] = asyncio.Queue()
+        for obj in objects:
+            if not obj.is_folder:
+                work.put_nowait(obj)
+        copied: dict[str, int] = {}
+        failures: list[tuple[ExportedObject, dict[str, str]]] = []
+
+        async def worker(container: Container) -> None:
+            while not work.empty():
+                obj = work.get_nowait()
+                try:
+                    content = await self._sp.download(cmd.source_tenant_id, cmd.source_site_url, obj.url)
+                except SharePointError as exc:
+                    error = {
+                        "ErrorCode": exc.code or str(exc.status),
+                        "Message": f"Cannot read the source file: {exc.message}",
+                    }
+                    failures.append((obj, error))
+                    continue
+                await container.upload_encrypted(f"{obj.uid}.dat", content, key=key)
+                copied[obj.uid] = len(content)
+                if len(copied) % HEARTBEAT_EVERY == 0:
+                    await heartbeat()
+
+        async with Container(data_uri) as container:
+            await asyncio.gather(*(worker(container) for _ in range(COPY_WORKERS)))
+        sources = [
+            SourceObject(
+                server_relative_url=o.url,
+                is_folder=o.is_folder,
+                size=copied.get(o.uid, 0),
+                blob=None if o.is_folder else f"{o.uid}.dat",
+            )
+            for o in objects
+            if o.is_folder or o.uid in copied
+        ]
+        return sources, failures
 
     async def _follow(self, cmd: MigrateSite, task: dict[str, Any], heartbeat: Heartbeat) -> dict[str, Any]:
         secrets = json.loads(self._box.open(task["secrets"], context=cmd.unit_id))
         key = base64.b64decode(secrets["key"])
-        queue = azure_storage.ReportQueue(secrets["queue"])
+        queue = ReportQueue(secrets["queue"])
         progress = _load_progress(task["progress"])
+        sp_job_id, dest = str(task["spJobId"]), str(task["destUrl"])
+
+        async def notice(notice_key: str, message: str) -> None:
+            await self._log(
+                cmd, LogLevel.WARN, message, {"spJobId": sp_job_id}, key=f"{sp_job_id}:{notice_key}"
+            )
+
+        events = JobEvents(
+            queue=queue,
+            key=key,
+            job_id=sp_job_id,
+            fetch_progress=lambda token: self._sp.job_progress(cmd.dest_tenant_id, dest, sp_job_id, token),
+            next_token=str(task.get("progressToken") or "0"),
+            fallback_after=self._fallback,
+            notice=notice,
+        )
         try:
             while not progress.ended:
-                reports = await queue.receive()
-                task, progress = await self._apply(cmd, task, progress, queue, key, reports)
+                batch = await events.next()
+                task, progress = await self._apply(cmd, task, progress, batch.events)
+                await events.done(batch)
+                task = await self._keep_token(cmd, task, events.next_token)
                 await heartbeat()
-                if not reports:
+                if not batch.events:
                     await asyncio.sleep(self._poll)
-            # Azure queues are not FIFO: a JobError may still wait behind the JobEnd. Read what
-            # is left, so every failed item is reported before the site's final state (which
-            # migrate() publishes after this returns, also after a crash here).
-            while reports := await queue.receive():
-                task, progress = await self._apply(cmd, task, progress, queue, key, reports)
+            # The queue is not FIFO and may have lost messages: the progress log has every
+            # event, so read it to its end before the site's final state is published (by
+            # migrate(), after this returns; also after a crash here).
+            async for batch in events.reconcile():
+                task, progress = await self._apply(cmd, task, progress, batch.events)
+                await events.done(batch)
+                task = await self._keep_token(cmd, task, events.next_token)
         finally:
             await queue.close()
         task |= {"phase": "finished"}
         await self._tasks.upsert(cmd.unit_id, task)
+        return task
+
+    async def _keep_token(self, cmd: MigrateSite, task: dict[str, Any], token: str) -> dict[str, Any]:
+        if task.get("progressToken") != token:
+            task = task | {"progressToken": token}
+            await self._tasks.upsert(cmd.unit_id, task)
         return task
 
     async def _apply(
@@ -196,28 +364,49 @@ class SiteMigrator:
         cmd: MigrateSite,
         task: dict[str, Any],
         progress: SiteProgress,
-        queue: azure_storage.ReportQueue,
-        key: bytes,
-        reports: list[azure_storage.QueuedReport],
+        events: list[dict[str, Any]],
     ) -> tuple[dict[str, Any], SiteProgress]:
-        """Apply a batch of queue reports, JobEnd last; report progress, but not the end
-        (that waits until the queue is drained)."""
-        events = [(report, open_queue_message(key, report.text)) for report in reports]
-        events.sort(key=lambda pair: pair[1].get("Event") == "JobEnd")  # stable: the rest keep order
-        for report, event in events:
-            if event.get("JobId") and event["JobId"] != task["spJobId"]:
-                await queue.delete(report)  # a superseded submission's report
-                continue
-            before = progress
+        """Apply a batch of events, JobEnd last; report progress, but not the end (that waits
+        until the progress log is reconciled)."""
+        events = sorted(events, key=lambda e: e.get("Event") == "JobEnd")  # stable: the rest keep order
+        before = progress
+        for event in events:
             progress = apply_event(progress, event)
-            if event.get("Event") == "JobError":
+            kind = str(event.get("Event"))
+            if kind == "JobError":
                 await self._item_failed(cmd, event)
-            if progress != before:
-                task = await self._save(cmd, task, progress=progress)
-                if not progress.ended:
-                    await self._report(cmd, task)
-            await queue.delete(report)
+            elif kind in _EVENT_LINES:
+                level, template = _EVENT_LINES[kind]
+                values = {k: str(v) for k, v in event.items()} | {"site": task["destUrl"]}
+                item = event.get("Id") or event.get("Time") or ""
+                await self._log(
+                    cmd,
+                    level,
+                    template.format_map(_Missing(values)),
+                    {k: event[k] for k in ("Url", "ErrorCode", "Message") if event.get(k)},
+                    key=f"{task.get('spJobId')}:{kind}:{item}",
+                )
+        if progress != before:
+            task = await self._save(cmd, task, progress=progress)
+            if not progress.ended:
+                await self._report(cmd, task)
         return task, progress
+
+    async def _remember_pass(self, cmd: MigrateSite, task: dict[str, Any]) -> None:
+        """The next job for this pair of sites reads only what changes from here."""
+        await self._sync.upsert(
+            sync_key(cmd.org_id, cmd.source_site_url, task["destUrl"]),
+            {
+                "orgId": cmd.org_id,
+                "sourceTenantId": cmd.source_tenant_id,
+                "destTenantId": cmd.dest_tenant_id,
+                "sourceSiteUrl": cmd.source_site_url,
+                "destSiteUrl": task["destUrl"],
+                "changeToken": task["changeToken"],
+                "lastJobId": cmd.job_id,
+                "lastPassAt": datetime.now(UTC).isoformat(),
+            },
+        )
 
     async def _save(
         self, cmd: MigrateSite, task: dict[str, Any], *, progress: SiteProgress
@@ -268,6 +457,13 @@ class SiteMigrator:
         )
 
 
+class _Missing(dict[str, str]):
+    """format_map values where an absent field reads as '?' rather than failing."""
+
+    def __missing__(self, key: str) -> str:
+        return "?"
+
+
 def _dump_progress(p: SiteProgress) -> dict[str, Any]:
     return {
         "total": p.total,
@@ -278,6 +474,8 @@ def _dump_progress(p: SiteProgress) -> dict[str, Any]:
         "ended": p.ended,
         "doneHigh": p.done_high,
         "reportedErrors": p.reported_errors,
+        "localDone": p.local_done,
+        "localFailed": sorted(p.local_failed),
     }
 
 
@@ -294,4 +492,6 @@ def _load_progress(d: dict[str, Any]) -> SiteProgress:
         ended=bool(d["ended"]),
         done_high=int(d.get("doneHigh", 0)),
         reported_errors=int(d.get("reportedErrors", 0)),
+        local_done=int(d.get("localDone", 0)),
+        local_failed=frozenset(d.get("localFailed") or ()),
     )

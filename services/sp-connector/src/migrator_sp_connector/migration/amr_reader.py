@@ -1,0 +1,212 @@
+"""Reading a source site with the Asynchronous Metadata Read (AMR) API.
+
+How the read is cut follows Microsoft's AMR guidance: one read of the library's top level
+(IncludeDirectDescendantsOnly) gives each folder's size (SMTotalFileCount); folders of 10,000
+items or more get a read of their own, smaller ones are combined into multi-URL reads (at most
+5,000 URLs each). Several reads run at once. An incremental pass is one read of the library
+with the StartChangeToken of the last pass; a token SharePoint no longer honours
+(-2146232832) falls back to a full read, and says so.
+
+Manifests are decrypted and parsed while they download, as soon as FinishManifestFileUpload
+announces each one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from migrator_platform.structured_logs import get_logger
+
+from migrator_sp_connector.migration.azure_storage import Container, ReportQueue
+from migrator_sp_connector.migration.encryption import new_key
+from migrator_sp_connector.migration.job_events import JobEvents, Notice
+from migrator_sp_connector.migration.manifest_stream import ExportedObject, ManifestStream
+from migrator_sp_connector.migration.sharepoint_api import SharePointApi, SharePointError
+
+log = get_logger(__name__)
+
+LIBRARY = "Shared Documents"
+OWN_READ_AT = 10_000  # items in a folder tree from which it gets its own read
+MAX_URLS = 5_000  # per multi-URL read (the AMR limit)
+BATCH_ITEMS = 10_000  # items per combined read
+TOKEN_TOO_OLD = "-2146232832"
+_MANIFEST = re.compile(r"(^|/)Manifest\d*\.xml$", re.IGNORECASE)
+
+
+class ReadFailed(Exception):
+    """The AMR read ended in a fatal error: nothing can be migrated from it."""
+
+
+@dataclass(frozen=True)
+class SourceRead:
+    """What a pass found at the source, and the token the next pass starts from."""
+
+    objects: list[ExportedObject]
+    change_token: str
+    incremental: bool
+    reads: int  # AMR jobs it took
+
+
+def plan_reads(top: list[ExportedObject]) -> list[list[str]]:
+    """The folder URLs to read, grouped into AMR jobs: big folders alone, the rest combined."""
+    folders = [o for o in top if o.is_folder]
+    jobs: list[list[str]] = [[f.url] for f in folders if f.items_below >= OWN_READ_AT]
+    batch: list[str] = []
+    items = 0
+    for folder in (f for f in folders if f.items_below < OWN_READ_AT):
+        if batch and (len(batch) >= MAX_URLS or items + folder.items_below > BATCH_ITEMS):
+            jobs.append(batch)
+            batch, items = [], 0
+        batch.append(folder.url)
+        items += folder.items_below + 1
+    if batch:
+        jobs.append(batch)
+    return jobs
+
+
+class AmrReader:
+    """Reads a site's Documents library through AMR, full or since a change token."""
+
+    def __init__(
+        self,
+        sp: SharePointApi,
+        *,
+        poll_seconds: float,
+        fallback_after: float,
+        parallel_reads: int = 4,
+    ) -> None:
+        self._sp, self._poll, self._fallback = sp, poll_seconds, fallback_after
+        self._parallel = parallel_reads
+
+    async def read(
+        self,
+        tenant_id: str,
+        site_url: str,
+        *,
+        since_token: str | None,
+        notice: Notice,
+        heartbeat: Callable[[], Awaitable[None]],
+    ) -> SourceRead:
+        library = f"{site_url.rstrip('/')}/{LIBRARY}"
+        session = _Session(self, tenant_id, site_url, notice, heartbeat)
+        if since_token:
+            try:
+                changed, token = await session.run([library], {"StartChangeToken": since_token})
+                return SourceRead(changed, token or since_token, incremental=True, reads=1)
+            except SharePointError as exc:
+                if exc.code != TOKEN_TOO_OLD:
+                    raise
+                await notice(
+                    "token-too-old",
+                    "The change token of the last pass is too old for SharePoint "
+                    f"({TOKEN_TOO_OLD}); reading the whole site again",
+                )
+        top, token = await session.run([library], {"IncludeDirectDescendantsOnly": True})
+        plan = plan_reads(top)
+        gate = asyncio.Semaphore(self._parallel)
+
+        async def one(urls: list[str]) -> list[ExportedObject]:
+            async with gate:
+                return (await session.run(urls, {}))[0]
+
+        found: dict[str, ExportedObject] = {o.uid: o for o in top}
+        for objects in await asyncio.gather(*(one(urls) for urls in plan)):
+            found.update((o.uid, o) for o in objects)  # a folder read returns the folder again
+        objects = sorted(found.values(), key=lambda o: (o.url.count("/"), not o.is_folder, o.url))
+        log.info("source read", site=site_url, objects=len(objects), reads=1 + len(plan))
+        return SourceRead(objects, token, incremental=False, reads=1 + len(plan))
+
+
+class _Session:
+    """The AMR jobs of one pass over one site: storage provisioned once, a queue per job."""
+
+    def __init__(
+        self,
+        reader: AmrReader,
+        tenant_id: str,
+        site_url: str,
+        notice: Notice,
+        heartbeat: Callable[[], Awaitable[None]],
+    ) -> None:
+        self._r, self._tenant, self._site = reader, tenant_id, site_url
+        self._notice, self._heartbeat = notice, heartbeat
+        self._container: str | None = None
+
+    async def run(self, urls: list[str], options: dict[str, Any]) -> tuple[list[ExportedObject], str]:
+        """One AMR job to its end: (objects from its manifests, CurrentChangeToken)."""
+        sp = self._r._sp
+        if self._container is None:
+            _, self._container, _ = await sp.provision_containers(self._tenant, self._site)
+        queue_uri = await sp.provision_queue(self._tenant, self._site)
+        key = new_key()
+        info = await sp.create_read_job(
+            self._tenant,
+            self._site,
+            urls=urls,
+            options=options,
+            key=key,
+            manifest_uri=self._container,
+            queue_uri=queue_uri,
+        )
+        objects: list[ExportedObject] = []
+        parsed: set[str] = set()
+        queue = ReportQueue(queue_uri)
+        events = JobEvents(
+            queue=queue,
+            key=key,
+            job_id=info.job_id,
+            fetch_progress=lambda token: sp.job_progress(self._tenant, self._site, info.job_id, token),
+            next_token="0",
+            fallback_after=self._r._fallback,
+            notice=self._notice,
+        )
+        try:
+            async with Container(self._container) as container:
+                ended = False
+                while not ended:
+                    batch = await events.next()
+                    for event in batch.events:
+                        ended |= await self._on_event(event, container, key, parsed, objects)
+                    await events.done(batch)
+                    await self._heartbeat()
+                    if not batch.events:
+                        await asyncio.sleep(self._r._poll)
+                # The queue may have lost or reordered a FinishManifestFileUpload: the job's
+                # progress log has them all.
+                async for batch in events.reconcile():
+                    for event in batch.events:
+                        await self._on_event(event, container, key, parsed, objects)
+                    await events.done(batch)
+        finally:
+            await queue.close()
+        return objects, info.change_token
+
+    async def _on_event(
+        self,
+        event: dict[str, Any],
+        container: Container,
+        key: bytes,
+        parsed: set[str],
+        objects: list[ExportedObject],
+    ) -> bool:
+        kind = event.get("Event")
+        if kind == "FinishManifestFileUpload":
+            name = str(event.get("ManifestFileName") or "")
+            if _MANIFEST.search(name) and name not in parsed:
+                parsed.add(name)
+                objects += await self._parse(container, name, key)
+        elif kind == "JobFatalError":
+            raise ReadFailed(f"The AMR read of {self._site} failed: {event.get('Message') or 'fatal error'}")
+        return kind == "JobEnd"
+
+    async def _parse(self, container: Container, name: str, key: bytes) -> list[ExportedObject]:
+        iv, chunks = await container.stream(name)
+        stream = ManifestStream(name.rsplit("/", 1)[-1], key=key, iv=iv)
+        out: list[ExportedObject] = []
+        async for chunk in chunks:
+            out += stream.feed(chunk)
+        return out + stream.close()

@@ -1,0 +1,115 @@
+"""Reading an AMR export manifest as it downloads: decrypt and parse chunk by chunk.
+
+Memory stays flat however big the package: the AES-CBC decryptor, the PKCS7 unpadder and an
+expat parser are all incremental, and each SPObject is turned into a small record as soon as
+its element closes. expat is driven directly (no element tree), which is what makes this fast.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from xml.parsers import expat
+
+from cryptography.hazmat.primitives import padding
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+
+@dataclass(frozen=True, slots=True)
+class ExportedObject:
+    """A folder or file the read returned (or, in a change-token read, that changed)."""
+
+    uid: str
+    url: str  # server-relative: /sites/marketing/Shared Documents/Plans/a.docx
+    is_folder: bool
+    size: int = 0
+    modified: str = ""
+    # Only in a change-token read: Add, Update, Rename (with previous_url) or Delete.
+    change: str | None = None
+    previous_url: str | None = None
+    items_below: int = 0  # a folder's SMTotalFileCount: what the whole tree under it holds
+
+
+class ManifestError(Exception):
+    """The manifest cannot be read: the wrong key, a truncated blob, or not a manifest at all."""
+
+
+class ManifestStream:
+    """Feed ciphertext (or plaintext, without a key) in any chunk sizes; get objects out."""
+
+    def __init__(self, name: str, *, key: bytes | None, iv: bytes | None) -> None:
+        self.name = name
+        self._decryptor = Cipher(algorithms.AES(key), modes.CBC(iv)).decryptor() if key and iv else None
+        self._unpadder = padding.PKCS7(128).unpadder() if self._decryptor else None
+        self._parser = expat.ParserCreate()
+        self._parser.buffer_text = True
+        self._parser.StartElementHandler = self._start
+        self._parser.EndElementHandler = self._end
+        self._object: dict[str, str] | None = None
+        self._child: dict[str, str] | None = None
+        self._out: list[ExportedObject] = []
+        self.objects = 0
+        self.bytes = 0
+
+    def _start(self, tag: str, attrs: dict[str, str]) -> None:
+        if tag == "SPObject":
+            self._object, self._child = attrs, None
+        elif self._object is not None and self._child is None and tag in ("File", "Folder"):
+            self._child = attrs
+
+    def _end(self, tag: str) -> None:
+        if tag != "SPObject" or self._object is None:
+            return
+        obj, child = self._object, self._child or {}
+        self._object = None
+        self._out.append(
+            ExportedObject(
+                uid=obj.get("Id", ""),
+                url=obj.get("Url", ""),
+                is_folder=obj.get("ObjectType") == "SPFolder",
+                size=int(child.get("FileSize") or 0),
+                modified=child.get("TimeLastModified", ""),
+                change=obj.get("ChangeType"),
+                previous_url=obj.get("PreviousUrl"),
+                items_below=int(child.get("SMTotalFileCount") or 0),
+            )
+        )
+
+    def feed(self, chunk: bytes) -> list[ExportedObject]:
+        """The objects completed by this chunk."""
+        self.bytes += len(chunk)
+        if self._decryptor is not None and self._unpadder is not None:
+            chunk = self._unpadder.update(self._decryptor.update(chunk))
+        self._parse(chunk, final=False)
+        return self._take()
+
+    def close(self) -> list[ExportedObject]:
+        """The last objects; raises :class:`ManifestError` if the manifest did not end well."""
+        tail = b""
+        if self._decryptor is not None and self._unpadder is not None:
+            try:
+                tail = self._unpadder.update(self._decryptor.finalize())
+                tail += self._unpadder.finalize()
+            except ValueError as exc:
+                reason = f"it is truncated or not encrypted with the job's key ({exc})"
+                raise ManifestError(self._why(reason)) from exc
+        self._parse(tail, final=True)
+        return self._take()
+
+    def _parse(self, data: bytes, *, final: bool) -> None:
+        try:
+            self._parser.Parse(data, final)
+        except expat.ExpatError as exc:
+            reason = (
+                "it could not be decrypted with the job's key, or is not a manifest"
+                if self.objects == 0 and not self._out and exc.lineno == 1 and exc.offset < 8
+                else f"it is corrupt ({exc})"
+            )
+            raise ManifestError(self._why(reason)) from exc
+
+    def _why(self, reason: str) -> str:
+        return f"AMR manifest {self.name} cannot be read: {reason}"
+
+    def _take(self) -> list[ExportedObject]:
+        out, self._out = self._out, []
+        self.objects += len(out)
+        return out

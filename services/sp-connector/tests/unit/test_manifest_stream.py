@@ -1,0 +1,62 @@
+"""The streaming manifest reader: any chunking gives the same objects; bad input a clear error."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from migrator_sp_connector.migration.encryption import encrypt
+from migrator_sp_connector.migration.manifest_stream import ManifestError, ManifestStream
+
+MANIFEST = (
+    b'<?xml version="1.0" encoding="utf-8"?><SPObjects xmlns="urn:deployment-manifest-schema">'
+    b'<SPObject Id="f1" ObjectType="SPFolder" Url="/sites/a/Shared Documents/Plans">'
+    b'<Folder Id="f1" Url="Shared Documents/Plans" SMTotalFileCount="12" /></SPObject>'
+    b'<SPObject Id="d1" ObjectType="SPFile" Url="/sites/a/Shared Documents/Plans/O&apos;Brien &amp; co.docx">'
+    b'<File Id="d1" Url="Shared Documents/Plans/x" FileSize="1234" TimeLastModified="2026-01-01" />'
+    b"</SPObject>"
+    b'<SPObject Id="d2" ObjectType="SPFile" Url="/sites/a/Shared Documents/new.txt" ChangeType="Rename" '
+    b'PreviousUrl="/sites/a/Shared Documents/old.txt"><File Id="d2" FileSize="5" /></SPObject>'
+    b'<SPObject Id="d3" ObjectType="SPFile" Url="/sites/a/Shared Documents/gone.txt" ChangeType="Delete" />'
+    b"</SPObjects>"
+)
+
+
+def _read(stream: ManifestStream, data: bytes, chunk: int) -> list:  # type: ignore[type-arg]
+    out = []
+    for i in range(0, len(data), chunk):
+        out += stream.feed(data[i : i + chunk])
+    return out + stream.close()
+
+
+@pytest.mark.parametrize("chunk", [1, 7, 16, 4096])
+def test_any_chunking_of_an_encrypted_manifest_gives_every_object(chunk: int) -> None:
+    key = os.urandom(32)
+    iv, ciphertext = encrypt(key, MANIFEST)
+    objects = _read(ManifestStream("Manifest.xml", key=key, iv=iv), ciphertext, chunk)
+    assert [o.uid for o in objects] == ["f1", "d1", "d2", "d3"]
+    folder, file, renamed, deleted = objects
+    assert folder.is_folder and folder.items_below == 12
+    assert file.url.endswith("O'Brien & co.docx") and file.size == 1234 and not file.is_folder
+    assert renamed.change == "Rename" and renamed.previous_url == "/sites/a/Shared Documents/old.txt"
+    assert deleted.change == "Delete"
+
+
+def test_the_wrong_key_is_named_as_such() -> None:
+    iv, ciphertext = encrypt(os.urandom(32), MANIFEST)
+    with pytest.raises(ManifestError, match="key"):
+        _read(ManifestStream("Manifest.xml", key=os.urandom(32), iv=iv), ciphertext, 4096)
+
+
+def test_a_truncated_blob_is_an_error_not_a_short_listing() -> None:
+    key = os.urandom(32)
+    iv, ciphertext = encrypt(key, MANIFEST)
+    with pytest.raises(ManifestError, match=r"Manifest2\.xml cannot be read"):
+        _read(ManifestStream("Manifest2.xml", key=key, iv=iv), ciphertext[:-21], 4096)
+
+
+def test_a_garbled_manifest_is_reported_corrupt() -> None:
+    key = os.urandom(32)
+    iv, ciphertext = encrypt(key, MANIFEST[: len(MANIFEST) // 2] + b"<<not xml")
+    with pytest.raises(ManifestError, match="corrupt"):
+        _read(ManifestStream("Manifest.xml", key=key, iv=iv), ciphertext, 100)
