@@ -172,15 +172,16 @@ class ThrottleMiddleware(BaseHTTPMiddleware):
         faults = request.app.state.sim.faults
         path = request.url.path
         exempt = path.startswith(("/_sim", "/login.microsoftonline.com"))
-        if not exempt and (faults.throttle_count > 0 or random.random() < faults.throttle_rate):
+        counted = faults.throttle_count > 0
+        if not exempt and (counted or random.random() < faults.throttle_rate):
             faults.throttle_count = max(0, faults.throttle_count - 1)
+            # Throttling at a rate mixes both answers SharePoint gives: 429 and 503.
+            status = faults.throttle_status if counted else random.choice((429, 503))
             body = {
                 "error": {
-                    "code": "TooManyRequests" if faults.throttle_status == 429 else "ServiceUnavailable",
+                    "code": "TooManyRequests" if status == 429 else "ServiceUnavailable",
                     "message": "Please retry again later.",
                 }
             }
-            return JSONResponse(
-                body, faults.throttle_status, headers={"Retry-After": str(faults.retry_after)}
-            )
+            return JSONResponse(body, status, headers={"Retry-After": str(faults.retry_after)})
         return await call_next(request)

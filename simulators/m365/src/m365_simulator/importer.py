@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import fnmatch
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -82,16 +83,20 @@ async def _run(
                 )
                 objects = []
         stats["total"] = len(objects)
+        last_progress = 0.0
         async with ContainerClient.from_container_url(source_uri) as data:
             for start in range(0, len(objects), READ_AHEAD):
                 chunk = objects[start : start + READ_AHEAD]
                 bodies = await asyncio.gather(*(_fetch(sim, data, obj, key) for obj in chunk))
                 for obj, body in zip(chunk, bodies, strict=True):
-                    await asyncio.sleep((sim.faults.object_delay_ms or sim.settings.object_delay_ms) / 1000)
+                    delay = sim.faults.object_delay_ms
+                    await asyncio.sleep((sim.settings.object_delay_ms if delay is None else delay) / 1000)
                     await _import_one(sim, site, obj, body, reporter, stats)
                     stats["processed"] += 1
                     job.objects = stats["processed"]
-                    if stats["processed"] % 10 == 0:
+                    # Every 10 objects, but not more than four times a second on a big job.
+                    if stats["processed"] % 10 == 0 and time.monotonic() - last_progress >= 0.25:
+                        last_progress = time.monotonic()
                         await reporter.emit("JobProgress", **_progress(stats))
         await reporter.emit("JobProgress", **_progress(stats))
         await reporter.emit(

@@ -42,12 +42,11 @@ def aes(key: bytes, iv: bytes, data: bytes, *, encrypt: bool) -> bytes:
 
 async def read_blob(container: ContainerClient, name: str, key: bytes | None) -> bytes:
     """A package blob, decrypted with the IV from its metadata when the job has a key."""
-    blob = container.get_blob_client(name)
-    props = await blob.get_blob_properties()
-    data = await (await blob.download_blob()).readall()
+    downloader = await container.get_blob_client(name).download_blob()
+    data = await downloader.readall()
     if key is None:
         return bytes(data)
-    return aes(key, base64.b64decode(props.metadata["IV"]), data, encrypt=False)
+    return aes(key, base64.b64decode(downloader.properties.metadata["IV"]), data, encrypt=False)
 
 
 async def write_blob(container: ContainerClient, name: str, data: bytes, key: bytes | None) -> None:
@@ -76,6 +75,7 @@ class Reporter:
         self.job, self.common = job, common
         # The wrong-key fault: the service encrypts with a key the caller does not have.
         self.key = os.urandom(32) if key and faults.wrong_key else key
+        faults.wrong_key = False
         self.queue = QueueClient.from_queue_url(queue_uri) if queue_uri else None
         self.correlation = str(uuid.uuid4())
         self._garbage, self._unknown = faults.garbage_queue_messages, faults.unknown_events
