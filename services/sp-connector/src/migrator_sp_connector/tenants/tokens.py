@@ -13,6 +13,10 @@ from migrator_sp_connector.endpoints import LOGIN, Endpoints
 from migrator_sp_connector.secret_box import SecretBox
 
 GRAPH_SCOPE = "https://graph.microsoft.com/.default"
+# How long a token read from the store is reused without reading it again. A site copy makes a
+# call per file; reading and unsealing the token for each cost more than the call. Short, so a
+# tenant revoked by another replica stops being used within seconds (this one forgets at once).
+CACHE_SECONDS = 10.0
 
 
 class TokenError(Exception):
@@ -57,6 +61,7 @@ class TokenProvider:
     ) -> None:
         self._http, self._box, self._endpoints, self._settings = http, box, endpoints, settings
         self._secrets = store.collection(readmodels.TENANT_SECRETS)
+        self._cache: dict[str, tuple[str, float]] = {}  # tenant id -> (token, reuse until)
 
     async def store_token(
         self, tenant_id: str, *, org_id: str, external_tenant_id: str, token: str, expires_at: float
@@ -74,11 +79,16 @@ class TokenProvider:
 
     async def access_token(self, tenant_id: str, *, scope: str = GRAPH_SCOPE) -> str:
         """A token valid for at least another minute, renewing it if needed."""
+        cached = self._cache.get(tenant_id)
+        if cached is not None and cached[1] > time.monotonic():
+            return cached[0]
         secret = await self._secrets.get(tenant_id)
         if secret is None:
             raise TokenError(f"tenant {tenant_id} is not connected")
-        if float(secret["expiresAt"]) - time.time() > 60:
-            return self._box.open(secret["accessToken"], context=tenant_id).decode()
+        if (left := float(secret["expiresAt"]) - time.time()) > 60:
+            token = self._box.open(secret["accessToken"], context=tenant_id).decode()
+            self._cache[tenant_id] = (token, time.monotonic() + min(CACHE_SECONDS, left - 60))
+            return token
         token, expires_at = await acquire_token(
             self._http,
             endpoints=self._endpoints,
@@ -97,4 +107,9 @@ class TokenProvider:
 
     async def forget(self, tenant_id: str) -> None:
         """Drop a tenant's cached token so the next call renews it."""
+        self._cache.pop(tenant_id, None)
         await self._secrets.update(tenant_id, {"expiresAt": 0})
+
+    def drop_cached(self, tenant_id: str) -> None:
+        """Stop using a tenant's token at once (it has been revoked)."""
+        self._cache.pop(tenant_id, None)

@@ -65,6 +65,7 @@ def register(
         await discover_tenant(cmd, graph=graph, store=store, broker=broker)
 
     async def on_revoke(cmd: RevokeTenant, _: Delivery) -> None:
+        tokens.drop_cached(cmd.tenant_id)
         await revoke_tenant(cmd, store=store, broker=broker)
 
     commands = (
