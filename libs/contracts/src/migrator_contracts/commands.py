@@ -59,6 +59,8 @@ class MigrateSite(Message):
     source_site_url: str
     # None: the same site path in the destination tenant (the connector knows its host).
     dest_site_url: str | None = None
+    # Read every item again, not only what changed since the last pass to the same destination.
+    full_pass: bool = False
 
 
 class DiscoverTenant(Message):

@@ -395,5 +395,8 @@ def _unit_command(job: dict[str, Any], unit: dict[str, Any]) -> tuple[str, Messa
             **common, source_team_id=unit["source"], dest_team_id=dest, scope=job.get("scope") or {}
         )
     return subjects.CMD_SITE_MIGRATE, MigrateSite(
-        **common, source_site_url=unit["source"], dest_site_url=dest
+        **common,
+        source_site_url=unit["source"],
+        dest_site_url=dest,
+        full_pass=(job.get("options") or {}).get("fullPass") is True,
     )

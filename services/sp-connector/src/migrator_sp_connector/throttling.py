@@ -53,7 +53,8 @@ def _wait(state: Any) -> float:
 
 # Who wants to hear that a call is being held back (the site migration in this task, to tell
 # the job's log); a context variable, so the HTTP clients need not know about jobs.
-throttle_listener: ContextVar[Callable[[int, float], None] | None] = ContextVar(
+# (status, seconds we will wait, Retry-After as the service said it or None)
+throttle_listener: ContextVar[Callable[[int, float, float | None], None] | None] = ContextVar(
     "throttle_listener", default=None
 )
 
@@ -62,7 +63,7 @@ def _tell_listener(state: Any) -> None:
     exc = state.outcome.exception() if state.outcome else None
     listener = throttle_listener.get()
     if listener is not None and isinstance(exc, Throttled) and state.next_action is not None:
-        listener(exc.status, float(state.next_action.sleep))
+        listener(exc.status, float(state.next_action.sleep), exc.retry_after)
 
 
 def retrying(max_attempts: int = 8) -> AsyncRetrying:

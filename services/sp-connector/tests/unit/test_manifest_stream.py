@@ -60,3 +60,10 @@ def test_a_garbled_manifest_is_reported_corrupt() -> None:
     iv, ciphertext = encrypt(key, MANIFEST[: len(MANIFEST) // 2] + b"<<not xml")
     with pytest.raises(ManifestError, match="corrupt"):
         _read(ManifestStream("Manifest.xml", key=key, iv=iv), ciphertext, 100)
+
+
+def test_a_blob_without_its_iv_is_not_mistaken_for_an_empty_manifest() -> None:
+    key = os.urandom(32)
+    _, ciphertext = encrypt(key, MANIFEST)
+    with pytest.raises(ManifestError, match="key"):
+        _read(ManifestStream("Manifest.xml", key=key, iv=None), ciphertext, 4096)

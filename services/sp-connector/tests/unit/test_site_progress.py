@@ -103,3 +103,15 @@ def test_errors_reported_by_totals_count_even_if_their_job_error_arrives_after_t
     )
     assert progress.counters() == {"total": 20, "done": 18, "error": 2, "skipped": 0}
     assert apply_event(progress, {"Event": "JobError", "Id": "b"}).counters() == progress.counters()
+
+
+def test_retries_that_fail_again_leave_the_site_done_but_a_new_failure_does_not() -> None:
+    end = {"Event": "JobEnd", "ObjectsProcessed": "2", "TotalExpectedSPObjects": "2"}
+    retries_only = SiteProgress(total=2, retried=2)
+    for event in ({"Event": "JobError", "Id": "a"}, {"Event": "JobError", "Id": "b"}, end):
+        retries_only = apply_event(retries_only, event)
+    assert retries_only.status is UnitStatus.DONE and retries_only.counters()["error"] == 2
+    one_new = SiteProgress(total=2, retried=1)
+    for event in ({"Event": "JobError", "Id": "a"}, {"Event": "JobError", "Id": "b"}, end):
+        one_new = apply_event(one_new, event)
+    assert one_new.status is UnitStatus.ERROR

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,6 +49,7 @@ class SourceRead:
     change_token: str
     incremental: bool
     reads: int  # AMR jobs it took
+    retried: int = 0  # objects read again only because they failed in the last pass
 
 
 def plan_reads(top: list[ExportedObject]) -> list[list[str]]:
@@ -88,15 +89,27 @@ class AmrReader:
         site_url: str,
         *,
         since_token: str | None,
+        retry_urls: Sequence[str] = (),
         notice: Notice,
         heartbeat: Callable[[], Awaitable[None]],
     ) -> SourceRead:
+        """The whole library, or (with ``since_token``) what changed since plus ``retry_urls``:
+        the items that failed last pass, read again by URL so the pass retries them."""
         library = f"{site_url.rstrip('/')}/{LIBRARY}"
         session = _Session(self, tenant_id, site_url, notice, heartbeat)
         if since_token:
             try:
                 changed, token = await session.run([library], {"StartChangeToken": since_token})
-                return SourceRead(changed, token or since_token, incremental=True, reads=1)
+                again: dict[str, ExportedObject] = {}
+                for start in range(0, len(retry_urls), MAX_URLS):
+                    found, _ = await session.run(list(retry_urls[start : start + MAX_URLS]), {})
+                    again.update((o.uid, o) for o in found)
+                retried = len(again.keys() - {o.uid for o in changed})
+                again.update((o.uid, o) for o in changed)  # what the change log says wins
+                reads = 1 + -(-len(retry_urls) // MAX_URLS)
+                return SourceRead(
+                    list(again.values()), token or since_token, incremental=True, reads=reads, retried=retried
+                )
             except SharePointError as exc:
                 if exc.code != TOKEN_TOO_OLD:
                     raise
@@ -113,10 +126,10 @@ class AmrReader:
             async with gate:
                 return (await session.run(urls, {}))[0]
 
-        found: dict[str, ExportedObject] = {o.uid: o for o in top}
+        every: dict[str, ExportedObject] = {o.uid: o for o in top}
         for objects in await asyncio.gather(*(one(urls) for urls in plan)):
-            found.update((o.uid, o) for o in objects)  # a folder read returns the folder again
-        objects = sorted(found.values(), key=lambda o: (o.url.count("/"), not o.is_folder, o.url))
+            every.update((o.uid, o) for o in objects)  # a folder read returns the folder again
+        objects = sorted(every.values(), key=lambda o: (o.url.count("/"), not o.is_folder, o.url))
         log.info("source read", site=site_url, objects=len(objects), reads=1 + len(plan))
         return SourceRead(objects, token, incremental=False, reads=1 + len(plan))
 

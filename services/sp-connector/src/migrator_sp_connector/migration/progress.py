@@ -28,6 +28,9 @@ class SiteProgress:
     # files that could not be read at the source (errors, never submitted).
     local_done: int = 0
     local_failed: frozenset[str] = field(default_factory=frozenset)
+    # Items in this pass only because they failed in the last one: failing again does not make
+    # the site an ERROR (the pass had nothing else to do; the site is as it was).
+    retried: int = 0
 
     @property
     def import_errors(self) -> int:
@@ -59,7 +62,7 @@ class SiteProgress:
         if not self.ended:
             return UnitStatus.RUNNING
         c = self.counters()
-        failed_all = c["total"] > 0 and c["done"] == 0
+        failed_all = c["total"] > 0 and c["done"] == 0 and c["error"] > self.retried
         return UnitStatus.ERROR if self.fatal or failed_all else UnitStatus.DONE
 
 

@@ -44,8 +44,9 @@ from migrator_sp_connector.throttling import throttle_listener
 
 log = get_logger(__name__)
 
-COPY_WORKERS = 16  # files copied source -> staging at once
+COPY_WORKERS = 32  # files copied source -> staging at once
 HEARTBEAT_EVERY = 200  # files between two "still working" signals while copying
+MAX_RETRY_URLS = 5_000  # failed items retried by URL on the next pass (one multi-URL AMR read)
 
 # SharePoint events that become a line in the job's log (level, message); JobError becomes
 # ItemFailed (and its line), progress events only move the counters.
@@ -103,13 +104,18 @@ class SiteMigrator:
         """Drive the site's migration; returns once SharePoint reports the job's end."""
         pending: set[asyncio.Task[None]] = set()
 
-        def on_throttle(status: int, wait: float) -> None:
+        def on_throttle(status: int, wait: float, retry_after: float | None) -> None:
+            # The field is what the service asked for; the message says when we actually retry
+            # (Retry-After plus jitter, or our own backoff when it gave none).
             task = asyncio.get_running_loop().create_task(
                 self._log(
                     cmd,
                     LogLevel.WARN,
                     f"Throttled ({status}) — retrying in {wait:.0f}s",
-                    {"status": status, "retryAfterSeconds": round(wait, 1)},
+                    {
+                        "status": status,
+                        "retryAfterSeconds": round(retry_after if retry_after is not None else wait, 1),
+                    },
                 )
             )
             pending.add(task)
@@ -188,7 +194,7 @@ class SiteMigrator:
         self, cmd: MigrateSite, task: dict[str, Any], heartbeat: Heartbeat
     ) -> dict[str, Any]:
         src, dest = cmd.source_site_url, task["destUrl"]
-        previous = await self._sync.get(sync_key(cmd.org_id, src, dest))
+        previous = None if cmd.full_pass else await self._sync.get(sync_key(cmd.org_id, src, dest))
 
         async def notice(key: str, message: str) -> None:
             await self._log(cmd, LogLevel.WARN, message, {}, key=f"read:{key}")
@@ -197,6 +203,7 @@ class SiteMigrator:
             cmd.source_tenant_id,
             src,
             since_token=(previous or {}).get("changeToken"),
+            retry_urls=list((previous or {}).get("retryUrls") or []),
             notice=notice,
             heartbeat=heartbeat,
         )
@@ -212,7 +219,7 @@ class SiteMigrator:
                 key="pass",
             )
         task |= {"changeToken": read.change_token, "incremental": read.incremental}
-        progress = SiteProgress(total=len(read.objects))
+        progress = SiteProgress(total=len(read.objects), retried=read.retried)
         task = await self._save(cmd, task, progress=progress)
         await self._report(cmd, task)
         src_path, dest_path = urlsplit(src).path, urlsplit(dest).path
@@ -229,6 +236,7 @@ class SiteMigrator:
         sources, failures = await self._copy(cmd, to_import, data_uri, key, heartbeat)
         for obj, error in failures:
             await self._item_failed(cmd, {"Id": obj.uid, "Url": obj.url, **error})
+        task |= {"failedUrls": [_absolute(src, o.url) for o, _ in failures]}
         progress = replace(progress, local_failed=frozenset(o.uid for o, _ in failures))
         task = await self._save(cmd, task, progress=progress)
         if not sources:
@@ -375,6 +383,9 @@ class SiteMigrator:
             kind = str(event.get("Event"))
             if kind == "JobError":
                 await self._item_failed(cmd, event)
+                url = _absolute(cmd.source_site_url, str(event.get("Url") or ""))
+                if url not in task.get("failedUrls", []):
+                    task = task | {"failedUrls": [*task.get("failedUrls", []), url]}
             elif kind in _EVENT_LINES:
                 level, template = _EVENT_LINES[kind]
                 values = {k: str(v) for k, v in event.items()} | {"site": task["destUrl"]}
@@ -393,7 +404,8 @@ class SiteMigrator:
         return task, progress
 
     async def _remember_pass(self, cmd: MigrateSite, task: dict[str, Any]) -> None:
-        """The next job for this pair of sites reads only what changes from here."""
+        """The next job for this pair of sites reads only what changes from here, and what failed."""
+        failed = list(task.get("failedUrls") or [])
         await self._sync.upsert(
             sync_key(cmd.org_id, cmd.source_site_url, task["destUrl"]),
             {
@@ -402,7 +414,9 @@ class SiteMigrator:
                 "destTenantId": cmd.dest_tenant_id,
                 "sourceSiteUrl": cmd.source_site_url,
                 "destSiteUrl": task["destUrl"],
-                "changeToken": task["changeToken"],
+                # Past what one multi-URL read takes, the next pass reads everything instead.
+                "changeToken": task["changeToken"] if len(failed) <= MAX_RETRY_URLS else None,
+                "retryUrls": failed if len(failed) <= MAX_RETRY_URLS else [],
                 "lastJobId": cmd.job_id,
                 "lastPassAt": datetime.now(UTC).isoformat(),
             },
@@ -457,6 +471,16 @@ class SiteMigrator:
         )
 
 
+def _absolute(site_url: str, url: str) -> str:
+    """An item's URL from an event or manifest (absolute, server- or web-relative) made absolute."""
+    if url.startswith(("https://", "http://")):
+        return url
+    parts = urlsplit(site_url)
+    if url.startswith("/"):
+        return f"{parts.scheme}://{parts.netloc}{url}"
+    return f"{site_url.rstrip('/')}/{url}"
+
+
 class _Missing(dict[str, str]):
     """format_map values where an absent field reads as '?' rather than failing."""
 
@@ -476,6 +500,7 @@ def _dump_progress(p: SiteProgress) -> dict[str, Any]:
         "reportedErrors": p.reported_errors,
         "localDone": p.local_done,
         "localFailed": sorted(p.local_failed),
+        "retried": p.retried,
     }
 
 
@@ -494,4 +519,5 @@ def _load_progress(d: dict[str, Any]) -> SiteProgress:
         reported_errors=int(d.get("reportedErrors", 0)),
         local_done=int(d.get("localDone", 0)),
         local_failed=frozenset(d.get("localFailed") or ()),
+        retried=int(d.get("retried", 0)),
     )
