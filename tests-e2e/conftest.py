@@ -47,6 +47,13 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             # One unit of a job at a time, so a pause visibly holds the rest back.
             "MIGRATOR_UNITS_IN_FLIGHT_PER_JOB": "1",
             "M365SIM_OBJECT_DELAY_MS": "40",
+            # AMR splits its manifests at 1 MB rather than 25 MB, so a test site spans several.
+            "M365SIM_AMR_MANIFEST_SPLIT_BYTES": str(1024 * 1024),
+            # A silent report queue is backed by GetMigrationJobProgress after 3 s, not 60.
+            "MIGRATOR_SP_PROGRESS_FALLBACK_SECONDS": "3",
+            # The per-tenant request budget of a big tenant would pace the 10,000-item test to
+            # 100 calls a second; the simulator takes more.
+            "MIGRATOR_SP_REQUESTS_PER_MINUTE": "60000",
             # Log streams send their keep-alive comment often enough for a test to see one.
             "MIGRATOR_SSE_PING_SECONDS": "2",
             "MIGRATOR_LOG_LEVEL": "INFO",

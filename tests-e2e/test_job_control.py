@@ -31,7 +31,10 @@ def test_a_paused_job_finishes_its_current_site_starts_no_other_and_resumes_to_d
     api: httpx.Client, simulator: httpx.Client, tenants: dict[str, str]
 ) -> None:
     # The suite runs one unit (site) of a job at a time: the second waits for the first.
-    created = create(api, tenants, type="SHAREPOINT", options={"sites": [FINANCE, ENGINEERING]})
+    # fullPass: both sites migrated before; this test needs every item to move again.
+    created = create(
+        api, tenants, type="SHAREPOINT", options={"sites": [FINANCE, ENGINEERING], "fullPass": True}
+    )
     paused = api.patch(f"/v1/jobs/{created['id']}/pause")
     assert paused.status_code == 200 and paused.json() == {"status": "PAUSED"}, paused.text
     assert job(api, created["id"])["status"] == "PAUSED"

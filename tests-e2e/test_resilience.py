@@ -38,7 +38,8 @@ def test_services_killed_mid_job_resume_without_loss_or_double_counting(
             "sourceTenantId": tenants["contoso.com"],
             "destTenantId": tenants["fabrikam.com"],
             "type": "SHAREPOINT",
-            "options": {"sites": [site]},
+            # A full pass: the site was migrated before, and the kills must land mid-copy.
+            "options": {"sites": [site], "fullPass": True},
         },
     )
     assert created.status_code == 201, created.text
