@@ -308,15 +308,7 @@ async def _run(
         job.objects = len(objects)
         await reporter.emit("JobEnd", **_progress(len(objects), len(objects)))
     except Exception as exc:
-        await reporter.emit(
-            "JobFatalError",
-            ObjectType="",
-            Url="",
-            Id="",
-            ErrorCode="-2147213196",
-            ErrorType="Microsoft.SharePoint.SPException",
-            Message=f"The read failed: {exc}",
-        )
+        await reporter.fatal(f"The read failed: {exc}")
     finally:
         job.state = 0
         await reporter.close()

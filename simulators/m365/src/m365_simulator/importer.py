@@ -72,15 +72,7 @@ async def _run(
             try:
                 objects = ET.fromstring(await read_blob(meta, "Manifest.xml", key)).findall(f"{NS}SPObject")
             except Exception as exc:
-                await reporter.emit(
-                    "JobFatalError",
-                    ObjectType="",
-                    Url="",
-                    Id="",
-                    ErrorCode="-2147213196",
-                    ErrorType="Microsoft.SharePoint.SPException",
-                    Message=f"Manifest unreadable: {exc}",
-                )
+                await reporter.fatal(f"Manifest unreadable: {exc}")
                 objects = []
         stats["total"] = len(objects)
         last_progress = 0.0

@@ -99,6 +99,18 @@ class Reporter:
             if self.queue is not None:
                 await self.queue.send_message(base64.b64encode(b"<html>not a report</html>").decode())
 
+    async def fatal(self, message: str) -> None:
+        """JobFatalError: the job as a whole failed (no object, code -2147213196)."""
+        await self.emit(
+            "JobFatalError",
+            ObjectType="",
+            Url="",
+            Id="",
+            ErrorCode="-2147213196",
+            ErrorType="Microsoft.SharePoint.SPException",
+            Message=message,
+        )
+
     async def _send(self, body: dict[str, Any]) -> None:
         text = json.dumps(body)
         self.job.events.append(text)
