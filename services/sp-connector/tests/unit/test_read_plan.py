@@ -1,10 +1,11 @@
-"""How a full read is cut into AMR jobs, per Microsoft's guidance on folder sizes."""
+"""Where a site is read from and goes to: AMR jobs cut by folder size, the default destination."""
 
 from __future__ import annotations
 
 import pytest
 from migrator_sp_connector.migration.amr_reader import MAX_URLS, plan_reads
 from migrator_sp_connector.migration.manifest_stream import ExportedObject
+from migrator_sp_connector.migration.site_job import destination_site
 
 pytestmark = pytest.mark.unit
 
@@ -32,3 +33,18 @@ def test_a_read_never_carries_more_urls_than_amr_takes() -> None:
 
 def test_a_library_without_folders_needs_no_more_reads() -> None:
     assert plan_reads([ExportedObject(uid="f", url="/sites/a/Shared Documents/x", is_folder=False)]) == []
+
+
+def test_a_site_keeps_its_path_and_a_onedrive_goes_to_the_same_users_onedrive() -> None:
+    assert (
+        destination_site("https://contoso.sharepoint.com/sites/hr", "fabrikam.com", "contoso.com")
+        == "https://fabrikam.sharepoint.com/sites/hr"
+    )
+    assert (
+        destination_site(
+            "https://contoso-my.sharepoint.com/personal/lisa_nguyen1_contoso_com",
+            "fabrikam.com",
+            "contoso.com",
+        )
+        == "https://fabrikam-my.sharepoint.com/personal/lisa_nguyen1_fabrikam_com"
+    )

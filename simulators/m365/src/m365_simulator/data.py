@@ -198,6 +198,15 @@ def build_tenants(seed: int) -> dict[str, Tenant]:
             Team(id=_uuid(rng), name=n, description=d, member_count=rng.randint(3, 60))
             for n, d in (("Engineering", "Core engineering team"), ("Sales", ""), ("Leadership", "Execs"))
         ]
+        # OneDrive: a personal site for each of the first users, on the tenant's -my host. Its own
+        # random stream, so adding these left the rest of the generated data as it was.
+        my_host = f"{domain.split('.')[0]}-my.sharepoint.com"
+        personal_rng = random.Random(f"{seed}:{domain}:personal")
+        for user in users[:3]:
+            name = user.upn.replace("@", "_").replace(".", "_")
+            site = _site(personal_rng, my_host, name, with_tmp=False)
+            site.url = f"https://{my_host}/personal/{name}"
+            sites[site.url] = site
         tenants[domain] = Tenant(
             domain=domain,
             guid=_uuid(rng),

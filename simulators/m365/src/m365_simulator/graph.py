@@ -101,6 +101,7 @@ async def sites(request: Request) -> dict[str, Any]:
                 "webUrl": s.url,
             }
             for s in tenant.sites.values()
+            if "/personal/" not in s.url  # as Graph's site search: OneDrives are not listed
         ],
     )
 

@@ -44,14 +44,23 @@ def _args(raw: str) -> dict[str, str]:
     return {m[1]: (m[2].replace("''", "'") if m[2] is not None else m[3].strip()) for m in _ARG.finditer(raw)}
 
 
+@router.api_route("/{host}/personal/{site}/_api/{rest:path}", methods=["GET", "POST"])
+async def personal_site_api(request: Request, host: str, site: str, rest: str) -> Response:
+    """A OneDrive: a personal site on the tenant's ``-my`` host, with the same API."""
+    return await _site_api(request, host, f"https://{host}/personal/{site}", rest)
+
+
 @router.api_route("/{host}/sites/{site}/_api/{rest:path}", methods=["GET", "POST"])
 async def site_api(request: Request, host: str, site: str, rest: str) -> Response:
+    return await _site_api(request, host, f"https://{host}/sites/{site}", rest)
+
+
+async def _site_api(request: Request, host: str, site_url: str, rest: str) -> Response:
     sim: SimState = request.app.state.sim
     tenant = sim.tenant(host)
     if tenant is None:
         raise HTTPException(404, "no such host")
     tenant_for(request, expected=tenant)
-    site_url = f"https://{host}/sites/{site}"
     if rest.startswith("web/"):
         return _web(request, sim, site_url, rest[4:])
     if not rest.startswith("site/"):

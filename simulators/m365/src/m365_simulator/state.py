@@ -68,7 +68,8 @@ class SimState:
     def tenant(self, ref: str) -> Tenant | None:
         """By domain, tenant GUID or SharePoint host."""
         for tenant in self.tenants.values():
-            if ref.lower() in (tenant.domain, tenant.guid, tenant.sp_host):
+            my_host = tenant.sp_host.replace(".sharepoint.com", "-my.sharepoint.com")
+            if ref.lower() in (tenant.domain, tenant.guid, tenant.sp_host, my_host):
                 return tenant
         return None
 

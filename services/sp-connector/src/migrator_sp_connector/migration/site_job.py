@@ -69,10 +69,19 @@ class Heartbeat(Protocol):
     async def __call__(self) -> None: ...
 
 
-def destination_site(source_url: str, dest_domain: str) -> str:
-    """The same site path in the destination tenant (``contoso.com`` → ``contoso.sharepoint.com``)."""
-    path = urlsplit(source_url).path
-    return f"https://{dest_domain.split('.')[0]}.sharepoint.com{path}"
+def destination_site(source_url: str, dest_domain: str, source_domain: str = "") -> str:
+    """The same site in the destination tenant: ``/sites/x`` keeps its path on
+    ``{dest}.sharepoint.com``; a OneDrive (``{src}-my.sharepoint.com/personal/lisa_contoso_com``)
+    goes to the same user name's OneDrive there (``/personal/lisa_fabrikam_com``)."""
+    parts = urlsplit(source_url)
+    prefix = dest_domain.split(".")[0]
+    if parts.netloc.endswith("-my.sharepoint.com") and parts.path.startswith("/personal/"):
+        user = parts.path.removeprefix("/personal/")
+        src_suffix = "_" + source_domain.replace(".", "_")
+        if source_domain and user.endswith(src_suffix):
+            user = user.removesuffix(src_suffix) + "_" + dest_domain.replace(".", "_")
+        return f"https://{prefix}-my.sharepoint.com/personal/{user}"
+    return f"https://{prefix}.sharepoint.com{parts.path}"
 
 
 def sync_key(org_id: str, source: str, dest: str) -> str:
@@ -188,7 +197,8 @@ class SiteMigrator:
         tenant = await self._tenants.get(cmd.dest_tenant_id)
         if tenant is None:
             raise LookupError(f"destination tenant {cmd.dest_tenant_id} is not connected")
-        return destination_site(cmd.source_site_url, str(tenant["domain"]))
+        source = await self._tenants.get(cmd.source_tenant_id) or {}
+        return destination_site(cmd.source_site_url, str(tenant["domain"]), str(source.get("domain") or ""))
 
     async def _read_and_submit(
         self, cmd: MigrateSite, task: dict[str, Any], heartbeat: Heartbeat
