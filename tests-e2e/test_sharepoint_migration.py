@@ -194,10 +194,43 @@ def test_unreadable_queue_messages_and_unknown_events_are_skipped_and_said(
     api: httpx.Client, simulator: httpx.Client, tenants: dict[str, str]
 ) -> None:
     site = new_site(simulator, "noisy", 40)
-    simulator.post("/_sim/faults", json={"garbageQueueMessages": 1, "unknownEvents": 1})
+    warned = sorted(p for p in content(simulator, site) if p.endswith(".docx"))
+    assert warned
+    simulator.post(
+        "/_sim/faults",
+        json={
+            "garbageQueueMessages": 1,
+            "unknownEvents": 1,
+            "postponeSeconds": 1,
+            "warnItemsMatching": ["*.docx"],
+        },
+    )
     job = migrate(api, tenants, site)
-    assert job["status"] == "DONE" and job["doneItems"] == 40
+    assert job["status"] == "DONE" and job["doneItems"] == 40  # a warning is not an error
     assert content(simulator, f"{DEST}/noisy") == content(simulator, site)
-    warnings = " ".join(r["message"] for r in log_rows(api, job["id"]) if r["level"] == "WARN")
+    rows = log_rows(api, job["id"])
+    warnings = " ".join(r["message"] for r in rows if r["level"] == "WARN")
     assert "could not be read" in warnings and "GetMigrationJobProgress" in warnings
     assert "'JobTeleported'" in warnings
+    for path in warned:  # each JobWarning is a line naming its item
+        assert f"{path}: The author of" in warnings
+    assert any("postponed the import" in r["message"] and r["level"] == "INFO" for r in rows)
+
+
+def test_a_onedrive_job_moves_a_personal_site_to_the_same_users_onedrive(
+    api: httpx.Client, simulator: httpx.Client, tenants: dict[str, str]
+) -> None:
+    contoso = next(
+        t for t in simulator.get("/_sim/tenants").json()["tenants"] if t["domain"] == "contoso.com"
+    )
+    onedrive = next(url for url in contoso["sites"] if "-my.sharepoint.com/personal/" in url)
+    job = create_job(api, tenants, type="ONEDRIVE", options={"sites": [onedrive]})
+    done = wait_until(
+        lambda: (j := api.get(f"/v1/jobs/{job['id']}").json()["job"])["status"] in ("DONE", "ERROR") and j,
+        timeout=120,
+        what="the OneDrive job",
+    )
+    source = content(simulator, onedrive)
+    dest = onedrive.replace("contoso-my", "fabrikam-my").replace("_contoso_com", "_fabrikam_com")
+    assert done["status"] == "DONE" and done["totalItems"] == len(source) == done["doneItems"]
+    assert content(simulator, dest) == source
