@@ -234,3 +234,38 @@ def test_a_onedrive_job_moves_a_personal_site_to_the_same_users_onedrive(
     dest = onedrive.replace("contoso-my", "fabrikam-my").replace("_contoso_com", "_fabrikam_com")
     assert done["status"] == "DONE" and done["totalItems"] == len(source) == done["doneItems"]
     assert content(simulator, dest) == source
+
+
+def versions(simulator: httpx.Client, url: str) -> dict[str, list[str]]:
+    """path -> SHA-256 of each earlier version, oldest first (files that have any)."""
+    body = simulator.get("/_sim/sites", params={"url": url}).json()
+    return {i["path"]: i["versions"] for i in body["items"] if i.get("versions")}
+
+
+def test_versions_come_along_when_asked_and_only_then(
+    api: httpx.Client, simulator: httpx.Client, tenants: dict[str, str]
+) -> None:
+    site = new_site(simulator, "history", 30)
+    files = sorted(p for p, h in content(simulator, site).items() if h != "folder")[:3]
+    for round_ in (1, 2):  # every edit keeps what the file held as a version
+        simulator.post(
+            "/_sim/sites/changes", params={"url": site}, json={"put": {f: f"edit {round_}" for f in files}}
+        )
+    source = versions(simulator, site)
+    assert set(source) == set(files) and all(len(v) == 2 for v in source.values())
+
+    def to(dest: str) -> dict[str, Any]:
+        return {"sites": [site], "siteMappings": [{"source": site, "dest": f"{DEST}/{dest}"}]}
+
+    plain = create_job(api, tenants, type="SHAREPOINT", options=to("history-plain"))
+    asked = create_job(api, tenants, type="SHAREPOINT", options=to("history") | {"includeVersions": True})
+    for job in (plain, asked):
+        wait_until(
+            lambda j=job: api.get(f"/v1/jobs/{j['id']}").json()["job"]["status"] == "DONE",
+            timeout=120,
+            what=f"job {job['id']}",
+        )
+    assert content(simulator, f"{DEST}/history") == content(simulator, site)
+    assert versions(simulator, f"{DEST}/history") == source
+    assert content(simulator, f"{DEST}/history-plain") == content(simulator, site)
+    assert versions(simulator, f"{DEST}/history-plain") == {}

@@ -61,6 +61,8 @@ class MigrateSite(Message):
     dest_site_url: str | None = None
     # Read every item again, not only what changed since the last pass to the same destination.
     full_pass: bool = False
+    # Bring each file's earlier versions too (AMR IncludeVersions), not only its current one.
+    include_versions: bool = False
 
 
 class DiscoverTenant(Message):

@@ -399,4 +399,5 @@ def _unit_command(job: dict[str, Any], unit: dict[str, Any]) -> tuple[str, Messa
         source_site_url=unit["source"],
         dest_site_url=dest,
         full_pass=(job.get("options") or {}).get("fullPass") is True,
+        include_versions=(job.get("options") or {}).get("includeVersions") is True,
     )

@@ -67,3 +67,17 @@ def test_a_blob_without_its_iv_is_not_mistaken_for_an_empty_manifest() -> None:
     _, ciphertext = encrypt(key, MANIFEST)
     with pytest.raises(ManifestError, match="key"):
         _read(ManifestStream("Manifest.xml", key=key, iv=None), ciphertext, 4096)
+
+
+def test_earlier_versions_are_read_with_their_file_not_as_files() -> None:
+    manifest = (
+        b'<SPObjects><SPObject Id="d1" ObjectType="SPFile" Url="/sites/a/Shared Documents/v.txt">'
+        b'<File Id="d1" FileSize="9" Version="3.0"><Versions>'
+        b'<File Version="1.0" VersionId="512" FileSize="2" />'
+        b'<File Version="2.0" VersionId="1024" FileSize="5" /></Versions></File></SPObject>'
+        b'<SPObject Id="d2" ObjectType="SPFile" Url="/sites/a/Shared Documents/w.txt">'
+        b'<File Id="d2" FileSize="1" />'
+        b"</SPObject></SPObjects>"
+    )
+    objects = _read(ManifestStream("Manifest.xml", key=None, iv=None), manifest, 10)
+    assert [(o.uid, o.size, o.versions) for o in objects] == [("d1", 9, (512, 1024)), ("d2", 1, ())]

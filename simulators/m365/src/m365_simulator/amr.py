@@ -136,7 +136,16 @@ def _objects(site: Site, prefixes: list[str], options: ReadOptions, since: int |
             key=lambda p: (p.count("/"), site.content[p] is not None, p),
         )
         for path in chosen:
-            out.append(_spobject(site, path, site.ids[path], parent_id(path), below=below[path]))
+            out.append(
+                _spobject(
+                    site,
+                    path,
+                    site.ids[path],
+                    parent_id(path),
+                    below=below[path],
+                    versions=options.include_versions,
+                )
+            )
         return out
     first: dict[str, Any] = {}  # uid -> its first change after the token
     for change in site.changes:
@@ -168,6 +177,7 @@ def _spobject(
     below: int,
     change: str | None = None,
     previous: str | None = None,
+    versions: bool = False,
 ) -> str:
     body = site.content[path]
     name = path.rsplit("/", 1)[-1]
@@ -190,10 +200,17 @@ def _spobject(
             f'TimeLastModified={modified} SMTotalFileCount="{below}" />'
         )
     else:
+        history = site.versions.get(path, []) if versions else []
+        listed = "".join(
+            f'<File Version="{n}.0" VersionId="{512 * n}" FileSize="{len(v)}" />'
+            for n, v in enumerate(history, start=1)
+        )
         child = (
             f"<File Url={quoteattr(path)} Id={quoteattr(uid)} ParentWebId={quoteattr(site.web_id)} "
             f'Name={quoteattr(name)} FileSize="{len(body)}" TimeLastModified={modified} '
-            f'Version="1.0" Level="1" />'
+            f'Version="{len(history) + 1}.0" Level="1">'
+            + (f"<Versions>{listed}</Versions>" if listed else "")
+            + "</File>"
         )
     return f"{head}{child}</SPObject>"
 

@@ -98,7 +98,8 @@ async def issued_tokens(request: Request) -> dict[str, Any]:
 
 @router.get("/sites")
 async def site_content(request: Request, url: str) -> dict[str, Any]:
-    """Every folder and file of a site's library, with sizes and SHA-256 of file content."""
+    """Every folder and file of a site's library, with sizes and SHA-256 of file content (and of
+    each earlier version, oldest first, when a file has any)."""
     site = _sim(request).site(url)
     if site is None:
         return {"url": url, "exists": False, "items": []}
@@ -106,6 +107,11 @@ async def site_content(request: Request, url: str) -> dict[str, Any]:
         {"path": p, "type": "folder"}
         if v is None
         else {"path": p, "type": "file", "size": len(v), "sha256": hashlib.sha256(v).hexdigest()}
+        | (
+            {"versions": [hashlib.sha256(b).hexdigest() for b in site.versions[p]]}
+            if site.versions.get(p)
+            else {}
+        )
         for p, v in sorted(site.content.items())
     ]
     return {"url": url, "exists": True, "items": items}

@@ -52,6 +52,7 @@ class Site:
     content: dict[str, bytes | None] = field(default_factory=dict)
     ids: dict[str, str] = field(default_factory=dict)  # path -> unique id
     modified: dict[str, str] = field(default_factory=dict)  # path -> ISO time of the last write
+    versions: dict[str, list[bytes]] = field(default_factory=dict)  # path -> earlier versions, oldest first
     changes: list[Change] = field(default_factory=list)
     log_start: int = 0  # change numbers below this have left the change log (tokens too old)
 
@@ -66,8 +67,13 @@ class Site:
     def _log(self, uid: str, old: str | None, new: str | None, *, folder: bool) -> None:
         self.changes.append(Change(self.change_number + 1, uid, old, new, folder))
 
-    def put(self, path: str, body: bytes | None, *, uid: str | None = None) -> None:
-        """Create or overwrite a file (bytes) or folder (None); missing parent folders are created."""
+    def put(
+        self, path: str, body: bytes | None, *, uid: str | None = None, history: list[bytes] | None = None
+    ) -> None:
+        """Create or overwrite a file (bytes) or folder (None); missing parent folders are created.
+
+        Overwriting a file keeps what it held as a version; ``history`` replaces the versions
+        (an import that brings them)."""
         parent = path.rsplit("/", 1)[0] if "/" in path else ""
         if parent and parent not in self.content and parent.count("/") >= 1:
             self.put(parent, None)
@@ -75,6 +81,10 @@ class Site:
             return  # the folder is there already
         known = self.ids.get(path)
         self.ids[path] = known or uid or str(uuid.uuid4())
+        if history is not None:
+            self.versions[path] = list(history)
+        elif isinstance(self.content.get(path), bytes) and body is not None:
+            self.versions.setdefault(path, []).append(self.content[path] or b"")
         self.content[path] = body
         self.modified[path] = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
         self._log(self.ids[path], path if known else None, path, folder=body is None)
@@ -84,6 +94,7 @@ class Site:
         for p in [p for p in self.content if p == path or p.startswith(path + "/")]:
             folder = self.content.pop(p) is None
             self.modified.pop(p, None)
+            self.versions.pop(p, None)
             self._log(self.ids.pop(p), p, None, folder=folder)
 
     def rename(self, old: str, new: str) -> None:
@@ -92,6 +103,8 @@ class Site:
             moved = new + p[len(old) :]
             self.content[moved] = self.content.pop(p)
             self.modified[moved] = self.modified.pop(p, "")
+            if p in self.versions:
+                self.versions[moved] = self.versions.pop(p)
             self.ids[moved] = self.ids.pop(p)
             self._log(self.ids[moved], p, moved, folder=self.content[moved] is None)
 

@@ -80,10 +80,10 @@ async def _run(
             for start in range(0, len(objects), READ_AHEAD):
                 chunk = objects[start : start + READ_AHEAD]
                 bodies = await asyncio.gather(*(_fetch(sim, data, obj, key) for obj in chunk))
-                for obj, body in zip(chunk, bodies, strict=True):
+                for obj, (body, history) in zip(chunk, bodies, strict=True):
                     delay = sim.faults.object_delay_ms
                     await asyncio.sleep((sim.settings.object_delay_ms if delay is None else delay) / 1000)
-                    await _import_one(sim, site, obj, body, reporter, stats)
+                    await _import_one(sim, site, obj, body, history, reporter, stats)
                     stats["processed"] += 1
                     job.objects = stats["processed"]
                     # Every 10 objects, but not more than four times a second on a big job.
@@ -119,15 +119,21 @@ def _file_of(obj: ET.Element) -> ET.Element | None:
     return obj.find(f"{NS}File") if obj.get("ObjectType") == "SPFile" else None
 
 
-async def _fetch(sim: SimState, data: ContainerClient, obj: ET.Element, key: bytes | None) -> bytes | None:
-    """A file's content from the package (None for a folder, or a blob that cannot be read)."""
+Fetched = tuple[bytes | None, list[bytes] | None]  # content, earlier versions (None: none sent)
+
+
+async def _fetch(sim: SimState, data: ContainerClient, obj: ET.Element, key: bytes | None) -> Fetched:
+    """A file's content and versions from the package (None for a folder or a blob that cannot be read)."""
     file = _file_of(obj)
     if file is None or _matches(file.get("Url", ""), sim.faults.fail_items_matching):
-        return None
+        return None, None
+    listed = file.findall(f"{NS}Versions/{NS}File")
     try:
-        return await read_blob(data, file.get("FileValue", ""), key)
+        body = await read_blob(data, file.get("FileValue", ""), key)
+        history = [await read_blob(data, v.get("FileValue", ""), key) for v in listed]
     except Exception:
-        return None
+        return None, None
+    return body, (history if listed else None)
 
 
 def _matches(url: str, patterns: list[str]) -> bool:
@@ -140,6 +146,7 @@ async def _import_one(
     site: Site,
     obj: ET.Element,
     body: bytes | None,
+    history: list[bytes] | None,
     reporter: Reporter,
     stats: dict[str, int],
 ) -> None:
@@ -182,6 +189,6 @@ async def _import_one(
             Message="The file's blob is missing." if body is None else "File size does not match FileSize.",
         )
         return
-    site.put(url, body)
+    site.put(url, body, history=history)
     stats["files"] += 1
     stats["bytes"] += len(body)

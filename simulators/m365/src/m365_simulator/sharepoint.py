@@ -22,6 +22,7 @@ from m365_simulator.state import MigrationJob, SimState
 
 router = APIRouter()
 PROGRESS_PAGE = 1000  # events per GetMigrationJobProgress answer
+_VERSION = re.compile(r"/versions\((\d+)\)/\$value$")
 _FN = re.compile(r"^(?P<name>\w+)\((?P<args>.*)\)$")
 _ARG = re.compile(r"(\w+)=(?:'((?:[^']|'')*)'|([^,]*))")
 
@@ -190,6 +191,11 @@ def _file_or_folder(request: Request, sim: SimState, site: Site, path: str, rest
         return sp_error(400, -1, f"Not supported here: {rest}")
     if any(fnmatch.fnmatch(path.rsplit("/", 1)[-1], p) for p in sim.faults.fail_downloads_matching):
         return sp_error(500, -2147467259, "Unexpected error reading the file.")
+    if version := _VERSION.search(rest):  # .../versions(1024)/$value: an earlier version
+        history, index = site.versions.get(path, []), int(version[1]) // 512 - 1
+        if not 0 <= index < len(history):
+            return sp_error(404, -2147024894, "Version not found.")
+        return Response(history[index], media_type="application/octet-stream")
     return Response(site.content[path], media_type="application/octet-stream")
 
 

@@ -90,13 +90,14 @@ class AmrReader:
         *,
         since_token: str | None,
         retry_urls: Sequence[str] = (),
+        include_versions: bool = False,
         notice: Notice,
         heartbeat: Callable[[], Awaitable[None]],
     ) -> SourceRead:
         """The whole library, or (with ``since_token``) what changed since plus ``retry_urls``:
         the items that failed last pass, read again by URL so the pass retries them."""
         library = f"{site_url.rstrip('/')}/{LIBRARY}"
-        session = _Session(self, tenant_id, site_url, notice, heartbeat)
+        session = _Session(self, tenant_id, site_url, notice, heartbeat, include_versions)
         if since_token:
             try:
                 changed, token = await session.run([library], {"StartChangeToken": since_token})
@@ -144,9 +145,11 @@ class _Session:
         site_url: str,
         notice: Notice,
         heartbeat: Callable[[], Awaitable[None]],
+        include_versions: bool,
     ) -> None:
         self._r, self._tenant, self._site = reader, tenant_id, site_url
         self._notice, self._heartbeat = notice, heartbeat
+        self._versions = include_versions
         self._container: str | None = None
 
     async def run(self, urls: list[str], options: dict[str, Any]) -> tuple[list[ExportedObject], str]:
@@ -160,7 +163,7 @@ class _Session:
             self._tenant,
             self._site,
             urls=urls,
-            options=options,
+            options=options | ({"IncludeVersions": True} if self._versions else {}),
             key=key,
             manifest_uri=self._container,
             queue_uri=queue_uri,

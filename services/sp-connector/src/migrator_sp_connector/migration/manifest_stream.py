@@ -29,6 +29,7 @@ class ExportedObject(NamedTuple):
     change: str | None = None
     previous_url: str | None = None
     items_below: int = 0  # a folder's SMTotalFileCount: what the whole tree under it holds
+    versions: tuple[int, ...] = ()  # earlier versions' ids, oldest first (read with IncludeVersions)
 
 
 class ManifestError(Exception):
@@ -46,25 +47,29 @@ class ManifestStream:
         self._parser.buffer_text = True
         self._parser.StartElementHandler = self._start
         self._object: dict[str, str] | None = None
+        self._child: dict[str, str] | None = None
+        self._versions: list[int] = []
         self._out: list[ExportedObject] = []
         self.objects = 0
         self.bytes = 0
 
-    # One handler, on element starts only: an SPObject's File or Folder child completes it (a
-    # deleted item, in a change-token read, has no child and completes at once). Half the
-    # callbacks of start + end, and the parse is mostly callbacks.
+    # One handler, on element starts only (half the callbacks of start + end, and the parse is
+    # mostly callbacks): an SPObject is complete when the next one starts, or the manifest ends.
+    # Its first File or Folder element describes it; File elements after that are its earlier
+    # versions (in a read with IncludeVersions).
     def _start(self, tag: str, attrs: dict[str, str]) -> None:
         if tag == "SPObject":
-            if attrs.get("ChangeType") == "Delete":
-                self._emit(attrs, {})
-                self._object = None
-            else:
-                self._object = attrs
-        elif (tag == "File" or tag == "Folder") and self._object is not None:
-            self._emit(self._object, attrs)
-            self._object = None
+            if self._object is not None:
+                self._emit()
+            self._object, self._child, self._versions = attrs, None, []
+        elif self._object is not None and (tag == "File" or tag == "Folder"):
+            if self._child is None:
+                self._child = attrs
+            elif tag == "File" and "VersionId" in attrs:
+                self._versions.append(int(attrs["VersionId"]))
 
-    def _emit(self, obj: dict[str, str], child: dict[str, str]) -> None:
+    def _emit(self) -> None:
+        obj, child = self._object or {}, self._child or {}
         size, below = child.get("FileSize"), child.get("SMTotalFileCount")
         self._out.append(
             ExportedObject(
@@ -76,8 +81,10 @@ class ManifestStream:
                 obj.get("ChangeType"),
                 obj.get("PreviousUrl"),
                 int(below) if below else 0,
+                tuple(self._versions),
             )
         )
+        self._object = None
 
     def feed(self, chunk: bytes) -> list[ExportedObject]:
         """The objects completed by this chunk."""
@@ -98,6 +105,8 @@ class ManifestStream:
                 reason = f"it is truncated or not encrypted with the job's key ({exc})"
                 raise ManifestError(self._why(reason)) from exc
         self._parse(tail, final=True)
+        if self._object is not None:
+            self._emit()
         return self._take()
 
     def _parse(self, data: bytes, *, final: bool) -> None:

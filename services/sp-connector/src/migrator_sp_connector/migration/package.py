@@ -17,6 +17,7 @@ class SourceObject:
     is_folder: bool
     size: int = 0
     blob: str | None = None  # the data-container blob already holding its content
+    versions: tuple[tuple[str, int], ...] = ()  # earlier versions, oldest first: (blob, size)
 
 
 @dataclass(frozen=True)
@@ -73,7 +74,7 @@ def build_manifest(
         else:
             blob = obj.blob or f"{object_id}.dat"
             node = ET.SubElement(root, f"{{{NS}}}SPObject", {**attrs, "ObjectType": "SPFile"})
-            ET.SubElement(
+            file = ET.SubElement(
                 node,
                 f"{{{NS}}}File",
                 {
@@ -83,8 +84,17 @@ def build_manifest(
                     "Name": name,
                     "FileValue": blob,
                     "FileSize": str(obj.size),
+                    "Version": f"{len(obj.versions) + 1}.0",
                 },
             )
+            if obj.versions:
+                listed = ET.SubElement(file, f"{{{NS}}}Versions")
+                for n, (version_blob, size) in enumerate(obj.versions, start=1):
+                    ET.SubElement(
+                        listed,
+                        f"{{{NS}}}File",
+                        {"Version": f"{n}.0", "FileValue": version_blob, "FileSize": str(size)},
+                    )
             files.append(PackedFile(source=obj, blob_name=blob))
     return ET.tostring(root, encoding="utf-8", xml_declaration=True), files
 

@@ -81,12 +81,15 @@ class SharePointApi:
                     raise _error(response)
         return response
 
-    async def download(self, tenant_id: str, site_url: str, server_relative_url: str) -> bytes:
-        """A file's content."""
+    async def download(
+        self, tenant_id: str, site_url: str, server_relative_url: str, *, version: int | None = None
+    ) -> bytes:
+        """A file's content, or that of one of its earlier versions (by version id)."""
         literal = quote(server_relative_url.replace("'", "''"), safe="/")
+        which = f"/versions({version})" if version is not None else ""
         return (
             await self._call(
-                "GET", tenant_id, f"{site_url}/_api/web/GetFileByServerRelativeUrl('{literal}')/$value"
+                "GET", tenant_id, f"{site_url}/_api/web/GetFileByServerRelativeUrl('{literal}'){which}/$value"
             )
         ).content
 

@@ -214,6 +214,7 @@ class SiteMigrator:
             src,
             since_token=(previous or {}).get("changeToken"),
             retry_urls=list((previous or {}).get("retryUrls") or []),
+            include_versions=cmd.include_versions,
             notice=notice,
             heartbeat=heartbeat,
         )
@@ -295,6 +296,7 @@ class SiteMigrator:
             if not obj.is_folder:
                 work.put_nowait(obj)
         copied: dict[str, int] = {}
+        versions: dict[str, tuple[tuple[str, int], ...]] = {}
         failures: list[tuple[ExportedObject, dict[str, str]]] = []
 
         async def worker(container: Container) -> None:
@@ -302,6 +304,10 @@ class SiteMigrator:
                 obj = work.get_nowait()
                 try:
                     content = await self._sp.download(cmd.source_tenant_id, cmd.source_site_url, obj.url)
+                    history = [
+                        await self._sp.download(cmd.source_tenant_id, cmd.source_site_url, obj.url, version=v)
+                        for v in obj.versions
+                    ]
                 except SharePointError as exc:
                     error = {
                         "ErrorCode": exc.code or str(exc.status),
@@ -309,6 +315,11 @@ class SiteMigrator:
                     }
                     failures.append((obj, error))
                     continue
+                for version, data in zip(obj.versions, history, strict=True):
+                    await container.upload_encrypted(f"{obj.uid}.v{version}.dat", data, key=key)
+                versions[obj.uid] = tuple(
+                    (f"{obj.uid}.v{v}.dat", len(d)) for v, d in zip(obj.versions, history, strict=True)
+                )
                 await container.upload_encrypted(f"{obj.uid}.dat", content, key=key)
                 copied[obj.uid] = len(content)
                 if len(copied) % HEARTBEAT_EVERY == 0:
@@ -322,6 +333,7 @@ class SiteMigrator:
                 is_folder=o.is_folder,
                 size=copied.get(o.uid, 0),
                 blob=None if o.is_folder else f"{o.uid}.dat",
+                versions=versions.get(o.uid, ()),
             )
             for o in objects
             if o.is_folder or o.uid in copied

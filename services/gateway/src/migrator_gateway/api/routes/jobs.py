@@ -70,9 +70,11 @@ class CreateBatchBody(BaseModel):
 
 def _check_sites(options: dict[str, Any], field_prefix: str = "") -> None:
     """Site selections are https URLs (checked here so a typo is a 400, not a failed unit);
-    ``fullPass`` (read every item again rather than what changed since the last pass) a boolean."""
-    if not isinstance(options.get("fullPass", False), bool):
-        raise ApiError(400, "VALIDATION_ERROR", f"{field_prefix}options.fullPass: must be true or false")
+    ``fullPass`` (read every item again rather than what changed since the last pass) and
+    ``includeVersions`` (bring earlier versions of files too) booleans."""
+    for flag in ("fullPass", "includeVersions"):
+        if not isinstance(options.get(flag, False), bool):
+            raise ApiError(400, "VALIDATION_ERROR", f"{field_prefix}options.{flag}: must be true or false")
     sites = options.get("sites")
     if sites is None:
         return
