@@ -173,6 +173,7 @@ def test_a_full_pass_can_be_asked_for_and_must_be_a_boolean(
         ("truncated", {"corruptManifest": "truncate"}, "truncated"),
         ("garbled", {"corruptManifest": "garble"}, "is corrupt"),
         ("vanished", {"vanishJobs": True}, "no longer knows migration job"),
+        ("cancelled", {"cancelJobs": True}, "SharePoint cancelled the import job"),
     ],
 )
 def test_what_cannot_be_read_fails_the_site_clearly_and_the_connector_goes_on(

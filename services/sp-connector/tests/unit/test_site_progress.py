@@ -115,3 +115,9 @@ def test_retries_that_fail_again_leave_the_site_done_but_a_new_failure_does_not(
     for event in ({"Event": "JobError", "Id": "a"}, {"Event": "JobError", "Id": "b"}, end):
         one_new = apply_event(one_new, event)
     assert one_new.status is UnitStatus.ERROR
+
+
+def test_a_job_sharepoint_cancels_ends_there_with_the_reason() -> None:
+    progress = fold([*EVENTS[:3], {"Event": "JobCancelled", "CancelledByUser": "true"}])
+    assert progress.ended and progress.status is UnitStatus.ERROR
+    assert progress.fatal == "SharePoint cancelled the import job"

@@ -39,6 +39,7 @@ _SWITCHES: dict[str, tuple[str, Any]] = {
     "corruptManifest": ("corrupt_manifest", str),
     "vanishJobs": ("vanish_jobs", bool),
     "postponeSeconds": ("postpone_seconds", float),
+    "cancelJobs": ("cancel_jobs", bool),
 }
 
 

@@ -68,6 +68,11 @@ async def _run(
         await asyncio.sleep(0.05)
         job.state = 4
         await reporter.emit("JobStart", SiteId=site.id, WebId=site.web_id, DBId=str(uuid.uuid4()))
+        if sim.faults.cancel_jobs:
+            sim.faults.cancel_jobs = False
+            await reporter.emit("JobCancelled", CancelledByUser="true")
+            await reporter.emit("JobDeleted")
+            return
         async with ContainerClient.from_container_url(manifest_uri) as meta:
             try:
                 objects = ET.fromstring(await read_blob(meta, "Manifest.xml", key)).findall(f"{NS}SPObject")

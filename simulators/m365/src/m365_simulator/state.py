@@ -29,6 +29,7 @@ class Faults:
     corrupt_manifest: str | None = None  # "truncate" (ciphertext cut short) or "garble" (not XML)
     vanish_jobs: bool = False  # accepted, then forgotten: no events, Job not found afterwards
     postpone_seconds: float = 0.0  # JobPostponed, then the job starts this much later
+    cancel_jobs: bool = False  # an admin cancels the import after it starts: JobCancelled, JobDeleted
 
 
 @dataclass

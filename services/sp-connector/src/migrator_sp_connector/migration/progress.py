@@ -74,7 +74,8 @@ def _int(event: dict[str, Any], name: str) -> int:
 
 
 def apply_event(progress: SiteProgress, event: dict[str, Any]) -> SiteProgress:
-    """The progress after one SharePoint event (JobProgress / JobError / JobFatalError / JobEnd)."""
+    """The progress after one SharePoint event (JobProgress / JobError / JobFatalError / JobEnd,
+    and JobCancelled / JobDeleted, which end it)."""
     kind = event.get("Event")
     if kind == "JobProgress" or kind == "JobEnd":
         expected = _int(event, "TotalExpectedSPObjects") + progress.local_done + len(progress.local_failed)
@@ -92,4 +93,8 @@ def apply_event(progress: SiteProgress, event: dict[str, Any]) -> SiteProgress:
         progress = replace(progress, failed_ids=progress.failed_ids | {item})
     elif kind == "JobFatalError":
         progress = replace(progress, fatal=str(event.get("Message") or "fatal error"))
+    elif kind == "JobCancelled" or kind == "JobDeleted":
+        # Terminal: no JobEnd follows. The site ends ERROR with what it got so far.
+        what = "cancelled" if kind == "JobCancelled" else "deleted"
+        progress = replace(progress, fatal=progress.fatal or f"SharePoint {what} the import job", ended=True)
     return replace(progress, done_high=max(progress.done_high, progress._done_now()))
