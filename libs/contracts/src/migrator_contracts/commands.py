@@ -63,6 +63,11 @@ class MigrateSite(Message):
     full_pass: bool = False
     # Bring each file's earlier versions too (AMR IncludeVersions), not only its current one.
     include_versions: bool = False
+    # Bring items' unique permissions too (AMR IncludeSecurity), each user mapped to the
+    # destination by ``user_mappings`` (source UPN -> destination UPN) or, failing that, the
+    # same name at the destination's domain.
+    include_permissions: bool = False
+    user_mappings: dict[str, str] = Field(default_factory=dict)
 
 
 class DiscoverTenant(Message):

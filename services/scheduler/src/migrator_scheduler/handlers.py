@@ -400,4 +400,10 @@ def _unit_command(job: dict[str, Any], unit: dict[str, Any]) -> tuple[str, Messa
         dest_site_url=dest,
         full_pass=(job.get("options") or {}).get("fullPass") is True,
         include_versions=(job.get("options") or {}).get("includeVersions") is True,
+        include_permissions=(job.get("options") or {}).get("includePermissions") is True,
+        user_mappings={
+            str(m["source"]).lower(): str(m["dest"])
+            for m in (job.get("options") or {}).get("userMappings") or []
+            if isinstance(m, dict) and "source" in m and "dest" in m
+        },
     )

@@ -81,3 +81,20 @@ def test_earlier_versions_are_read_with_their_file_not_as_files() -> None:
     )
     objects = _read(ManifestStream("Manifest.xml", key=None, iv=None), manifest, 10)
     assert [(o.uid, o.size, o.versions) for o in objects] == [("d1", 9, (512, 1024)), ("d2", 1, ())]
+
+
+def test_unique_permissions_are_read_with_their_item() -> None:
+    manifest = (
+        b'<SPObjects><SPObject Id="f" ObjectType="SPFolder" Url="/sites/a/Shared Documents/P">'
+        b'<Folder Id="f" />'
+        b'<RoleAssignments><RoleAssignment Login="a@contoso.com" Role="Read" />'
+        b'<RoleAssignment Login="b@contoso.com" Role="Contribute" /></RoleAssignments></SPObject>'
+        b'<SPObject Id="d" ObjectType="SPFile" Url="/sites/a/Shared Documents/P/x">'
+        b'<File Id="d" FileSize="1" />'
+        b"</SPObject></SPObjects>"
+    )
+    objects = _read(ManifestStream("Manifest.xml", key=None, iv=None), manifest, 7)
+    assert [(o.uid, o.permissions) for o in objects] == [
+        ("f", (("a@contoso.com", "Read"), ("b@contoso.com", "Contribute"))),
+        ("d", ()),
+    ]

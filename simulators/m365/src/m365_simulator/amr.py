@@ -144,6 +144,7 @@ def _objects(site: Site, prefixes: list[str], options: ReadOptions, since: int |
                     parent_id(path),
                     below=below[path],
                     versions=options.include_versions,
+                    security=options.include_security,
                 )
             )
         return out
@@ -164,7 +165,19 @@ def _objects(site: Site, prefixes: list[str], options: ReadOptions, since: int |
             out.append(_deleted(site, old, uid, parent_id(old), folder=change.folder))
         else:
             kind = "Add" if old is None else ("Rename" if old != new else "Update")
-            out.append(_spobject(site, new, uid, parent_id(new), below=below[new], change=kind, previous=old))
+            out.append(
+                _spobject(
+                    site,
+                    new,
+                    uid,
+                    parent_id(new),
+                    below=below[new],
+                    change=kind,
+                    previous=old,
+                    versions=options.include_versions,
+                    security=options.include_security,
+                )
+            )
     return out
 
 
@@ -178,6 +191,7 @@ def _spobject(
     change: str | None = None,
     previous: str | None = None,
     versions: bool = False,
+    security: bool = False,
 ) -> str:
     body = site.content[path]
     name = path.rsplit("/", 1)[-1]
@@ -212,7 +226,14 @@ def _spobject(
             + (f"<Versions>{listed}</Versions>" if listed else "")
             + "</File>"
         )
-    return f"{head}{child}</SPObject>"
+    roles = ""
+    if security and path in site.permissions:
+        listed = "".join(
+            f"<RoleAssignment Login={quoteattr(login)} Role={quoteattr(role)} />"
+            for login, role in sorted(site.permissions[path].items())
+        )
+        roles = f"<RoleAssignments>{listed}</RoleAssignments>"
+    return f"{head}{child}{roles}</SPObject>"
 
 
 def _deleted(site: Site, path: str, uid: str, parent: str, *, folder: bool) -> str:

@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 from starlette.responses import Response
 
-from m365_simulator.data import generated_site
+from m365_simulator.data import Site, generated_site
 from m365_simulator.state import Faults, SimState
 
 router = APIRouter(prefix="/_sim")
@@ -73,6 +73,7 @@ async def tenants(request: Request) -> dict[str, Any]:
                 "tenantId": t.guid,
                 "sites": list(t.sites),
                 "users": len(t.users),
+                "userNames": [u.upn for u in t.users],
                 "teams": len(t.teams),
             }
             for t in _sim(request).tenants.values()
@@ -97,24 +98,26 @@ async def issued_tokens(request: Request) -> dict[str, Any]:
     return {"tokens": list(_sim(request).tokens)}
 
 
+def _item(site: Site, path: str) -> dict[str, Any]:
+    body = site.content[path]
+    item: dict[str, Any] = {"path": path, "type": "folder"}
+    if body is not None:
+        item = {"path": path, "type": "file", "size": len(body), "sha256": hashlib.sha256(body).hexdigest()}
+    if site.versions.get(path):
+        item["versions"] = [hashlib.sha256(b).hexdigest() for b in site.versions[path]]
+    if path in site.permissions:
+        item["permissions"] = site.permissions[path]
+    return item
+
+
 @router.get("/sites")
 async def site_content(request: Request, url: str) -> dict[str, Any]:
-    """Every folder and file of a site's library, with sizes and SHA-256 of file content (and of
-    each earlier version, oldest first, when a file has any)."""
+    """Every folder and file of a site's library: sizes and SHA-256 of file content, and when an
+    item has them, each earlier version's SHA-256 (oldest first) and its unique permissions."""
     site = _sim(request).site(url)
     if site is None:
         return {"url": url, "exists": False, "items": []}
-    items = [
-        {"path": p, "type": "folder"}
-        if v is None
-        else {"path": p, "type": "file", "size": len(v), "sha256": hashlib.sha256(v).hexdigest()}
-        | (
-            {"versions": [hashlib.sha256(b).hexdigest() for b in site.versions[p]]}
-            if site.versions.get(p)
-            else {}
-        )
-        for p, v in sorted(site.content.items())
-    ]
+    items = [_item(site, p) for p in sorted(site.content)]
     return {"url": url, "exists": True, "items": items}
 
 
@@ -134,7 +137,8 @@ async def create_site(request: Request) -> dict[str, Any]:
 
 @router.post("/sites/changes")
 async def change_site(request: Request, url: str) -> dict[str, Any]:
-    """Edit a site as its users would: ``{"put": {path: text}, "delete": [path], "rename": {old: new}}``.
+    """Edit a site as its users would: ``{"put": {path: text}, "delete": [path], "rename": {old: new},
+    "grant": {path: {upn: role}}}``.
 
     Paths are web-relative (``Shared Documents/a.txt``); ``put`` with null creates a folder.
     """
@@ -147,6 +151,8 @@ async def change_site(request: Request, url: str) -> dict[str, Any]:
         site.remove(path)
     for path, text in (body.get("put") or {}).items():
         site.put(path, None if text is None else str(text).encode())
+    for path, roles in (body.get("grant") or {}).items():
+        site.grant(path, roles)
     return {"ok": True, "changeNumber": site.change_number}
 
 

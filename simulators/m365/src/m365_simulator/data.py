@@ -53,6 +53,8 @@ class Site:
     ids: dict[str, str] = field(default_factory=dict)  # path -> unique id
     modified: dict[str, str] = field(default_factory=dict)  # path -> ISO time of the last write
     versions: dict[str, list[bytes]] = field(default_factory=dict)  # path -> earlier versions, oldest first
+    # path -> {user principal name: role} for items with unique permissions (inheritance broken)
+    permissions: dict[str, dict[str, str]] = field(default_factory=dict)
     changes: list[Change] = field(default_factory=list)
     log_start: int = 0  # change numbers below this have left the change log (tokens too old)
 
@@ -95,6 +97,7 @@ class Site:
             folder = self.content.pop(p) is None
             self.modified.pop(p, None)
             self.versions.pop(p, None)
+            self.permissions.pop(p, None)
             self._log(self.ids.pop(p), p, None, folder=folder)
 
     def rename(self, old: str, new: str) -> None:
@@ -105,8 +108,15 @@ class Site:
             self.modified[moved] = self.modified.pop(p, "")
             if p in self.versions:
                 self.versions[moved] = self.versions.pop(p)
+            if p in self.permissions:
+                self.permissions[moved] = self.permissions.pop(p)
             self.ids[moved] = self.ids.pop(p)
             self._log(self.ids[moved], p, moved, folder=self.content[moved] is None)
+
+    def grant(self, path: str, roles: dict[str, str]) -> None:
+        """Give an item unique permissions (user principal name -> role), a change like an edit."""
+        self.permissions[path] = dict(roles)
+        self._log(self.ids[path], path, path, folder=self.content[path] is None)
 
     def expire_change_log(self) -> None:
         """Forget the change log so far, as SharePoint does after 60 days."""

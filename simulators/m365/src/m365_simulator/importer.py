@@ -183,6 +183,7 @@ async def _import_one(
         )
     if kind == "SPFolder":
         site.put(url, None)
+        await _permissions(sim, site, obj, url, item, reporter, stats)
         return
     if body is None or len(body) != int(child.get("FileSize", "-1")):
         stats["errors"] += 1
@@ -195,5 +196,38 @@ async def _import_one(
         )
         return
     site.put(url, body, history=history)
+    await _permissions(sim, site, obj, url, item, reporter, stats)
     stats["files"] += 1
     stats["bytes"] += len(body)
+
+
+async def _permissions(
+    sim: SimState,
+    site: Site,
+    obj: ET.Element,
+    url: str,
+    item: dict[str, str],
+    reporter: Reporter,
+    stats: dict[str, int],
+) -> None:
+    """Unique permissions the package gives the item; a user the tenant lacks is a JobWarning."""
+    listed = obj.findall(f"{NS}RoleAssignments/{NS}RoleAssignment")
+    if not listed:
+        return
+    tenant = sim.tenant(site.url.split("/")[2])
+    known = {u.upn.lower() for u in tenant.users} if tenant else set()
+    roles: dict[str, str] = {}
+    for assignment in listed:
+        login, role = assignment.get("Login", ""), assignment.get("Role", "")
+        if login.lower() in known:
+            roles[login] = role
+            continue
+        stats["warnings"] += 1
+        await reporter.emit(
+            "JobWarning",
+            **item,
+            ErrorCode="-2130575276",
+            ErrorType="Microsoft.SharePoint.SPException",
+            Message=f"The user {login} does not exist at the destination; their {role} role is not set.",
+        )
+    site.grant(url, roles)

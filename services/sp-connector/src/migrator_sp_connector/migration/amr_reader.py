@@ -91,13 +91,16 @@ class AmrReader:
         since_token: str | None,
         retry_urls: Sequence[str] = (),
         include_versions: bool = False,
+        include_permissions: bool = False,
         notice: Notice,
         heartbeat: Callable[[], Awaitable[None]],
     ) -> SourceRead:
         """The whole library, or (with ``since_token``) what changed since plus ``retry_urls``:
         the items that failed last pass, read again by URL so the pass retries them."""
         library = f"{site_url.rstrip('/')}/{LIBRARY}"
-        session = _Session(self, tenant_id, site_url, notice, heartbeat, include_versions)
+        extra = {"IncludeVersions": True} if include_versions else {}
+        extra |= {"IncludeSecurity": True} if include_permissions else {}
+        session = _Session(self, tenant_id, site_url, notice, heartbeat, extra)
         if since_token:
             try:
                 changed, token = await session.run([library], {"StartChangeToken": since_token})
@@ -145,11 +148,11 @@ class _Session:
         site_url: str,
         notice: Notice,
         heartbeat: Callable[[], Awaitable[None]],
-        include_versions: bool,
+        extra_options: dict[str, Any],
     ) -> None:
         self._r, self._tenant, self._site = reader, tenant_id, site_url
         self._notice, self._heartbeat = notice, heartbeat
-        self._versions = include_versions
+        self._extra = extra_options
         self._container: str | None = None
 
     async def run(self, urls: list[str], options: dict[str, Any]) -> tuple[list[ExportedObject], str]:
@@ -163,7 +166,7 @@ class _Session:
             self._tenant,
             self._site,
             urls=urls,
-            options=options | ({"IncludeVersions": True} if self._versions else {}),
+            options=options | self._extra,
             key=key,
             manifest_uri=self._container,
             queue_uri=queue_uri,

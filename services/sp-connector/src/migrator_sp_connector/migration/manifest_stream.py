@@ -30,6 +30,7 @@ class ExportedObject(NamedTuple):
     previous_url: str | None = None
     items_below: int = 0  # a folder's SMTotalFileCount: what the whole tree under it holds
     versions: tuple[int, ...] = ()  # earlier versions' ids, oldest first (read with IncludeVersions)
+    permissions: tuple[tuple[str, str], ...] = ()  # unique (login, role)s (read with IncludeSecurity)
 
 
 class ManifestError(Exception):
@@ -49,6 +50,7 @@ class ManifestStream:
         self._object: dict[str, str] | None = None
         self._child: dict[str, str] | None = None
         self._versions: list[int] = []
+        self._roles: list[tuple[str, str]] = []
         self._out: list[ExportedObject] = []
         self.objects = 0
         self.bytes = 0
@@ -61,12 +63,14 @@ class ManifestStream:
         if tag == "SPObject":
             if self._object is not None:
                 self._emit()
-            self._object, self._child, self._versions = attrs, None, []
+            self._object, self._child, self._versions, self._roles = attrs, None, [], []
         elif self._object is not None and (tag == "File" or tag == "Folder"):
             if self._child is None:
                 self._child = attrs
             elif tag == "File" and "VersionId" in attrs:
                 self._versions.append(int(attrs["VersionId"]))
+        elif tag == "RoleAssignment" and self._object is not None:
+            self._roles.append((attrs.get("Login", ""), attrs.get("Role", "")))
 
     def _emit(self) -> None:
         obj, child = self._object or {}, self._child or {}
@@ -82,6 +86,7 @@ class ManifestStream:
                 obj.get("PreviousUrl"),
                 int(below) if below else 0,
                 tuple(self._versions),
+                tuple(self._roles),
             )
         )
         self._object = None

@@ -18,6 +18,7 @@ class SourceObject:
     size: int = 0
     blob: str | None = None  # the data-container blob already holding its content
     versions: tuple[tuple[str, int], ...] = ()  # earlier versions, oldest first: (blob, size)
+    permissions: tuple[tuple[str, str], ...] = ()  # unique (destination login, role)s
 
 
 @dataclass(frozen=True)
@@ -96,6 +97,10 @@ def build_manifest(
                         {"Version": f"{n}.0", "FileValue": version_blob, "FileSize": str(size)},
                     )
             files.append(PackedFile(source=obj, blob_name=blob))
+        if obj.permissions:
+            roles = ET.SubElement(node, f"{{{NS}}}RoleAssignments")
+            for login, role in obj.permissions:
+                ET.SubElement(roles, f"{{{NS}}}RoleAssignment", {"Login": login, "Role": role})
     return ET.tostring(root, encoding="utf-8", xml_declaration=True), files
 
 

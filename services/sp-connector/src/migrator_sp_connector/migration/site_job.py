@@ -18,6 +18,7 @@ import base64
 import hashlib
 import json
 import uuid
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -215,6 +216,7 @@ class SiteMigrator:
             since_token=(previous or {}).get("changeToken"),
             retry_urls=list((previous or {}).get("retryUrls") or []),
             include_versions=cmd.include_versions,
+            include_permissions=cmd.include_permissions,
             notice=notice,
             heartbeat=heartbeat,
         )
@@ -244,7 +246,12 @@ class SiteMigrator:
             return task
         data_uri, manifest_uri, key = await self._sp.provision_containers(cmd.dest_tenant_id, dest)
         queue_uri = await self._sp.provision_queue(cmd.dest_tenant_id, dest)
+        dest_tenant = await self._tenants.get(cmd.dest_tenant_id) or {}
+        login_for = _login_mapper(cmd.user_mappings, str(dest_tenant.get("domain") or ""))
         sources, failures = await self._copy(cmd, to_import, data_uri, key, heartbeat)
+        sources = [
+            replace(s, permissions=tuple((login_for(u), r) for u, r in s.permissions)) for s in sources
+        ]
         for obj, error in failures:
             await self._item_failed(cmd, {"Id": obj.uid, "Url": obj.url, **error})
         task |= {"failedUrls": [_absolute(src, o.url) for o, _ in failures]}
@@ -334,6 +341,7 @@ class SiteMigrator:
                 size=copied.get(o.uid, 0),
                 blob=None if o.is_folder else f"{o.uid}.dat",
                 versions=versions.get(o.uid, ()),
+                permissions=o.permissions,
             )
             for o in objects
             if o.is_folder or o.uid in copied
@@ -491,6 +499,19 @@ class SiteMigrator:
             ),
             msg_id=f"{cmd.unit_id}:err:{item}",
         )
+
+
+def _login_mapper(mappings: dict[str, str], dest_domain: str) -> Callable[[str], str]:
+    """Source user -> destination user: the job's userMappings, else the same name at the
+    destination's domain (a user missing there is a JobWarning from the import, not a failure)."""
+
+    def login_for(login: str) -> str:
+        if login.lower() in mappings:
+            return mappings[login.lower()]
+        name, at, _ = login.partition("@")
+        return f"{name}@{dest_domain}" if at and dest_domain else login
+
+    return login_for
 
 
 def _absolute(site_url: str, url: str) -> str:

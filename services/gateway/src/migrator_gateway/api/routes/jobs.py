@@ -71,10 +71,21 @@ class CreateBatchBody(BaseModel):
 def _check_sites(options: dict[str, Any], field_prefix: str = "") -> None:
     """Site selections are https URLs (checked here so a typo is a 400, not a failed unit);
     ``fullPass`` (read every item again rather than what changed since the last pass) and
-    ``includeVersions`` (bring earlier versions of files too) booleans."""
-    for flag in ("fullPass", "includeVersions"):
+    ``includeVersions`` / ``includePermissions`` (bring earlier versions, unique permissions)
+    booleans; ``userMappings`` a list of ``{"source", "dest"}`` user principal names."""
+    for flag in ("fullPass", "includeVersions", "includePermissions"):
         if not isinstance(options.get(flag, False), bool):
             raise ApiError(400, "VALIDATION_ERROR", f"{field_prefix}options.{flag}: must be true or false")
+    mappings = options.get("userMappings", [])
+    if not isinstance(mappings, list) or not all(
+        isinstance(m, dict) and isinstance(m.get("source"), str) and isinstance(m.get("dest"), str)
+        for m in mappings
+    ):
+        raise ApiError(
+            400,
+            "VALIDATION_ERROR",
+            f'{field_prefix}options.userMappings: must be a list of {{"source", "dest"}}',
+        )
     sites = options.get("sites")
     if sites is None:
         return
