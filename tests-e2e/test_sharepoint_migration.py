@@ -32,18 +32,34 @@ def new_site(simulator: httpx.Client, name: str, items: int) -> str:
     return f"{SOURCE}/{name}"
 
 
-def migrate(api: httpx.Client, tenants: dict[str, str], site: str, *, timeout: float = 120) -> dict[str, Any]:
-    """Run a SHAREPOINT job for one site to its end; the finished job."""
-    job = create_job(api, tenants, type="SHAREPOINT", options={"sites": [site]})
+def finish(api: httpx.Client, job_id: str, *, timeout: float = 120) -> dict[str, Any]:
+    """The job once it has ended (DONE or ERROR)."""
     return dict(
         wait_until(
-            lambda: (
-                (j := api.get(f"/v1/jobs/{job['id']}").json()["job"])["status"] in ("DONE", "ERROR") and j
-            ),
+            lambda: (j := api.get(f"/v1/jobs/{job_id}").json()["job"])["status"] in ("DONE", "ERROR") and j,
             timeout=timeout,
-            what=f"job {job['id']} to finish",
+            what=f"job {job_id} to finish",
         )
     )
+
+
+def migrate(
+    api: httpx.Client,
+    tenants: dict[str, str],
+    site: str,
+    *,
+    kind: str = "SHAREPOINT",
+    timeout: float = 120,
+    **options: Any,
+) -> dict[str, Any]:
+    """Run a job of this type for one site (with these extra options) to its end; the finished job."""
+    job = create_job(api, tenants, type=kind, options={"sites": [site], **options})
+    return finish(api, job["id"], timeout=timeout)
+
+
+def mapped(site: str, dest: str) -> dict[str, Any]:
+    """Options migrating ``site`` to ``{DEST}/{dest}``."""
+    return {"sites": [site], "siteMappings": [{"source": site, "dest": f"{DEST}/{dest}"}]}
 
 
 def log_rows(api: httpx.Client, job_id: str) -> list[dict[str, str]]:
@@ -149,12 +165,7 @@ def test_a_full_pass_can_be_asked_for_and_must_be_a_boolean(
     site = new_site(simulator, "again", 25)
     assert migrate(api, tenants, site)["totalItems"] == 25
     assert migrate(api, tenants, site)["totalItems"] == 0  # nothing changed: nothing moves
-    job = create_job(api, tenants, type="SHAREPOINT", options={"sites": [site], "fullPass": True})
-    full = wait_until(
-        lambda: (j := api.get(f"/v1/jobs/{job['id']}").json()["job"])["status"] in ("DONE", "ERROR") and j,
-        timeout=120,
-        what="the full pass",
-    )
+    full = migrate(api, tenants, site, fullPass=True)
     assert full["status"] == "DONE" and full["totalItems"] == full["doneItems"] == 25
     body = {
         "sourceTenantId": tenants["contoso.com"],
@@ -225,12 +236,7 @@ def test_a_onedrive_job_moves_a_personal_site_to_the_same_users_onedrive(
         t for t in simulator.get("/_sim/tenants").json()["tenants"] if t["domain"] == "contoso.com"
     )
     onedrive = next(url for url in contoso["sites"] if "-my.sharepoint.com/personal/" in url)
-    job = create_job(api, tenants, type="ONEDRIVE", options={"sites": [onedrive]})
-    done = wait_until(
-        lambda: (j := api.get(f"/v1/jobs/{job['id']}").json()["job"])["status"] in ("DONE", "ERROR") and j,
-        timeout=120,
-        what="the OneDrive job",
-    )
+    done = migrate(api, tenants, onedrive, kind="ONEDRIVE")
     source = content(simulator, onedrive)
     dest = onedrive.replace("contoso-my", "fabrikam-my").replace("_contoso_com", "_fabrikam_com")
     assert done["status"] == "DONE" and done["totalItems"] == len(source) == done["doneItems"]
@@ -255,17 +261,11 @@ def test_versions_come_along_when_asked_and_only_then(
     source = versions(simulator, site)
     assert set(source) == set(files) and all(len(v) == 2 for v in source.values())
 
-    def to(dest: str) -> dict[str, Any]:
-        return {"sites": [site], "siteMappings": [{"source": site, "dest": f"{DEST}/{dest}"}]}
-
-    plain = create_job(api, tenants, type="SHAREPOINT", options=to("history-plain"))
-    asked = create_job(api, tenants, type="SHAREPOINT", options=to("history") | {"includeVersions": True})
-    for job in (plain, asked):
-        wait_until(
-            lambda j=job: api.get(f"/v1/jobs/{j['id']}").json()["job"]["status"] == "DONE",
-            timeout=120,
-            what=f"job {job['id']}",
-        )
+    plain = create_job(api, tenants, type="SHAREPOINT", options=mapped(site, "history-plain"))
+    asked = create_job(
+        api, tenants, type="SHAREPOINT", options=mapped(site, "history") | {"includeVersions": True}
+    )
+    assert [finish(api, job["id"])["status"] for job in (plain, asked)] == ["DONE", "DONE"]
     assert content(simulator, f"{DEST}/history") == content(simulator, site)
     assert versions(simulator, f"{DEST}/history") == source
     assert content(simulator, f"{DEST}/history-plain") == content(simulator, site)
@@ -282,7 +282,7 @@ def test_permissions_come_along_when_asked_mapped_to_destination_users(
     api: httpx.Client, simulator: httpx.Client, tenants: dict[str, str]
 ) -> None:
     people = {t["domain"]: t["userNames"] for t in simulator.get("/_sim/tenants").json()["tenants"]}
-    mapped, unmapped = people["contoso.com"][0], people["contoso.com"][1]
+    granted, unmapped = people["contoso.com"][0], people["contoso.com"][1]
     target = people["fabrikam.com"][0]
     site = new_site(simulator, "guarded", 30)
     items = content(simulator, site)
@@ -291,26 +291,18 @@ def test_permissions_come_along_when_asked_mapped_to_destination_users(
     simulator.post(
         "/_sim/sites/changes",
         params={"url": site},
-        json={"grant": {file: {mapped: "Read"}, folder: {mapped: "Contribute", unmapped: "Read"}}},
+        json={"grant": {file: {granted: "Read"}, folder: {granted: "Contribute", unmapped: "Read"}}},
     )
 
-    def to(dest: str) -> dict[str, Any]:
-        return {"sites": [site], "siteMappings": [{"source": site, "dest": f"{DEST}/{dest}"}]}
-
-    plain = create_job(api, tenants, type="SHAREPOINT", options=to("guarded-plain"))
+    plain = create_job(api, tenants, type="SHAREPOINT", options=mapped(site, "guarded-plain"))
     asked = create_job(
         api,
         tenants,
         type="SHAREPOINT",
-        options=to("guarded")
-        | {"includePermissions": True, "userMappings": [{"source": mapped, "dest": target}]},
+        options=mapped(site, "guarded")
+        | {"includePermissions": True, "userMappings": [{"source": granted, "dest": target}]},
     )
-    for job in (plain, asked):
-        wait_until(
-            lambda j=job: api.get(f"/v1/jobs/{j['id']}").json()["job"]["status"] == "DONE",
-            timeout=120,
-            what=f"job {job['id']}",
-        )
+    assert [finish(api, job["id"])["status"] for job in (plain, asked)] == ["DONE", "DONE"]
     # The mapped user gets their roles at the destination; the other (same name at fabrikam.com,
     # who does not exist there) is left out, and the log says so.
     assert permissions(simulator, f"{DEST}/guarded") == {
@@ -328,7 +320,7 @@ def test_permissions_come_along_when_asked_mapped_to_destination_users(
             "sourceTenantId": tenants["contoso.com"],
             "destTenantId": tenants["fabrikam.com"],
             "type": "SHAREPOINT",
-            "options": {"sites": [site], "userMappings": [{"source": mapped}]},
+            "options": {"sites": [site], "userMappings": [{"source": granted}]},
         },
     )
     assert bad.status_code == 400 and "options.userMappings" in bad.json()["error"]
