@@ -48,7 +48,6 @@ class SourceRead:
     objects: list[ExportedObject]
     change_token: str
     incremental: bool
-    reads: int  # AMR jobs it took
     retried: int = 0  # objects read again only because they failed in the last pass
 
 
@@ -100,7 +99,16 @@ class AmrReader:
         library = f"{site_url.rstrip('/')}/{LIBRARY}"
         extra = {"IncludeVersions": True} if include_versions else {}
         extra |= {"IncludeSecurity": True} if include_permissions else {}
-        session = _Session(self, tenant_id, site_url, notice, heartbeat, extra)
+        session = _Session(
+            self._sp,
+            tenant_id,
+            site_url,
+            notice=notice,
+            heartbeat=heartbeat,
+            extra_options=extra,
+            poll_seconds=self._poll,
+            fallback_after=self._fallback,
+        )
         if since_token:
             try:
                 changed, token = await session.run([library], {"StartChangeToken": since_token})
@@ -110,9 +118,8 @@ class AmrReader:
                     again.update((o.uid, o) for o in found)
                 retried = len(again.keys() - {o.uid for o in changed})
                 again.update((o.uid, o) for o in changed)  # what the change log says wins
-                reads = 1 + -(-len(retry_urls) // MAX_URLS)
                 return SourceRead(
-                    list(again.values()), token or since_token, incremental=True, reads=reads, retried=retried
+                    list(again.values()), token or since_token, incremental=True, retried=retried
                 )
             except SharePointError as exc:
                 if exc.code != TOKEN_TOO_OLD:
@@ -135,7 +142,7 @@ class AmrReader:
             every.update((o.uid, o) for o in objects)  # a folder read returns the folder again
         objects = sorted(every.values(), key=lambda o: (o.url.count("/"), not o.is_folder, o.url))
         log.info("source read", site=site_url, objects=len(objects), reads=1 + len(plan))
-        return SourceRead(objects, token, incremental=False, reads=1 + len(plan))
+        return SourceRead(objects, token, incremental=False)
 
 
 class _Session:
@@ -143,21 +150,24 @@ class _Session:
 
     def __init__(
         self,
-        reader: AmrReader,
+        sp: SharePointApi,
         tenant_id: str,
         site_url: str,
+        *,
         notice: Notice,
         heartbeat: Callable[[], Awaitable[None]],
         extra_options: dict[str, Any],
+        poll_seconds: float,
+        fallback_after: float,
     ) -> None:
-        self._r, self._tenant, self._site = reader, tenant_id, site_url
+        self._sp, self._tenant, self._site = sp, tenant_id, site_url
         self._notice, self._heartbeat = notice, heartbeat
-        self._extra = extra_options
+        self._extra, self._poll, self._fallback = extra_options, poll_seconds, fallback_after
         self._container: str | None = None
 
     async def run(self, urls: list[str], options: dict[str, Any]) -> tuple[list[ExportedObject], str]:
         """One AMR job to its end: (objects from its manifests, CurrentChangeToken)."""
-        sp = self._r._sp
+        sp = self._sp
         if self._container is None:
             _, self._container, _ = await sp.provision_containers(self._tenant, self._site)
         queue_uri = await sp.provision_queue(self._tenant, self._site)
@@ -180,26 +190,22 @@ class _Session:
             job_id=info.job_id,
             fetch_progress=lambda token: sp.job_progress(self._tenant, self._site, info.job_id, token),
             next_token="0",
-            fallback_after=self._r._fallback,
+            fallback_after=self._fallback,
             notice=self._notice,
         )
+        ended = False
         try:
             async with Container(self._container) as container:
-                ended = False
-                while not ended:
-                    batch = await events.next()
-                    for event in batch.events:
+
+                async def apply(batch: list[dict[str, Any]]) -> bool:
+                    nonlocal ended
+                    for event in batch:
                         ended |= await self._on_event(event, container, key, parsed, objects)
-                    await events.done(batch)
-                    await self._heartbeat()
-                    if not batch.events:
-                        await asyncio.sleep(self._r._poll)
-                # The queue may have lost or reordered a FinishManifestFileUpload: the job's
-                # progress log has them all.
-                async for batch in events.reconcile():
-                    for event in batch.events:
-                        await self._on_event(event, container, key, parsed, objects)
-                    await events.done(batch)
+                    return ended
+
+                # Past the end too: the queue may have lost or reordered a
+                # FinishManifestFileUpload, and the job's progress log has them all.
+                await events.run_to_end(apply, heartbeat=self._heartbeat, poll_seconds=self._poll)
         finally:
             await queue.close()
         return objects, info.change_token

@@ -9,10 +9,11 @@ failures are keyed by item).
 
 from __future__ import annotations
 
+import asyncio
 import binascii
 import json
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -55,7 +56,7 @@ class EventBatch:
 
 
 class JobEvents:
-    """Batches of one job's events: ``next()``, apply them, then ``done(batch)``."""
+    """One job's events, applied batch by batch to the job's end and past it (``run_to_end``)."""
 
     def __init__(
         self,
@@ -76,6 +77,32 @@ class JobEvents:
         self._said: set[str] = set()
         self._unknown: set[str] = set()
 
+    async def run_to_end(
+        self,
+        apply: Callable[[list[dict[str, Any]]], Awaitable[bool]],
+        *,
+        heartbeat: Callable[[], Awaitable[None]],
+        poll_seconds: float,
+        keep_token: Callable[[str], Awaitable[None]] | None = None,
+        ended: bool = False,
+    ) -> None:
+        """Apply batches until ``apply`` says the job has ended, then the rest of the progress
+        log (the queue is not FIFO and may lose messages; the log has every event).
+        ``keep_token`` persists the progress token after each applied batch."""
+        while not ended:
+            batch = await self.next()
+            ended = await apply(batch.events)
+            await self._done(batch, keep_token)
+            await heartbeat()
+            if not batch.events:
+                await asyncio.sleep(poll_seconds)
+        while True:
+            events, token, read = await self._log_page()
+            if not read:
+                return
+            await apply(events)
+            await self._done(EventBatch(events=events, next_token=token), keep_token)
+
     async def next(self) -> EventBatch:
         """What the queue has now; or, when it has been quiet too long or is unreadable, the progress log."""
         batch = EventBatch()
@@ -86,36 +113,26 @@ class JobEvents:
                 batch.events.append(event)
         if batch.reports and not self._queue_unreadable:
             self._last_heard = time.monotonic()
-            await self._say_unknown()
-            return batch
-        if self._queue_unreadable or time.monotonic() - self._last_heard >= self._fallback_after:
+        elif self._queue_unreadable or time.monotonic() - self._last_heard >= self._fallback_after:
             self._last_heard = time.monotonic()
-            logs, token = await self._progress(self.next_token)
-            batch.events += [e for e in (self._parse_log(text) for text in logs) if e is not None]
-            batch.next_token = token
+            events, batch.next_token, _ = await self._log_page()
+            batch.events += events
         await self._say_unknown()
         return batch
 
-    async def done(self, batch: EventBatch) -> None:
+    async def _done(self, batch: EventBatch, keep_token: Callable[[str], Awaitable[None]] | None) -> None:
         """The batch is applied: its messages can go, and the progress token moves on."""
         for report in batch.reports:
             await self._queue.delete(report)
-        if batch.next_token is not None:
+        if batch.next_token is not None and batch.next_token != self.next_token:
             self.next_token = batch.next_token
+            if keep_token is not None:
+                await keep_token(self.next_token)
 
-    async def reconcile(self) -> AsyncIterator[EventBatch]:
-        """The rest of the job's progress log, page by page (``done`` each to move the token on)."""
-        while True:
-            logs, token = await self._progress(self.next_token)
-            if not logs:
-                return
-            events = [e for e in (self._parse_log(text) for text in logs) if e is not None]
-            await self._say_unknown()
-            yield EventBatch(events=events, next_token=token)
-
-    async def _progress(self, token: str) -> tuple[list[str], str]:
+    async def _log_page(self) -> tuple[list[dict[str, Any]], str, int]:
+        """The progress log's next page from our token: (usable events, next token, entries read)."""
         try:
-            return await self._fetch(token)
+            logs, token = await self._fetch(self.next_token)
         except SharePointError as exc:
             if exc.code in JOB_GONE:
                 raise JobVanished(
@@ -123,6 +140,9 @@ class JobEvents:
                     f"({exc.code} {JOB_GONE[exc.code]}): its outcome cannot be read"
                 ) from exc
             raise
+        events = [e for e in (self._parse_log(text) for text in logs) if e is not None]
+        await self._say_unknown()
+        return events, token, len(logs)
 
     async def _open(self, report: QueuedReport) -> dict[str, Any] | None:
         try:

@@ -53,7 +53,6 @@ class ManifestStream:
         self._roles: list[tuple[str, str]] = []
         self._out: list[ExportedObject] = []
         self.objects = 0
-        self.bytes = 0
 
     # One handler, on element starts only (half the callbacks of start + end, and the parse is
     # mostly callbacks): an SPObject is complete when the next one starts, or the manifest ends.
@@ -93,7 +92,6 @@ class ManifestStream:
 
     def feed(self, chunk: bytes) -> list[ExportedObject]:
         """The objects completed by this chunk."""
-        self.bytes += len(chunk)
         if self._decryptor is not None and self._unpadder is not None:
             chunk = self._unpadder.update(self._decryptor.update(chunk))
         self._parse(chunk, final=False)
