@@ -85,7 +85,7 @@ class SharePointApi:
         self, tenant_id: str, site_url: str, server_relative_url: str, *, version: int | None = None
     ) -> bytes:
         """A file's content, or that of one of its earlier versions (by version id)."""
-        literal = quote(server_relative_url.replace("'", "''"), safe="/")
+        literal = _url_literal(server_relative_url)
         which = f"/versions({version})" if version is not None else ""
         return (
             await self._call(
@@ -158,7 +158,7 @@ class SharePointApi:
 
     async def recycle(self, tenant_id: str, site_url: str, server_relative_url: str, *, folder: bool) -> bool:
         """Move a file or folder to the site's recycle bin; False if it was not there."""
-        literal = quote(server_relative_url.replace("'", "''"), safe="/")
+        literal = _url_literal(server_relative_url)
         getter = "GetFolderByServerRelativeUrl" if folder else "GetFileByServerRelativeUrl"
         try:
             await self._call("POST", tenant_id, f"{site_url}/_api/web/{getter}('{literal}')/recycle()")
@@ -175,6 +175,11 @@ class SharePointApi:
         url = f"{site_url}/_api/site/GetMigrationJobProgress(jobId='{job_id}',nextToken={next_token})"
         body = (await self._call("GET", tenant_id, url)).json()["d"]["GetMigrationJobProgress"]
         return list(body["Logs"]["results"]), str(body["NextToken"])
+
+
+def _url_literal(server_relative_url: str) -> str:
+    """A URL as the string literal of a REST call's argument: quotes doubled, then URL-encoded."""
+    return quote(server_relative_url.replace("'", "''"), safe="/")
 
 
 def _error(response: httpx.Response) -> SharePointError:

@@ -248,10 +248,7 @@ class SiteMigrator:
         queue_uri = await self._sp.provision_queue(cmd.dest_tenant_id, dest)
         dest_tenant = await self._tenants.get(cmd.dest_tenant_id) or {}
         login_for = _login_mapper(cmd.user_mappings, str(dest_tenant.get("domain") or ""))
-        sources, failures = await self._copy(cmd, to_import, data_uri, key, heartbeat)
-        sources = [
-            replace(s, permissions=tuple((login_for(u), r) for u, r in s.permissions)) for s in sources
-        ]
+        sources, failures = await self._copy(cmd, to_import, data_uri, key, heartbeat, login_for)
         for obj, error in failures:
             await self._item_failed(cmd, {"Id": obj.uid, "Url": obj.url, **error})
         task |= {"failedUrls": [_absolute(src, o.url) for o, _ in failures]}
@@ -292,8 +289,10 @@ class SiteMigrator:
         data_uri: str,
         key: bytes,
         heartbeat: Heartbeat,
+        login_for: Callable[[str], str],
     ) -> tuple[list[SourceObject], list[tuple[ExportedObject, dict[str, str]]]]:
-        """Copy every file's content into the staging container, a few at once.
+        """Copy every file's content (and earlier versions) into the staging container, a few at
+        once; the package's objects, their permissions given to ``login_for`` the source users.
 
         A file SharePoint refuses to give (500 and the like: never retried) is an item error,
         left out of the package; the rest of the site goes on.
@@ -322,11 +321,10 @@ class SiteMigrator:
                     }
                     failures.append((obj, error))
                     continue
-                for version, data in zip(obj.versions, history, strict=True):
-                    await container.upload_encrypted(f"{obj.uid}.v{version}.dat", data, key=key)
-                versions[obj.uid] = tuple(
-                    (f"{obj.uid}.v{v}.dat", len(d)) for v, d in zip(obj.versions, history, strict=True)
-                )
+                blobs = [(f"{obj.uid}.v{v}.dat", data) for v, data in zip(obj.versions, history, strict=True)]
+                for blob, data in blobs:
+                    await container.upload_encrypted(blob, data, key=key)
+                versions[obj.uid] = tuple((blob, len(data)) for blob, data in blobs)
                 await container.upload_encrypted(f"{obj.uid}.dat", content, key=key)
                 copied[obj.uid] = len(content)
                 if len(copied) % HEARTBEAT_EVERY == 0:
@@ -341,7 +339,7 @@ class SiteMigrator:
                 size=copied.get(o.uid, 0),
                 blob=None if o.is_folder else f"{o.uid}.dat",
                 versions=versions.get(o.uid, ()),
-                permissions=o.permissions,
+                permissions=tuple((login_for(user), role) for user, role in o.permissions),
             )
             for o in objects
             if o.is_folder or o.uid in copied
@@ -369,32 +367,31 @@ class SiteMigrator:
             fallback_after=self._fallback,
             notice=notice,
         )
+
+        async def apply(batch: list[dict[str, Any]]) -> bool:
+            nonlocal task, progress
+            task, progress = await self._apply(cmd, task, progress, batch)
+            return progress.ended
+
+        async def keep_token(token: str) -> None:
+            nonlocal task
+            task = task | {"progressToken": token}
+            await self._tasks.upsert(cmd.unit_id, task)
+
+        # The site's final state waits until the progress log is read to its end (migrate()
+        # publishes it after this returns; also after a crash here).
         try:
-            while not progress.ended:
-                batch = await events.next()
-                task, progress = await self._apply(cmd, task, progress, batch.events)
-                await events.done(batch)
-                task = await self._keep_token(cmd, task, events.next_token)
-                await heartbeat()
-                if not batch.events:
-                    await asyncio.sleep(self._poll)
-            # The queue is not FIFO and may have lost messages: the progress log has every
-            # event, so read it to its end before the site's final state is published (by
-            # migrate(), after this returns; also after a crash here).
-            async for batch in events.reconcile():
-                task, progress = await self._apply(cmd, task, progress, batch.events)
-                await events.done(batch)
-                task = await self._keep_token(cmd, task, events.next_token)
+            await events.run_to_end(
+                apply,
+                heartbeat=heartbeat,
+                poll_seconds=self._poll,
+                keep_token=keep_token,
+                ended=progress.ended,
+            )
         finally:
             await queue.close()
         task |= {"phase": "finished"}
         await self._tasks.upsert(cmd.unit_id, task)
-        return task
-
-    async def _keep_token(self, cmd: MigrateSite, task: dict[str, Any], token: str) -> dict[str, Any]:
-        if task.get("progressToken") != token:
-            task = task | {"progressToken": token}
-            await self._tasks.upsert(cmd.unit_id, task)
         return task
 
     async def _apply(
