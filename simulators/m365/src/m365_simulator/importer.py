@@ -164,22 +164,17 @@ async def _import_one(
     item = {"ObjectType": "File" if kind == "SPFile" else "Folder", "Url": url, "Id": child.get("Id", "")}
     if _matches(url, sim.faults.fail_items_matching):
         stats["errors"] += 1
-        await reporter.emit(
-            "JobError",
-            **item,
-            ErrorCode="-2147024816",
-            ErrorType="Microsoft.SharePoint.SPException",
-            Message=f"The file {name} is blocked by policy.",
+        await reporter.item_event(
+            "JobError", item, code="-2147024816", message=f"The file {name} is blocked by policy."
         )
         return
     if _matches(url, sim.faults.warn_items_matching):
         stats["warnings"] += 1
-        await reporter.emit(
+        await reporter.item_event(
             "JobWarning",
-            **item,
-            ErrorCode="-2147024809",
-            ErrorType="Microsoft.SharePoint.SPException",
-            Message=f"The author of {name} was not found; the file is attributed to the app.",
+            item,
+            code="-2147024809",
+            message=f"The author of {name} was not found; the file is attributed to the app.",
         )
     if kind == "SPFolder":
         site.put(url, None)
@@ -187,12 +182,11 @@ async def _import_one(
         return
     if body is None or len(body) != int(child.get("FileSize", "-1")):
         stats["errors"] += 1
-        await reporter.emit(
+        await reporter.item_event(
             "JobError",
-            **item,
-            ErrorCode="-2146232060",
-            ErrorType="Microsoft.SharePoint.SPException",
-            Message="The file's blob is missing." if body is None else "File size does not match FileSize.",
+            item,
+            code="-2146232060",
+            message="The file's blob is missing." if body is None else "File size does not match FileSize.",
         )
         return
     site.put(url, body, history=history)
@@ -223,11 +217,10 @@ async def _permissions(
             roles[login] = role
             continue
         stats["warnings"] += 1
-        await reporter.emit(
+        await reporter.item_event(
             "JobWarning",
-            **item,
-            ErrorCode="-2130575276",
-            ErrorType="Microsoft.SharePoint.SPException",
-            Message=f"The user {login} does not exist at the destination; their {role} role is not set.",
+            item,
+            code="-2130575276",
+            message=f"The user {login} does not exist at the destination; their {role} role is not set.",
         )
     site.grant(url, roles)

@@ -99,16 +99,16 @@ class Reporter:
             if self.queue is not None:
                 await self.queue.send_message(base64.b64encode(b"<html>not a report</html>").decode())
 
+    async def item_event(self, event: str, item: dict[str, str], *, code: str, message: str) -> None:
+        """JobError or JobWarning about one item (``item``: its ObjectType, Url and Id)."""
+        await self.emit(
+            event, **item, ErrorCode=code, ErrorType="Microsoft.SharePoint.SPException", Message=message
+        )
+
     async def fatal(self, message: str) -> None:
         """JobFatalError: the job as a whole failed (no object, code -2147213196)."""
-        await self.emit(
-            "JobFatalError",
-            ObjectType="",
-            Url="",
-            Id="",
-            ErrorCode="-2147213196",
-            ErrorType="Microsoft.SharePoint.SPException",
-            Message=message,
+        await self.item_event(
+            "JobFatalError", {"ObjectType": "", "Url": "", "Id": ""}, code="-2147213196", message=message
         )
 
     async def _send(self, body: dict[str, Any]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from dataclasses import dataclass, field
 from typing import Any
@@ -60,8 +61,6 @@ class SimState:
 
     def spawn(self, work: Any) -> None:
         """Run a job in the background, keeping a reference until it is done."""
-        import asyncio
-
         task = asyncio.create_task(work)
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
