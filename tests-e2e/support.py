@@ -52,9 +52,14 @@ def connect_tenant(api: httpx.Client, domain: str, role: str) -> str:
     return str(landed.json()["tenantId"])
 
 
+def post_job(api: httpx.Client, tenants: dict[str, str], **fields: Any) -> httpx.Response:
+    """POST /v1/jobs for a job from contoso.com to fabrikam.com, whatever the answer."""
+    body = {"sourceTenantId": tenants["contoso.com"], "destTenantId": tenants["fabrikam.com"]} | fields
+    return api.post("/v1/jobs", json=body)
+
+
 def create_job(api: httpx.Client, tenants: dict[str, str], **fields: Any) -> dict[str, Any]:
     """Create a job from contoso.com to fabrikam.com (201 expected); the job as answered."""
-    body = {"sourceTenantId": tenants["contoso.com"], "destTenantId": tenants["fabrikam.com"]} | fields
-    response = api.post("/v1/jobs", json=body)
+    response = post_job(api, tenants, **fields)
     assert response.status_code == 201, response.text
     return dict(response.json()["job"])

@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
-from support import create_job, wait_until
+from support import create_job, post_job, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -167,12 +167,7 @@ def test_a_full_pass_can_be_asked_for_and_must_be_a_boolean(
     assert migrate(api, tenants, site)["totalItems"] == 0  # nothing changed: nothing moves
     full = migrate(api, tenants, site, fullPass=True)
     assert full["status"] == "DONE" and full["totalItems"] == full["doneItems"] == 25
-    body = {
-        "sourceTenantId": tenants["contoso.com"],
-        "destTenantId": tenants["fabrikam.com"],
-        "type": "SHAREPOINT",
-    }
-    bad = api.post("/v1/jobs", json=body | {"options": {"sites": [site], "fullPass": "yes"}})
+    bad = post_job(api, tenants, type="SHAREPOINT", options={"sites": [site], "fullPass": "yes"})
     assert bad.status_code == 400 and bad.json()["code"] == "VALIDATION_ERROR"
     assert "options.fullPass" in bad.json()["error"]
 
@@ -314,13 +309,7 @@ def test_permissions_come_along_when_asked_mapped_to_destination_users(
     assert any(missing in m and "does not exist at the destination" in m for m in warnings), warnings
     assert content(simulator, f"{DEST}/guarded") == content(simulator, site)
     assert permissions(simulator, f"{DEST}/guarded-plain") == {}
-    bad = api.post(
-        "/v1/jobs",
-        json={
-            "sourceTenantId": tenants["contoso.com"],
-            "destTenantId": tenants["fabrikam.com"],
-            "type": "SHAREPOINT",
-            "options": {"sites": [site], "userMappings": [{"source": granted}]},
-        },
+    bad = post_job(
+        api, tenants, type="SHAREPOINT", options={"sites": [site], "userMappings": [{"source": granted}]}
     )
     assert bad.status_code == 400 and "options.userMappings" in bad.json()["error"]

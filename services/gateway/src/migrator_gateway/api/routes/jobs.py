@@ -68,7 +68,7 @@ class CreateBatchBody(BaseModel):
     batches: list[BatchItem] = Field(min_length=1, max_length=100)
 
 
-def _check_sites(options: dict[str, Any], field_prefix: str = "") -> None:
+def _check_options(options: dict[str, Any], field_prefix: str = "") -> None:
     """Site selections are https URLs (checked here so a typo is a 400, not a failed unit);
     ``fullPass`` (read every item again rather than what changed since the last pass) and
     ``includeVersions`` / ``includePermissions`` (bring earlier versions, unique permissions)
@@ -168,7 +168,7 @@ async def _checked_command(
     field_prefix: str = "",
 ) -> tuple[CreateJob, Preflight]:
     """The CreateJob command for one job, once its pre-flight checks have passed."""
-    _check_sites(options, field_prefix)
+    _check_options(options, field_prefix)
     spec = JobSpec(body.sourceTenantId, body.destTenantId, body.type, options)
     checked = await run_preflight(caller.store, caller.org_id, spec, field_prefix=field_prefix)
     command = CreateJob(
