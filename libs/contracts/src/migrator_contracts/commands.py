@@ -119,3 +119,16 @@ class RevokeTenant(Message):
     tenant_id: str
     org_id: str
     request_id: str
+
+
+class QueueDeviceCommand(Message):
+    """Queue a command for a device (``migrator.cmd.device.command``). ``command_id`` makes a
+    redelivery or a retried publish queue it once; an operator may leave it out, and device-hub
+    then derives it from the message's stream sequence. The payload is checked against the
+    type's schema (``migrator_contracts.devices``) before it is queued."""
+
+    org_id: str
+    device_id: str
+    type: str
+    payload: dict[str, Any] = Field(default_factory=dict)
+    command_id: str | None = None

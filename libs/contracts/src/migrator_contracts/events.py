@@ -110,3 +110,29 @@ class TenantRemoved(Event):
 
     tenant_id: str
     org_id: str
+
+
+class DeviceRegistered(Event):
+    device_id: str
+    org_id: str
+    hostname: str
+    domain: str
+
+
+class DeviceDeleted(Event):
+    """The registration is gone: the agent's check-ins are refused from now on."""
+
+    device_id: str
+    org_id: str
+
+
+class DeviceCommandChanged(Event):
+    """A device command was queued, handed to its agent, reported on, or cancelled: its state
+    now (``seq`` is the command's version, so a late duplicate is recognisable)."""
+
+    command_id: str
+    device_id: str
+    org_id: str
+    type: str
+    status: str
+    result: str | None = None

@@ -26,6 +26,9 @@ JOB_UNITS = "job_units"  # scheduler
 JOB_LOGS = "job_logs"  # log-stream; one document per log line, ordered by its stream sequence
 SP_TASKS = "sp_tasks"  # sp-connector; its own work state (SharePoint job ids, queue progress)
 SP_SYNC = "sp_sync"  # sp-connector; per (source site, destination site): the change token of the last pass
+DEVICES = "devices"  # device-hub; secrets as hashes only
+DEVICE_COMMANDS = "device_commands"  # device-hub; each device's command queue and history
+DEVICE_ENROLLMENT = "device_enrollment"  # device-hub; per organisation: enrolment token hash, if required
 PROCESSED = "processed_messages"  # any; idempotency keys of handled commands
 
 

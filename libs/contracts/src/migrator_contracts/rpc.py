@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from migrator_contracts.base import Message
 from migrator_contracts.enums import TenantRole
 
@@ -39,3 +41,65 @@ class HealthReply(Message):
     service: str
     ready: bool
     detail: str = ""
+
+
+# --- device-hub ------------------------------------------------------------------------------
+# Answered with a DeviceReply: the HTTP status and body the gateway returns as they are (an
+# error's body is the API's error body), so an operator's `nats req` sees what HTTP would.
+
+
+class DeviceReply(Message):
+    status: int
+    body: dict[str, Any]
+
+
+class RegisterDevice(Message):
+    org_id: str
+    hostname: str
+    ip_address: str
+    domain: str
+    agent_version: str | None = None
+    enrollment_token: str | None = None
+
+
+class DeviceCheckin(Message):
+    """``checkin_id``: the same for the retries of one check-in, so a retry whose first reply
+    was lost gets the same commands again instead of none (each command is handed out once)."""
+
+    device_id: str
+    secret: str
+    agent_version: str | None = None
+    checkin_id: str | None = None
+
+
+class DeviceResult(Message):
+    device_id: str
+    secret: str
+    command_id: str
+    status: str
+    result: str = ""
+
+
+class ListDevices(Message):
+    org_id: str
+    status: str | None = None
+    limit: int = 100
+    cursor: str | None = None
+
+
+class DeleteDevice(Message):
+    org_id: str
+    device_id: str
+
+
+class CancelDeviceCommand(Message):
+    org_id: str
+    device_id: str
+    command_id: str
+
+
+class SetEnrollment(Message):
+    """Require an enrolment token to register (a new token is issued each time), or stop requiring one."""
+
+    org_id: str
+    required: bool

@@ -19,11 +19,21 @@ CMD_TEAM_MIGRATE = "migrator.cmd.team.migrate"
 CMD_TENANT_DISCOVER = "migrator.cmd.tenant.discover"
 CMD_TENANT_DELETE = "migrator.cmd.tenant.delete"
 CMD_TENANT_REVOKE = "migrator.cmd.tenant.revoke"
+CMD_DEVICE_COMMAND = "migrator.cmd.device.command"  # queue a command for one device
 
 # Request/reply (core NATS, queue groups): synchronous questions to a service.
 RPC_TENANT_CONNECT = "migrator.rpc.tenants.connect"
 RPC_TENANT_CONSENT = "migrator.rpc.tenants.consent"
 RPC_HEALTH_PREFIX = "migrator.rpc.health"
+# device-hub (queue group "device-hub-rpc"); replies are {"status": <HTTP status>, "body": {...}}
+RPC_DEVICE_REGISTER = "migrator.rpc.devices.register"
+RPC_DEVICE_CHECKIN = "migrator.rpc.devices.checkin"
+RPC_DEVICE_RESULT = "migrator.rpc.devices.result"
+RPC_DEVICE_LIST = "migrator.rpc.devices.list"
+RPC_DEVICE_DELETE = "migrator.rpc.devices.delete"
+RPC_DEVICE_COMMAND = "migrator.rpc.devices.command"
+RPC_DEVICE_CANCEL = "migrator.rpc.devices.cancel"
+RPC_DEVICE_ENROLLMENT = "migrator.rpc.devices.enrollment"
 
 # Events: many handlers, each on its own durable consumer.
 EVT_ALL = "migrator.evt.>"
@@ -42,6 +52,11 @@ def job_event(job_id: str, name: str) -> str:
 def unit_event(job_id: str, name: str) -> str:
     """Events about one unit (a site, a mailbox) of a job: ``migrator.evt.unit.<jobId>.<EventName>``."""
     return f"migrator.evt.unit.{job_id}.{name}"
+
+
+def device_event(device_id: str, name: str) -> str:
+    """``migrator.evt.device.<deviceId>.<EventName>``."""
+    return f"migrator.evt.device.{device_id}.{name}"
 
 
 def tenant_event(tenant_id: str, name: str) -> str:

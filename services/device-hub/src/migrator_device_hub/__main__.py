@@ -1,21 +1,10 @@
-"""``python -m migrator_device_hub``: Windows agents and their command queues.
-
-Today it joins the bus (streams, readiness, graceful shutdown) so the system's shape and
-`/readyz` are complete; its handlers come with its own issue.
-"""
+"""``python -m migrator_device_hub``: Windows agents, their registrations and command queues."""
 
 from __future__ import annotations
 
 import asyncio
 
-from migrator_platform.service import build_runtime, run_service
-from migrator_platform.settings import ServiceSettings
-
-
-async def main() -> None:
-    """Serve until SIGTERM / SIGINT."""
-    await run_service(build_runtime("device-hub", ServiceSettings()))
-
+from migrator_device_hub.bootstrap import main
 
 if __name__ == "__main__":
     asyncio.run(main())

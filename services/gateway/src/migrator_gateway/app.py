@@ -7,11 +7,13 @@ import signal
 import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import datetime
 from types import FrameType
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+from migrator_contracts.base import utcnow
 from migrator_platform.bus import create_broker, provision_streams
 from migrator_platform.readstore import open_read_store
 from migrator_platform.structured_logs import get_logger
@@ -19,7 +21,7 @@ from migrator_platform.telemetry import configure_tracing
 
 from migrator_gateway.api import hot_reads
 from migrator_gateway.api.errors import install_error_handlers
-from migrator_gateway.api.routes import health, job_logs, job_units, jobs, tenants
+from migrator_gateway.api.routes import devices, health, job_logs, job_units, jobs, tenants
 from migrator_gateway.auth.api_keys import KeyCache, ensure_key, parse_bootstrap
 from migrator_gateway.config import GatewaySettings
 from migrator_gateway.log_tails import LogTails
@@ -28,8 +30,9 @@ from migrator_gateway.rate_limit import RateLimiter
 log = get_logger(__name__)
 
 
-def create_app(settings: GatewaySettings) -> FastAPI:
-    """Build the app; clients are created in the lifespan, once per process."""
+def create_app(settings: GatewaySettings, *, clock: Callable[[], datetime] = utcnow) -> FastAPI:
+    """Build the app; clients are created in the lifespan, once per process. ``clock`` is what
+    a device's computed status is measured against (injectable for tests)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -47,6 +50,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
             await ensure_key(store, org_id=org_id, key=key)
         await store.collection("jobs").ensure_index(["orgId", "deleted", "createdAt"])
         app.state.settings, app.state.store, app.state.broker = settings, store, broker
+        app.state.clock = clock
         app.state.keys = KeyCache(store, ttl_seconds=settings.api_key_cache_seconds)
         app.state.rate_limiter = await RateLimiter.open(
             broker.connection.jetstream(),
@@ -85,7 +89,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     install_error_handlers(app)
     _document_bearer_auth(app)
     app.router.routes.extend(hot_reads.ROUTES)  # first: they answer GETs their FastAPI twins document
-    for module in (health, tenants, jobs, job_units, job_logs):
+    for module in (health, tenants, jobs, job_units, job_logs, devices):
         # Routes straight on the app: FastAPI walks every included router's routes again on
         # each request (a fifth of a read's CPU here). Ours already carry their prefix and
         # docs, and the routers add no dependencies, so nothing else changes.
@@ -113,7 +117,14 @@ def _end_streams_on_signal(tails: LogTails) -> None:
         signal.signal(sig, handler)
 
 
-PUBLIC_PATHS = ("/v1/tenants/callback",)  # reached by the admin's browser, authenticated by state
+PUBLIC_PATHS = (
+    "/v1/tenants/callback",  # reached by the admin's browser, authenticated by state
+    # called by agents, authenticated by the device secret (registering: by the enrolment token
+    # when the organisation requires one)
+    "/v1/devices/register",
+    "/v1/devices/checkin",
+    "/v1/devices/result",
+)
 
 
 def _document_bearer_auth(app: FastAPI) -> None:

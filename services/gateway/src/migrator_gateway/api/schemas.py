@@ -317,3 +317,108 @@ class SitePage(BaseModel):
     sites: list[SiteProgress]
     nextCursor: str | None
     hasMore: bool
+
+
+# --- devices ---------------------------------------------------------------------------------
+DEVICE_EXAMPLE = {
+    "id": "dev_01HXKP9A",
+    "hostname": "DESKTOP-ABC123",
+    "ipAddress": "192.168.1.42",
+    "domain": "contoso.local",
+    "status": "ONLINE",
+    "lastSeenAt": "2026-05-13T10:55:00Z",
+    "agentVersion": "0.6.35",
+    "createdAt": "2026-05-13T09:00:00Z",
+}
+COMMAND_PAYLOAD_EXAMPLE = {
+    "ppkgUrl": "https://storage.azure.com/migration-staging/enroll.ppkg",
+    "destTenantId": "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee",
+}
+COMMAND_EXAMPLE = {
+    "id": "cmd_01HY4PQR",
+    "deviceId": "dev_01HXKP9A",
+    "type": "FULL_MIGRATION",
+    "payload": COMMAND_PAYLOAD_EXAMPLE,
+    "status": "DONE",
+    "result": "Phase 2: Entra join and Intune enrollment completed via provisioning package",
+    "createdAt": "2026-05-13T11:00:00Z",
+    "updatedAt": "2026-05-13T11:08:42Z",
+}
+
+
+class DeviceRegistration(BaseModel):
+    model_config = _example({"deviceId": "dev_01HXKP9A", "secret": "a3f8c2d1e7b6..."})
+    deviceId: str
+    secret: str = Field(description="Shown this once; the agent keeps it (the Windows registry)")
+
+
+class HandedCommand(BaseModel):
+    id: str
+    type: str
+    payload: dict[str, Any]
+
+
+class CheckinReply(BaseModel):
+    model_config = _example(
+        {"commands": [{"id": "cmd_01HY4PQR", "type": "FULL_MIGRATION", "payload": COMMAND_PAYLOAD_EXAMPLE}]}
+    )
+    commands: list[HandedCommand] = Field(description="At most one: commands run one at a time")
+
+
+class Ok(BaseModel):
+    model_config = _example({"ok": True})
+    ok: bool
+
+
+class Device(BaseModel):
+    model_config = _example(DEVICE_EXAMPLE)
+    id: str
+    hostname: str
+    ipAddress: str
+    domain: str
+    status: str = Field(description="ONLINE, MIGRATING or OFFLINE")
+    lastSeenAt: str | None
+    agentVersion: str | None
+    createdAt: str
+
+
+class DevicePage(BaseModel):
+    model_config = _example({"devices": [DEVICE_EXAMPLE], "nextCursor": None, "hasMore": False})
+    devices: list[Device]
+    nextCursor: str | None
+    hasMore: bool
+
+
+class DeviceEnvelope(BaseModel):
+    model_config = _example({"device": DEVICE_EXAMPLE})
+    device: Device
+
+
+class DeviceCommand(BaseModel):
+    model_config = _example(COMMAND_EXAMPLE)
+    id: str
+    deviceId: str
+    type: str
+    payload: dict[str, Any]
+    status: str = Field(description="PENDING, RUNNING, DONE, ERROR or CANCELLED")
+    result: str | None
+    createdAt: str
+    updatedAt: str
+
+
+class DeviceCommandEnvelope(BaseModel):
+    model_config = _example({"command": COMMAND_EXAMPLE | {"status": "PENDING", "result": None}})
+    command: DeviceCommand
+
+
+class DeviceCommandPage(BaseModel):
+    model_config = _example({"commands": [COMMAND_EXAMPLE], "nextCursor": None, "hasMore": False})
+    commands: list[DeviceCommand]
+    nextCursor: str | None
+    hasMore: bool
+
+
+class Enrollment(BaseModel):
+    model_config = _example({"required": True, "enrollmentToken": "tme_Qm9yZW1..."})
+    required: bool
+    enrollmentToken: str | None = Field(default=None, description="Shown this once, when issued")

@@ -6,9 +6,6 @@ caller sees what the scheduler actually did (or a 202 if it has not done it yet)
 
 from __future__ import annotations
 
-import asyncio
-import time
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -27,12 +24,11 @@ from migrator_gateway.api import schemas
 from migrator_gateway.api.cursor import decode_cursor, encode_cursor
 from migrator_gateway.api.deps import Caller, CallerDep
 from migrator_gateway.api.errors import ApiError
+from migrator_gateway.api.polling import poll_for
 from migrator_gateway.api.preflight import JobSpec, Preflight, run_preflight
 from migrator_gateway.api.views import JOB_LIST_FIELDS, FastJSONResponse, job_view, pick
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"], responses=schemas.COMMON_ERRORS)
-
-_POLL_SECONDS = 0.02
 
 
 class CreateJobBody(BaseModel):
@@ -112,18 +108,6 @@ async def job_of_org(store: ReadStore, org_id: str, job_id: str) -> dict[str, An
     return doc
 
 
-async def _poll(
-    read: Callable[[], Awaitable[dict[str, Any] | None]], seconds: float
-) -> dict[str, Any] | None:
-    """Read-your-write: wait briefly for the scheduler's projection to show our command."""
-    deadline = time.monotonic() + seconds
-    while True:
-        doc = await read()
-        if doc is not None or time.monotonic() >= deadline:
-            return doc
-        await asyncio.sleep(_POLL_SECONDS)
-
-
 @router.post(
     "",
     status_code=201,
@@ -153,7 +137,7 @@ async def create_job(body: CreateJobBody, caller: CallerDep) -> JSONResponse:
     job_id = command.job_id
     await publish(caller.broker, subjects.CMD_JOB_CREATE, command, msg_id=job_id)
     jobs = caller.store.collection(readmodels.JOBS)
-    doc = await _poll(lambda: jobs.get(job_id), caller.settings.rpc_timeout_seconds)
+    doc = await poll_for(lambda: jobs.get(job_id), caller.settings.rpc_timeout_seconds)
     return JSONResponse({"job": job_view(doc or preview | {"id": job_id})}, status_code=201)
 
 
@@ -213,7 +197,7 @@ async def create_batch(body: CreateBatchBody, caller: CallerDep) -> JSONResponse
     batch = CreateJobBatch(batch_id=batch_id, org_id=caller.org_id, jobs=commands)
     await publish(caller.broker, subjects.CMD_JOB_BATCH, batch, msg_id=batch_id)
     jobs = caller.store.collection(readmodels.JOBS)
-    await _poll(lambda: jobs.get(commands[-1].job_id), caller.settings.rpc_timeout_seconds)
+    await poll_for(lambda: jobs.get(commands[-1].job_id), caller.settings.rpc_timeout_seconds)
     return JSONResponse({"jobIds": [c.job_id for c in commands]}, status_code=201)
 
 
@@ -296,7 +280,7 @@ async def _control(action: JobAction, job_id: str, caller: Caller) -> tuple[int,
         last = (doc or {}).get("lastControl") or {}
         return last if last.get("requestId") == request_id else None
 
-    answer = await _poll(verdict, caller.settings.rpc_timeout_seconds)
+    answer = await poll_for(verdict, caller.settings.rpc_timeout_seconds)
     if answer is None:  # queued durably; it will be applied (or refused) shortly
         expected = {JobAction.PAUSE: "PAUSED", JobAction.RESUME: "QUEUED", JobAction.DELETE: "CANCELLED"}
         return 202, expected[action]

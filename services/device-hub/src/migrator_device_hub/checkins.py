@@ -1,0 +1,166 @@
+"""The agent's side: check in (and receive the next command), report a command's result.
+
+Commands run one at a time per device. The device's ``activeCommandId`` is the lock: a
+check-in claims it with a compare-and-set before it moves the command PENDING → RUNNING with
+another, so two check-ins of one device at once (an agent retrying, two replicas) hand a
+command out exactly once, and never a second command while one runs. Each step is safe to
+repeat: a replica that dies between the two writes leaves a state the next check-in repairs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from migrator_contracts import readmodels
+from migrator_contracts.base import iso
+from migrator_contracts.devices import (
+    REPORTED_STATUSES,
+    TERMINAL_COMMAND_STATUSES,
+    CommandStatus,
+)
+from migrator_contracts.rpc import DeviceCheckin, DeviceResult
+from migrator_platform.readstore import ReadStore
+from migrator_platform.structured_logs import get_logger
+
+from migrator_device_hub.announcer import Announcer
+from migrator_device_hub.ports import Clock
+from migrator_device_hub.registry import Registry, checked_text
+from migrator_device_hub.replies import Refused, command_not_found
+
+log = get_logger(__name__)
+
+RESULT_LIMIT = 4000  # characters of an agent's result message
+RUNNING, PENDING = CommandStatus.RUNNING.value, CommandStatus.PENDING.value
+
+
+def _handed(doc: dict[str, Any]) -> dict[str, Any]:
+    """A command as the agent receives it."""
+    return {"id": doc["id"], "type": doc["type"], "payload": doc.get("payload") or {}}
+
+
+class Checkins:
+    def __init__(self, store: ReadStore, registry: Registry, announcer: Announcer, clock: Clock) -> None:
+        self._devices = store.collection(readmodels.DEVICES)
+        self._commands = store.collection(readmodels.DEVICE_COMMANDS)
+        self._registry, self._announcer, self._clock = registry, announcer, clock
+
+    async def checkin(self, request: DeviceCheckin) -> dict[str, Any]:
+        """Record that the device is alive; hand it its next command, if it may run one now."""
+        device = await self._registry.authenticated(request.device_id, request.secret)
+        agent_version = checked_text("agentVersion", request.agent_version, required=False)
+        last = device.get("lastCheckin") or {}
+        if request.checkin_id and last.get("id") == request.checkin_id:
+            # A retry of a check-in whose reply was lost: the same commands again, still running.
+            handed = [await self._commands.get(c) for c in last.get("commandIds", ())]
+            commands = [c for c in handed if c is not None and c["status"] == RUNNING]
+        else:
+            commands = await self._next_command(device)
+        seen: dict[str, Any] = {"lastSeenAt": iso(self._clock())}
+        if agent_version and agent_version != device.get("agentVersion"):
+            seen["agentVersion"] = agent_version
+        if request.checkin_id or commands:
+            seen["lastCheckin"] = {"id": request.checkin_id, "commandIds": [c["id"] for c in commands]}
+        await self._devices.update(device["id"], seen, where={"deleted": None})
+        return {"commands": [_handed(c) for c in commands]}
+
+    async def _next_command(self, device: dict[str, Any]) -> list[dict[str, Any]]:
+        device_id, active = device["id"], device.get("activeCommandId")
+        if active:
+            current = await self._commands.get(active)
+            if current is not None and current["status"] == RUNNING:
+                return []  # the agent has it; the next command waits for its result
+            if current is not None and current["status"] == PENDING:
+                # A check-in claimed the device, then stopped before handing this out: finish it.
+                delivered = await self._deliver(current)
+                return [delivered] if delivered else []
+            # Finished or cancelled, but the device was not released (a step was interrupted).
+            await self._release(device_id, active)
+        for _ in range(8):  # a command cancelled while we claim it gives way to the next
+            pending = await self._commands.find(
+                {"deviceId": device_id, "status": PENDING}, sort=[("_id", 1)], limit=1
+            )
+            if not pending:
+                return []
+            command = pending[0]
+            claimed = await self._devices.update(
+                device_id,
+                {"activeCommandId": command["id"]},
+                where={"activeCommandId": None, "deleted": None},
+            )
+            if not claimed:
+                return []  # another check-in of this device is handing a command out right now
+            delivered = await self._deliver(command)
+            if delivered is not None:
+                return [delivered]
+            await self._release(device_id, command["id"])
+        return []
+
+    async def _deliver(self, command: dict[str, Any]) -> dict[str, Any] | None:
+        """PENDING → RUNNING, if nobody cancelled or delivered it first."""
+        now = iso(self._clock())
+        changed = {
+            "status": RUNNING,
+            "deliveredAt": now,
+            "updatedAt": now,
+            "version": command["version"] + 1,
+            "unannounced": True,
+        }
+        where = {"status": PENDING, "version": command["version"]}
+        if not await self._commands.update(command["id"], changed, where=where):
+            return None
+        doc = command | changed
+        log.info("device command handed out", command_id=doc["id"], device_id=doc["deviceId"])
+        await self._announcer.command_changed(doc)
+        return doc
+
+    async def _release(self, device_id: str, command_id: str) -> None:
+        await self._devices.update(
+            device_id, {"activeCommandId": None}, where={"activeCommandId": command_id}
+        )
+
+    async def result(self, request: DeviceResult) -> dict[str, Any]:
+        """RUNNING (phase 1 done, rebooting), DONE or ERROR for a command this device was handed.
+        Reporting the same outcome twice, or after the end, is refused and changes nothing."""
+        device = await self._registry.authenticated(request.device_id, request.secret)
+        try:
+            status = CommandStatus(request.status)
+        except ValueError:
+            status = CommandStatus.PENDING
+        if status not in REPORTED_STATUSES:
+            raise Refused(400, "VALIDATION_ERROR", "status: must be one of RUNNING, DONE, ERROR")
+        if len(request.result) > RESULT_LIMIT:
+            raise Refused(400, "VALIDATION_ERROR", f"result: at most {RESULT_LIMIT} characters")
+        command = await self._commands.get(request.command_id) if request.command_id else None
+        if command is None or command["deviceId"] != device["id"]:
+            raise command_not_found()
+        if command["status"] in TERMINAL_COMMAND_STATUSES - {CommandStatus.CANCELLED} or (
+            status is CommandStatus.RUNNING and command.get("phase1CompletedAt")
+        ):
+            raise Refused(
+                409,
+                "RESULT_ALREADY_RECORDED",
+                f"This command's result is already recorded ({command['status']}); nothing changed",
+            )
+        if command["status"] != RUNNING:
+            raise Refused(
+                409, "COMMAND_NOT_RUNNING", f"The command was not handed to this device ({command['status']})"
+            )
+        now = iso(self._clock())
+        changed: dict[str, Any] = {
+            "status": status.value,
+            "result": request.result,
+            "updatedAt": now,
+            "version": command["version"] + 1,
+            "unannounced": True,
+        }
+        changed["phase1CompletedAt" if status is CommandStatus.RUNNING else "completedAt"] = now
+        if not await self._commands.update(
+            command["id"], changed, where={"status": RUNNING, "version": command["version"]}
+        ):
+            # The same report arrived twice at once, and the other copy won.
+            raise Refused(409, "RESULT_ALREADY_RECORDED", "This command's result is already recorded")
+        if status is not CommandStatus.RUNNING:
+            await self._release(device["id"], command["id"])  # the next queued command may go now
+        log.info("device command reported", command_id=command["id"], device_id=device["id"], status=status)
+        await self._announcer.command_changed(command | changed)
+        return {"ok": True}

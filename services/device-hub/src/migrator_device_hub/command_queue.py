@@ -1,0 +1,94 @@
+"""Each device's command queue, as operators see it: queue a command, cancel one still PENDING."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from migrator_contracts import ids, readmodels
+from migrator_contracts.base import iso
+from migrator_contracts.commands import QueueDeviceCommand
+from migrator_contracts.devices import CommandStatus, PayloadError, checked_payload, command_view
+from migrator_contracts.rpc import CancelDeviceCommand
+from migrator_platform.ids import new_id
+from migrator_platform.readstore import ReadStore
+from migrator_platform.structured_logs import get_logger
+
+from migrator_device_hub.announcer import Announcer
+from migrator_device_hub.ports import Clock
+from migrator_device_hub.replies import Refused, command_not_found, device_not_found
+
+log = get_logger(__name__)
+
+
+class CommandQueue:
+    def __init__(self, store: ReadStore, announcer: Announcer, clock: Clock) -> None:
+        self._devices = store.collection(readmodels.DEVICES)
+        self._commands = store.collection(readmodels.DEVICE_COMMANDS)
+        self._announcer, self._clock = announcer, clock
+
+    async def queue(self, request: QueueDeviceCommand, *, derived_id: str | None = None) -> dict[str, Any]:
+        """Queue the command PENDING; the device's next check-in picks it up once the command
+        before it has finished. Queuing the same ``command_id`` again changes nothing."""
+        device = await self._devices.get(request.device_id)
+        if device is None or device.get("orgId") != request.org_id or device.get("deleted"):
+            raise device_not_found()
+        try:
+            kind, payload = checked_payload(request.type, request.payload)
+        except PayloadError as exc:
+            raise Refused(400, "VALIDATION_ERROR", str(exc)) from None
+        command_id = request.command_id or derived_id or new_id(ids.DEVICE_COMMAND)
+        now = iso(self._clock())
+        doc = {
+            "id": command_id,
+            "deviceId": request.device_id,
+            "orgId": request.org_id,
+            "type": kind.value,
+            "payload": payload,
+            "status": CommandStatus.PENDING.value,
+            "result": None,
+            "createdAt": now,
+            "updatedAt": now,
+            "version": 1,
+            "unannounced": True,
+        }
+        if not await self._commands.insert(command_id, doc):
+            existing = await self._commands.get(command_id)
+            if existing is None or existing["deviceId"] != request.device_id:
+                raise Refused(409, "COMMAND_ID_CONFLICT", f"Command id {command_id} is already in use")
+            return {"command": command_view(existing)}  # a redelivery or a retry: queued once
+        log.info("device command queued", command_id=command_id, device_id=request.device_id, type=kind)
+        await self._announcer.command_changed(doc)
+        return {"command": command_view(doc)}
+
+    async def cancel(self, request: CancelDeviceCommand) -> dict[str, Any]:
+        """PENDING → CANCELLED. A command already handed to its agent runs to its end: 409."""
+        device = await self._devices.get(request.device_id)
+        if device is None or device.get("orgId") != request.org_id or device.get("deleted"):
+            raise device_not_found()
+        while True:
+            doc = await self._commands.get(request.command_id)
+            if doc is None or doc["deviceId"] != request.device_id:
+                raise command_not_found()
+            status = doc["status"]
+            if status == CommandStatus.CANCELLED:
+                return {"status": status}  # cancelling twice is not an error
+            if status != CommandStatus.PENDING:
+                raise Refused(
+                    409,
+                    "COMMAND_NOT_PENDING",
+                    f"Only a PENDING command can be cancelled; this one is {status}"
+                    + (" and the agent will report its result" if status == CommandStatus.RUNNING else ""),
+                )
+            changed = {
+                "status": CommandStatus.CANCELLED.value,
+                "updatedAt": iso(self._clock()),
+                "version": doc["version"] + 1,
+                "unannounced": True,
+            }
+            # Compare-and-set: a check-in handing this command out at the same moment wins or loses whole.
+            if await self._commands.update(
+                doc["id"], changed, where={"status": CommandStatus.PENDING.value, "version": doc["version"]}
+            ):
+                log.info("device command cancelled", command_id=doc["id"], device_id=request.device_id)
+                await self._announcer.command_changed(doc | changed)
+                return {"status": CommandStatus.CANCELLED.value}

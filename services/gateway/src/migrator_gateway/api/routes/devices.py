@@ -1,0 +1,294 @@
+"""Devices: what agents call (register, check in, report a result; authenticated by the device
+secret, answered by device-hub over request/reply) and what operators call with an API key
+(list, delete, queue and cancel commands, the command history, the enrolment rule)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse
+from migrator_contracts import ids, readmodels, subjects
+from migrator_contracts.base import iso, utcnow
+from migrator_contracts.commands import QueueDeviceCommand
+from migrator_contracts.devices import (
+    CommandStatus,
+    CommandType,
+    DeviceStatus,
+    PayloadError,
+    checked_payload,
+    command_view,
+    device_query,
+    device_view,
+)
+from migrator_contracts.rpc import (
+    CancelDeviceCommand,
+    DeleteDevice,
+    DeviceCheckin,
+    DeviceResult,
+    RegisterDevice,
+    SetEnrollment,
+)
+from migrator_platform.bus import publish
+from migrator_platform.ids import new_id
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.responses import Response
+
+from migrator_gateway.api import schemas
+from migrator_gateway.api.deps import BusDep, Caller, CallerDep, SettingsDep
+from migrator_gateway.api.errors import ApiError
+from migrator_gateway.api.polling import poll_for
+from migrator_gateway.api.rpc import relay
+from migrator_gateway.api.views import FastJSONResponse
+
+router = APIRouter(prefix="/v1/devices", tags=["devices"], responses=schemas.COMMON_ERRORS)
+
+MAX_PAGE = 1000
+DEVICE_ID = r"^dev_[A-Za-z0-9]{1,64}$"
+
+
+# Agent-facing bodies ignore fields they do not know, so a newer agent still talks to us.
+class RegisterBody(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    orgId: str = Field(min_length=1, max_length=64)
+    hostname: str = Field(min_length=1, max_length=255)
+    ipAddress: str = Field(min_length=2, max_length=64)
+    domain: str = Field(min_length=1, max_length=253)
+    agentVersion: str | None = Field(default=None, max_length=64)
+    enrollmentToken: str | None = Field(
+        default=None, max_length=256, description="Required when the organisation requires enrolment tokens"
+    )
+
+
+class CheckinBody(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    deviceId: str = Field(min_length=1, max_length=80)
+    secret: str = Field(min_length=1, max_length=256)
+    agentVersion: str | None = Field(default=None, max_length=64)
+    checkinId: str | None = Field(
+        default=None,
+        max_length=64,
+        description="The same on every retry of one check-in: a retry whose first reply was lost "
+        "receives the same commands again (each command is handed out once)",
+    )
+
+
+class ResultBody(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    deviceId: str = Field(min_length=1, max_length=80)
+    secret: str = Field(min_length=1, max_length=256)
+    commandId: str = Field(min_length=1, max_length=80)
+    status: CommandStatus = Field(description="RUNNING (phase 1 complete, awaiting reboot), DONE or ERROR")
+    result: str = Field(default="", max_length=4000)
+
+
+class QueueCommandBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    type: CommandType
+    payload: dict[str, Any] = Field(default_factory=dict, description="The type's payload (see README)")
+
+
+class EnrollmentBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    required: bool
+
+
+def _now(request: Request) -> datetime:
+    now: datetime = request.app.state.clock()
+    return now
+
+
+@router.post("/register", status_code=201, responses={201: {"model": schemas.DeviceRegistration}})
+async def register(body: RegisterBody, broker: BusDep, settings: SettingsDep) -> Response:
+    """Called by the agent's installer: the device joins the organisation. The secret is shown once."""
+    request = RegisterDevice(
+        org_id=body.orgId,
+        hostname=body.hostname,
+        ip_address=body.ipAddress,
+        domain=body.domain,
+        agent_version=body.agentVersion,
+        enrollment_token=body.enrollmentToken,
+    )
+    return await relay(
+        broker, subjects.RPC_DEVICE_REGISTER, request, wait_seconds=settings.rpc_timeout_seconds
+    )
+
+
+@router.post("/checkin", responses={200: {"model": schemas.CheckinReply}, 401: {"model": schemas.ErrorBody}})
+async def checkin(body: CheckinBody, broker: BusDep, settings: SettingsDep) -> Response:
+    """Called by the agent every 3 minutes: records it as seen, returns its next command."""
+    request = DeviceCheckin(
+        device_id=body.deviceId,
+        secret=body.secret,
+        agent_version=body.agentVersion,
+        checkin_id=body.checkinId,
+    )
+    return await relay(
+        broker, subjects.RPC_DEVICE_CHECKIN, request, wait_seconds=settings.rpc_timeout_seconds
+    )
+
+
+@router.post(
+    "/result",
+    responses={
+        200: {"model": schemas.Ok},
+        401: {"model": schemas.ErrorBody},
+        409: {"model": schemas.ErrorBody, "description": "Already reported, or not handed to this device"},
+    },
+)
+async def result(body: ResultBody, broker: BusDep, settings: SettingsDep) -> Response:
+    """Called by the agent after a phase: RUNNING (awaiting reboot), DONE or ERROR."""
+    request = DeviceResult(
+        device_id=body.deviceId,
+        secret=body.secret,
+        command_id=body.commandId,
+        status=body.status.value,
+        result=body.result,
+    )
+    return await relay(broker, subjects.RPC_DEVICE_RESULT, request, wait_seconds=settings.rpc_timeout_seconds)
+
+
+@router.post("/enrollment-token", responses={200: {"model": schemas.Enrollment}})
+async def require_enrollment(caller: CallerDep) -> Response:
+    """From now on, registering needs this token (``enrollmentToken``); a new call replaces it."""
+    request = SetEnrollment(org_id=caller.org_id, required=True)
+    return await relay(
+        caller.broker,
+        subjects.RPC_DEVICE_ENROLLMENT,
+        request,
+        wait_seconds=caller.settings.rpc_timeout_seconds,
+    )
+
+
+@router.delete("/enrollment-token", responses={200: {"model": schemas.Enrollment}})
+async def drop_enrollment(caller: CallerDep) -> Response:
+    """Registering no longer needs a token (the default)."""
+    request = SetEnrollment(org_id=caller.org_id, required=False)
+    return await relay(
+        caller.broker,
+        subjects.RPC_DEVICE_ENROLLMENT,
+        request,
+        wait_seconds=caller.settings.rpc_timeout_seconds,
+    )
+
+
+@router.get("", responses={200: {"model": schemas.DevicePage}})
+async def list_devices(
+    request: Request,
+    caller: CallerDep,
+    status: DeviceStatus | None = None,
+    limit: int = Query(500, ge=1, le=MAX_PAGE),
+    cursor: str | None = None,
+) -> FastJSONResponse:
+    """The organisation's devices in registration order, with their computed status; a page at a
+    time for large fleets (``nextCursor``)."""
+    now = _now(request)
+    where = device_query(caller.org_id, status, now)
+    if cursor:
+        where["_id"] = {"$gt": cursor}
+    docs = await caller.store.collection(readmodels.DEVICES).find(where, sort=[("_id", 1)], limit=limit + 1)
+    page, more = docs[:limit], len(docs) > limit
+    return FastJSONResponse(
+        {
+            "devices": [device_view(d, now) for d in page],
+            "nextCursor": page[-1]["_id"] if more else None,
+            "hasMore": more,
+        }
+    )
+
+
+async def _device_of_org(caller: Caller, device_id: str) -> dict[str, Any]:
+    doc = await caller.store.collection(readmodels.DEVICES).get(device_id)
+    if doc is None or doc.get("orgId") != caller.org_id or doc.get("deleted"):
+        raise ApiError(404, "DEVICE_NOT_FOUND", "Device not found")
+    return doc
+
+
+@router.get("/{device_id}", responses={200: {"model": schemas.DeviceEnvelope}})
+async def get_device(device_id: str, request: Request, caller: CallerDep) -> FastJSONResponse:
+    return FastJSONResponse({"device": device_view(await _device_of_org(caller, device_id), _now(request))})
+
+
+@router.delete("/{device_id}", responses={200: {"model": schemas.Deleted}})
+async def delete_device(device_id: str, caller: CallerDep) -> Response:
+    """The registration and its commands are removed; the agent's check-ins get 404 from now on."""
+    request = DeleteDevice(org_id=caller.org_id, device_id=device_id)
+    return await relay(
+        caller.broker, subjects.RPC_DEVICE_DELETE, request, wait_seconds=caller.settings.rpc_timeout_seconds
+    )
+
+
+@router.post(
+    "/{device_id}/commands", status_code=201, responses={201: {"model": schemas.DeviceCommandEnvelope}}
+)
+async def queue_command(device_id: str, body: QueueCommandBody, caller: CallerDep) -> JSONResponse:
+    """Queued PENDING; the agent picks it up at its next check-in once the command before it ends."""
+    try:
+        kind, payload = checked_payload(body.type.value, body.payload)
+    except PayloadError as exc:
+        raise ApiError(400, "VALIDATION_ERROR", str(exc)) from None
+    await _device_of_org(caller, device_id)
+    command_id = new_id(ids.DEVICE_COMMAND)
+    command = QueueDeviceCommand(
+        org_id=caller.org_id, device_id=device_id, type=kind.value, payload=payload, command_id=command_id
+    )
+    # Durable: once JetStream has it, it is queued even if device-hub is restarting right now.
+    await publish(caller.broker, subjects.CMD_DEVICE_COMMAND, command, msg_id=command_id)
+    commands = caller.store.collection(readmodels.DEVICE_COMMANDS)
+    doc = await poll_for(lambda: commands.get(command_id), caller.settings.rpc_timeout_seconds)
+    if doc is None:  # not yet applied: answer with what device-hub will record
+        created = iso(utcnow())
+        doc = {
+            "id": command_id,
+            "deviceId": device_id,
+            "type": kind.value,
+            "payload": payload,
+            "status": CommandStatus.PENDING.value,
+            "createdAt": created,
+            "updatedAt": created,
+        }
+    return JSONResponse({"command": command_view(doc)}, status_code=201)
+
+
+@router.get("/{device_id}/commands", responses={200: {"model": schemas.DeviceCommandPage}})
+async def list_commands(
+    device_id: str,
+    caller: CallerDep,
+    status: CommandStatus | None = None,
+    limit: int = Query(100, ge=1, le=MAX_PAGE),
+    cursor: str | None = None,
+) -> FastJSONResponse:
+    """The device's command history, newest first."""
+    await _device_of_org(caller, device_id)
+    where: dict[str, Any] = {"deviceId": device_id}
+    if status is not None:
+        where["status"] = status.value
+    if cursor:
+        where["_id"] = {"$lt": cursor}  # ids are time-ordered: newest first is descending ids
+    docs = await caller.store.collection(readmodels.DEVICE_COMMANDS).find(
+        where, sort=[("_id", -1)], limit=limit + 1
+    )
+    page, more = docs[:limit], len(docs) > limit
+    return FastJSONResponse(
+        {
+            "commands": [command_view(d) for d in page],
+            "nextCursor": page[-1]["_id"] if more else None,
+            "hasMore": more,
+        }
+    )
+
+
+@router.patch(
+    "/{device_id}/commands/{command_id}/cancel",
+    responses={
+        200: {"model": schemas.StatusResult},
+        409: {"model": schemas.ErrorBody, "description": "Not PENDING (COMMAND_NOT_PENDING)"},
+    },
+)
+async def cancel_command(device_id: str, command_id: str, caller: CallerDep) -> Response:
+    """Only while PENDING: a command the agent has picked up runs to its end and reports."""
+    request = CancelDeviceCommand(org_id=caller.org_id, device_id=device_id, command_id=command_id)
+    return await relay(
+        caller.broker, subjects.RPC_DEVICE_CANCEL, request, wait_seconds=caller.settings.rpc_timeout_seconds
+    )
