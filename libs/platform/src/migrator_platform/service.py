@@ -14,6 +14,7 @@ from migrator_platform.bus import create_broker, provision_streams
 from migrator_platform.health import answer_health, serve_http_probes
 from migrator_platform.readstore import ReadStore
 from migrator_platform.readstore.factory import open_read_store
+from migrator_platform.responder import Responder
 from migrator_platform.settings import ServiceSettings
 from migrator_platform.structured_logs import configure_logging, get_logger
 from migrator_platform.telemetry import configure_tracing
@@ -32,10 +33,20 @@ class Runtime:
     ready: bool = False
     _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
+    responders: list[Responder] = field(default_factory=list)
 
     def spawn(self, coro: Coroutine[Any, Any, None], *, name: str) -> None:
         """Run a background loop for the service's lifetime; it is cancelled on shutdown."""
         self._tasks.append(asyncio.create_task(coro, name=name))
+
+    async def start_responders(self) -> None:
+        """Subscribe the plain request/reply responders (the broker must be connected)."""
+        for responder in self.responders:
+            await responder.start(self.broker.connection)
+
+    async def stop_responders(self) -> None:
+        """No new requests; those in flight finish."""
+        await asyncio.gather(*(r.stop() for r in self.responders))
 
 
 def build_runtime(name: str, settings: ServiceSettings) -> Runtime:
@@ -64,6 +75,7 @@ async def run_service(
     async def _provision() -> None:
         await runtime.broker.connect()
         await provision_streams(runtime.broker.connection.jetstream())
+        await runtime.start_responders()
         if runtime.settings.health_port:
             probes.append(
                 await serve_http_probes(port=runtime.settings.health_port, is_ready=lambda: runtime.ready)
@@ -80,6 +92,7 @@ async def run_service(
     async def _stop() -> None:
         runtime.ready = False
         runtime.stopping.set()
+        await runtime.stop_responders()
         for task in runtime._tasks:
             task.cancel()
         await asyncio.gather(*runtime._tasks, return_exceptions=True)

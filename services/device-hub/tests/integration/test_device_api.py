@@ -105,6 +105,7 @@ async def hub(nats_url: str, tmp_path: Path) -> AsyncIterator[Hub]:
     await provision_streams(runtimes[0].broker.connection.jetstream())
     for runtime in runtimes:
         await runtime.broker.start()
+        await runtime.start_responders()
     await ensure_indexes(runtimes[0])
     gateway_settings = GatewaySettings(
         nats_url=nats_url,
@@ -127,6 +128,7 @@ async def hub(nats_url: str, tmp_path: Path) -> AsyncIterator[Hub]:
         ):
             yield Hub(api, other, agent, clock, nats_url, store, runtimes)
     for runtime in runtimes:
+        await runtime.stop_responders()
         await runtime.broker.stop()
     await store.close()
 

@@ -1,5 +1,7 @@
-"""Request/reply subscriptions (queue group: replicas share the load), the command consumer and
-the announcement sweep."""
+"""Request/reply responders (queue group: replicas share the load), the command consumer and
+the announcement sweep. The responders are plain nats-py subscriptions (``Responder``): agents'
+check-ins arrive by the thousand a second, and FastStream's pipeline would cost more than the
+check-in itself."""
 
 from __future__ import annotations
 
@@ -7,7 +9,6 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
-from faststream.nats.annotations import NatsMessage
 from migrator_contracts import readmodels, subjects
 from migrator_contracts.base import Message
 from migrator_contracts.commands import QueueDeviceCommand
@@ -24,6 +25,7 @@ from migrator_contracts.streams import COMMANDS
 from migrator_platform.bus import BusPublisher
 from migrator_platform.consumer import Delivery, subscribe
 from migrator_platform.readstore import STORE_UNAVAILABLE_ERRORS
+from migrator_platform.responder import Responder
 from migrator_platform.service import Runtime
 from migrator_platform.structured_logs import get_logger
 from pydantic import ValidationError
@@ -62,10 +64,9 @@ def _answer_requests(
 ) -> None:
     """Answer ``subject`` with a DeviceReply: the body and ``status``, or the refusal."""
 
-    @runtime.broker.subscriber(subject, queue=RPC_QUEUE, max_workers=workers, title=f"devices:{subject}")
-    async def _answer(msg: NatsMessage) -> bytes:
+    async def answer_one(data: bytes) -> bytes:
         try:
-            request = model.model_validate_json(msg.body)
+            request = model.model_validate_json(data)
         except ValidationError as exc:
             return refusal(Refused(400, "VALIDATION_ERROR", _describe(exc)))
         try:
@@ -78,6 +79,8 @@ def _answer_requests(
         except Exception:
             log.exception("request failed", subject=subject)
             return refusal(Refused(500, "INTERNAL_ERROR", "An unexpected error occurred"))
+
+    runtime.responders.append(Responder(subject, answer_one, queue=RPC_QUEUE, workers=workers))
 
 
 def wire(runtime: Runtime, settings: DeviceHubSettings, clock: Clock) -> Announcer:
