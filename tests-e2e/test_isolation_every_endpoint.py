@@ -14,7 +14,14 @@ from migrator_devstack.stack import Stack
 pytestmark = pytest.mark.e2e
 
 PARKED = {"type": "SHAREPOINT", "scheduledAt": "2099-01-01T00:00:00Z"}
-NOT_FOUND = {"tenant_id": "TENANT_NOT_FOUND", "job_id": "JOB_NOT_FOUND"}
+NOT_FOUND = {
+    "tenant_id": "TENANT_NOT_FOUND",
+    "job_id": "JOB_NOT_FOUND",
+    "device_id": "DEVICE_NOT_FOUND",
+    "command_id": "COMMAND_NOT_FOUND",
+}
+# Endpoints that need a valid body to get as far as looking the resource up.
+BODIES = {("POST", "/v1/devices/{device_id}/commands"): {"type": "ROLLBACK", "payload": {}}}
 
 
 def test_every_endpoint_naming_our_resources_is_404_for_another_organisation(
@@ -22,7 +29,15 @@ def test_every_endpoint_naming_our_resources_is_404_for_another_organisation(
 ) -> None:
     source, dest = tenants["contoso.com"], tenants["fabrikam.com"]
     job = api.post("/v1/jobs", json={"sourceTenantId": source, "destTenantId": dest, **PARKED}).json()["job"]
-    ours = {"tenant_id": source, "job_id": job["id"]}
+    device = {"orgId": "org_E2E", "hostname": "ISO-1", "ipAddress": "10.2.2.2", "domain": "c.local"}
+    device_id = httpx.post(f"{stack.api_url}/v1/devices/register", json=device).json()["deviceId"]
+    command = api.post(f"/v1/devices/{device_id}/commands", json={"type": "ROLLBACK", "payload": {}})
+    ours = {
+        "tenant_id": source,
+        "job_id": job["id"],
+        "device_id": device_id,
+        "command_id": command.json()["command"]["id"],
+    }
     document = httpx.get(f"{stack.api_url}/openapi.json").json()
     checked = []
     for template, operations in document["paths"].items():
@@ -31,7 +46,9 @@ def test_every_endpoint_naming_our_resources_is_404_for_another_organisation(
             continue
         path = template.format(**{n: ours[n] for n in names})
         for method in operations:
-            response = other_org_api.request(method.upper(), path)
+            response = other_org_api.request(
+                method.upper(), path, json=BODIES.get((method.upper(), template))
+            )
             assert response.status_code == 404, f"{method.upper()} {path}: {response.text}"
             assert response.json()["code"] == NOT_FOUND[names[0]]
             checked.append(f"{method.upper()} {template}")

@@ -42,8 +42,15 @@ def test_fuzzing_the_openapi_document_finds_no_server_error_and_no_schema_violat
                 "scheduledAt": "2099-01-01T00:00:00Z",
             },
         ).json()["job"]
+        device = api.post(
+            "/v1/devices/register",
+            json={"orgId": "org_FUZZ", "hostname": "FUZZ-1", "ipAddress": "10.9.9.9", "domain": "fuzz.local"},
+        ).json()["deviceId"]
     config = tmp_path / "schemathesis.toml"
-    config.write_text(f'[parameters]\n"path.tenant_id" = "{source}"\n"path.job_id" = "{job["id"]}"\n')
+    config.write_text(
+        f'[parameters]\n"path.tenant_id" = "{source}"\n"path.job_id" = "{job["id"]}"\n'
+        f'"path.device_id" = "{device}"\n'
+    )
     command = [
         str(Path(sys.executable).with_name("schemathesis")),
         "--config-file",
@@ -76,12 +83,21 @@ def test_fuzzing_the_openapi_document_finds_no_server_error_and_no_schema_violat
     assert result.returncode == 0, result.stdout[-8000:] + result.stderr[-2000:]
 
 
+# The consent callback is authenticated by its state; agents by their device secret.
+AUTHENTICATED_OTHERWISE = {
+    "/v1/tenants/callback",
+    "/v1/devices/register",
+    "/v1/devices/checkin",
+    "/v1/devices/result",
+}
+
+
 def test_the_openapi_document_declares_the_api_key_and_the_docs_are_served(stack: Stack) -> None:
     document = httpx.get(f"{stack.api_url}/openapi.json").json()
     assert document["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
     for path, operations in document["paths"].items():
         for method, operation in operations.items():
-            needs_key = path.startswith("/v1/") and path != "/v1/tenants/callback"
+            needs_key = path.startswith("/v1/") and path not in AUTHENTICATED_OTHERWISE
             assert ("security" in operation) == needs_key, f"{method.upper()} {path}"
     create = document["paths"]["/v1/jobs"]["post"]
     assert {"201", "200", "422", "401", "429"} <= set(create["responses"])
