@@ -180,3 +180,20 @@ def device_view(doc: dict[str, Any], now: datetime) -> dict[str, Any]:
 
 def command_view(doc: dict[str, Any]) -> dict[str, Any]:
     return {f: doc.get(f) for f in COMMAND_FIELDS}
+
+
+def page_of(docs: list[dict[str, Any]], limit: int) -> tuple[list[dict[str, Any]], str | None]:
+    """The first ``limit`` of ``limit + 1`` documents read, and the cursor after them (their
+    last ``_id``) if there are more: listings are keyset-paged on ids."""
+    page = docs[:limit]
+    return page, (page[-1]["_id"] if len(docs) > limit and page else None)
+
+
+def device_page(docs: list[dict[str, Any]], limit: int, now: datetime) -> dict[str, Any]:
+    """A page of a device listing, as the API and the bus answer it."""
+    page, cursor = page_of(docs, limit)
+    return {
+        "devices": [device_view(d, now) for d in page],
+        "nextCursor": cursor,
+        "hasMore": cursor is not None,
+    }

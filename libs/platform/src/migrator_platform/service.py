@@ -39,6 +39,23 @@ class Runtime:
         """Run a background loop for the service's lifetime; it is cancelled on shutdown."""
         self._tasks.append(asyncio.create_task(coro, name=name))
 
+    def every(self, seconds: float, action: Callable[[], Awaitable[object]], *, name: str) -> None:
+        """Run ``action`` now and then every ``seconds`` until shutdown; a failed pass is logged
+        and the next one runs on time."""
+
+        async def loop() -> None:
+            while not self.stopping.is_set():
+                try:
+                    await action()
+                except Exception:
+                    log.exception("periodic task failed; retrying next time", task=name)
+                try:
+                    await asyncio.wait_for(self.stopping.wait(), timeout=seconds)
+                except TimeoutError:
+                    pass
+
+        self.spawn(loop(), name=name)
+
     async def start_responders(self) -> None:
         """Subscribe the plain request/reply responders (the broker must be connected)."""
         for responder in self.responders:

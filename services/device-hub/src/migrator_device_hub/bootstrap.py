@@ -7,7 +7,7 @@ from migrator_contracts.base import utcnow
 from migrator_platform.service import Runtime, build_runtime, run_service
 
 from migrator_device_hub.config import DeviceHubSettings
-from migrator_device_hub.entrypoints.app import announce_loop, wire
+from migrator_device_hub.entrypoints.app import wire
 
 
 async def ensure_indexes(runtime: Runtime) -> None:
@@ -30,6 +30,7 @@ async def main(settings: DeviceHubSettings | None = None) -> None:
 
     async def on_ready(rt: Runtime) -> None:
         await ensure_indexes(rt)
-        rt.spawn(announce_loop(rt, settings, announcer), name="announce-loop")
+        # Events the bus did not confirm when their change was written (see ``announcer``).
+        rt.every(settings.device_announce_interval_seconds, announcer.sweep, name="announce-sweep")
 
     await run_service(runtime, on_ready=on_ready)

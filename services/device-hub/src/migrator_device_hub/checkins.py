@@ -48,30 +48,28 @@ class Checkins:
         """Record that the device is alive; hand it its next command, if it may run one now."""
         device = await self._registry.authenticated(request.device_id, request.secret)
         agent_version = checked_text("agentVersion", request.agent_version, required=False)
-        last = device.get("lastCheckin") or {}
-        if request.checkin_id and last.get("id") == request.checkin_id:
-            # A retry of a check-in whose reply was lost: the same commands again, still running.
-            handed = [await self._commands.get(c) for c in last.get("commandIds", ())]
-            commands = [c for c in handed if c is not None and c["status"] == RUNNING]
-        else:
-            commands = await self._next_command(device)
+        commands = await self._next_command(device, request.checkin_id)
         seen: dict[str, Any] = {"lastSeenAt": iso(self._clock())}
         if agent_version and agent_version != device.get("agentVersion"):
             seen["agentVersion"] = agent_version
-        if request.checkin_id or commands:
-            seen["lastCheckin"] = {"id": request.checkin_id, "commandIds": [c["id"] for c in commands]}
         await self._devices.update(device["id"], seen, where={"deleted": None})
         return {"commands": [_handed(c) for c in commands]}
 
-    async def _next_command(self, device: dict[str, Any]) -> list[dict[str, Any]]:
+    async def _next_command(self, device: dict[str, Any], checkin_id: str | None) -> list[dict[str, Any]]:
         device_id, active = device["id"], device.get("activeCommandId")
         if active:
             current = await self._commands.get(active)
             if current is not None and current["status"] == RUNNING:
+                if (
+                    checkin_id
+                    and current.get("checkinId") == checkin_id
+                    and not current.get("phase1CompletedAt")
+                ):
+                    return [current]  # a retry of the check-in whose reply was lost: the same command
                 return []  # the agent has it; the next command waits for its result
             if current is not None and current["status"] == PENDING:
                 # A check-in claimed the device, then stopped before handing this out: finish it.
-                delivered = await self._deliver(current)
+                delivered = await self._deliver(current, checkin_id)
                 return [delivered] if delivered else []
             # Finished or cancelled, but the device was not released (a step was interrupted).
             await self._release(device_id, active)
@@ -89,17 +87,19 @@ class Checkins:
             )
             if not claimed:
                 return []  # another check-in of this device is handing a command out right now
-            delivered = await self._deliver(command)
+            delivered = await self._deliver(command, checkin_id)
             if delivered is not None:
                 return [delivered]
             await self._release(device_id, command["id"])
         return []
 
-    async def _deliver(self, command: dict[str, Any]) -> dict[str, Any] | None:
-        """PENDING → RUNNING, if nobody cancelled or delivered it first."""
+    async def _deliver(self, command: dict[str, Any], checkin_id: str | None) -> dict[str, Any] | None:
+        """PENDING → RUNNING, if nobody cancelled or delivered it first. The check-in's id is
+        kept with it, so a retry of that check-in (its reply lost) receives it again."""
         now = iso(self._clock())
         changed = {
             "status": RUNNING,
+            "checkinId": checkin_id,
             "deliveredAt": now,
             "updatedAt": now,
             "version": command["version"] + 1,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from migrator_contracts import readmodels
-from migrator_contracts.devices import DeviceStatus, device_query, device_view
+from migrator_contracts.devices import DeviceStatus, device_page, device_query
 from migrator_contracts.rpc import ListDevices
 from migrator_platform.readstore import ReadStore
 
@@ -29,9 +29,4 @@ async def list_devices(store: ReadStore, request: ListDevices, clock: Clock) -> 
     if request.cursor:
         where["_id"] = {"$gt": request.cursor}
     docs = await store.collection(readmodels.DEVICES).find(where, sort=[("_id", 1)], limit=request.limit + 1)
-    page, more = docs[: request.limit], len(docs) > request.limit
-    return {
-        "devices": [device_view(d, now) for d in page],
-        "nextCursor": page[-1]["_id"] if more else None,
-        "hasMore": more,
-    }
+    return device_page(docs, request.limit, now)

@@ -209,6 +209,8 @@ async def test_a_retried_check_in_whose_reply_was_lost_gets_the_same_command(hub
     assert [c["id"] for c in first.json()["commands"]] == [command_id]
     assert retry.json() == first.json()
     assert (await hub.checkin(device_id, secret, checkinId="chk-2")).json() == {"commands": []}
+    await hub.report(device_id, secret, command_id, "RUNNING", "Phase 1 done")
+    assert (await hub.checkin(device_id, secret, checkinId="chk-1")).json() == {"commands": []}  # it got it
 
 
 async def test_commands_run_one_at_a_time_in_order(hub: Hub) -> None:

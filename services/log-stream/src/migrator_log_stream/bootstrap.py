@@ -11,7 +11,7 @@ from migrator_platform.bus import publish
 from migrator_platform.service import Runtime, build_runtime, run_service
 
 from migrator_log_stream.config import LogStreamSettings
-from migrator_log_stream.entrypoints.app import purge_loop, wire
+from migrator_log_stream.entrypoints.app import purge_expired, wire
 from migrator_log_stream.handlers import LogStream
 
 
@@ -41,6 +41,6 @@ async def main(settings: LogStreamSettings | None = None) -> None:
     async def on_ready(rt: Runtime) -> None:
         await logs.ensure_index(["jobId", "seq"])
         await logs.ensure_index(["expiresAt"])
-        rt.spawn(purge_loop(rt, settings, stream), name="log-retention")
+        rt.every(settings.log_purge_interval_seconds, lambda: purge_expired(stream), name="log-retention")
 
     await run_service(runtime, on_ready=on_ready)

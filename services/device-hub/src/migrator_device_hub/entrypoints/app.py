@@ -5,7 +5,6 @@ check-in itself."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -134,16 +133,3 @@ def wire(runtime: Runtime, settings: DeviceHubSettings, clock: Clock) -> Announc
         max_deliver=settings.max_deliver,
     )
     return announcer
-
-
-async def announce_loop(runtime: Runtime, settings: DeviceHubSettings, announcer: Announcer) -> None:
-    """Publish the changes whose events the bus did not confirm (see ``announcer``)."""
-    while not runtime.stopping.is_set():
-        try:
-            await announcer.sweep()
-        except Exception:
-            log.exception("announcement sweep failed; retrying")
-        try:
-            await asyncio.wait_for(runtime.stopping.wait(), timeout=settings.device_announce_interval_seconds)
-        except TimeoutError:
-            pass

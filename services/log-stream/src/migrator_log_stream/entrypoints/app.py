@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from migrator_contracts import subjects
 from migrator_contracts.base import Message
 from migrator_contracts.logs import LogLine
@@ -60,16 +58,8 @@ def wire(runtime: Runtime, settings: LogStreamSettings, stream: LogStream) -> No
     )
 
 
-async def purge_loop(runtime: Runtime, settings: LogStreamSettings, stream: LogStream) -> None:
-    """Delete expired lines now and then (and once at start-up)."""
-    while not runtime.stopping.is_set():
-        try:
-            removed = await stream.purge_expired()
-            if removed:
-                log.info("expired log lines deleted", lines=removed)
-        except Exception:
-            log.exception("log retention pass failed; retrying next time")
-        try:
-            await asyncio.wait_for(runtime.stopping.wait(), timeout=settings.log_purge_interval_seconds)
-        except TimeoutError:
-            pass
+async def purge_expired(stream: LogStream) -> None:
+    """Delete expired lines (run now and then, and once at start-up)."""
+    removed = await stream.purge_expired()
+    if removed:
+        log.info("expired log lines deleted", lines=removed)

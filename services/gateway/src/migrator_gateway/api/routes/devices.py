@@ -10,7 +10,7 @@ from typing import Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from migrator_contracts import ids, readmodels, subjects
-from migrator_contracts.base import iso, utcnow
+from migrator_contracts.base import Message, iso, utcnow
 from migrator_contracts.commands import QueueDeviceCommand
 from migrator_contracts.devices import (
     CommandStatus,
@@ -19,8 +19,10 @@ from migrator_contracts.devices import (
     PayloadError,
     checked_payload,
     command_view,
+    device_page,
     device_query,
     device_view,
+    page_of,
 )
 from migrator_contracts.rpc import (
     CancelDeviceCommand,
@@ -94,6 +96,11 @@ class EnrollmentBody(BaseModel):
     required: bool
 
 
+async def _ask_hub(caller: Caller, subject: str, request: Message) -> Response:
+    """An operator's request to device-hub, answered as it answers."""
+    return await relay(caller.broker, subject, request, wait_seconds=caller.settings.rpc_timeout_seconds)
+
+
 def _now(request: Request) -> datetime:
     now: datetime = request.app.state.clock()
     return now
@@ -153,24 +160,14 @@ async def result(body: ResultBody, broker: BusDep, settings: SettingsDep) -> Res
 async def require_enrollment(caller: CallerDep) -> Response:
     """From now on, registering needs this token (``enrollmentToken``); a new call replaces it."""
     request = SetEnrollment(org_id=caller.org_id, required=True)
-    return await relay(
-        caller.broker,
-        subjects.RPC_DEVICE_ENROLLMENT,
-        request,
-        wait_seconds=caller.settings.rpc_timeout_seconds,
-    )
+    return await _ask_hub(caller, subjects.RPC_DEVICE_ENROLLMENT, request)
 
 
 @router.delete("/enrollment-token", responses={200: {"model": schemas.Enrollment}})
 async def drop_enrollment(caller: CallerDep) -> Response:
     """Registering no longer needs a token (the default)."""
     request = SetEnrollment(org_id=caller.org_id, required=False)
-    return await relay(
-        caller.broker,
-        subjects.RPC_DEVICE_ENROLLMENT,
-        request,
-        wait_seconds=caller.settings.rpc_timeout_seconds,
-    )
+    return await _ask_hub(caller, subjects.RPC_DEVICE_ENROLLMENT, request)
 
 
 @router.get("", responses={200: {"model": schemas.DevicePage}})
@@ -188,14 +185,7 @@ async def list_devices(
     if cursor:
         where["_id"] = {"$gt": cursor}
     docs = await caller.store.collection(readmodels.DEVICES).find(where, sort=[("_id", 1)], limit=limit + 1)
-    page, more = docs[:limit], len(docs) > limit
-    return FastJSONResponse(
-        {
-            "devices": [device_view(d, now) for d in page],
-            "nextCursor": page[-1]["_id"] if more else None,
-            "hasMore": more,
-        }
-    )
+    return FastJSONResponse(device_page(docs, limit, now))
 
 
 async def _device_of_org(caller: Caller, device_id: str) -> dict[str, Any]:
@@ -214,9 +204,7 @@ async def get_device(device_id: str, request: Request, caller: CallerDep) -> Fas
 async def delete_device(device_id: str, caller: CallerDep) -> Response:
     """The registration and its commands are removed; the agent's check-ins get 404 from now on."""
     request = DeleteDevice(org_id=caller.org_id, device_id=device_id)
-    return await relay(
-        caller.broker, subjects.RPC_DEVICE_DELETE, request, wait_seconds=caller.settings.rpc_timeout_seconds
-    )
+    return await _ask_hub(caller, subjects.RPC_DEVICE_DELETE, request)
 
 
 @router.post(
@@ -269,13 +257,9 @@ async def list_commands(
     docs = await caller.store.collection(readmodels.DEVICE_COMMANDS).find(
         where, sort=[("_id", -1)], limit=limit + 1
     )
-    page, more = docs[:limit], len(docs) > limit
+    page, cursor = page_of(docs, limit)
     return FastJSONResponse(
-        {
-            "commands": [command_view(d) for d in page],
-            "nextCursor": page[-1]["_id"] if more else None,
-            "hasMore": more,
-        }
+        {"commands": [command_view(d) for d in page], "nextCursor": cursor, "hasMore": cursor is not None}
     )
 
 
@@ -289,6 +273,4 @@ async def list_commands(
 async def cancel_command(device_id: str, command_id: str, caller: CallerDep) -> Response:
     """Only while PENDING: a command the agent has picked up runs to its end and reports."""
     request = CancelDeviceCommand(org_id=caller.org_id, device_id=device_id, command_id=command_id)
-    return await relay(
-        caller.broker, subjects.RPC_DEVICE_CANCEL, request, wait_seconds=caller.settings.rpc_timeout_seconds
-    )
+    return await _ask_hub(caller, subjects.RPC_DEVICE_CANCEL, request)
