@@ -37,7 +37,7 @@ lint: install
 	$(VENV)/bin/ruff check $(SRC)
 
 typecheck: install
-	$(VENV)/bin/mypy libs/contracts/src libs/platform/src services/scheduler/src services/sp-connector/src services/gateway/src services/log-stream/src services/device-hub/src clients/migrator-client/src simulators/device-agent/src simulators/atlassian/src
+	$(VENV)/bin/mypy libs/contracts/src libs/platform/src services/scheduler/src services/sp-connector/src services/gateway/src services/log-stream/src services/device-hub/src services/atlassian-connector/src clients/migrator-client/src simulators/device-agent/src simulators/atlassian/src
 
 unit: install
 	$(PY) -m pytest -q -m unit

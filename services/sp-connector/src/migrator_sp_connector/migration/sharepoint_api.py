@@ -13,9 +13,9 @@ from urllib.parse import quote
 
 import httpx
 from aiolimiter import AsyncLimiter
+from migrator_platform.throttling import raise_if_throttled, retrying
 
 from migrator_sp_connector.endpoints import Endpoints
-from migrator_sp_connector.throttling import raise_if_throttled, retrying
 
 _VERBOSE = {"Accept": "application/json;odata=verbose", "Content-Type": "application/json;odata=verbose"}
 

@@ -32,6 +32,7 @@ from migrator_contracts.events import ItemFailed, UnitProgressed
 from migrator_contracts.logs import LogLine
 from migrator_platform.readstore import Collection
 from migrator_platform.structured_logs import get_logger
+from migrator_platform.throttling import throttle_listener
 
 from migrator_sp_connector.migration.amr_reader import AmrReader
 from migrator_sp_connector.migration.azure_storage import Container, ReportQueue
@@ -41,7 +42,6 @@ from migrator_sp_connector.migration.package import SourceObject, build_manifest
 from migrator_sp_connector.migration.progress import SiteProgress, apply_event
 from migrator_sp_connector.migration.sharepoint_api import SharePointApi, SharePointError
 from migrator_sp_connector.secret_box import SecretBox
-from migrator_sp_connector.throttling import throttle_listener
 
 log = get_logger(__name__)
 

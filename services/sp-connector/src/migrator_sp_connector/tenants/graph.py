@@ -6,10 +6,10 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
+from migrator_platform.throttling import Throttled, raise_if_throttled, retrying
 
 from migrator_sp_connector.endpoints import GRAPH, Endpoints
 from migrator_sp_connector.tenants.tokens import TokenProvider
-from migrator_sp_connector.throttling import Throttled, raise_if_throttled, retrying
 
 
 class GraphError(Exception):

@@ -1,4 +1,5 @@
-"""Polite retries for Microsoft endpoints: 429/503/504 wait Retry-After, else exponential backoff."""
+"""Polite retries for outside APIs (Microsoft, Atlassian): 429/503/504 wait Retry-After, else
+exponential backoff."""
 
 from __future__ import annotations
 
@@ -51,7 +52,7 @@ def _wait(state: Any) -> float:
     return float(wait_exponential_jitter(initial=1, max=60)(state))
 
 
-# Who wants to hear that a call is being held back (the site migration in this task, to tell
+# Who wants to hear that a call is being held back (the migration in this task, to tell
 # the job's log); a context variable, so the HTTP clients need not know about jobs.
 # (status, seconds we will wait, Retry-After as the service said it or None)
 throttle_listener: ContextVar[Callable[[int, float, float | None], None] | None] = ContextVar(

@@ -1,0 +1,94 @@
+"""Reading a task's status tree: every page of a node's children, breadth first.
+
+The tree is eventually consistent (a child may lag its parent, apps finish after migrate), so
+a reading is a point-in-time snapshot: the caller takes another until the nodes it needs are
+FINISHED. Progress details exist only while a node is in its current phase.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from migrator_atlassian_connector.migration.api import MigrationApi
+
+FINISHED = "FINISHED"
+
+
+@dataclass(frozen=True)
+class Node:
+    status: str
+    outcome: str | None = None
+    message: str | None = None
+    progress: dict[str, Any] | None = None
+    details: dict[str, Any] | None = None
+
+    @property
+    def finished(self) -> bool:
+        return self.status == FINISHED
+
+    def processed(self) -> tuple[int, int] | None:
+        """(processed, total) summed over the progress data, while in progress and supported."""
+        if not self.progress or not self.progress.get("isSupported"):
+            return None
+        data = self.progress.get("data") or []
+        return sum(int(d.get("processed", 0)) for d in data), sum(int(d.get("total", 0)) for d in data)
+
+
+def node_of(data: dict[str, Any]) -> Node:
+    return Node(
+        status=str(data.get("status") or "PENDING"),
+        outcome=data.get("outcome"),
+        message=data.get("message"),
+        progress=data.get("progressDetails"),
+        details=data.get("details"),
+    )
+
+
+async def expand(
+    api: MigrationApi, job_id: str, task_id: str, level: str | None
+) -> tuple[Node | None, dict[str, Node]]:
+    """The node at ``level`` and all its children, following ``links.next`` to the last page.
+    (None, {}) when the node does not exist (yet: the tree fills in eventually)."""
+    node: Node | None = None
+    children: dict[str, Node] = {}
+    cursor: str | None = None
+    seen: set[str] = set()
+    while True:
+        page = await api.status(job_id, task_id, level=level, expand_children=True, cursor=cursor)
+        data = page.get("data") or {}
+        if not data:
+            return node, children
+        node = node or node_of(data)
+        for name, child in (data.get("children") or {}).items():
+            children[name] = node_of(child)
+        following = (page.get("links") or {}).get("next")
+        if not following or following in seen:
+            return node, children
+        seen.add(following)
+        cursor = following
+
+
+@dataclass
+class Snapshot:
+    """A migrate task at one moment: its root, checks, scopes and the items (projects or spaces)."""
+
+    root: Node
+    checks: dict[str, Node] = field(default_factory=dict)
+    scopes: dict[str, Node] = field(default_factory=dict)
+    items: dict[str, Node] = field(default_factory=dict)
+
+
+async def check_results(api: MigrationApi, job_id: str, task_id: str) -> tuple[Node | None, dict[str, Node]]:
+    """A check task: the overall verdict and each check (check tasks have no levels)."""
+    return await expand(api, job_id, task_id, None)
+
+
+async def migration_snapshot(api: MigrationApi, job_id: str, task_id: str, container: str) -> Snapshot:
+    """Breadth first: the root and its children (check, migrate), then the checks, the scopes
+    under migrate, and the items under ``migrate,{container}`` (projects or spaces)."""
+    root, _ = await expand(api, job_id, task_id, None)
+    _, checks = await expand(api, job_id, task_id, "check")
+    _, scopes = await expand(api, job_id, task_id, "migrate")
+    _, items = await expand(api, job_id, task_id, f"migrate,{container}")
+    return Snapshot(root=root or Node("PENDING"), checks=checks, scopes=scopes, items=items)
