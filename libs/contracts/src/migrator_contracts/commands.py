@@ -132,3 +132,29 @@ class QueueDeviceCommand(Message):
     type: str
     payload: dict[str, Any] = Field(default_factory=dict)
     command_id: str | None = None
+
+
+class AtlassianUnit(Message):
+    """One project (JIRA) or space (CONFLUENCE) of a job, and its size as discovered."""
+
+    unit_id: str
+    key: str
+    total_items: int = 0
+
+
+class MigrateAtlassianScope(Message):
+    """Migrate every project or space of a JIRA / CONFLUENCE job as one Atlassian migration
+    (``migrator.cmd.atlassian.migrate``): Atlassian runs a whole scope per migration job, and
+    its 5-creates-a-minute budget makes one migration per project far too slow for a wave."""
+
+    job_id: str
+    org_id: str
+    job_type: JobType
+    source_tenant_id: str
+    dest_tenant_id: str
+    units: list[AtlassianUnit]
+    name: str | None = None
+    # Stop after the pre-migration checks: report them, migrate nothing.
+    dry_run: bool = False
+    # FAILED checks the operator chose to skip (only those Atlassian marks excludable).
+    override_checks: list[str] = Field(default_factory=list)

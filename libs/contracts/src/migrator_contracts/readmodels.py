@@ -29,6 +29,8 @@ SP_SYNC = "sp_sync"  # sp-connector; per (source site, destination site): the ch
 DEVICES = "devices"  # device-hub; secrets as hashes only
 DEVICE_COMMANDS = "device_commands"  # device-hub; each device's command queue and history
 DEVICE_ENROLLMENT = "device_enrollment"  # device-hub; per organisation: enrolment token hash, if required
+ATLASSIAN_TASKS = "atlassian_tasks"  # atlassian-connector; its work state (migration job and task ids)
+JOB_CHECKS = "job_checks"  # atlassian-connector; a job's pre-migration check results
 PROCESSED = "processed_messages"  # any; idempotency keys of handled commands
 
 

@@ -20,6 +20,7 @@ CMD_TENANT_DISCOVER = "migrator.cmd.tenant.discover"
 CMD_TENANT_DELETE = "migrator.cmd.tenant.delete"
 CMD_TENANT_REVOKE = "migrator.cmd.tenant.revoke"
 CMD_DEVICE_COMMAND = "migrator.cmd.device.command"  # queue a command for one device
+CMD_ATLASSIAN_MIGRATE = "migrator.cmd.atlassian.migrate"  # a JIRA / CONFLUENCE job's whole scope
 
 # Request/reply (core NATS, queue groups): synchronous questions to a service.
 RPC_TENANT_CONNECT = "migrator.rpc.tenants.connect"

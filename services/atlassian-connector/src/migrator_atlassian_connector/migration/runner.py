@@ -1,0 +1,298 @@
+"""One JIRA or CONFLUENCE job as one Atlassian migration: checks, the decision, migrate, progress.
+
+The steps are recorded as they happen (the migration job's id, then each task's), so a
+connector that dies at any point resumes where it was: it never creates a second migration
+for the same job, and it re-reads the status tree rather than trusting what it last saw.
+Each project or space is a unit of the job; its progress goes out as ``UnitProgressed`` with
+absolute counters, so a repeated report changes nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from migrator_contracts import subjects
+from migrator_contracts.base import iso
+from migrator_contracts.commands import AtlassianUnit, MigrateAtlassianScope
+from migrator_contracts.enums import JobType, LogLevel, UnitStatus
+from migrator_contracts.events import UnitProgressed
+from migrator_contracts.logs import LogLine
+from migrator_platform.readstore import Collection
+from migrator_platform.structured_logs import get_logger
+
+from migrator_atlassian_connector.migration.api import MigrationApi, MigrationApiError
+from migrator_atlassian_connector.migration.status_tree import Node, check_results, migration_snapshot
+from migrator_atlassian_connector.ports import Publisher
+
+log = get_logger(__name__)
+
+FLOWS = {JobType.JIRA: ("jira", "projects", "all"), JobType.CONFLUENCE: ("confluence", "spaces", "ALL")}
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where a job goes: the API of its destination site, the source server, the site's URL."""
+
+    api: MigrationApi
+    server_id: str
+    site_url: str
+
+
+Resolve = Callable[[MigrateAtlassianScope], Awaitable[Target]]
+
+
+def definition(cmd: MigrateAtlassianScope, target: Target) -> dict[str, Any]:
+    """The Atlassian job definition for this job's scope."""
+    product, container, included = FLOWS[cmd.job_type]
+    return {
+        "flow": f"{product}-onpremises-to-cloud",
+        "name": cmd.name or cmd.job_id,
+        "source": {"serverId": target.server_id},
+        "destination": {"url": target.site_url},
+        "scope": {container: {"includedKeys": [u.key for u in cmd.units], "includedData": included}},
+        "usersAndGroups": {"mode": "ALL"},
+        "apps": {"includedKeys": []},
+    }
+
+
+def blocking_failures(checks: dict[str, Node], overrides: list[str]) -> list[tuple[str, Node]]:
+    """FAILED checks that stop the migration: all of them but those the operator overrode."""
+    return [
+        (name, node)
+        for name, node in sorted(checks.items())
+        if node.outcome == "FAILED" and name not in overrides
+    ]
+
+
+def unit_report(
+    unit: AtlassianUnit, node: Node | None, known_total: int
+) -> tuple[UnitStatus, int, int, int, int]:
+    """(status, total, done, errors, processed) of a project or space from its status node.
+
+    Progress is point in time: a finished node carries none, so the total is what was last
+    seen (or discovered), and a finished node counts all of it as done or failed."""
+    total = known_total or unit.total_items
+    if node is None or not node.finished:
+        counted = node.processed() if node is not None else None
+        processed, seen_total = counted if counted else (0, 0)
+        total = max(total, seen_total)
+        status = (
+            UnitStatus.RUNNING if node is not None and node.status == "IN_PROGRESS" else UnitStatus.QUEUED
+        )
+        return status, total, processed, 0, processed
+    if node.outcome == "FAILED":
+        return UnitStatus.ERROR, total, 0, total, total
+    return UnitStatus.DONE, total, total, 0, total
+
+
+class AtlassianMigration:
+    def __init__(
+        self,
+        *,
+        tasks: Collection,
+        checks: Collection,
+        publisher: Publisher,
+        resolve: Resolve,
+        poll_seconds: float = 2.0,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._tasks, self._checks, self._publisher = tasks, checks, publisher
+        self._resolve, self._poll, self._clock = resolve, poll_seconds, clock
+
+    async def run(self, cmd: MigrateAtlassianScope) -> None:
+        """Run the job's migration to its end (or resume it)."""
+        target = await self._resolve(cmd)
+        state = await self._tasks.get(cmd.job_id) or {
+            "jobId": cmd.job_id,
+            "orgId": cmd.org_id,
+            "seq": 0,
+            "units": {},
+        }
+        state.pop("_id", None)
+        if not state.get("migrationJobId"):
+            try:
+                state["migrationJobId"] = await target.api.create_job(definition(cmd, target))
+            except MigrationApiError as exc:
+                await self._fail_all(cmd, state, f"Atlassian refused the migration: {exc}")
+                return
+            await self._save(cmd, state)
+            await self._line(
+                cmd, LogLevel.INFO, "Atlassian migration created; running pre-migration checks", key="created"
+            )
+        job_id = state["migrationJobId"]
+        if not state.get("checksDone"):
+            if not state.get("checkTaskId"):
+                state["checkTaskId"] = await target.api.create_task(job_id, "check")
+                await self._save(cmd, state)
+            verdict, checks = await self._await_checks(target.api, job_id, state["checkTaskId"])
+            await self._record_checks(cmd, verdict, checks)
+            blocking = blocking_failures(checks, cmd.override_checks)
+            if blocking:
+                names = ", ".join(name for name, _ in blocking)
+                first = blocking[0][1].message or "no detail given"
+                await self._fail_all(cmd, state, f"Pre-migration check failed: {names} ({first})")
+                return
+            state["checksDone"] = True
+            await self._save(cmd, state)
+        if cmd.dry_run:
+            for unit in cmd.units:
+                await self._report(
+                    cmd, state, unit, UnitStatus.DONE, unit.total_items, 0, 0, "Checks passed (dry run)"
+                )
+            return
+        if not state.get("migrateTaskId"):
+            options = {"overrideChecks": cmd.override_checks} if cmd.override_checks else {}
+            state["migrateTaskId"] = await target.api.create_task(job_id, "migrate", options)
+            await self._save(cmd, state)
+            await self._line(cmd, LogLevel.INFO, "Migration started on Atlassian", key="migrate")
+        await self._follow(cmd, state, target.api)
+
+    async def _await_checks(
+        self, api: MigrationApi, job_id: str, task_id: str
+    ) -> tuple[Node, dict[str, Node]]:
+        while True:
+            verdict, checks = await check_results(api, job_id, task_id)
+            if verdict is not None and verdict.finished and all(c.finished for c in checks.values()):
+                return verdict, checks
+            await asyncio.sleep(self._poll)
+
+    async def _record_checks(
+        self, cmd: MigrateAtlassianScope, verdict: Node, checks: dict[str, Node]
+    ) -> None:
+        """On the job for the API (``job_checks``), and each one worth a look in its log."""
+        rows = [
+            {
+                "name": name,
+                "status": n.status,
+                "outcome": n.outcome,
+                "message": n.message,
+                "overridden": name in cmd.override_checks,
+            }
+            for name, n in sorted(checks.items())
+        ]
+        await self._checks.upsert(
+            cmd.job_id,
+            {
+                "jobId": cmd.job_id,
+                "orgId": cmd.org_id,
+                "status": verdict.status,
+                "outcome": verdict.outcome,
+                "message": verdict.message,
+                "checks": rows,
+                "checkedAt": iso(self._clock()),
+            },
+        )
+        for name, node in sorted(checks.items()):
+            if node.outcome in ("WARNING", "FAILED"):
+                level = (
+                    LogLevel.ERROR
+                    if node.outcome == "FAILED" and name not in cmd.override_checks
+                    else LogLevel.WARN
+                )
+                suffix = " (overridden)" if name in cmd.override_checks else ""
+                message = f"Pre-migration check {name}: {node.outcome}{suffix}" + (
+                    f" — {node.message}" if node.message else ""
+                )
+                await self._line(cmd, level, message, key=f"check:{name}", check=name, outcome=node.outcome)
+        await self._line(
+            cmd, LogLevel.INFO, verdict.message or f"Pre-migration checks {verdict.outcome}", key="checks"
+        )
+
+    async def _follow(self, cmd: MigrateAtlassianScope, state: dict[str, Any], api: MigrationApi) -> None:
+        """Read the status tree until every project or space has finished; report as it moves."""
+        _, container, _ = FLOWS[cmd.job_type]
+        while True:
+            snapshot = await migration_snapshot(
+                api, state["migrationJobId"], state["migrateTaskId"], container
+            )
+            finished = True
+            for unit in cmd.units:
+                node = snapshot.items.get(unit.key)
+                known = int(state["units"].get(unit.unit_id, {}).get("total", 0))
+                status, total, done, errors, _ = unit_report(unit, node, known)
+                message = (
+                    node.message if node is not None and node.finished and node.outcome != "SUCCESS" else None
+                )
+                await self._report(cmd, state, unit, status, total, done, errors, message)
+                finished = finished and status in (UnitStatus.DONE, UnitStatus.ERROR)
+            if finished and snapshot.root.finished:
+                return
+            await asyncio.sleep(self._poll)
+
+    async def _report(
+        self,
+        cmd: MigrateAtlassianScope,
+        state: dict[str, Any],
+        unit: AtlassianUnit,
+        status: UnitStatus,
+        total: int,
+        done: int,
+        errors: int,
+        message: str | None,
+    ) -> None:
+        """Publish the unit's progress if it changed since the last report (absolute counters)."""
+        now = {"status": status.value, "total": total, "done": done, "errors": errors, "message": message}
+        if state["units"].get(unit.unit_id) == now:
+            return
+        state["seq"] = int(state.get("seq", 0)) + 1
+        state["units"][unit.unit_id] = now
+        await self._save(cmd, state)  # before publishing: a restart continues the sequence
+        seq = state["seq"]
+        event = UnitProgressed(
+            event_id=f"{unit.unit_id}:{seq}",
+            seq=seq,
+            occurred_at=self._clock(),
+            job_id=cmd.job_id,
+            unit_id=unit.unit_id,
+            status=status,
+            total_items=total,
+            done_items=done,
+            error_items=errors,
+            message=message,
+        )
+        await self._publisher.publish(
+            subjects.unit_event(cmd.job_id, "UnitProgressed"), event, msg_id=event.event_id
+        )
+        if status is UnitStatus.ERROR:
+            await self._line(
+                cmd,
+                LogLevel.ERROR,
+                f"{unit.key}: {message or 'failed'}",
+                key=f"failed:{unit.key}",
+                key_name=unit.key,
+            )
+        elif status is UnitStatus.DONE and message is None:
+            await self._line(
+                cmd,
+                LogLevel.OK,
+                f"{unit.key}: {total:,} items migrated",
+                key=f"done:{unit.key}",
+                key_name=unit.key,
+            )
+
+    async def _fail_all(self, cmd: MigrateAtlassianScope, state: dict[str, Any], reason: str) -> None:
+        log.warning("atlassian migration stopped", job_id=cmd.job_id, reason=reason)
+        await self._line(cmd, LogLevel.ERROR, reason, key="stopped")
+        for unit in cmd.units:
+            await self._report(cmd, state, unit, UnitStatus.ERROR, unit.total_items, 0, 0, reason)
+
+    async def _save(self, cmd: MigrateAtlassianScope, state: dict[str, Any]) -> None:
+        await self._tasks.upsert(cmd.job_id, state)
+
+    async def _line(
+        self, cmd: MigrateAtlassianScope, level: LogLevel, message: str, *, key: str, **fields: Any
+    ) -> None:
+        """A line in the job's log, the same line however often it is said (``key``)."""
+        line_id = "log_" + hashlib.blake2b(f"{cmd.job_id}:atl:{key}".encode(), digest_size=12).hexdigest()
+        line = LogLine(
+            id=line_id, job_id=cmd.job_id, level=level, message=message, ts=self._clock(), fields=fields
+        )
+        try:
+            await self._publisher.publish(subjects.job_log(cmd.job_id), line, msg_id=line_id)
+        except Exception as exc:  # a lost log line must not fail the migration
+            log.warning("log line not published", job_id=cmd.job_id, error=repr(exc))
