@@ -47,7 +47,7 @@ from migrator_sp_connector.migration.job_events import JobEvents
 from migrator_sp_connector.migration.manifest_stream import ManifestStream
 from migrator_sp_connector.migration.progress import SiteProgress
 from migrator_sp_connector.migration.site_job import SiteMigrator, _dump_progress
-from migrator_sp_connector.secret_box import SecretBox
+from migrator_platform.secret_box import SecretBox
 
 CHUNK = 4 * 1024 * 1024
 AZURITE_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="

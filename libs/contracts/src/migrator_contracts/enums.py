@@ -16,8 +16,8 @@ class JobType(StrEnum):
 
 # Job types a connector runs today. The others are accepted and queued: their units wait, durably,
 # on their command subject until a connector for them subscribes.
-RUNNABLE_JOB_TYPES = frozenset({JobType.SHAREPOINT, JobType.ONEDRIVE})
-# Atlassian jobs run between Atlassian sites, which cannot be connected yet.
+RUNNABLE_JOB_TYPES = frozenset({JobType.SHAREPOINT, JobType.ONEDRIVE, JobType.JIRA, JobType.CONFLUENCE})
+ATLASSIAN_JOB_TYPES = frozenset({JobType.JIRA, JobType.CONFLUENCE})
 M365_JOB_TYPES = frozenset({JobType.EMAIL, JobType.SHAREPOINT, JobType.ONEDRIVE, JobType.TEAMS})
 
 
@@ -70,3 +70,9 @@ class LogLevel(StrEnum):
     INFO = "INFO"
     WARN = "WARN"
     ERROR = "ERROR"
+
+
+class TenantType(StrEnum):
+    M365 = "M365"
+    ATLASSIAN = "ATLASSIAN"  # an Atlassian Cloud site (destination), connected by OAuth consent
+    ATLASSIAN_SERVER = "ATLASSIAN_SERVER"  # a Jira / Confluence Server or Data Center (source)

@@ -14,13 +14,13 @@ from pydantic.alias_generators import to_camel
 # collection name -> owning (writing) service
 ORGS = "orgs"  # gateway bootstrap / admin (identity is the gateway's own concern)
 API_KEYS = "api_keys"  # gateway bootstrap / admin; stores hashes only
-TENANTS = "tenants"  # sp-connector (M365 tenants)
+TENANTS = "tenants"  # sp-connector writes M365 tenants, atlassian-connector Atlassian ones (type)
 TENANT_SECRETS = "tenant_secrets"  # sp-connector; encrypted tokens, never read by the gateway
 CONSENTS = "consents"  # sp-connector; pending admin-consent states
 DISCOVERED_USERS = "discovered_users"  # sp-connector
 DISCOVERED_SITES = "discovered_sites"  # sp-connector
 DISCOVERED_TEAMS = "discovered_teams"  # sp-connector
-DISCOVERY_JOBS = "discovery_jobs"  # sp-connector
+DISCOVERY_JOBS = "discovery_jobs"  # the connector of the tenant discovered
 JOBS = "jobs"  # scheduler
 JOB_UNITS = "job_units"  # scheduler
 JOB_LOGS = "job_logs"  # log-stream; one document per log line, ordered by its stream sequence
@@ -29,6 +29,10 @@ SP_SYNC = "sp_sync"  # sp-connector; per (source site, destination site): the ch
 DEVICES = "devices"  # device-hub; secrets as hashes only
 DEVICE_COMMANDS = "device_commands"  # device-hub; each device's command queue and history
 DEVICE_ENROLLMENT = "device_enrollment"  # device-hub; per organisation: enrolment token hash, if required
+DISCOVERED_PROJECTS = "discovered_projects"  # atlassian-connector; Jira projects of an Atlassian tenant
+DISCOVERED_SPACES = "discovered_spaces"  # atlassian-connector; Confluence spaces of an Atlassian tenant
+ATLASSIAN_SECRETS = "atlassian_secrets"  # atlassian-connector; encrypted OAuth tokens and server PATs
+ATLASSIAN_CONSENTS = "atlassian_consents"  # atlassian-connector; pending OAuth consent states
 ATLASSIAN_TASKS = "atlassian_tasks"  # atlassian-connector; its work state (migration job and task ids)
 JOB_CHECKS = "job_checks"  # atlassian-connector; a job's pre-migration check results
 PROCESSED = "processed_messages"  # any; idempotency keys of handled commands

@@ -24,6 +24,7 @@ class ConsentRequest(Message):
     """The admin-consent callback's query, forwarded by the gateway."""
 
     state: str
+    code: str | None = None  # OAuth 2.0 authorisation code (Atlassian)
     admin_consent: str | None = None
     tenant: str | None = None
     error: str | None = None
@@ -35,6 +36,15 @@ class ConsentReply(Message):
     tenant_id: str | None = None
     code: str | None = None
     error: str | None = None
+
+
+class RegisterServer(Message):
+    """Register a Jira / Confluence Server or Data Center as a migration source."""
+
+    org_id: str
+    server_id: str
+    base_url: str
+    access_token: str  # a personal access token of an administrator; stored encrypted
 
 
 class HealthReply(Message):

@@ -21,11 +21,16 @@ CMD_TENANT_DELETE = "migrator.cmd.tenant.delete"
 CMD_TENANT_REVOKE = "migrator.cmd.tenant.revoke"
 CMD_DEVICE_COMMAND = "migrator.cmd.device.command"  # queue a command for one device
 CMD_ATLASSIAN_MIGRATE = "migrator.cmd.atlassian.migrate"  # a JIRA / CONFLUENCE job's whole scope
+CMD_ATLASSIAN_DISCOVER = "migrator.cmd.atlassian.discover"  # an Atlassian tenant's projects and spaces
 
 # Request/reply (core NATS, queue groups): synchronous questions to a service.
 RPC_TENANT_CONNECT = "migrator.rpc.tenants.connect"
 RPC_TENANT_CONSENT = "migrator.rpc.tenants.consent"
 RPC_HEALTH_PREFIX = "migrator.rpc.health"
+# atlassian-connector: connect a cloud site (OAuth), its consent callback, register a Server / DC source
+RPC_ATLASSIAN_CONNECT = "migrator.rpc.atlassian.connect"
+RPC_ATLASSIAN_CONSENT = "migrator.rpc.atlassian.consent"
+RPC_ATLASSIAN_REGISTER = "migrator.rpc.atlassian.register"
 # device-hub (queue group "device-hub-rpc"); replies are {"status": <HTTP status>, "body": {...}}
 RPC_DEVICE_REGISTER = "migrator.rpc.devices.register"
 RPC_DEVICE_CHECKIN = "migrator.rpc.devices.checkin"

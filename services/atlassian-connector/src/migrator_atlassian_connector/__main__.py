@@ -1,21 +1,10 @@
-"""``python -m migrator_atlassian_connector``: the Atlassian migration API connector.
-
-Today it joins the bus (streams, readiness, graceful shutdown) so the system's shape and
-`/readyz` are complete; its handlers come with its own issue.
-"""
+"""``python -m migrator_atlassian_connector``: Atlassian tenants and JIRA / CONFLUENCE migrations."""
 
 from __future__ import annotations
 
 import asyncio
 
-from migrator_platform.service import build_runtime, run_service
-from migrator_platform.settings import ServiceSettings
-
-
-async def main() -> None:
-    """Serve until SIGTERM / SIGINT."""
-    await run_service(build_runtime("atlassian-connector", ServiceSettings()))
-
+from migrator_atlassian_connector.bootstrap import main
 
 if __name__ == "__main__":
     asyncio.run(main())

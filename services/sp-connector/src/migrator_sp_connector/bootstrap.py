@@ -17,7 +17,7 @@ from migrator_sp_connector.migration.job_events import JobVanished
 from migrator_sp_connector.migration.manifest_stream import ManifestError
 from migrator_sp_connector.migration.sharepoint_api import SharePointApi, SharePointError
 from migrator_sp_connector.migration.site_job import SiteMigrator
-from migrator_sp_connector.secret_box import SecretBox
+from migrator_platform.secret_box import SecretBox
 from migrator_sp_connector.tenants.tokens import TokenError
 from migrator_sp_connector.tenants.wiring import ensure_indexes
 from migrator_sp_connector.tenants.wiring import register as register_tenants

@@ -44,6 +44,7 @@ class Target:
 
 
 Resolve = Callable[[MigrateAtlassianScope], Awaitable[Target]]
+Heartbeat = Callable[[], Awaitable[None]]
 
 
 def definition(cmd: MigrateAtlassianScope, target: Target) -> dict[str, Any]:
@@ -104,8 +105,15 @@ class AtlassianMigration:
         self._tasks, self._checks, self._publisher = tasks, checks, publisher
         self._resolve, self._poll, self._clock = resolve, poll_seconds, clock
 
-    async def run(self, cmd: MigrateAtlassianScope) -> None:
-        """Run the job's migration to its end (or resume it)."""
+    async def run(self, cmd: MigrateAtlassianScope, *, heartbeat: Heartbeat | None = None) -> None:
+        """Run the job's migration to its end (or resume it). ``heartbeat`` is called at every
+        reading, so the command's delivery stays ours while the migration runs."""
+
+        async def wait() -> None:
+            if heartbeat is not None:
+                await heartbeat()
+            await asyncio.sleep(self._poll)
+
         target = await self._resolve(cmd)
         state = await self._tasks.get(cmd.job_id) or {
             "jobId": cmd.job_id,
@@ -129,7 +137,7 @@ class AtlassianMigration:
             if not state.get("checkTaskId"):
                 state["checkTaskId"] = await target.api.create_task(job_id, "check")
                 await self._save(cmd, state)
-            verdict, checks = await self._await_checks(target.api, job_id, state["checkTaskId"])
+            verdict, checks = await self._await_checks(target.api, job_id, state["checkTaskId"], wait)
             await self._record_checks(cmd, verdict, checks)
             blocking = blocking_failures(checks, cmd.override_checks)
             if blocking:
@@ -150,16 +158,16 @@ class AtlassianMigration:
             state["migrateTaskId"] = await target.api.create_task(job_id, "migrate", options)
             await self._save(cmd, state)
             await self._line(cmd, LogLevel.INFO, "Migration started on Atlassian", key="migrate")
-        await self._follow(cmd, state, target.api)
+        await self._follow(cmd, state, target.api, wait)
 
     async def _await_checks(
-        self, api: MigrationApi, job_id: str, task_id: str
+        self, api: MigrationApi, job_id: str, task_id: str, wait: Heartbeat
     ) -> tuple[Node, dict[str, Node]]:
         while True:
             verdict, checks = await check_results(api, job_id, task_id)
             if verdict is not None and verdict.finished and all(c.finished for c in checks.values()):
                 return verdict, checks
-            await asyncio.sleep(self._poll)
+            await wait()
 
     async def _record_checks(
         self, cmd: MigrateAtlassianScope, verdict: Node, checks: dict[str, Node]
@@ -203,7 +211,9 @@ class AtlassianMigration:
             cmd, LogLevel.INFO, verdict.message or f"Pre-migration checks {verdict.outcome}", key="checks"
         )
 
-    async def _follow(self, cmd: MigrateAtlassianScope, state: dict[str, Any], api: MigrationApi) -> None:
+    async def _follow(
+        self, cmd: MigrateAtlassianScope, state: dict[str, Any], api: MigrationApi, wait: Heartbeat
+    ) -> None:
         """Read the status tree until every project or space has finished; report as it moves."""
         _, container, _ = FLOWS[cmd.job_type]
         while True:
@@ -222,7 +232,7 @@ class AtlassianMigration:
                 finished = finished and status in (UnitStatus.DONE, UnitStatus.ERROR)
             if finished and snapshot.root.finished:
                 return
-            await asyncio.sleep(self._poll)
+            await wait()
 
     async def _report(
         self,

@@ -41,7 +41,7 @@ from migrator_sp_connector.migration.manifest_stream import ExportedObject
 from migrator_sp_connector.migration.package import SourceObject, build_manifest, companion_files
 from migrator_sp_connector.migration.progress import SiteProgress, apply_event
 from migrator_sp_connector.migration.sharepoint_api import SharePointApi, SharePointError
-from migrator_sp_connector.secret_box import SecretBox
+from migrator_platform.secret_box import SecretBox
 
 log = get_logger(__name__)
 

@@ -17,7 +17,7 @@ from pydantic import ValidationError
 
 from migrator_sp_connector.config import ConnectorSettings
 from migrator_sp_connector.endpoints import Endpoints
-from migrator_sp_connector.secret_box import SecretBox
+from migrator_platform.secret_box import SecretBox
 from migrator_sp_connector.tenants.consent import complete_consent, start_consent
 from migrator_sp_connector.tenants.discovery import discover_tenant
 from migrator_sp_connector.tenants.graph import GraphClient

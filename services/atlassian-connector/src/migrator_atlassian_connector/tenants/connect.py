@@ -1,0 +1,212 @@
+"""Connecting Atlassian tenants: a cloud site by OAuth consent (the destination), a Server or Data
+Center by its id, URL and an administrator's access token (the source)."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+import httpx
+from migrator_contracts import readmodels, subjects
+from migrator_contracts.base import iso
+from migrator_contracts.commands import DiscoverTenant
+from migrator_contracts.enums import TenantRole, TenantType
+from migrator_contracts.events import TenantConnected
+from migrator_contracts.rpc import (
+    ConnectTenantReply,
+    ConnectTenantRequest,
+    ConsentReply,
+    ConsentRequest,
+    RegisterServer,
+)
+from migrator_platform.ids import new_id
+from migrator_platform.readstore import ReadStore
+from migrator_platform.structured_logs import get_logger
+
+from migrator_atlassian_connector.config import AtlassianSettings
+from migrator_atlassian_connector.ports import Publisher
+from migrator_atlassian_connector.tenants.credentials import SCOPES, Credentials, TokenError
+
+log = get_logger(__name__)
+
+
+class Refusal(Exception):
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code, self.message = code, message
+
+
+class Connections:
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        *,
+        store: ReadStore,
+        credentials: Credentials,
+        publisher: Publisher,
+        settings: AtlassianSettings,
+    ) -> None:
+        self._http, self._store, self._credentials = http, store, credentials
+        self._publisher, self._settings = publisher, settings
+        self._consents = store.collection(readmodels.ATLASSIAN_CONSENTS)
+        self._tenants = store.collection(readmodels.TENANTS)
+
+    async def start_consent(self, req: ConnectTenantRequest) -> ConnectTenantReply:
+        """A single-use, expiring state and the URL where a site admin consents."""
+        state = new_id("atl")  # the gateway routes callbacks by this prefix
+        await self._consents.insert(
+            state,
+            {
+                "orgId": req.org_id,
+                "domain": req.domain,
+                "role": req.role.value,
+                "redirectUri": req.redirect_uri,
+                "expiresAt": time.time() + self._settings.consent_ttl_seconds,
+                "used": False,
+            },
+        )
+        query = urlencode(
+            {
+                "audience": "api.atlassian.com",
+                "client_id": self._settings.atlassian_client_id,
+                "scope": SCOPES,
+                "redirect_uri": req.redirect_uri,
+                "state": state,
+                "response_type": "code",
+                "prompt": "consent",
+                "site": req.domain,  # preselects the site (the admin may still choose)
+            }
+        )
+        return ConnectTenantReply(
+            auth_url=f"{self._settings.atlassian_auth_url}/authorize?{query}", state=state
+        )
+
+    async def complete_consent(self, req: ConsentRequest) -> ConsentReply:
+        """Exchange the code, find the consented site, connect it, start its discovery."""
+        consent = await self._consents.get(req.state)
+        if consent is None:
+            return ConsentReply(ok=False, code="STATE_INVALID", error="Unknown consent state")
+        if float(consent["expiresAt"]) < time.time():
+            return ConsentReply(
+                ok=False, code="STATE_EXPIRED", error="The consent link has expired; connect again"
+            )
+        if not await self._consents.update(req.state, {"used": True}, where={"used": False}):
+            return ConsentReply(ok=False, code="STATE_USED", error="This consent link was already used")
+        if req.error or not req.code:
+            message = req.error_description or req.error or "The administrator did not consent"
+            return ConsentReply(ok=False, code="CONSENT_DENIED", error=message)
+        try:
+            tokens = await self._credentials.exchange(req.code, consent["redirectUri"])
+            cloud_id = await self._cloud_id(tokens["accessToken"], consent["domain"])
+        except (TokenError, LookupError) as exc:
+            log.warning("atlassian consent not completed", domain=consent["domain"], error=str(exc))
+            return ConsentReply(ok=False, code="TOKEN_FAILED", error=str(exc))
+        tenant_id = await self._upsert_tenant(
+            consent["orgId"],
+            consent["domain"],
+            TenantType.ATLASSIAN,
+            TenantRole(consent["role"]),
+            {"externalTenantId": cloud_id, "siteUrl": f"https://{consent['domain']}"},
+        )
+        await self._credentials.save(tenant_id, consent["orgId"], tokens | {"cloudId": cloud_id})
+        await self._connected(tenant_id, consent["orgId"], consent["domain"], req.state)
+        return ConsentReply(ok=True, tenant_id=tenant_id)
+
+    async def _cloud_id(self, access_token: str, domain: str) -> str:
+        response = await self._http.get(
+            f"{self._settings.atlassian_api_url}/oauth/token/accessible-resources",
+            headers={"Authorization": f"Bearer {access_token}"},
+        )
+        response.raise_for_status()
+        for resource in response.json():
+            if urlsplit(str(resource.get("url", ""))).hostname == domain:
+                return str(resource["id"])
+        raise LookupError(f"the consent did not include the site {domain}")
+
+    async def register_server(self, req: RegisterServer) -> dict[str, Any]:
+        """Check the server answers with this id and token, find its products, connect it."""
+        base = req.base_url.rstrip("/")
+        headers = {"Authorization": f"Bearer {req.access_token}"}
+        try:
+            info = await self._http.get(f"{base}/rest/api/2/serverInfo", headers=headers)
+        except httpx.HTTPError as exc:
+            raise Refusal(
+                "SERVER_UNREACHABLE", f"The server did not answer at {base}: {type(exc).__name__}"
+            ) from exc
+        if info.status_code in (401, 403):
+            raise Refusal("SERVER_UNAUTHORIZED", "The server refused the access token")
+        if info.status_code != 200:
+            raise Refusal("SERVER_UNREACHABLE", f"The server answered HTTP {info.status_code} at {base}")
+        if str(info.json().get("serverId", "")) != req.server_id:
+            raise Refusal("SERVER_ID_MISMATCH", f"The server at {base} is not {req.server_id}")
+        workloads = []
+        for workload, path in (("JIRA", "/rest/api/2/project"), ("CONFLUENCE", "/rest/api/space?limit=1")):
+            if (await self._http.get(base + path, headers=headers)).status_code == 200:
+                workloads.append(workload)
+        tenant_id = await self._upsert_tenant(
+            req.org_id,
+            req.server_id,
+            TenantType.ATLASSIAN_SERVER,
+            TenantRole.SOURCE,
+            {"externalTenantId": req.server_id, "serverBaseUrl": base, "workloads": workloads},
+        )
+        await self._credentials.save(
+            tenant_id, req.org_id, {"serverToken": req.access_token, "baseUrl": base}
+        )
+        await self._connected(tenant_id, req.org_id, req.server_id, new_id("reg"))
+        return {"tenantId": tenant_id}
+
+    async def _upsert_tenant(
+        self, org_id: str, domain: str, kind: TenantType, role: TenantRole, fields: dict[str, Any]
+    ) -> str:
+        """The organisation's tenant for this domain (or server id), created or updated."""
+        now = iso(datetime.now(UTC))
+        existing = await self._tenants.find_one({"orgId": org_id, "domain": domain})
+        if existing is not None:
+            await self._tenants.update(existing["_id"], {"role": role.value, "connectedAt": now, **fields})
+            return str(existing["_id"])
+        tenant_id = new_id("ten")
+        doc = {
+            "id": tenant_id,
+            "orgId": org_id,
+            "domain": domain,
+            "type": kind.value,
+            "role": role.value,
+            "workloads": ["JIRA", "CONFLUENCE"],
+            "connectedAt": now,
+            "discoveredAt": None,
+            "latestDiscoveryJobId": None,
+        } | fields
+        await self._tenants.insert(tenant_id, doc)
+        return tenant_id
+
+    async def _connected(self, tenant_id: str, org_id: str, domain: str, key: str) -> None:
+        now = datetime.now(UTC)
+        event = TenantConnected(
+            event_id=f"{tenant_id}:connected:{key}",
+            seq=int(now.timestamp()),
+            occurred_at=now,
+            tenant_id=tenant_id,
+            org_id=org_id,
+            domain=domain,
+        )
+        await self._publisher.publish(
+            subjects.tenant_event(tenant_id, "TenantConnected"), event, msg_id=event.event_id
+        )
+        discovery_id = new_id("dis")
+        await self._store.collection(readmodels.DISCOVERY_JOBS).insert(
+            discovery_id,
+            {
+                "id": discovery_id,
+                "tenantId": tenant_id,
+                "orgId": org_id,
+                "status": "QUEUED",
+                "startedAt": None,
+                "completedAt": None,
+            },
+        )
+        await self._tenants.update(tenant_id, {"latestDiscoveryJobId": discovery_id})
+        command = DiscoverTenant(tenant_id=tenant_id, org_id=org_id, discovery_job_id=discovery_id)
+        await self._publisher.publish(subjects.CMD_ATLASSIAN_DISCOVER, command, msg_id=discovery_id)

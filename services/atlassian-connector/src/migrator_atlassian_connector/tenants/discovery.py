@@ -1,0 +1,128 @@
+"""Discovery of an Atlassian tenant: its Jira projects and Confluence spaces, with their sizes.
+
+A server is read through its own REST APIs with its access token; a cloud site through
+api.atlassian.com with the site's OAuth token. Each run replaces the tenant's lists."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+from migrator_contracts import readmodels
+from migrator_contracts.base import iso
+from migrator_contracts.commands import DiscoverTenant
+from migrator_contracts.enums import TenantType
+from migrator_platform.readstore import ReadStore
+from migrator_platform.structured_logs import get_logger
+from migrator_platform.throttling import raise_if_throttled, retrying
+
+from migrator_atlassian_connector.config import AtlassianSettings
+from migrator_atlassian_connector.tenants.credentials import Credentials
+
+log = get_logger(__name__)
+PAGE = 50
+
+
+class Discovery:
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        *,
+        store: ReadStore,
+        credentials: Credentials,
+        settings: AtlassianSettings,
+    ) -> None:
+        self._http, self._store, self._credentials, self._settings = http, store, credentials, settings
+
+    async def discover(self, cmd: DiscoverTenant) -> None:
+        jobs = self._store.collection(readmodels.DISCOVERY_JOBS)
+        tenants = self._store.collection(readmodels.TENANTS)
+        tenant = await tenants.get(cmd.tenant_id)
+        if tenant is None:
+            log.info("discovery of a removed tenant skipped", tenant_id=cmd.tenant_id)
+            return
+        await jobs.update(cmd.discovery_job_id, {"status": "RUNNING", "startedAt": iso(datetime.now(UTC))})
+        if tenant["type"] == TenantType.ATLASSIAN_SERVER:
+            projects, spaces = await self._server(cmd.tenant_id, tenant.get("workloads") or [])
+        else:
+            projects, spaces = await self._cloud(cmd.tenant_id)
+        for name, found, size_field in (
+            (readmodels.DISCOVERED_PROJECTS, projects, "issueCount"),
+            (readmodels.DISCOVERED_SPACES, spaces, "pageCount"),
+        ):
+            collection = self._store.collection(name)
+            await collection.delete_many({"tenantId": cmd.tenant_id})
+            for item in found:
+                key = f"{cmd.tenant_id}:{item['key']}"
+                await collection.upsert(
+                    key,
+                    {
+                        "id": key,
+                        "tenantId": cmd.tenant_id,
+                        "orgId": cmd.org_id,
+                        "key": item["key"],
+                        "name": item.get("name"),
+                        size_field: int(item.get(size_field) or 0),
+                        "sizeBytes": int(item.get("sizeBytes") or item.get("attachmentsBytes") or 0),
+                    },
+                )
+        now = iso(datetime.now(UTC))
+        await tenants.update(
+            cmd.tenant_id, {"projectCount": len(projects), "spaceCount": len(spaces), "discoveredAt": now}
+        )
+        await jobs.update(cmd.discovery_job_id, {"status": "DONE", "completedAt": now})
+        log.info(
+            "atlassian tenant discovered", tenant_id=cmd.tenant_id, projects=len(projects), spaces=len(spaces)
+        )
+
+    async def _server(
+        self, tenant_id: str, workloads: list[str]
+    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        secret = await self._credentials.load(tenant_id)
+        base, headers = secret["baseUrl"], {"Authorization": f"Bearer {secret['serverToken']}"}
+        projects: list[dict[str, Any]] = []
+        spaces: list[dict[str, Any]] = []
+        if "JIRA" in workloads:
+            projects = list(await self._get(f"{base}/rest/api/2/project", headers))
+        if "CONFLUENCE" in workloads:
+            start = 0
+            while True:
+                page = await self._get(f"{base}/rest/api/space", headers, start=start, limit=PAGE)
+                spaces += page["results"]
+                if not (page.get("_links") or {}).get("next") or not page["results"]:
+                    break
+                start += len(page["results"])
+        return projects, spaces
+
+    async def _cloud(self, tenant_id: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        token = await self._credentials.access_token(tenant_id)
+        cloud_id = (await self._credentials.load(tenant_id))["cloudId"]
+        headers = {"Authorization": f"Bearer {token}"}
+        api = self._settings.atlassian_api_url
+        projects: list[dict[str, Any]] = []
+        start = 0
+        while True:
+            page = await self._get(
+                f"{api}/ex/jira/{cloud_id}/rest/api/3/project/search", headers, startAt=start, maxResults=PAGE
+            )
+            projects += page["values"]
+            if page.get("isLast", True) or not page["values"]:
+                break
+            start += len(page["values"])
+        spaces: list[dict[str, Any]] = []
+        url: str | None = f"{api}/ex/confluence/{cloud_id}/wiki/api/v2/spaces?limit={PAGE}"
+        while url:
+            page = await self._get(url, headers)
+            spaces += page["results"]
+            following = (page.get("_links") or {}).get("next")
+            url = f"{api}/ex/confluence/{cloud_id}{following}" if following else None
+        return projects, spaces
+
+    async def _get(self, url: str, headers: dict[str, str], **params: Any) -> Any:
+        async for attempt in retrying():
+            with attempt:
+                response = await self._http.get(url, headers=headers, params=params or None)
+                raise_if_throttled(response)
+        response.raise_for_status()
+        return response.json()
