@@ -42,12 +42,12 @@ from migrator_contracts.commands import MigrateSite
 from migrator_devstack import infra
 from migrator_platform.bus import BusPublisher, create_broker, provision_streams
 from migrator_platform.readstore.sqlite import SqliteReadStore
+from migrator_platform.secret_box import SecretBox
 from migrator_sp_connector.migration.azure_storage import ReportQueue
 from migrator_sp_connector.migration.job_events import JobEvents
 from migrator_sp_connector.migration.manifest_stream import ManifestStream
 from migrator_sp_connector.migration.progress import SiteProgress
 from migrator_sp_connector.migration.site_job import SiteMigrator, _dump_progress
-from migrator_platform.secret_box import SecretBox
 
 CHUNK = 4 * 1024 * 1024
 AZURITE_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="

@@ -8,6 +8,7 @@ from migrator_contracts.commands import MigrateSite
 from migrator_contracts.streams import COMMANDS
 from migrator_platform.bus import BusPublisher
 from migrator_platform.consumer import Delivery, subscribe
+from migrator_platform.secret_box import SecretBox
 from migrator_platform.service import Runtime, build_runtime, run_service
 
 from migrator_sp_connector.config import ConnectorSettings
@@ -17,7 +18,6 @@ from migrator_sp_connector.migration.job_events import JobVanished
 from migrator_sp_connector.migration.manifest_stream import ManifestError
 from migrator_sp_connector.migration.sharepoint_api import SharePointApi, SharePointError
 from migrator_sp_connector.migration.site_job import SiteMigrator
-from migrator_platform.secret_box import SecretBox
 from migrator_sp_connector.tenants.tokens import TokenError
 from migrator_sp_connector.tenants.wiring import ensure_indexes
 from migrator_sp_connector.tenants.wiring import register as register_tenants

@@ -31,6 +31,7 @@ from migrator_contracts.enums import LogLevel
 from migrator_contracts.events import ItemFailed, UnitProgressed
 from migrator_contracts.logs import LogLine
 from migrator_platform.readstore import Collection
+from migrator_platform.secret_box import SecretBox
 from migrator_platform.structured_logs import get_logger
 from migrator_platform.throttling import throttle_listener
 
@@ -41,7 +42,6 @@ from migrator_sp_connector.migration.manifest_stream import ExportedObject
 from migrator_sp_connector.migration.package import SourceObject, build_manifest, companion_files
 from migrator_sp_connector.migration.progress import SiteProgress, apply_event
 from migrator_sp_connector.migration.sharepoint_api import SharePointApi, SharePointError
-from migrator_platform.secret_box import SecretBox
 
 log = get_logger(__name__)
 

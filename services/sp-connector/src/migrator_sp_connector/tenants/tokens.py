@@ -7,10 +7,10 @@ import time
 import httpx
 from migrator_contracts import readmodels
 from migrator_platform.readstore import ReadStore
+from migrator_platform.secret_box import SecretBox
 
 from migrator_sp_connector.config import ConnectorSettings
 from migrator_sp_connector.endpoints import LOGIN, Endpoints
-from migrator_platform.secret_box import SecretBox
 
 GRAPH_SCOPE = "https://graph.microsoft.com/.default"
 # How long a token read from the store is reused without reading it again. A site copy makes a

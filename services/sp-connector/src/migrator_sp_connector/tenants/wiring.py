@@ -11,13 +11,13 @@ from migrator_contracts.commands import DiscoverTenant, RevokeTenant
 from migrator_contracts.rpc import ConnectTenantRequest, ConsentReply, ConsentRequest
 from migrator_contracts.streams import COMMANDS
 from migrator_platform.consumer import Delivery, subscribe
+from migrator_platform.secret_box import SecretBox
 from migrator_platform.service import Runtime
 from migrator_platform.structured_logs import get_logger
 from pydantic import ValidationError
 
 from migrator_sp_connector.config import ConnectorSettings
 from migrator_sp_connector.endpoints import Endpoints
-from migrator_platform.secret_box import SecretBox
 from migrator_sp_connector.tenants.consent import complete_consent, start_consent
 from migrator_sp_connector.tenants.discovery import discover_tenant
 from migrator_sp_connector.tenants.graph import GraphClient
