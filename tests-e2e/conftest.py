@@ -56,6 +56,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             "MIGRATOR_SP_REQUESTS_PER_MINUTE": "60000",
             # Log streams send their keep-alive comment often enough for a test to see one.
             "MIGRATOR_SSE_PING_SECONDS": "2",
+            # Atlassian migrations are read every second, not every five.
+            "MIGRATOR_ATLASSIAN_POLL_SECONDS": "1",
             "MIGRATOR_LOG_LEVEL": "INFO",
             **extra,
         },

@@ -32,12 +32,16 @@ def test_no_secret_reaches_a_service_log(
     ).is_error
     api.delete("/v1/devices/enrollment-token")
     tokens = simulator.get("/_sim/tokens").json()["tokens"]
+    # Atlassian OAuth tokens and server access tokens (issued if the Atlassian tests ran first).
+    atlassian = httpx.get(f"{stack.procs['atlassian-simulator'].urls['base']}/_sim/tokens").json()["tokens"]
     assert tokens, "consent issued tokens"
     secrets = {
         "API keys": [stack.api_key, OTHER_KEY, RATE_KEY, SEED_KEY, TENANT_DELETE_KEY, FUZZ_KEY],
         "tenant tokens": tokens,
         "the secrets key": [stack.env["MIGRATOR_SECRETS_KEY"]],
         "device secrets and enrolment tokens": [device_secret, "x" + device_secret, enrollment],
+        "Atlassian tokens": atlassian,
+        "the Atlassian app secret": [stack.env["MIGRATOR_ATLASSIAN_CLIENT_SECRET"]],
     }
     logs = [p for p in Path(stack.log_dir).glob("*.log") if not p.name.startswith("m365-simulator")]
     assert {p.stem for p in logs} >= {"gateway", "scheduler", "sp-connector", "device-hub"}

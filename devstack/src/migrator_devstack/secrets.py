@@ -21,6 +21,7 @@ def load_or_create(data_dir: Path) -> dict[str, str]:
     values = {
         "secrets_key": base64.b64encode(os.urandom(32)).decode(),
         "m365_client_secret": secrets.token_urlsafe(32),
+        "atlassian_client_secret": secrets.token_urlsafe(32),
         "default_org_id": new_id("org"),
     }
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

@@ -64,6 +64,8 @@ class Stack:
         azurite = infra.start_azurite(data_dir=self.data_dir / "azurite", log_dir=self.log_dir)
         self.procs["azurite"] = azurite
         simulator_url = self._start_simulator(azurite)
+        atlassian_secret = secrets.get("atlassian_client_secret") or secrets["m365_client_secret"]
+        atlassian_url = self._start_atlassian_simulator(atlassian_secret)
         self.env = {
             **os.environ,
             "MIGRATOR_NATS_URL": nats.urls["nats"],
@@ -72,6 +74,9 @@ class Stack:
             "MIGRATOR_SECRETS_KEY": secrets["secrets_key"],
             "MIGRATOR_M365_CLIENT_SECRET": secrets["m365_client_secret"],
             "MIGRATOR_M365_BASE_URL": simulator_url,
+            "MIGRATOR_ATLASSIAN_AUTH_URL": f"{atlassian_url}/auth",
+            "MIGRATOR_ATLASSIAN_API_URL": f"{atlassian_url}/api",
+            "MIGRATOR_ATLASSIAN_CLIENT_SECRET": atlassian_secret,
             **self.env,
             "MIGRATOR_BOOTSTRAP_KEYS": bootstrap,
         }
@@ -91,6 +96,16 @@ class Stack:
         infra.wait_for_port(int(env["M365SIM_PORT"]), proc=proc.popen, timeout=60)
         proc.urls = {"base": f"http://127.0.0.1:{env['M365SIM_PORT']}"}
         self.procs["m365-simulator"] = proc
+        return proc.urls["base"]
+
+    def _start_atlassian_simulator(self, client_secret: str) -> str:
+        """Atlassian Cloud (OAuth, sites, the migration API) and a Server / DC, on one port."""
+        env = {**os.environ, "ATLSIM_PORT": str(infra.free_port()), "ATLSIM_CLIENT_SECRET": client_secret}
+        env.update({k: v for k, v in self.env.items() if k.startswith("ATLSIM_")})
+        proc = _spawn_python("atlassian-simulator", "atlassian_simulator", env=env, log_dir=self.log_dir)
+        infra.wait_for_port(int(env["ATLSIM_PORT"]), proc=proc.popen, timeout=60)
+        proc.urls = {"base": f"http://127.0.0.1:{env['ATLSIM_PORT']}"}
+        self.procs["atlassian-simulator"] = proc
         return proc.urls["base"]
 
     def start_service(self, name: str) -> None:
@@ -158,7 +173,7 @@ class Stack:
     def stop(self) -> None:
         """Services first (they drain), then the simulator and the infrastructure."""
         extra = [name for name in self.procs if name.startswith("gateway-")]
-        for name in [*extra, *reversed(SERVICES), "m365-simulator", "azurite", "nats"]:
+        for name in [*extra, *reversed(SERVICES), "m365-simulator", "atlassian-simulator", "azurite", "nats"]:
             if name in self.procs:
                 self.procs[name].stop(timeout=20)
 

@@ -47,6 +47,13 @@ class RegisterServer(Message):
     access_token: str  # a personal access token of an administrator; stored encrypted
 
 
+class RegisterServerReply(Message):
+    ok: bool
+    tenant_id: str | None = None
+    code: str | None = None
+    error: str | None = None
+
+
 class HealthReply(Message):
     service: str
     ready: bool

@@ -9,7 +9,13 @@ from faststream.nats.annotations import NatsMessage
 from migrator_contracts import readmodels, subjects
 from migrator_contracts.commands import DiscoverTenant, MigrateAtlassianScope
 from migrator_contracts.enums import JobType
-from migrator_contracts.rpc import ConnectTenantRequest, ConsentReply, ConsentRequest, RegisterServer
+from migrator_contracts.rpc import (
+    ConnectTenantRequest,
+    ConsentReply,
+    ConsentRequest,
+    RegisterServer,
+    RegisterServerReply,
+)
 from migrator_contracts.streams import COMMANDS
 from migrator_platform.bus import BusPublisher
 from migrator_platform.consumer import Delivery, subscribe
@@ -105,11 +111,12 @@ async def main(settings: AtlassianSettings | None = None) -> None:
         async def _register(msg: NatsMessage) -> bytes:
             try:
                 request = RegisterServer.model_validate(json.loads(msg.body))
-                return json.dumps({"ok": True, **await connections.register_server(request)}).encode()
+                tenant = await connections.register_server(request)
+                return RegisterServerReply(ok=True, tenant_id=tenant["tenantId"]).to_json()
             except (ValueError, ValidationError) as exc:
-                return json.dumps({"ok": False, "code": "VALIDATION_ERROR", "error": str(exc)[:300]}).encode()
+                return RegisterServerReply(ok=False, code="VALIDATION_ERROR", error=str(exc)[:300]).to_json()
             except Refusal as exc:
-                return json.dumps({"ok": False, "code": exc.code, "error": exc.message}).encode()
+                return RegisterServerReply(ok=False, code=exc.code, error=exc.message).to_json()
 
         async def on_discover(cmd: DiscoverTenant, _: Delivery) -> None:
             await discovery.discover(cmd)

@@ -12,8 +12,23 @@ from typing import Any
 
 from migrator_contracts import subjects
 from migrator_contracts.base import Message, iso
-from migrator_contracts.commands import CreateJob, CreateJobBatch, MigrateMailbox, MigrateSite, MigrateTeam
-from migrator_contracts.enums import TERMINAL_UNIT_STATUSES, JobStatus, JobType, LogLevel, UnitStatus
+from migrator_contracts.commands import (
+    AtlassianUnit,
+    CreateJob,
+    CreateJobBatch,
+    MigrateAtlassianScope,
+    MigrateMailbox,
+    MigrateSite,
+    MigrateTeam,
+)
+from migrator_contracts.enums import (
+    ATLASSIAN_JOB_TYPES,
+    TERMINAL_UNIT_STATUSES,
+    JobStatus,
+    JobType,
+    LogLevel,
+    UnitStatus,
+)
 from migrator_contracts.events import JobCompleted, JobQueued, JobStarted, UnitProgressed
 from migrator_contracts.logs import LogLine
 from migrator_contracts.readmodels import JobDoc, JobUnitDoc
@@ -204,6 +219,9 @@ class Scheduler:
         )
         candidates, complete = [], []
         for job in running:
+            if job["type"] in ATLASSIAN_JOB_TYPES:
+                await self._dispatch_atlassian(job)
+                continue
             pending = await self._units.find(
                 {"jobId": job["id"], "dispatched": False}, sort=[("_id", 1)], limit=self._limits.per_job + 1
             )
@@ -226,6 +244,35 @@ class Scheduler:
             await self._note_waiting(
                 jobs_by_id[candidate.job_id], in_flight, waiting=candidate.job_id not in started
             )
+
+    async def _dispatch_atlassian(self, job: dict[str, Any]) -> None:
+        """A JIRA / CONFLUENCE job goes out whole: Atlassian migrates its projects or spaces as
+        one migration, so they are not dispatched one by one within the unit limits."""
+        units = await self._units.find({"jobId": job["id"]}, sort=[("_id", 1)])
+        options = job.get("options") or {}
+        command = MigrateAtlassianScope(
+            job_id=job["id"],
+            org_id=job["orgId"],
+            job_type=JobType(job["type"]),
+            source_tenant_id=job["sourceTenantId"],
+            dest_tenant_id=job["destTenantId"],
+            units=[AtlassianUnit(unit_id=u["id"], key=u["source"]) for u in units],
+            name=job.get("name"),
+            dry_run=bool(job.get("dryRun")),
+            override_checks=[str(c) for c in options.get("overrideChecks") or []],
+        )
+        await self._publisher.publish(
+            subjects.CMD_ATLASSIAN_MIGRATE, command, msg_id=f"{job['id']}:atlassian"
+        )
+        now = iso(self.now())
+        await asyncio.gather(
+            *(
+                self._units.update(u["id"], {"dispatched": True, "startedAt": now})
+                for u in units
+                if not u.get("dispatched")
+            )
+        )
+        await self._jobs.update(job["id"], {"dispatchComplete": True})
 
     async def _dispatch_units(
         self, jobs_by_id: dict[str, dict[str, Any]], planned: list[tuple[str, str]]
@@ -287,6 +334,7 @@ class Scheduler:
             "errorItems": evt.error_items,
             "skippedItems": evt.skipped_items,
             "bytesTransferred": evt.bytes_transferred,
+            "message": evt.message,
         }
         if evt.status in (UnitStatus.DONE, UnitStatus.ERROR):
             fields["completedAt"] = iso(evt.occurred_at)

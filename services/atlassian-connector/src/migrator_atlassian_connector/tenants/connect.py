@@ -30,6 +30,8 @@ from migrator_atlassian_connector.ports import Publisher
 from migrator_atlassian_connector.tenants.credentials import SCOPES, Credentials, TokenError
 
 log = get_logger(__name__)
+# A server being registered answers quickly or not at all: the caller is waiting on the reply.
+PROBE_SECONDS = 5.0
 
 
 class Refusal(Exception):
@@ -130,8 +132,10 @@ class Connections:
         base = req.base_url.rstrip("/")
         headers = {"Authorization": f"Bearer {req.access_token}"}
         try:
-            info = await self._http.get(f"{base}/rest/api/2/serverInfo", headers=headers)
-        except httpx.HTTPError as exc:
+            info = await self._http.get(
+                f"{base}/rest/api/2/serverInfo", headers=headers, timeout=PROBE_SECONDS
+            )
+        except (httpx.HTTPError, httpx.InvalidURL, ValueError) as exc:
             raise Refusal(
                 "SERVER_UNREACHABLE", f"The server did not answer at {base}: {type(exc).__name__}"
             ) from exc
@@ -139,11 +143,19 @@ class Connections:
             raise Refusal("SERVER_UNAUTHORIZED", "The server refused the access token")
         if info.status_code != 200:
             raise Refusal("SERVER_UNREACHABLE", f"The server answered HTTP {info.status_code} at {base}")
-        if str(info.json().get("serverId", "")) != req.server_id:
+        try:
+            answered = str(info.json().get("serverId", ""))
+        except ValueError:
+            answered = ""
+        if answered != req.server_id:
             raise Refusal("SERVER_ID_MISMATCH", f"The server at {base} is not {req.server_id}")
         workloads = []
         for workload, path in (("JIRA", "/rest/api/2/project"), ("CONFLUENCE", "/rest/api/space?limit=1")):
-            if (await self._http.get(base + path, headers=headers)).status_code == 200:
+            try:
+                probe = await self._http.get(base + path, headers=headers, timeout=PROBE_SECONDS)
+            except httpx.HTTPError:
+                continue
+            if probe.status_code == 200:
                 workloads.append(workload)
         tenant_id = await self._upsert_tenant(
             req.org_id,

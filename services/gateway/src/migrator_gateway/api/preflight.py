@@ -23,6 +23,8 @@ _SELECTION: dict[JobType, tuple[str, str | None, str | None]] = {
     JobType.ONEDRIVE: ("sites", None, None),
     JobType.EMAIL: ("mailboxes", readmodels.DISCOVERED_USERS, "upn"),
     JobType.TEAMS: ("teams", readmodels.DISCOVERED_TEAMS, "teamId"),
+    JobType.JIRA: ("projects", readmodels.DISCOVERED_PROJECTS, "key"),
+    JobType.CONFLUENCE: ("spaces", readmodels.DISCOVERED_SPACES, "key"),
 }
 
 

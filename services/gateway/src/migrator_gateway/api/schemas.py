@@ -107,6 +107,10 @@ class Tenant(BaseModel):
     workloads: list[str]
     discoveredAt: str | None
     connectedAt: str
+    projectCount: int | None = Field(default=None, description="Atlassian tenants: Jira projects discovered")
+    spaceCount: int | None = Field(
+        default=None, description="Atlassian tenants: Confluence spaces discovered"
+    )
 
 
 class TenantList(BaseModel):
@@ -422,3 +426,90 @@ class Enrollment(BaseModel):
     model_config = _example({"required": True, "enrollmentToken": "tme_Qm9yZW1..."})
     required: bool
     enrollmentToken: str | None = Field(default=None, description="Shown this once, when issued")
+
+
+class KeyProgress(BaseModel):
+    id: str
+    key: str = Field(description="The project or space key")
+    status: str
+    totalItems: int
+    doneItems: int
+    errorItems: int
+    message: str | None = Field(description="Atlassian's message when it did not succeed")
+    startedAt: str | None
+    completedAt: str | None
+
+
+class ProjectPage(BaseModel):
+    projects: list[KeyProgress]
+    nextCursor: str | None
+    hasMore: bool
+
+
+class SpacePage(BaseModel):
+    spaces: list[KeyProgress]
+    nextCursor: str | None
+    hasMore: bool
+
+
+class Check(BaseModel):
+    name: str
+    status: str
+    outcome: str | None
+    message: str | None
+    overridden: bool
+
+
+class JobChecks(BaseModel):
+    model_config = _example(
+        {
+            "status": "FINISHED",
+            "outcome": "WARNING",
+            "message": "All Preflight checks have passed with warning.",
+            "checks": [
+                {
+                    "name": "CloudSiteNotEmpty",
+                    "status": "FINISHED",
+                    "outcome": "WARNING",
+                    "message": "The site already has projects",
+                    "overridden": False,
+                }
+            ],
+            "checkedAt": "2026-05-09T08:01:00Z",
+        }
+    )
+    status: str
+    outcome: str | None
+    message: str | None
+    checks: list[Check]
+    checkedAt: str | None
+
+
+class DiscoveredProject(BaseModel):
+    id: str
+    tenantId: str
+    key: str
+    name: str | None
+    issueCount: int
+
+
+class DiscoveredSpace(BaseModel):
+    id: str
+    tenantId: str
+    key: str
+    name: str | None
+    pageCount: int
+
+
+class DiscoveredProjects(BaseModel):
+    projects: list[DiscoveredProject]
+    latestJob: LatestJob | None
+
+
+class DiscoveredSpaces(BaseModel):
+    spaces: list[DiscoveredSpace]
+    latestJob: LatestJob | None
+
+
+class RegisteredServer(BaseModel):
+    tenant: Tenant

@@ -61,6 +61,8 @@ TENANT_FIELDS = (
     "workloads",
     "discoveredAt",
     "connectedAt",
+    "projectCount",
+    "spaceCount",
 )
 _COUNTERS = {"totalItems", "doneItems", "errorItems", "skippedItems", "bytesTransferred"}
 

@@ -25,6 +25,9 @@ _SELECTIONS = {
     JobType.ONEDRIVE: ("site", "sites", "siteMappings"),
     JobType.EMAIL: ("mailbox", "mailboxes", "mailboxMappings"),
     JobType.TEAMS: ("team", "teams", "teamMappings"),
+    # Keys keep their name at the destination (Atlassian migrates them as they are).
+    JobType.JIRA: ("project", "projects", "-"),
+    JobType.CONFLUENCE: ("space", "spaces", "-"),
 }
 
 

@@ -107,3 +107,54 @@ async def sites(
         for u in page
     ]
     return FastJSONResponse({"sites": rows, "nextCursor": next_cursor, "hasMore": has_more})
+
+
+async def _keys(
+    caller: Caller, job_id: str, kind: str, status: UnitStatus | None, limit: int, cursor: str | None
+) -> tuple[list[dict[str, Any]], str | None, bool]:
+    _, page, next_cursor, has_more = await _page(caller, job_id, kind, status, limit, cursor)
+    rows = [_unit_fields(u) | {"key": u["source"], "message": u.get("message")} for u in page]
+    return rows, next_cursor, has_more
+
+
+@router.get("/{job_id}/projects", responses={200: {"model": schemas.ProjectPage}})
+async def projects(
+    job_id: str,
+    caller: CallerDep,
+    status: UnitStatus | None = None,
+    limit: int = Query(50, ge=1, le=200),
+    cursor: str | None = None,
+) -> FastJSONResponse:
+    """Each project of a JIRA job, its issues migrated or failed, and Atlassian's message."""
+    rows, next_cursor, has_more = await _keys(caller, job_id, "project", status, limit, cursor)
+    return FastJSONResponse({"projects": rows, "nextCursor": next_cursor, "hasMore": has_more})
+
+
+@router.get("/{job_id}/spaces", responses={200: {"model": schemas.SpacePage}})
+async def spaces(
+    job_id: str,
+    caller: CallerDep,
+    status: UnitStatus | None = None,
+    limit: int = Query(50, ge=1, le=200),
+    cursor: str | None = None,
+) -> FastJSONResponse:
+    """Each space of a CONFLUENCE job, its pages migrated or failed, and Atlassian's message."""
+    rows, next_cursor, has_more = await _keys(caller, job_id, "space", status, limit, cursor)
+    return FastJSONResponse({"spaces": rows, "nextCursor": next_cursor, "hasMore": has_more})
+
+
+@router.get("/{job_id}/checks", responses={200: {"model": schemas.JobChecks}})
+async def checks(job_id: str, caller: CallerDep) -> FastJSONResponse:
+    """Atlassian's pre-migration checks of a JIRA / CONFLUENCE job: each check's status,
+    outcome and message (``status`` PENDING until they have run)."""
+    await job_of_org(caller.store, caller.org_id, job_id)
+    doc = await caller.store.collection(readmodels.JOB_CHECKS).get(job_id) or {}
+    return FastJSONResponse(
+        {
+            "status": doc.get("status", "PENDING"),
+            "outcome": doc.get("outcome"),
+            "message": doc.get("message"),
+            "checks": doc.get("checks", []),
+            "checkedAt": doc.get("checkedAt"),
+        }
+    )

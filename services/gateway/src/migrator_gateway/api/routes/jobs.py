@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse
 from migrator_contracts import readmodels, subjects
 from migrator_contracts.base import iso
 from migrator_contracts.commands import ControlJob, CreateJob, CreateJobBatch
-from migrator_contracts.enums import JobAction, JobStatus, JobType
+from migrator_contracts.enums import ATLASSIAN_JOB_TYPES, JobAction, JobStatus, JobType
 from migrator_platform.bus import publish
 from migrator_platform.ids import new_id
 from migrator_platform.readstore import ReadStore
@@ -44,7 +44,11 @@ class CreateJobBody(BaseModel):
         "the source tenant's discovery found.",
     )
     scheduledAt: AwareDatetime | None = None
-    dryRun: bool = Field(default=False, description="Run the pre-flight checks only; nothing is created.")
+    dryRun: bool = Field(
+        default=False,
+        description="Run the pre-flight checks only; nothing is created. JIRA / CONFLUENCE: the job is "
+        "created and runs Atlassian's pre-migration checks, then stops.",
+    )
     name: str | None = Field(default=None, max_length=200)
 
 
@@ -82,6 +86,10 @@ def _check_options(options: dict[str, Any], field_prefix: str = "") -> None:
             "VALIDATION_ERROR",
             f'{field_prefix}options.userMappings: must be a list of {{"source", "dest"}}',
         )
+    for names in ("projects", "spaces", "overrideChecks"):
+        value = options.get(names, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+            raise ApiError(400, "VALIDATION_ERROR", f"{field_prefix}options.{names}: must be a list of keys")
     sites = options.get("sites")
     if sites is None:
         return
@@ -132,8 +140,10 @@ async def create_job(body: CreateJobBody, caller: CallerDep) -> JSONResponse:
         "dryRun": body.dryRun,
         "createdAt": iso(created),
     }
-    if body.dryRun:
+    if body.dryRun and body.type not in ATLASSIAN_JOB_TYPES:
         return JSONResponse({"job": job_view(preview | {"id": None}), "preflight": checked.checks})
+    # An Atlassian dry run is a job of its own: Atlassian's pre-migration checks run, nothing moves.
+    command = command.model_copy(update={"dry_run": body.dryRun})
     job_id = command.job_id
     await publish(caller.broker, subjects.CMD_JOB_CREATE, command, msg_id=job_id)
     jobs = caller.store.collection(readmodels.JOBS)

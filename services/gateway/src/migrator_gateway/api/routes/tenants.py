@@ -4,14 +4,23 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 from migrator_contracts import readmodels, subjects
 from migrator_contracts.commands import DeleteTenant, DiscoverTenant
 from migrator_contracts.enums import TenantRole
-from migrator_contracts.rpc import ConnectTenantReply, ConnectTenantRequest, ConsentReply, ConsentRequest
+from migrator_contracts.rpc import (
+    ConnectTenantReply,
+    ConnectTenantRequest,
+    ConsentReply,
+    ConsentRequest,
+    RegisterServer,
+)
+from migrator_contracts.rpc import (
+    RegisterServerReply as RegisterReplyMessage,
+)
 from migrator_platform.bus import publish
 from migrator_platform.ids import new_id
 from migrator_platform.readstore import ReadStore
@@ -33,13 +42,33 @@ DISCOVERED = {
         readmodels.DISCOVERED_TEAMS,
         ("id", "tenantId", "teamId", "name", "description", "memberCount"),
     ),
+    "projects": (readmodels.DISCOVERED_PROJECTS, ("id", "tenantId", "key", "name", "issueCount")),
+    "spaces": (readmodels.DISCOVERED_SPACES, ("id", "tenantId", "key", "name", "pageCount")),
 }
 
 
 class ConnectTenant(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    domain: str = Field(pattern=DOMAIN, max_length=253, description="The tenant's domain, e.g. contoso.com")
+    domain: str = Field(
+        pattern=DOMAIN,
+        max_length=253,
+        description="The tenant's domain (contoso.com), or an Atlassian Cloud site (acme.atlassian.net)",
+    )
     role: TenantRole
+    type: Literal["M365", "ATLASSIAN"] = Field(
+        default="M365", description="ATLASSIAN: an Atlassian Cloud site (a destination), by OAuth consent"
+    )
+
+
+class RegisterServerBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    serverId: str = Field(pattern=r"^[A-Z0-9]{4}(-[A-Z0-9]{4}){3}$", description="e.g. BSQ4-J2CB-XYZ1-ABCD")
+    baseUrl: str = Field(pattern=r"^https?://\S+$", max_length=2048, description="Where the server answers")
+    accessToken: str = Field(
+        min_length=8,
+        max_length=1024,
+        description="An administrator's personal access token (stored encrypted)",
+    )
 
 
 async def tenant_of_org(store: ReadStore, org_id: str, tenant_id: str) -> dict[str, Any]:
@@ -54,6 +83,13 @@ async def tenant_of_org(store: ReadStore, org_id: str, tenant_id: str) -> dict[s
 async def connect(body: ConnectTenant, caller: CallerDep) -> dict[str, str]:
     """Start admin consent: the Global Admin visits ``authUrl``."""
     org_id, broker, settings = caller.org_id, caller.broker, caller.settings
+    if body.type == "ATLASSIAN" and body.role is not TenantRole.DESTINATION:
+        raise ApiError(
+            400,
+            "VALIDATION_ERROR",
+            "role: an Atlassian Cloud site is a destination; register a Server / Data Center source "
+            "with POST /v1/tenants/servers",
+        )
     request = ConnectTenantRequest(
         org_id=org_id,
         domain=body.domain.lower(),
@@ -62,7 +98,7 @@ async def connect(body: ConnectTenant, caller: CallerDep) -> dict[str, str]:
     )
     reply = await ask(
         broker,
-        subjects.RPC_TENANT_CONNECT,
+        subjects.RPC_ATLASSIAN_CONNECT if body.type == "ATLASSIAN" else subjects.RPC_TENANT_CONNECT,
         request,
         ConnectTenantReply,
         wait_seconds=settings.rpc_timeout_seconds,
@@ -75,6 +111,7 @@ async def callback(
     broker: BusDep,
     settings: SettingsDep,
     state: str = Query(""),
+    code: str | None = None,
     admin_consent: str | None = None,
     tenant: str | None = None,
     error: str | None = None,
@@ -85,6 +122,7 @@ async def callback(
         raise ApiError(400, "STATE_INVALID", "The consent callback has no state")
     request = ConsentRequest(
         state=state,
+        code=code,
         admin_consent=admin_consent,
         tenant=tenant,
         error=error,
@@ -92,7 +130,8 @@ async def callback(
     )
     reply = await ask(
         broker,
-        subjects.RPC_TENANT_CONSENT,
+        # Atlassian consents' states are atl_…: that connector issued them.
+        subjects.RPC_ATLASSIAN_CONSENT if state.startswith("atl_") else subjects.RPC_TENANT_CONSENT,
         request,
         ConsentReply,
         wait_seconds=settings.rpc_timeout_seconds * 3,
@@ -100,6 +139,29 @@ async def callback(
     if not reply.ok:
         raise ApiError(400, reply.code or "CONSENT_FAILED", reply.error or "Consent failed")
     return {"connected": True, "tenantId": reply.tenant_id}
+
+
+@router.post("/servers", status_code=201, responses={201: {"model": schemas.RegisteredServer}})
+async def register_server(body: RegisterServerBody, caller: CallerDep) -> JSONResponse:
+    """Register a Jira / Confluence Server or Data Center as a migration source: the server must
+    answer with this id and token; its projects and spaces are then discovered."""
+    request = RegisterServer(
+        org_id=caller.org_id, server_id=body.serverId, base_url=body.baseUrl, access_token=body.accessToken
+    )
+    reply = await ask(
+        caller.broker,
+        subjects.RPC_ATLASSIAN_REGISTER,
+        request,
+        RegisterReplyMessage,
+        wait_seconds=caller.settings.rpc_timeout_seconds * 3,
+    )
+    if not reply.ok or not reply.tenant_id:
+        status = 400 if reply.code == "VALIDATION_ERROR" else 422
+        raise ApiError(
+            status, reply.code or "SERVER_REFUSED", reply.error or "The server could not be registered"
+        )
+    tenant = await tenant_of_org(caller.store, caller.org_id, reply.tenant_id)
+    return JSONResponse({"tenant": tenant_view(tenant)}, status_code=201)
 
 
 @router.get("", responses={200: {"model": schemas.TenantList}})
@@ -146,10 +208,15 @@ async def delete_tenant(tenant_id: str, caller: CallerDep) -> JSONResponse:
 async def discover(tenant_id: str, caller: CallerDep) -> dict[str, Any]:
     """Run discovery again (users, sites, teams, storage); the lists update when it completes."""
     org_id, store, broker = caller.org_id, caller.store, caller.broker
-    await tenant_of_org(store, org_id, tenant_id)
+    tenant = await tenant_of_org(store, org_id, tenant_id)
     discovery_id = new_id("dis")
     command = DiscoverTenant(tenant_id=tenant_id, org_id=org_id, discovery_job_id=discovery_id)
-    await publish(broker, subjects.CMD_TENANT_DISCOVER, command, msg_id=discovery_id)
+    subject = (
+        subjects.CMD_TENANT_DISCOVER
+        if tenant.get("type", "M365") == "M365"
+        else subjects.CMD_ATLASSIAN_DISCOVER
+    )
+    await publish(broker, subject, command, msg_id=discovery_id)
     return {"latestJob": {"id": discovery_id, "status": "QUEUED", "completedAt": None}}
 
 
@@ -187,3 +254,15 @@ async def discovered_teams(tenant_id: str, caller: CallerDep) -> dict[str, Any]:
     """Microsoft Teams found by the most recent discovery."""
     org_id, store = caller.org_id, caller.store
     return await _discovered(store, org_id, tenant_id, "teams")
+
+
+@router.get("/{tenant_id}/projects", responses={200: {"model": schemas.DiscoveredProjects}})
+async def discovered_projects(tenant_id: str, caller: CallerDep) -> dict[str, Any]:
+    """Jira projects found by the most recent discovery of an Atlassian tenant."""
+    return await _discovered(caller.store, caller.org_id, tenant_id, "projects")
+
+
+@router.get("/{tenant_id}/spaces", responses={200: {"model": schemas.DiscoveredSpaces}})
+async def discovered_spaces(tenant_id: str, caller: CallerDep) -> dict[str, Any]:
+    """Confluence spaces found by the most recent discovery of an Atlassian tenant."""
+    return await _discovered(caller.store, caller.org_id, tenant_id, "spaces")

@@ -1,0 +1,170 @@
+"""Jira and Confluence migrations through the running system: an Atlassian Cloud site connected
+by OAuth consent, a Data Center registered as the source and discovered, jobs that run
+Atlassian's checks then migrate, and the checks' verdicts on the job and in its log."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from migrator_devstack.stack import Stack
+from support import wait_until
+
+pytestmark = pytest.mark.e2e
+
+SERVER_ID = "BSQ4-J2CB-XYZ1-ABCD"
+
+
+@pytest.fixture(scope="module")
+def atlassian(stack: Stack) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=stack.procs["atlassian-simulator"].urls["base"], timeout=30) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def sites(api: httpx.Client, atlassian: httpx.Client) -> dict[str, str]:
+    """The cloud site (destination, by consent) and the Data Center (source, by token)."""
+    started = api.post(
+        "/v1/tenants/connect",
+        json={"domain": "acme.atlassian.net", "role": "destination", "type": "ATLASSIAN"},
+    )
+    assert started.status_code == 200, started.text
+    landed = httpx.get(started.json()["authUrl"], follow_redirects=True, timeout=30)
+    assert landed.status_code == 200 and landed.json()["connected"] is True, landed.text
+    site = landed.json()["tenantId"]
+    registered = api.post(
+        "/v1/tenants/servers",
+        json={
+            "serverId": SERVER_ID,
+            "baseUrl": f"{atlassian.base_url}/server/{SERVER_ID}",
+            "accessToken": "sim-pat-server-1",
+        },
+    )
+    assert registered.status_code == 201, registered.text
+    server = registered.json()["tenant"]["id"]
+    for tenant_id in (site, server):
+        wait_until(
+            lambda t=tenant_id: api.get(f"/v1/tenants/{t}").json()["tenant"]["discoveredAt"],
+            timeout=60,
+            what="discovery",
+        )
+    return {"site": site, "server": server}
+
+
+def run_job(api: httpx.Client, sites: dict[str, str], job_type: str, **options: Any) -> dict[str, Any]:
+    created = api.post(
+        "/v1/jobs",
+        json={
+            "sourceTenantId": sites["server"],
+            "destTenantId": sites["site"],
+            "type": job_type,
+            "options": options,
+        },
+    )
+    assert created.status_code == 201, created.text
+    job_id = created.json()["job"]["id"]
+    return dict(
+        wait_until(
+            lambda: (j := api.get(f"/v1/jobs/{job_id}").json()["job"])["status"] in ("DONE", "ERROR") and j,
+            timeout=120,
+            what=f"{job_type} job to finish",
+        )
+    )
+
+
+def log_of(api: httpx.Client, job_id: str) -> str:
+    return api.get(f"/v1/jobs/{job_id}/logs/export").text
+
+
+def test_tenants_connect_and_are_discovered(api: httpx.Client, sites: dict[str, str]) -> None:
+    server = api.get(f"/v1/tenants/{sites['server']}").json()["tenant"]
+    assert server["type"] == "ATLASSIAN_SERVER" and server["role"] == "source" and server["projectCount"] == 3
+    projects = api.get(f"/v1/tenants/{sites['server']}/projects").json()["projects"]
+    assert {p["key"]: p["issueCount"] for p in projects} == {"ALPHA": 120, "BETA": 45, "GAMMA": 300}
+    spaces = api.get(f"/v1/tenants/{sites['server']}/spaces").json()["spaces"]
+    assert {s["key"] for s in spaces} == {"ENG", "HR"}
+    site = api.get(f"/v1/tenants/{sites['site']}").json()["tenant"]
+    assert site["type"] == "ATLASSIAN" and site["role"] == "destination"
+    refused = api.post(
+        "/v1/tenants/connect", json={"domain": "globex.atlassian.net", "role": "source", "type": "ATLASSIAN"}
+    )
+    assert refused.status_code == 400 and refused.json()["code"] == "VALIDATION_ERROR"
+    wrong = api.post(
+        "/v1/tenants/servers",
+        json={"serverId": SERVER_ID, "baseUrl": f"{api.base_url}/nowhere", "accessToken": "not-the-token"},
+    )
+    assert wrong.status_code == 422 and wrong.json()["code"].startswith("SERVER_")
+
+
+def test_a_jira_job_runs_to_done_with_a_warning_logged(
+    api: httpx.Client, atlassian: httpx.Client, sites: dict[str, str]
+) -> None:
+    atlassian.post(
+        "/_sim/checks",
+        json={
+            "flow": "jira",
+            "outcomes": {"MissingAttachments": {"outcome": "WARNING", "message": "2 attachments missing"}},
+        },
+    )
+    try:
+        job = run_job(api, sites, "JIRA", projects=["ALPHA", "GAMMA"])
+    finally:
+        atlassian.post("/_sim/checks", json={"flow": "jira", "outcomes": {}})
+    assert job["status"] == "DONE" and (job["totalItems"], job["doneItems"], job["errorItems"]) == (
+        420,
+        420,
+        0,
+    )
+    projects = api.get(f"/v1/jobs/{job['id']}/projects").json()["projects"]
+    assert {(p["key"], p["status"], p["doneItems"]) for p in projects} == {
+        ("ALPHA", "DONE", 120),
+        ("GAMMA", "DONE", 300),
+    }
+    checks = api.get(f"/v1/jobs/{job['id']}/checks").json()
+    assert checks["outcome"] == "WARNING"
+    assert {c["name"]: c["outcome"] for c in checks["checks"]}["MissingAttachments"] == "WARNING"
+    log = log_of(api, job["id"])
+    assert "Pre-migration check MissingAttachments: WARNING" in log and "GAMMA: 300 items migrated" in log
+    landed = atlassian.get("/_sim/sites/acme.atlassian.net").json()["projects"]
+    assert {"ALPHA", "GAMMA"} <= {p["key"] for p in landed}
+
+
+def test_a_failed_blocking_check_stops_the_job_before_migrate(
+    api: httpx.Client, atlassian: httpx.Client, sites: dict[str, str]
+) -> None:
+    atlassian.post(
+        "/_sim/checks",
+        json={
+            "flow": "jira",
+            "outcomes": {
+                "CloudFreeUserLimit": {
+                    "outcome": "FAILED",
+                    "message": "Too many users for the free plan",
+                    "excludable": True,
+                }
+            },
+        },
+    )
+    try:
+        job = run_job(api, sites, "JIRA", projects=["BETA"])
+    finally:
+        atlassian.post("/_sim/checks", json={"flow": "jira", "outcomes": {}})
+    assert job["status"] == "ERROR"
+    (project,) = api.get(f"/v1/jobs/{job['id']}/projects").json()["projects"]
+    assert project["status"] == "ERROR" and "CloudFreeUserLimit" in project["message"]
+    assert "Pre-migration check CloudFreeUserLimit: FAILED" in log_of(api, job["id"])
+    landed = atlassian.get("/_sim/sites/acme.atlassian.net").json()["projects"]
+    assert "BETA" not in {p["key"] for p in landed}
+
+
+def test_a_confluence_job_takes_every_discovered_space(
+    api: httpx.Client, sites: dict[str, str], atlassian: httpx.Client
+) -> None:
+    job = run_job(api, sites, "CONFLUENCE")
+    assert job["status"] == "DONE" and job["doneItems"] == 105
+    spaces = api.get(f"/v1/jobs/{job['id']}/spaces").json()["spaces"]
+    assert {(s["key"], s["status"]) for s in spaces} == {("ENG", "DONE"), ("HR", "DONE")}
+    landed = atlassian.get("/_sim/sites/acme.atlassian.net").json()["spaces"]
+    assert {s["key"]: s["pageCount"] for s in landed} == {"ENG": 80, "HR": 25}
