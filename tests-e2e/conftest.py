@@ -12,6 +12,7 @@ from migrator_devstack import infra
 from migrator_devstack.secrets import new_api_key
 from migrator_devstack.stack import Stack
 from support import (
+    ATLASSIAN_KEY,
     CONSENT_TTL_SECONDS,
     FUZZ_KEY,
     OTHER_KEY,
@@ -39,7 +40,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             # The first organisation is the tests' own; the second only ever tries to see it.
             "MIGRATOR_BOOTSTRAP_KEYS": (
                 f"org_E2E:{new_api_key()},org_OTHER:{OTHER_KEY},org_RATE:{RATE_KEY},"
-                f"org_TDEL:{TENANT_DELETE_KEY},org_SEED:{SEED_KEY},org_FUZZ:{FUZZ_KEY}"
+                f"org_TDEL:{TENANT_DELETE_KEY},org_SEED:{SEED_KEY},org_FUZZ:{FUZZ_KEY},org_ATL:{ATLASSIAN_KEY}"
             ),
             "MIGRATOR_ACK_WAIT_SECONDS": "6",
             # Consent links expire quickly, so the expiry can be tested (every flow follows at once).
@@ -58,6 +59,10 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             "MIGRATOR_SSE_PING_SECONDS": "2",
             # Atlassian migrations are read every second, not every five.
             "MIGRATOR_ATLASSIAN_POLL_SECONDS": "1",
+            # The suite creates more Atlassian jobs a minute than the real budget of 5 allows;
+            # the pacing itself is tested in atlassian-connector's integration tests.
+            "MIGRATOR_ATLASSIAN_CREATES_PER_MINUTE": "60",
+            "ATLSIM_CREATES_PER_MINUTE": "60",
             "MIGRATOR_LOG_LEVEL": "INFO",
             **extra,
         },

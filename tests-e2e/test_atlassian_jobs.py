@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 from migrator_devstack.stack import Stack
-from support import wait_until
+from support import ATLASSIAN_KEY, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -20,6 +20,14 @@ SERVER_ID = "BSQ4-J2CB-XYZ1-ABCD"
 @pytest.fixture(scope="module")
 def atlassian(stack: Stack) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=stack.procs["atlassian-simulator"].urls["base"], timeout=30) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def api(stack: Stack) -> Iterator[httpx.Client]:
+    """The Atlassian tests' own organisation, so other tests' tenant lists stay as they expect."""
+    headers = {"Authorization": f"Bearer {ATLASSIAN_KEY}"}
+    with httpx.Client(base_url=stack.api_url, headers=headers, timeout=30) as client:
         yield client
 
 
@@ -81,8 +89,10 @@ def log_of(api: httpx.Client, job_id: str) -> str:
 def test_tenants_connect_and_are_discovered(api: httpx.Client, sites: dict[str, str]) -> None:
     server = api.get(f"/v1/tenants/{sites['server']}").json()["tenant"]
     assert server["type"] == "ATLASSIAN_SERVER" and server["role"] == "source" and server["projectCount"] == 3
+    assert server["userCount"] == 12 and server["totalSizeBytes"] > 0
     projects = api.get(f"/v1/tenants/{sites['server']}/projects").json()["projects"]
     assert {p["key"]: p["issueCount"] for p in projects} == {"ALPHA": 120, "BETA": 45, "GAMMA": 300}
+    assert all(isinstance(p["sizeBytes"], int) for p in projects)
     spaces = api.get(f"/v1/tenants/{sites['server']}/spaces").json()["spaces"]
     assert {s["key"] for s in spaces} == {"ENG", "HR"}
     site = api.get(f"/v1/tenants/{sites['site']}").json()["tenant"]
@@ -98,7 +108,7 @@ def test_tenants_connect_and_are_discovered(api: httpx.Client, sites: dict[str, 
     assert wrong.status_code == 422 and wrong.json()["code"].startswith("SERVER_")
 
 
-def test_a_jira_job_runs_to_done_with_a_warning_logged(
+def test_a_jira_job_runs_to_done_through_throttling_with_a_warning_logged(
     api: httpx.Client, atlassian: httpx.Client, sites: dict[str, str]
 ) -> None:
     atlassian.post(
@@ -108,10 +118,13 @@ def test_a_jira_job_runs_to_done_with_a_warning_logged(
             "outcomes": {"MissingAttachments": {"outcome": "WARNING", "message": "2 attachments missing"}},
         },
     )
+    # And Atlassian answers 429 (Retry-After) to the next calls: the job slows down, nothing fails.
+    atlassian.post("/_sim/faults", json={"throttle": {"count": 4}})
     try:
         job = run_job(api, sites, "JIRA", projects=["ALPHA", "GAMMA"])
     finally:
         atlassian.post("/_sim/checks", json={"flow": "jira", "outcomes": {}})
+        atlassian.delete("/_sim/faults")
     assert job["status"] == "DONE" and (job["totalItems"], job["doneItems"], job["errorItems"]) == (
         420,
         420,
@@ -127,6 +140,7 @@ def test_a_jira_job_runs_to_done_with_a_warning_logged(
     assert {c["name"]: c["outcome"] for c in checks["checks"]}["MissingAttachments"] == "WARNING"
     log = log_of(api, job["id"])
     assert "Pre-migration check MissingAttachments: WARNING" in log and "GAMMA: 300 items migrated" in log
+    assert "Throttled (429) — retrying in" in log
     landed = atlassian.get("/_sim/sites/acme.atlassian.net").json()["projects"]
     assert {"ALPHA", "GAMMA"} <= {p["key"] for p in landed}
 
@@ -168,3 +182,41 @@ def test_a_confluence_job_takes_every_discovered_space(
     assert {(s["key"], s["status"]) for s in spaces} == {("ENG", "DONE"), ("HR", "DONE")}
     landed = atlassian.get("/_sim/sites/acme.atlassian.net").json()["spaces"]
     assert {s["key"]: s["pageCount"] for s in landed} == {"ENG": 80, "HR": 25}
+
+
+def test_a_connector_killed_mid_migration_resumes_the_same_migration(
+    stack: Stack, api: httpx.Client, atlassian: httpx.Client, sites: dict[str, str]
+) -> None:
+    atlassian.post("/_sim/faults", json={"itemsPerSecond": 40})  # GAMMA's 300 issues take ~8 s
+    try:
+        created = api.post(
+            "/v1/jobs",
+            json={
+                "sourceTenantId": sites["server"],
+                "destTenantId": sites["site"],
+                "type": "JIRA",
+                "name": "killed mid-walk",
+                "options": {"projects": ["GAMMA"]},
+            },
+        )
+        job_id = created.json()["job"]["id"]
+
+        def migrating() -> bool:
+            jobs = atlassian.get("/_sim/jobs").json()["jobs"]
+            tasks = [t for j in jobs if j["name"] == "killed mid-walk" for t in j["tasks"]]
+            return any(t["taskType"] == "migrate" and t.get("status") == "IN_PROGRESS" for t in tasks)
+
+        wait_until(migrating, timeout=60, what="Atlassian to be migrating the project")
+        stack.kill_service("atlassian-connector")
+        stack.start_service("atlassian-connector")
+        job = wait_until(
+            lambda: (j := api.get(f"/v1/jobs/{job_id}").json()["job"])["status"] in ("DONE", "ERROR") and j,
+            timeout=120,
+            what="the job to finish after the restart",
+        )
+    finally:
+        atlassian.delete("/_sim/faults")
+    assert job["status"] == "DONE" and job["doneItems"] == 300
+    migrations = [j for j in atlassian.get("/_sim/jobs").json()["jobs"] if j["name"] == "killed mid-walk"]
+    assert len(migrations) == 1  # resumed, not started again
+    assert sorted(t["taskType"] for t in migrations[0]["tasks"]) == ["check", "migrate"]

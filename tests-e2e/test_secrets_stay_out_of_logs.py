@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 from migrator_devstack.stack import Stack
-from support import FUZZ_KEY, OTHER_KEY, RATE_KEY, SEED_KEY, TENANT_DELETE_KEY
+from support import ATLASSIAN_KEY, FUZZ_KEY, OTHER_KEY, RATE_KEY, SEED_KEY, TENANT_DELETE_KEY
 
 pytestmark = pytest.mark.e2e
 
@@ -36,7 +36,15 @@ def test_no_secret_reaches_a_service_log(
     atlassian = httpx.get(f"{stack.procs['atlassian-simulator'].urls['base']}/_sim/tokens").json()["tokens"]
     assert tokens, "consent issued tokens"
     secrets = {
-        "API keys": [stack.api_key, OTHER_KEY, RATE_KEY, SEED_KEY, TENANT_DELETE_KEY, FUZZ_KEY],
+        "API keys": [
+            stack.api_key,
+            OTHER_KEY,
+            RATE_KEY,
+            SEED_KEY,
+            TENANT_DELETE_KEY,
+            FUZZ_KEY,
+            ATLASSIAN_KEY,
+        ],
         "tenant tokens": tokens,
         "the secrets key": [stack.env["MIGRATOR_SECRETS_KEY"]],
         "device secrets and enrolment tokens": [device_secret, "x" + device_secret, enrollment],

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -39,6 +39,7 @@ class Sim:
     control: httpx.AsyncClient
     api: MigrationApi
     status_reads: list[str]
+    access_token: Callable[[], Awaitable[str]]
 
 
 @pytest.fixture
@@ -69,7 +70,7 @@ async def sim() -> AsyncIterator[Sim]:
             access_token=access_token,
             budget=SiteBudget(reads_per_minute=100_000),
         )
-        yield Sim(http, api, reads)
+        yield Sim(http, api, reads, access_token)
 
 
 async def _consent(http: httpx.AsyncClient, site: str) -> str:
@@ -175,6 +176,16 @@ async def test_throttling_slows_calls_down_without_failing_them(sim: Sim) -> Non
     job_id = await sim.api.create_job(jira_job(["ALPHA"]))
     assert job_id and [status for status, _ in held_back] == [429, 429]
     assert all(retry_after is not None for _, retry_after in held_back)  # the simulator's Retry-After
+
+
+async def test_creates_are_paced_to_the_sites_budget_before_atlassian_refuses_them(sim: Sim) -> None:
+    budget = SiteBudget(creates_per_minute=2)
+    api = MigrationApi(sim.control, base_url="http://sim/api", access_token=sim.access_token, budget=budget)
+    for _ in range(2):
+        await api.create_job(jira_job(["ALPHA"]))
+    # The budget is spent: a third create would wait here rather than be sent and refused.
+    assert not budget.job_creates.has_capacity() and budget.reads.has_capacity()
+    assert budget.task_creates.has_capacity()  # each API group has its own budget
 
 
 async def test_a_refused_definition_names_atlassians_reason(sim: Sim) -> None:

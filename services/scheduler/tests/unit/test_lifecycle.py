@@ -123,4 +123,9 @@ def test_units_of_each_workload_come_from_its_selection_and_mappings() -> None:
         ("job_X_1", "mailbox", "b@contoso.com", None),
     ]
     assert [u.kind for u in split_into_units("job_X", JobType.TEAMS, {"teams": ["t1"]})] == ["team"]
-    assert split_into_units("job_X", JobType.JIRA, {"projects": ["P"]}) == []
+    jira = split_into_units("job_X", JobType.JIRA, {"projects": ["ALPHA", "BETA"]})
+    assert [(u.id, u.kind, u.source, u.dest) for u in jira] == [
+        ("job_X_0", "project", "ALPHA", None),
+        ("job_X_1", "project", "BETA", None),
+    ]
+    assert [u.kind for u in split_into_units("job_X", JobType.CONFLUENCE, {"spaces": ["ENG"]})] == ["space"]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -24,6 +25,7 @@ from migrator_contracts.events import UnitProgressed
 from migrator_contracts.logs import LogLine
 from migrator_platform.readstore import Collection
 from migrator_platform.structured_logs import get_logger
+from migrator_platform.throttling import throttle_listener
 
 from migrator_atlassian_connector.migration.api import MigrationApi, MigrationApiError
 from migrator_atlassian_connector.migration.status_tree import Node, check_results, migration_snapshot
@@ -106,12 +108,44 @@ class AtlassianMigration:
         self._resolve, self._poll, self._clock = resolve, poll_seconds, clock
 
     async def run(self, cmd: MigrateAtlassianScope, *, heartbeat: Heartbeat | None = None) -> None:
-        """Run the job's migration to its end (or resume it). ``heartbeat`` is called at every
-        reading, so the command's delivery stays ours while the migration runs."""
+        """Run the job's migration to its end (or resume it). ``heartbeat`` is called every few
+        seconds, so the command's delivery stays ours while the migration runs. Each time
+        Atlassian holds a call back (429), the job's log says so and when we retry."""
+        pending: set[asyncio.Task[None]] = set()
+
+        def on_throttle(status: int, wait: float, retry_after: float | None) -> None:
+            line = self._line(
+                cmd,
+                LogLevel.WARN,
+                f"Throttled ({status}) — retrying in {wait:.0f}s",
+                key=f"throttled:{uuid.uuid4().hex}",
+                status=status,
+                retryAfterSeconds=round(retry_after if retry_after is not None else wait, 1),
+            )
+            task = asyncio.get_running_loop().create_task(line)
+            pending.add(task)
+            task.add_done_callback(pending.discard)
+
+        token = throttle_listener.set(on_throttle)
+        beating = asyncio.create_task(self._beat(heartbeat)) if heartbeat is not None else None
+        try:
+            await self._run(cmd)
+        finally:
+            throttle_listener.reset(token)
+            if beating is not None:
+                beating.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+
+    async def _beat(self, heartbeat: Heartbeat) -> None:
+        """Keep the command's delivery ours for as long as the run takes, including while it
+        waits for the site's budget (5 creates a minute) or for a Retry-After."""
+        while True:
+            await heartbeat()
+            await asyncio.sleep(min(self._poll, 5.0))
+
+    async def _run(self, cmd: MigrateAtlassianScope) -> None:
 
         async def wait() -> None:
-            if heartbeat is not None:
-                await heartbeat()
             await asyncio.sleep(self._poll)
 
         target = await self._resolve(cmd)

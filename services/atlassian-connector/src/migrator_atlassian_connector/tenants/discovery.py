@@ -43,8 +43,10 @@ class Discovery:
             log.info("discovery of a removed tenant skipped", tenant_id=cmd.tenant_id)
             return
         await jobs.update(cmd.discovery_job_id, {"status": "RUNNING", "startedAt": iso(datetime.now(UTC))})
+        users: int | None = None
         if tenant["type"] == TenantType.ATLASSIAN_SERVER:
             projects, spaces = await self._server(cmd.tenant_id, tenant.get("workloads") or [])
+            users = await self._server_users(cmd.tenant_id)
         else:
             projects, spaces = await self._cloud(cmd.tenant_id)
         for name, found, size_field in (
@@ -68,8 +70,16 @@ class Discovery:
                     },
                 )
         now = iso(datetime.now(UTC))
+        size = sum(int(i.get("sizeBytes") or i.get("attachmentsBytes") or 0) for i in projects + spaces)
         await tenants.update(
-            cmd.tenant_id, {"projectCount": len(projects), "spaceCount": len(spaces), "discoveredAt": now}
+            cmd.tenant_id,
+            {
+                "projectCount": len(projects),
+                "spaceCount": len(spaces),
+                "userCount": users,
+                "totalSizeBytes": size,
+                "discoveredAt": now,
+            },
         )
         await jobs.update(cmd.discovery_job_id, {"status": "DONE", "completedAt": now})
         log.info(
@@ -94,6 +104,20 @@ class Discovery:
                     break
                 start += len(page["results"])
         return projects, spaces
+
+    async def _server_users(self, tenant_id: str) -> int:
+        """How many users the server has (they migrate with usersAndGroups)."""
+        secret = await self._credentials.load(tenant_id)
+        base, headers = secret["baseUrl"], {"Authorization": f"Bearer {secret['serverToken']}"}
+        count, start = 0, 0
+        while True:
+            page = await self._get(
+                f"{base}/rest/api/2/user/search", headers, username=".", startAt=start, maxResults=PAGE
+            )
+            count += len(page)
+            if len(page) < PAGE:
+                return count
+            start += len(page)
 
     async def _cloud(self, tenant_id: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         token = await self._credentials.access_token(tenant_id)

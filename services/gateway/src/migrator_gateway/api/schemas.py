@@ -491,6 +491,7 @@ class DiscoveredProject(BaseModel):
     key: str
     name: str | None
     issueCount: int
+    sizeBytes: int
 
 
 class DiscoveredSpace(BaseModel):
@@ -499,6 +500,7 @@ class DiscoveredSpace(BaseModel):
     key: str
     name: str | None
     pageCount: int
+    sizeBytes: int
 
 
 class DiscoveredProjects(BaseModel):

@@ -63,6 +63,7 @@ TENANT_FIELDS = (
     "connectedAt",
     "projectCount",
     "spaceCount",
+    "userCount",
 )
 _COUNTERS = {"totalItems", "doneItems", "errorItems", "skippedItems", "bytesTransferred"}
 

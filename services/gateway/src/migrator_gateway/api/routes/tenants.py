@@ -42,8 +42,11 @@ DISCOVERED = {
         readmodels.DISCOVERED_TEAMS,
         ("id", "tenantId", "teamId", "name", "description", "memberCount"),
     ),
-    "projects": (readmodels.DISCOVERED_PROJECTS, ("id", "tenantId", "key", "name", "issueCount")),
-    "spaces": (readmodels.DISCOVERED_SPACES, ("id", "tenantId", "key", "name", "pageCount")),
+    "projects": (
+        readmodels.DISCOVERED_PROJECTS,
+        ("id", "tenantId", "key", "name", "issueCount", "sizeBytes"),
+    ),
+    "spaces": (readmodels.DISCOVERED_SPACES, ("id", "tenantId", "key", "name", "pageCount", "sizeBytes")),
 }
 
 
