@@ -220,3 +220,13 @@ def test_a_connector_killed_mid_migration_resumes_the_same_migration(
     migrations = [j for j in atlassian.get("/_sim/jobs").json()["jobs"] if j["name"] == "killed mid-walk"]
     assert len(migrations) == 1  # resumed, not started again
     assert sorted(t["taskType"] for t in migrations[0]["tasks"]) == ["check", "migrate"]
+
+
+def test_an_atlassian_tenant_can_be_removed(api: httpx.Client, sites: dict[str, str]) -> None:
+    deleted = api.delete(f"/v1/tenants/{sites['server']}")
+    assert deleted.status_code in (200, 202) and deleted.json() == {"deleted": True}
+    wait_until(
+        lambda: api.get(f"/v1/tenants/{sites['server']}").status_code == 404, timeout=30, what="the removal"
+    )
+    assert sites["server"] not in {t["id"] for t in api.get("/v1/tenants").json()["tenants"]}
+    assert api.get(f"/v1/tenants/{sites['server']}/projects").status_code == 404

@@ -9,6 +9,7 @@ from faststream.nats.annotations import NatsMessage
 from migrator_contracts import readmodels, subjects
 from migrator_contracts.commands import DiscoverTenant, MigrateAtlassianScope
 from migrator_contracts.enums import JobType
+from migrator_contracts.events import TenantRemoved
 from migrator_contracts.rpc import (
     ConnectTenantRequest,
     ConsentReply,
@@ -16,7 +17,7 @@ from migrator_contracts.rpc import (
     RegisterServer,
     RegisterServerReply,
 )
-from migrator_contracts.streams import COMMANDS
+from migrator_contracts.streams import COMMANDS, EVENTS
 from migrator_platform.bus import BusPublisher
 from migrator_platform.consumer import Delivery, subscribe
 from migrator_platform.secret_box import SecretBox
@@ -29,6 +30,7 @@ from migrator_atlassian_connector.migration.runner import AtlassianMigration, Re
 from migrator_atlassian_connector.tenants.connect import Connections, Refusal
 from migrator_atlassian_connector.tenants.credentials import Credentials
 from migrator_atlassian_connector.tenants.discovery import Discovery
+from migrator_atlassian_connector.tenants.removal import forget_tenant
 
 RPC_QUEUE = "atlassian-connector-rpc"
 
@@ -162,6 +164,20 @@ async def main(settings: AtlassianSettings | None = None) -> None:
                 max_deliver=settings.max_deliver,
                 max_workers=workers,
             )
+
+        async def on_tenant_removed(event: TenantRemoved, _: Delivery) -> None:
+            await forget_tenant(store, event)
+
+        subscribe(
+            broker,
+            subject="migrator.evt.tenant.*.TenantRemoved",
+            stream=EVENTS,
+            durable="atlassian-connector-tenant-removed",
+            model=TenantRemoved,
+            handler=on_tenant_removed,
+            ack_wait_seconds=settings.ack_wait_seconds,
+            max_deliver=settings.max_deliver,
+        )
 
         async def on_ready(rt: Runtime) -> None:
             await ensure_indexes(rt)

@@ -9,6 +9,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -20,10 +21,11 @@ from atlassian_simulator.config import SimSettings
 from migrator_atlassian_connector.migration.api import MigrationApi, MigrationApiError, SiteBudget
 from migrator_atlassian_connector.migration.runner import AtlassianMigration, Target
 from migrator_atlassian_connector.migration.status_tree import Snapshot, check_results, migration_snapshot
+from migrator_atlassian_connector.tenants.removal import forget_tenant
 from migrator_contracts import readmodels
 from migrator_contracts.commands import AtlassianUnit, MigrateAtlassianScope
 from migrator_contracts.enums import JobType, UnitStatus
-from migrator_contracts.events import UnitProgressed
+from migrator_contracts.events import TenantRemoved, UnitProgressed
 from migrator_contracts.logs import LogLine
 from migrator_platform.readstore.sqlite import SqliteReadStore
 from migrator_platform.throttling import throttle_listener
@@ -360,3 +362,24 @@ async def test_a_connector_killed_mid_walk_resumes_without_a_second_migration(
     assert not first_seqs or min(second_seqs) > max(first_seqs)  # the sequence went on
     spaces = (await sim.control.get("/_sim/sites/acme.atlassian.net")).json()["spaces"]
     assert {s["key"]: s["pageCount"] for s in spaces} == {"ENG": 80, "HR": 25}
+
+
+async def test_a_removed_tenant_leaves_no_tokens_or_discovery_behind(store: SqliteReadStore) -> None:
+    secrets = store.collection(readmodels.ATLASSIAN_SECRETS)
+    await secrets.upsert("ten_SRV", {"orgId": "org_A", "sealed": "…"})
+    await secrets.upsert("ten_KEEP", {"orgId": "org_A", "sealed": "…"})
+    for name in (readmodels.DISCOVERED_PROJECTS, readmodels.DISCOVERED_SPACES):
+        await store.collection(name).upsert("ten_SRV:K", {"tenantId": "ten_SRV", "key": "K"})
+    removed = TenantRemoved(
+        event_id="e1", seq=1, occurred_at=datetime.now(UTC), tenant_id="ten_SRV", org_id="org_A"
+    )
+    await forget_tenant(store, removed)
+    await forget_tenant(store, removed)  # redelivered: nothing left, nothing fails
+    assert await secrets.get("ten_SRV") is None and await secrets.get("ten_KEEP") is not None
+    for name in (readmodels.DISCOVERED_PROJECTS, readmodels.DISCOVERED_SPACES):
+        assert await store.collection(name).count({"tenantId": "ten_SRV"}) == 0
+    other_org = TenantRemoved(
+        event_id="e2", seq=1, occurred_at=datetime.now(UTC), tenant_id="ten_KEEP", org_id="org_B"
+    )
+    await forget_tenant(store, other_org)
+    assert await secrets.get("ten_KEEP") is not None  # another organisation's event changes nothing
