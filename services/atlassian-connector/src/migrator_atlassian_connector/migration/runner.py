@@ -10,7 +10,6 @@ absolute counters, so a repeated report changes nothing.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -22,7 +21,7 @@ from migrator_contracts.base import iso
 from migrator_contracts.commands import AtlassianUnit, MigrateAtlassianScope
 from migrator_contracts.enums import JobType, LogLevel, UnitStatus
 from migrator_contracts.events import UnitProgressed
-from migrator_contracts.logs import LogLine
+from migrator_platform.job_log import publish_line
 from migrator_platform.readstore import Collection
 from migrator_platform.structured_logs import get_logger
 from migrator_platform.throttling import throttle_listener
@@ -72,10 +71,8 @@ def blocking_failures(checks: dict[str, Node], overrides: list[str]) -> list[tup
     ]
 
 
-def unit_report(
-    unit: AtlassianUnit, node: Node | None, known_total: int
-) -> tuple[UnitStatus, int, int, int, int]:
-    """(status, total, done, errors, processed) of a project or space from its status node.
+def unit_report(unit: AtlassianUnit, node: Node | None, known_total: int) -> tuple[UnitStatus, int, int, int]:
+    """(status, total, done, errors) of a project or space from its status node.
 
     Progress is point in time: a finished node carries none, so the total is what was last
     seen (or discovered), and a finished node counts all of it as done or failed."""
@@ -87,10 +84,10 @@ def unit_report(
         status = (
             UnitStatus.RUNNING if node is not None and node.status == "IN_PROGRESS" else UnitStatus.QUEUED
         )
-        return status, total, processed, 0, processed
+        return status, total, processed, 0
     if node.outcome == "FAILED":
-        return UnitStatus.ERROR, total, 0, total, total
-    return UnitStatus.DONE, total, total, 0, total
+        return UnitStatus.ERROR, total, 0, total
+    return UnitStatus.DONE, total, total, 0
 
 
 class AtlassianMigration:
@@ -258,7 +255,7 @@ class AtlassianMigration:
             for unit in cmd.units:
                 node = snapshot.items.get(unit.key)
                 known = int(state["units"].get(unit.unit_id, {}).get("total", 0))
-                status, total, done, errors, _ = unit_report(unit, node, known)
+                status, total, done, errors = unit_report(unit, node, known)
                 message = (
                     node.message if node is not None and node.finished and node.outcome != "SUCCESS" else None
                 )
@@ -332,11 +329,12 @@ class AtlassianMigration:
         self, cmd: MigrateAtlassianScope, level: LogLevel, message: str, *, key: str, **fields: Any
     ) -> None:
         """A line in the job's log, the same line however often it is said (``key``)."""
-        line_id = "log_" + hashlib.blake2b(f"{cmd.job_id}:atl:{key}".encode(), digest_size=12).hexdigest()
-        line = LogLine(
-            id=line_id, job_id=cmd.job_id, level=level, message=message, ts=self._clock(), fields=fields
+        await publish_line(
+            self._publisher,
+            cmd.job_id,
+            level,
+            message,
+            fields,
+            key=f"{cmd.job_id}:atl:{key}",
+            at=self._clock(),
         )
-        try:
-            await self._publisher.publish(subjects.job_log(cmd.job_id), line, msg_id=line_id)
-        except Exception as exc:  # a lost log line must not fail the migration
-            log.warning("log line not published", job_id=cmd.job_id, error=repr(exc))

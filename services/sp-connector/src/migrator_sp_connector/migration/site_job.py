@@ -29,7 +29,7 @@ from migrator_contracts.base import Message
 from migrator_contracts.commands import MigrateSite
 from migrator_contracts.enums import LogLevel
 from migrator_contracts.events import ItemFailed, UnitProgressed
-from migrator_contracts.logs import LogLine
+from migrator_platform.job_log import publish_line
 from migrator_platform.readstore import Collection
 from migrator_platform.secret_box import SecretBox
 from migrator_platform.structured_logs import get_logger
@@ -148,23 +148,14 @@ class SiteMigrator:
         key: str | None = None,
     ) -> None:
         """A line in the job's log; with ``key``, the same line however often it is said."""
-        line_id = (
-            "log_" + hashlib.blake2b(f"{cmd.unit_id}:{key}".encode(), digest_size=12).hexdigest()
-            if key
-            else f"log_{uuid.uuid4().hex[:24]}"
+        await publish_line(
+            self._publisher,
+            cmd.job_id,
+            level,
+            message,
+            {**fields, "unitId": cmd.unit_id, "source": cmd.source_site_url},
+            key=f"{cmd.unit_id}:{key}" if key else None,
         )
-        line = LogLine(
-            id=line_id,
-            job_id=cmd.job_id,
-            level=level,
-            message=message,
-            ts=datetime.now(UTC),
-            fields={**fields, "unitId": cmd.unit_id, "source": cmd.source_site_url},
-        )
-        try:
-            await self._publisher.publish(subjects.job_log(cmd.job_id), line, msg_id=line_id)
-        except Exception as exc:  # a lost log line must not fail the migration
-            log.warning("log line not published", job_id=cmd.job_id, error=repr(exc))
 
     async def _migrate(self, cmd: MigrateSite, heartbeat: Heartbeat) -> None:
         stored = await self._tasks.get(cmd.unit_id)
