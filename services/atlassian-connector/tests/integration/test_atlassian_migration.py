@@ -144,7 +144,8 @@ async def test_a_jira_job_checks_then_migrates_and_reports_each_project(sim: Sim
     assert verdict is not None and verdict.outcome == "WARNING"
     assert len(checks) == 22 and checks["MissingAttachments"].message == "3 missing"  # two pages of checks
     migrate_id = await sim.api.create_task(job_id, "migrate")
-    snapshot = await finished_snapshot(sim, job_id, migrate_id, "projects")
+    await finished_snapshot(sim, job_id, migrate_id, "projects")
+    snapshot = await migration_snapshot(sim.api, job_id, migrate_id, "projects", detail=True)
     assert {k: n.outcome for k, n in snapshot.items.items()} == {
         "ALPHA": "SUCCESS",
         "BETA": "FAILED",
