@@ -159,9 +159,14 @@ DEVICE_FIELDS = ("id", "hostname", "ipAddress", "domain", "lastSeenAt", "agentVe
 COMMAND_FIELDS = ("id", "deviceId", "type", "payload", "status", "result", "createdAt", "updatedAt")
 
 
-def device_query(org_id: str, status: DeviceStatus | None, now: datetime) -> dict[str, Any]:
-    """The store filter for an organisation's devices, optionally in one computed status."""
+def device_query(
+    org_id: str, status: DeviceStatus | None, now: datetime, after: str | None = None
+) -> dict[str, Any]:
+    """The store filter for an organisation's devices, optionally in one computed status, and
+    after the cursor ``after`` (listings page by id, in registration order)."""
     where: dict[str, Any] = {"orgId": org_id, "deleted": None}
+    if after:
+        where["_id"] = {"$gt": after}
     if status is DeviceStatus.MIGRATING:
         where["activeCommandId"] = {"$gt": ""}
     elif status is DeviceStatus.ONLINE:

@@ -25,8 +25,6 @@ async def list_devices(store: ReadStore, request: ListDevices, clock: Clock) -> 
     if not 1 <= request.limit <= MAX_PAGE:
         raise Refused(400, "VALIDATION_ERROR", f"limit: must be from 1 to {MAX_PAGE}")
     now = clock()
-    where = device_query(request.org_id, status, now)
-    if request.cursor:
-        where["_id"] = {"$gt": request.cursor}
+    where = device_query(request.org_id, status, now, after=request.cursor)
     docs = await store.collection(readmodels.DEVICES).find(where, sort=[("_id", 1)], limit=request.limit + 1)
     return device_page(docs, request.limit, now)

@@ -181,9 +181,7 @@ async def list_devices(
     """The organisation's devices in registration order, with their computed status; a page at a
     time for large fleets (``nextCursor``)."""
     now = _now(request)
-    where = device_query(caller.org_id, status, now)
-    if cursor:
-        where["_id"] = {"$gt": cursor}
+    where = device_query(caller.org_id, status, now, after=cursor)
     docs = await caller.store.collection(readmodels.DEVICES).find(where, sort=[("_id", 1)], limit=limit + 1)
     return FastJSONResponse(device_page(docs, limit, now))
 
