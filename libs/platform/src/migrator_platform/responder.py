@@ -36,7 +36,10 @@ class Responder:
         self._subscription: Subscription | None = None
 
     async def start(self, connection: Client) -> None:
+        """Subscribe, and return once the server has the subscription: a service reports ready
+        after this, and a request sent then must find a responder, not "no responders"."""
         self._subscription = await connection.subscribe(self.subject, queue=self._queue, cb=self._received)
+        await connection.flush()
 
     async def _received(self, msg: Msg) -> None:
         await self._slots.acquire()  # backpressure: nats-py buffers the rest (pending limits)
