@@ -22,10 +22,18 @@ from support import (
     connect_tenant,
     wait_until,
 )
+from trace_sink import TraceSink
 
 
 @pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+def trace_sink() -> Iterator[TraceSink]:
+    sink = TraceSink()
+    yield sink
+    sink.close()
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory, trace_sink: TraceSink) -> Iterator[Stack]:
     data_dir: Path = tmp_path_factory.mktemp("migrator")
     extra: dict[str, str] = {}
     mongo = None
@@ -64,6 +72,12 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             "MIGRATOR_ATLASSIAN_CREATES_PER_MINUTE": "60",
             "ATLSIM_CREATES_PER_MINUTE": "60",
             "MIGRATOR_LOG_LEVEL": "INFO",
+            # Every service exports spans to the suite's receiver, but records only the traces a
+            # caller asks for (a sampled traceparent): the rest of the suite pays nothing for it.
+            "MIGRATOR_TRACES_EXPORTER": "otlp",
+            "MIGRATOR_TRACES_SAMPLE_RATIO": "0",
+            "OTEL_EXPORTER_OTLP_ENDPOINT": trace_sink.endpoint,
+            "OTEL_BSP_SCHEDULE_DELAY": "200",
             **extra,
         },
     )

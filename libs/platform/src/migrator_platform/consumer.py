@@ -9,6 +9,7 @@ is dead-lettered too. Handlers must be idempotent: delivery is at-least-once.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, TypeVar
 
@@ -20,6 +21,7 @@ from migrator_contracts.streams import DEAD_LETTERS, StreamSpec
 from migrator_contracts.subjects import dead_letter
 from pydantic import ValidationError
 
+from migrator_platform.metrics import HANDLER_SECONDS, MESSAGES_HANDLED, watch_consumer
 from migrator_platform.structured_logs import get_logger
 
 if TYPE_CHECKING:
@@ -73,6 +75,9 @@ def subscribe(
     max_workers: int = 1,
 ) -> None:
     """Register ``handler`` on a durable pull consumer of ``stream`` filtered to ``subject``."""
+    watch_consumer(stream.name, durable)
+    handled = {o: MESSAGES_HANDLED.labels(durable, o) for o in ("acked", "retried", "dead_lettered")}
+    handler_seconds = HANDLER_SECONDS.labels(durable)
 
     @broker.subscriber(
         subject,
@@ -92,11 +97,14 @@ def subscribe(
             log.warning("malformed message dead-lettered", subject=subject_seen, error=str(exc)[:300])
             await _dead_letter(broker, msg, reason=f"invalid: {exc}")
             await msg.ack()
+            handled["dead_lettered"].inc()
             return
         delivery = Delivery(msg)
+        started = time.perf_counter()
         try:
             await handler(parsed, delivery)
         except Exception as exc:
+            handler_seconds.observe(time.perf_counter() - started)
             if delivery.attempt >= max_deliver:
                 log.error(
                     "handler failed for good, dead-lettered",
@@ -106,6 +114,7 @@ def subscribe(
                 )
                 await _dead_letter(broker, msg, reason=f"failed {delivery.attempt}x: {exc!r}")
                 await msg.ack()
+                handled["dead_lettered"].inc()
             else:
                 log.warning(
                     "handler failed, will retry",
@@ -115,5 +124,8 @@ def subscribe(
                     exc_info=True,
                 )
                 await msg.nack(delay=_backoff(delivery.attempt))
+                handled["retried"].inc()
             return
+        handler_seconds.observe(time.perf_counter() - started)
         await msg.ack()
+        handled["acked"].inc()

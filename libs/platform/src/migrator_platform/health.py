@@ -1,4 +1,5 @@
-"""Readiness over NATS request/reply (what the gateway's /readyz asks) and optional HTTP probes."""
+"""Readiness over NATS request/reply (what the gateway's /readyz asks), and the optional HTTP
+port for Kubernetes probes and Prometheus (/healthz, /readyz, /metrics)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from collections.abc import Callable
 from faststream.nats import NatsBroker
 from migrator_contracts.rpc import HealthReply
 from migrator_contracts.subjects import rpc_health
+
+from migrator_platform.metrics import exposition
 
 
 def answer_health(broker: NatsBroker, *, service: str, is_ready: Callable[[], bool]) -> None:
@@ -19,16 +22,21 @@ def answer_health(broker: NatsBroker, *, service: str, is_ready: Callable[[], bo
 
 
 async def serve_http_probes(*, port: int, is_ready: Callable[[], bool]) -> asyncio.Server:
-    """A minimal HTTP server for Kubernetes: /healthz (alive) and /readyz (200 only when ready)."""
+    """A minimal HTTP server for Kubernetes and Prometheus: /healthz (alive), /readyz (200 only
+    when ready) and /metrics."""
 
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         request_line = (await reader.readline()).decode(errors="replace")
         path = request_line.split(" ")[1] if " " in request_line else "/"
-        ok = path.startswith("/healthz") or (path.startswith("/readyz") and is_ready())
-        status = "200 OK" if ok else "503 Service Unavailable"
-        body = b'{"status":"ok"}' if ok else b'{"status":"unavailable"}'
+        content_type = "application/json"
+        if path.startswith("/metrics"):
+            status, (body, content_type) = "200 OK", exposition()
+        else:
+            ok = path.startswith("/healthz") or (path.startswith("/readyz") and is_ready())
+            status = "200 OK" if ok else "503 Service Unavailable"
+            body = b'{"status":"ok"}' if ok else b'{"status":"unavailable"}'
         writer.write(
-            f"HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+            f"HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {len(body)}\r\n"
             "Connection: close\r\n\r\n".encode()
             + body
         )

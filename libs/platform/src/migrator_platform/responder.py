@@ -11,6 +11,7 @@ requests in flight finish.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable
 
 from nats.aio.client import Client
@@ -18,6 +19,7 @@ from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
 from opentelemetry import propagate, trace
 
+from migrator_platform.metrics import RPC_REQUESTS, RPC_SECONDS
 from migrator_platform.structured_logs import get_logger
 
 log = get_logger(__name__)
@@ -34,6 +36,7 @@ class Responder:
         self._slots = asyncio.Semaphore(workers)
         self._in_flight: set[asyncio.Task[None]] = set()
         self._subscription: Subscription | None = None
+        self._requests, self._seconds = RPC_REQUESTS.labels(subject), RPC_SECONDS.labels(subject)
 
     async def start(self, connection: Client) -> None:
         """Subscribe, and return once the server has the subscription: a service reports ready
@@ -48,6 +51,7 @@ class Responder:
         task.add_done_callback(self._in_flight.discard)
 
     async def _answer(self, msg: Msg) -> None:
+        started = time.perf_counter()
         try:
             context = propagate.extract(msg.headers or {})
             with tracer.start_as_current_span(
@@ -56,6 +60,8 @@ class Responder:
                 reply = await self._handler(msg.data)
             if msg.reply:
                 await msg.respond(reply)
+            self._seconds.observe(time.perf_counter() - started)
+            self._requests.inc()
         except Exception:  # the handler answers its own errors; this is the last resort
             log.exception("request not answered", subject=self.subject)
         finally:

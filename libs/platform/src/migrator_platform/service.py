@@ -12,6 +12,7 @@ from faststream.nats import NatsBroker
 
 from migrator_platform.bus import create_broker, provision_streams
 from migrator_platform.health import answer_health, serve_http_probes
+from migrator_platform.metrics import refresh_consumer_lag
 from migrator_platform.readstore import ReadStore
 from migrator_platform.readstore.factory import open_read_store
 from migrator_platform.responder import Responder
@@ -103,6 +104,12 @@ async def run_service(
         if on_ready is not None:
             await on_ready(runtime)
         runtime.ready = await runtime.store.ping()
+        js = runtime.broker.connection.jetstream()
+        runtime.every(
+            runtime.settings.consumer_lag_interval_seconds,
+            lambda: refresh_consumer_lag(js),
+            name="consumer-lag",
+        )
         log.info("service ready", ready=runtime.ready)
 
     @app.on_shutdown

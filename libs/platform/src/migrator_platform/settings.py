@@ -30,8 +30,11 @@ class ServiceSettings(BaseSettings):
     # and how many deliveries before it is dead-lettered.
     ack_wait_seconds: float = 30.0
     max_deliver: int = 5
-    # Optional HTTP port for /healthz and /readyz (Kubernetes probes); 0 = disabled.
+    # Optional HTTP port for /healthz, /readyz (Kubernetes probes) and /metrics (Prometheus);
+    # 0 = disabled.
     health_port: int = 0
+    # How often each durable consumer's lag is read from the server for /metrics.
+    consumer_lag_interval_seconds: float = Field(default=15.0, gt=0)
 
     @property
     def sqlite_path(self) -> Path:

@@ -13,6 +13,8 @@ from typing import Any
 import httpx
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
 
+from migrator_platform.metrics import UPSTREAM_THROTTLE_WAIT, UPSTREAM_THROTTLED
+
 RETRYABLE_STATUS = frozenset({429, 503, 504})
 MAX_WAIT_SECONDS = 300.0
 
@@ -20,9 +22,9 @@ MAX_WAIT_SECONDS = 300.0
 class Throttled(Exception):
     """429/503/504: wait ``retry_after`` seconds and try again."""
 
-    def __init__(self, status: int, retry_after: float | None) -> None:
+    def __init__(self, status: int, retry_after: float | None, *, host: str = "") -> None:
         super().__init__(f"HTTP {status}, retry after {retry_after}s")
-        self.status, self.retry_after = status, retry_after
+        self.status, self.retry_after, self.host = status, retry_after, host
 
 
 def retry_after_seconds(value: str | None) -> float | None:
@@ -40,7 +42,11 @@ def retry_after_seconds(value: str | None) -> float | None:
 def raise_if_throttled(response: httpx.Response) -> None:
     """Turn a throttling answer into :class:`Throttled`."""
     if response.status_code in RETRYABLE_STATUS:
-        raise Throttled(response.status_code, retry_after_seconds(response.headers.get("Retry-After")))
+        host = response.request.url.host
+        UPSTREAM_THROTTLED.labels(host, str(response.status_code)).inc()
+        raise Throttled(
+            response.status_code, retry_after_seconds(response.headers.get("Retry-After")), host=host
+        )
 
 
 def _wait(state: Any) -> float:
@@ -62,6 +68,8 @@ throttle_listener: ContextVar[Callable[[int, float, float | None], None] | None]
 
 def _tell_listener(state: Any) -> None:
     exc = state.outcome.exception() if state.outcome else None
+    if isinstance(exc, Throttled) and exc.host and state.next_action is not None:
+        UPSTREAM_THROTTLE_WAIT.labels(exc.host).inc(float(state.next_action.sleep))
     listener = throttle_listener.get()
     if listener is not None and isinstance(exc, Throttled) and state.next_action is not None:
         listener(exc.status, float(state.next_action.sleep), exc.retry_after)

@@ -15,6 +15,8 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from migrator_contracts.base import utcnow
 from migrator_platform.bus import create_broker, provision_streams
+from migrator_platform.health import serve_http_probes
+from migrator_platform.metrics import HttpMetrics
 from migrator_platform.readstore import open_read_store
 from migrator_platform.structured_logs import get_logger
 from migrator_platform.telemetry import configure_tracing
@@ -63,10 +65,18 @@ def create_app(settings: GatewaySettings, *, clock: Callable[[], datetime] = utc
             flush_seconds=settings.sse_flush_ms / 1000,
         )
         _end_streams_on_signal(app.state.log_tails)
+        # Prometheus reads /metrics on the operations port, as on every service, not on the API.
+        probes = (
+            await serve_http_probes(port=settings.health_port, is_ready=lambda: True)
+            if settings.health_port
+            else None
+        )
         log.info("gateway ready", url=settings.base_url)
         try:
             yield
         finally:
+            if probes is not None:
+                probes.close()
             await app.state.log_tails.close()
             await broker.stop()
             await store.close()
@@ -87,6 +97,7 @@ def create_app(settings: GatewaySettings, *, clock: Callable[[], datetime] = utc
         },
     )
     install_error_handlers(app)
+    app.add_middleware(HttpMetrics, skip=frozenset({"/healthz", "/readyz"}))
     _document_bearer_auth(app)
     app.router.routes.extend(hot_reads.ROUTES)  # first: they answer GETs their FastAPI twins document
     for module in (health, tenants, jobs, job_units, job_logs, devices):

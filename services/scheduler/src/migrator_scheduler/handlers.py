@@ -32,6 +32,7 @@ from migrator_contracts.enums import (
 from migrator_contracts.events import JobCompleted, JobQueued, JobStarted, UnitProgressed
 from migrator_contracts.logs import LogLine
 from migrator_contracts.readmodels import JobDoc, JobUnitDoc
+from migrator_platform import trace_context
 from migrator_platform.ids import new_id
 from migrator_platform.readstore import Collection
 from migrator_platform.structured_logs import get_logger
@@ -97,7 +98,12 @@ class Scheduler:
             scheduled_at=iso(cmd.scheduled_at) if cmd.scheduled_at else None,
             version=1,
         ).to_doc()
-        doc |= {"dueAt": due_at(scheduled_at=cmd.scheduled_at, created_at=created), "dispatchComplete": False}
+        doc |= {
+            "dueAt": due_at(scheduled_at=cmd.scheduled_at, created_at=created),
+            "dispatchComplete": False,
+            # A start or dispatch from the timer loop continues the trace of the request.
+            "traceContext": trace_context.capture(),
+        }
         if not await self._jobs.insert(cmd.job_id, doc):
             log.info("job already recorded", job_id=cmd.job_id)
         for unit in split_into_units(cmd.job_id, JobType(cmd.type), cmd.options):
@@ -174,6 +180,12 @@ class Scheduler:
         job_id = job["id"]
         if total_units is None:
             total_units = await self._units.count({"jobId": job_id})
+        with trace_context.resumed(job.get("traceContext"), "announce start"):
+            await self._announce_started(job, seq=seq, total_units=total_units)
+        await self._jobs.update(job_id, {"startToAnnounce": None}, where={"startToAnnounce": seq})
+
+    async def _announce_started(self, job: dict[str, Any], *, seq: int, total_units: int) -> None:
+        job_id = job["id"]
         await self._publisher.publish(
             subjects.job_event(job_id, "JobStarted"),
             JobStarted(
@@ -186,7 +198,6 @@ class Scheduler:
             ),
             msg_id=f"{job_id}:started:{seq}",
         )
-        await self._jobs.update(job_id, {"startToAnnounce": None}, where={"startToAnnounce": seq})
 
     async def dispatch_pending(self) -> None:
         """Start waiting units of running jobs, as far as the limits allow (see dispatch_plan).
@@ -261,9 +272,10 @@ class Scheduler:
             dry_run=bool(job.get("dryRun")),
             override_checks=[str(c) for c in options.get("overrideChecks") or []],
         )
-        await self._publisher.publish(
-            subjects.CMD_ATLASSIAN_MIGRATE, command, msg_id=f"{job['id']}:atlassian"
-        )
+        with trace_context.resumed(job.get("traceContext"), "dispatch"):
+            await self._publisher.publish(
+                subjects.CMD_ATLASSIAN_MIGRATE, command, msg_id=f"{job['id']}:atlassian"
+            )
         now = iso(self.now())
         await asyncio.gather(
             *(
@@ -288,14 +300,18 @@ class Scheduler:
         commands = [_unit_command(jobs_by_id[job_id], unit) for job_id, unit in todo]
         await asyncio.gather(
             *(
-                self._publisher.publish(subject, command, msg_id=f"{unit['id']}:dispatch")
-                for (subject, command), (_, unit) in zip(commands, todo, strict=True)
+                self._dispatch(jobs_by_id[job_id], subject, command, unit_id=unit["id"])
+                for (subject, command), (job_id, unit) in zip(commands, todo, strict=True)
             )
         )
         now = iso(self.now())
         await asyncio.gather(
             *(self._units.update(unit["id"], {"dispatched": True, "startedAt": now}) for _, unit in todo)
         )
+
+    async def _dispatch(self, job: dict[str, Any], subject: str, command: Message, *, unit_id: str) -> None:
+        with trace_context.resumed(job.get("traceContext"), "dispatch"):
+            await self._publisher.publish(subject, command, msg_id=f"{unit_id}:dispatch")
 
     async def _note_waiting(self, job: dict[str, Any], in_flight: InFlight, *, waiting: bool) -> None:
         """Say once in the job's log that it waits for room, and when it gets going again."""

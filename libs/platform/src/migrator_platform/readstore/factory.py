@@ -5,14 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 
 from migrator_platform.readstore.protocol import ReadStore
+from migrator_platform.readstore.traced import TracedStore
 
 
 def open_read_store(*, mongo_url: str | None, sqlite_path: Path, database: str = "migrator") -> ReadStore:
-    """The store the configuration asks for."""
+    """The store the configuration asks for, its writes traced."""
     if mongo_url:
         from migrator_platform.readstore.mongo import MongoReadStore
 
-        return MongoReadStore(mongo_url, database)
+        return TracedStore(MongoReadStore(mongo_url, database), system="mongodb")
     from migrator_platform.readstore.sqlite import SqliteReadStore
 
-    return SqliteReadStore(sqlite_path)
+    return TracedStore(SqliteReadStore(sqlite_path), system="sqlite")
