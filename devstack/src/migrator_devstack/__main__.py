@@ -17,6 +17,8 @@ def main() -> int:
     stack = Stack(
         data_dir=Path(os.environ.get("MIGRATOR_DATA_DIR", ".migrator")),
         http_port=int(os.environ.get("MIGRATOR_HTTP_PORT", "8000")),
+        # MIGRATOR_REPLICAS=2: two processes of every service, sharing the bus and the store.
+        replicas=int(os.environ.get("MIGRATOR_REPLICAS", "1")),
     )
     stopping = False
 
@@ -36,6 +38,12 @@ def main() -> int:
     store = (
         os.environ.get("MIGRATOR_MONGO_URL") or f"embedded SQLite at {stack.data_dir / 'readstore.sqlite3'}"
     )
+    replicas = (
+        f"\n  Replicas     {stack.replicas} of every service; gateways at {', '.join(stack.gateway_urls)}"
+        if stack.replicas > 1
+        else ""
+    )
+    metrics = ", ".join(f"{name} {stack.ops_url(name)}" for name in stack.replica_names())
     print(
         f"""
 Migrator is ready in {time.monotonic() - started:.1f}s.
@@ -46,7 +54,8 @@ Migrator is ready in {time.monotonic() - started:.1f}s.
   NATS         {stack.env["MIGRATOR_NATS_URL"]}
   Read store   {store}
   Simulator    {stack.env["MIGRATOR_M365_BASE_URL"]}   (Microsoft 365: contoso.com, fabrikam.com)
-  Logs         {stack.log_dir}
+  Logs         {stack.log_dir}{replicas}
+  Metrics      /metrics on each service's operations port: {metrics}
 
   export MIGRATOR_URL={stack.api_url} MIGRATOR_API_KEY={stack.api_key}
   .venv/bin/migrator tenants connect contoso.com --role source     # or with curl:

@@ -30,9 +30,15 @@ SERVICES = {
 }
 
 
+def replica_name(service: str, replica: int) -> str:
+    """A process's name: the service's for its first replica, ``scheduler.2`` for the second."""
+    return service if replica == 1 else f"{service}.{replica}"
+
+
 @dataclass
 class Stack:
-    """Starts and stops everything; ``env`` overrides what the services see."""
+    """Starts and stops everything; ``env`` overrides what the services see. ``replicas``
+    processes of every service share the bus and the store, as replicas do in a cluster."""
 
     data_dir: Path
     http_port: int = 8000
@@ -40,6 +46,10 @@ class Stack:
     procs: dict[str, infra.Proc] = field(default_factory=dict)
     api_key: str = ""
     org_id: str = ""
+    replicas: int = 1
+    # Each process's operations port (/healthz, /readyz, /metrics), kept across restarts.
+    ops_ports: dict[str, int] = field(default_factory=dict)
+    gateway_ports: dict[str, int] = field(default_factory=dict)
 
     @property
     def log_dir(self) -> Path:
@@ -48,6 +58,20 @@ class Stack:
     @property
     def api_url(self) -> str:
         return f"http://127.0.0.1:{self.http_port}"
+
+    @property
+    def gateway_urls(self) -> list[str]:
+        """Every gateway replica's API address (the first is ``api_url``)."""
+        return [f"http://127.0.0.1:{port}" for port in self.gateway_ports.values()]
+
+    def replica_names(self, service: str | None = None) -> list[str]:
+        """The process names of one service's replicas, or of every service's."""
+        services = [service] if service else list(SERVICES)
+        return [replica_name(s, r) for s in services for r in range(1, self.replicas + 1)]
+
+    def ops_url(self, name: str) -> str:
+        """Where one process serves /healthz, /readyz and /metrics."""
+        return f"http://127.0.0.1:{self.ops_ports[name]}"
 
     def start(self, *, timeout: float = 120.0) -> None:
         """Start everything and wait until the gateway's /readyz answers 200."""
@@ -81,7 +105,8 @@ class Stack:
             "MIGRATOR_BOOTSTRAP_KEYS": bootstrap,
         }
         for name in SERVICES:
-            self.start_service(name)
+            for replica in range(1, self.replicas + 1):
+                self.start_service(name, replica=replica)
         self.wait_ready(timeout=timeout)
 
     def _start_simulator(self, azurite: infra.Proc) -> str:
@@ -108,9 +133,22 @@ class Stack:
         self.procs["atlassian-simulator"] = proc
         return proc.urls["base"]
 
-    def start_service(self, name: str) -> None:
-        """(Re)start one service process."""
-        self.procs[name] = _spawn_python(name, SERVICES[name], env=self.env, log_dir=self.log_dir)
+    def start_service(self, name: str, *, replica: int = 1) -> None:
+        """(Re)start one replica of a service (``name`` may also be a replica's, ``scheduler.2``)."""
+        service, _, number = name.partition(".")
+        proc_name = replica_name(service, int(number) if number else replica)
+        env = {**self.env, "MIGRATOR_HEALTH_PORT": str(self._port(self.ops_ports, proc_name))}
+        if service == "gateway":
+            port = self.http_port if proc_name == "gateway" else self._port(self.gateway_ports, proc_name)
+            self.gateway_ports[proc_name] = port
+            env["MIGRATOR_HTTP_PORT"] = str(port)
+        self.procs[proc_name] = _spawn_python(proc_name, SERVICES[service], env=env, log_dir=self.log_dir)
+
+    @staticmethod
+    def _port(ports: dict[str, int], name: str) -> int:
+        if name not in ports:
+            ports[name] = infra.free_port()
+        return ports[name]
 
     def start_extra_gateway(self, *, port: int) -> str:
         """A second gateway replica on ``port`` sharing the bus and the store; its URL."""
@@ -151,10 +189,10 @@ class Stack:
                 if proc.popen.poll() is not None:
                     raise RuntimeError(f"{name} exited with {proc.popen.returncode}; see {proc.log_path}")
             try:
-                response = httpx.get(f"{self.api_url}/readyz", timeout=2.0)
-                if response.status_code == 200:
+                answers = [httpx.get(f"{url}/readyz", timeout=2.0) for url in self.gateway_urls]
+                if all(a.status_code == 200 for a in answers):
                     return
-                last = response.text
+                last = next(a.text for a in answers if a.status_code != 200)
             except httpx.HTTPError as exc:
                 last = repr(exc)
             time.sleep(0.25)
@@ -163,7 +201,7 @@ class Stack:
     def supervise_once(self) -> list[str]:
         """Restart services that died on their own; the names restarted."""
         restarted = []
-        for name in SERVICES:
+        for name in self.replica_names():
             proc = self.procs.get(name)
             if proc is not None and proc.popen.poll() is not None:
                 self.start_service(name)
@@ -173,7 +211,8 @@ class Stack:
     def stop(self) -> None:
         """Services first (they drain), then the simulator and the infrastructure."""
         extra = [name for name in self.procs if name.startswith("gateway-")]
-        for name in [*extra, *reversed(SERVICES), "m365-simulator", "atlassian-simulator", "azurite", "nats"]:
+        services = [name for service in reversed(SERVICES) for name in self.replica_names(service)]
+        for name in [*extra, *services, "m365-simulator", "atlassian-simulator", "azurite", "nats"]:
             if name in self.procs:
                 self.procs[name].stop(timeout=20)
 
