@@ -8,7 +8,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 SRC := libs services simulators devstack clients tests-e2e bench conftest.py
 
-.PHONY: run test install lint typecheck unit integration e2e clean
+.PHONY: run test install lint typecheck validate unit integration e2e e2e-compose clean
 
 run: install
 	$(PY) -m migrator_devstack
@@ -47,6 +47,11 @@ integration: install
 
 e2e: install
 	$(PY) -m pytest -q tests-e2e
+
+# The same suite against `docker compose up` of compose.yaml (needs a Docker engine).
+e2e-compose: install
+	@docker compose version >/dev/null 2>&1 || { echo "make e2e-compose needs Docker with the compose plugin"; exit 1; }
+	MIGRATOR_E2E_TARGET=compose $(PY) -m pytest -q tests-e2e
 
 clean:
 	rm -rf $(VENV) .tools tools/node_modules .migrator

@@ -1,4 +1,7 @@
-"""The whole system, started as `make run` starts it, shared by the end-to-end tests."""
+"""The whole system, shared by the end-to-end tests: started as `make run` starts it (the
+default), or as `docker compose up` of compose.yaml when MIGRATOR_E2E_TARGET=compose
+(`make e2e-compose`). The same tests run against both; the few that reach into the embedded
+stack's files and processes are marked ``embedded_only``."""
 
 from __future__ import annotations
 
@@ -8,6 +11,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from compose_target import ComposeStack
 from migrator_devstack import infra
 from migrator_devstack.secrets import new_api_key
 from migrator_devstack.stack import Stack
@@ -24,6 +28,19 @@ from support import (
 )
 from trace_sink import TraceSink
 
+TARGET = os.environ.get("MIGRATOR_E2E_TARGET", "embedded")
+if TARGET not in ("embedded", "compose"):
+    raise pytest.UsageError(f"MIGRATOR_E2E_TARGET must be embedded or compose, not {TARGET!r}")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if TARGET != "compose":
+        return
+    skip = pytest.mark.skip(reason="reaches into the embedded stack (MIGRATOR_E2E_TARGET=compose)")
+    for item in items:
+        if "embedded_only" in item.keywords:
+            item.add_marker(skip)
+
 
 @pytest.fixture(scope="session")
 def trace_sink() -> Iterator[TraceSink]:
@@ -37,50 +54,55 @@ def stack(tmp_path_factory: pytest.TempPathFactory, trace_sink: TraceSink) -> It
     data_dir: Path = tmp_path_factory.mktemp("migrator")
     extra: dict[str, str] = {}
     mongo = None
-    if os.environ.get("MIGRATOR_E2E_STORE") == "mongo-wire":
+    if os.environ.get("MIGRATOR_E2E_STORE") == "mongo-wire" and TARGET == "embedded":
         # The production read-store backend (PyMongo) under the whole system, on a MongoDB wire server.
         mongo = infra.start_mongo_wire(log_dir=data_dir / "logs", data_dir=data_dir / "mongo")
         extra["MIGRATOR_MONGO_URL"] = mongo.urls["mongo"]
-    stack = Stack(
-        data_dir=data_dir,
-        http_port=infra.free_port(),
-        env={
-            # The first organisation is the tests' own; the second only ever tries to see it.
-            "MIGRATOR_BOOTSTRAP_KEYS": (
-                f"org_E2E:{new_api_key()},org_OTHER:{OTHER_KEY},org_RATE:{RATE_KEY},"
-                f"org_TDEL:{TENANT_DELETE_KEY},org_SEED:{SEED_KEY},org_FUZZ:{FUZZ_KEY},org_ATL:{ATLASSIAN_KEY}"
-            ),
-            "MIGRATOR_ACK_WAIT_SECONDS": "6",
-            # Consent links expire quickly, so the expiry can be tested (every flow follows at once).
-            "MIGRATOR_CONSENT_TTL_SECONDS": str(CONSENT_TTL_SECONDS),
-            # One unit of a job at a time, so a pause visibly holds the rest back.
-            "MIGRATOR_UNITS_IN_FLIGHT_PER_JOB": "1",
-            "M365SIM_OBJECT_DELAY_MS": "40",
-            # AMR splits its manifests at 1 MB rather than 25 MB, so a test site spans several.
-            "M365SIM_AMR_MANIFEST_SPLIT_BYTES": str(1024 * 1024),
-            # A silent report queue is backed by GetMigrationJobProgress after 3 s, not 60.
-            "MIGRATOR_SP_PROGRESS_FALLBACK_SECONDS": "3",
-            # The per-tenant request budget of a big tenant would pace the 10,000-item test to
-            # 100 calls a second; the simulator takes more.
-            "MIGRATOR_SP_REQUESTS_PER_MINUTE": "60000",
-            # Log streams send their keep-alive comment often enough for a test to see one.
-            "MIGRATOR_SSE_PING_SECONDS": "2",
-            # Atlassian migrations are read every second, not every five.
-            "MIGRATOR_ATLASSIAN_POLL_SECONDS": "1",
-            # The suite creates more Atlassian jobs a minute than the real budget of 5 allows;
-            # the pacing itself is tested in atlassian-connector's integration tests.
-            "MIGRATOR_ATLASSIAN_CREATES_PER_MINUTE": "60",
-            "ATLSIM_CREATES_PER_MINUTE": "60",
-            "MIGRATOR_LOG_LEVEL": "INFO",
-            # Every service exports spans to the suite's receiver, but records only the traces a
-            # caller asks for (a sampled traceparent): the rest of the suite pays nothing for it.
-            "MIGRATOR_TRACES_EXPORTER": "otlp",
-            "MIGRATOR_TRACES_SAMPLE_RATIO": "0",
-            "OTEL_EXPORTER_OTLP_ENDPOINT": trace_sink.endpoint,
-            "OTEL_BSP_SCHEDULE_DELAY": "200",
-            **extra,
-        },
-    )
+    settings = {
+        # The first organisation is the tests' own; the second only ever tries to see it.
+        "MIGRATOR_BOOTSTRAP_KEYS": (
+            f"org_E2E:{new_api_key()},org_OTHER:{OTHER_KEY},org_RATE:{RATE_KEY},"
+            f"org_TDEL:{TENANT_DELETE_KEY},org_SEED:{SEED_KEY},org_FUZZ:{FUZZ_KEY},org_ATL:{ATLASSIAN_KEY}"
+        ),
+        "MIGRATOR_ACK_WAIT_SECONDS": "6",
+        # Consent links expire quickly, so the expiry can be tested (every flow follows at once).
+        "MIGRATOR_CONSENT_TTL_SECONDS": str(CONSENT_TTL_SECONDS),
+        # One unit of a job at a time, so a pause visibly holds the rest back.
+        "MIGRATOR_UNITS_IN_FLIGHT_PER_JOB": "1",
+        "M365SIM_OBJECT_DELAY_MS": "40",
+        # AMR splits its manifests at 1 MB rather than 25 MB, so a test site spans several.
+        "M365SIM_AMR_MANIFEST_SPLIT_BYTES": str(1024 * 1024),
+        # A silent report queue is backed by GetMigrationJobProgress after 3 s, not 60.
+        "MIGRATOR_SP_PROGRESS_FALLBACK_SECONDS": "3",
+        # The per-tenant request budget of a big tenant would pace the 10,000-item test to
+        # 100 calls a second; the simulator takes more.
+        "MIGRATOR_SP_REQUESTS_PER_MINUTE": "60000",
+        # Log streams send their keep-alive comment often enough for a test to see one.
+        "MIGRATOR_SSE_PING_SECONDS": "2",
+        # Atlassian migrations are read every second, not every five.
+        "MIGRATOR_ATLASSIAN_POLL_SECONDS": "1",
+        # The suite creates more Atlassian jobs a minute than the real budget of 5 allows;
+        # the pacing itself is tested in atlassian-connector's integration tests.
+        "MIGRATOR_ATLASSIAN_CREATES_PER_MINUTE": "60",
+        "ATLSIM_CREATES_PER_MINUTE": "60",
+        "MIGRATOR_LOG_LEVEL": "INFO",
+        # Every service exports spans to the suite's receiver, but records only the traces a
+        # caller asks for (a sampled traceparent): the rest of the suite pays nothing for it.
+        "MIGRATOR_TRACES_EXPORTER": "otlp",
+        "MIGRATOR_TRACES_SAMPLE_RATIO": "0",
+        "OTEL_EXPORTER_OTLP_ENDPOINT": trace_sink.endpoint,
+        "OTEL_BSP_SCHEDULE_DELAY": "200",
+        **extra,
+    }
+    if TARGET == "compose":
+        target = ComposeStack(data_dir=data_dir, env=settings)
+        try:
+            target.start()
+            yield target  # type: ignore[misc]  # ComposeStack offers the surface the tests use
+        finally:
+            target.stop()
+        return
+    stack = Stack(data_dir=data_dir, http_port=infra.free_port(), env=settings)
     if mongo is not None:
         stack.procs["mongo"] = mongo  # so a test can restart the database under the running system
     try:

@@ -14,6 +14,7 @@ pytestmark = pytest.mark.e2e
 LIMIT = 1000  # the default, as the embedded default runs
 
 
+@pytest.mark.embedded_only  # starts a second gateway process beside the stack's
 def test_the_rate_limit_holds_across_two_gateway_processes(stack: Stack, api: httpx.Client) -> None:
     second = stack.start_extra_gateway(port=infra.free_port())
     headers = {"Authorization": f"Bearer {RATE_KEY}"}

@@ -15,7 +15,8 @@ from migrator_devstack.secrets import new_api_key
 from migrator_devstack.stack import SERVICES, Stack
 from support import connect_tenant, wait_until
 
-pytestmark = pytest.mark.e2e
+# Replicas of the embedded default; compose scales with `docker compose up --scale`.
+pytestmark = [pytest.mark.e2e, pytest.mark.embedded_only]
 
 SITES = ["https://contoso.sharepoint.com/sites/engineering", "https://contoso.sharepoint.com/sites/marketing"]
 
