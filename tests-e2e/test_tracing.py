@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import secrets
 
 import httpx
 import pytest
+from migrator_devstack.stack import Stack
 from support import wait_until
 from trace_sink import Span, TraceSink
 
@@ -49,7 +51,7 @@ def _projection_path(spans: list[Span], *, through: list[str]) -> list[Span] | N
 
 
 def test_a_sharepoint_job_is_one_trace_from_the_request_to_the_projection_write(
-    api: httpx.Client, tenants: dict[str, str], trace_sink: TraceSink
+    stack: Stack, api: httpx.Client, tenants: dict[str, str], trace_sink: TraceSink
 ) -> None:
     trace_id = secrets.token_hex(16)
     # The caller asks for this request to be traced (W3C trace context, sampled flag set); the
@@ -98,6 +100,17 @@ def test_a_sharepoint_job_is_one_trace_from_the_request_to_the_projection_write(
     # Every service that took part is in the same trace.
     seen = {s.service for s in trace_sink.trace(trace_id)}
     assert {"migrator-gateway", "migrator-scheduler", "migrator-sp-connector", "migrator-log-stream"} <= seen
+    # And the connector's JSON log lines about the job carry the trace's id: an operator goes
+    # from a log line to the whole trace, and back.
+    lines = [
+        json.loads(line)
+        for line in stack.procs["sp-connector"].log_path.read_text().splitlines()
+        if line.startswith("{")
+    ]
+    ours = [line for line in lines if line.get("trace_id") == trace_id]
+    assert any(
+        line.get("event") == "import submitted" and job["id"] in line.get("unit_id", "") for line in ours
+    ), ours
 
 
 def test_an_untraced_request_records_nothing(
