@@ -23,7 +23,7 @@ from migrator_platform.telemetry import configure_tracing
 
 from migrator_gateway.api import hot_reads
 from migrator_gateway.api.errors import install_error_handlers
-from migrator_gateway.api.routes import devices, health, job_logs, job_units, jobs, tenants
+from migrator_gateway.api.routes import asyncapi, devices, health, job_logs, job_units, jobs, tenants
 from migrator_gateway.auth.api_keys import KeyCache, ensure_key, parse_bootstrap
 from migrator_gateway.config import GatewaySettings
 from migrator_gateway.log_tails import LogTails
@@ -100,7 +100,7 @@ def create_app(settings: GatewaySettings, *, clock: Callable[[], datetime] = utc
     app.add_middleware(HttpMetrics, skip=frozenset({"/healthz", "/readyz"}))
     _document_bearer_auth(app)
     app.router.routes.extend(hot_reads.ROUTES)  # first: they answer GETs their FastAPI twins document
-    for module in (health, tenants, jobs, job_units, job_logs, devices):
+    for module in (health, tenants, jobs, job_units, job_logs, devices, asyncapi):
         # Routes straight on the app: FastAPI walks every included router's routes again on
         # each request (a fifth of a read's CPU here). Ours already carry their prefix and
         # docs, and the routers add no dependencies, so nothing else changes.
