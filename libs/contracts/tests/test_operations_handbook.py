@@ -1,0 +1,653 @@
+"""docs/operations.md stays true to the code.
+
+What the handbook says is checked against what the code defines: every ``migrator.`` subject it
+writes must be one the contract defines (a constant, a builder of ``subjects`` with its
+placeholders, a stream's subjects; ``*``, ``>`` and ``<placeholders>`` allowed), every stream,
+KV bucket, setting and durable consumer it names must exist, its stream and consumer tables must
+give the code's settings, and the JSON bodies of its ``nats pub`` / ``nats req`` commands must
+be what the consumers accept. Conversely, every stream, durable consumer, subject and event of
+the code must be in it. Durable consumers are read from the services' wiring with ``ast``
+(``subscribe(..., durable=...)``, including the tuples a ``for`` loop subscribes), not imported.
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import json
+import re
+import shlex
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+from migrator_contracts import commands, events, rpc, streams, subjects
+from migrator_contracts.base import Message
+from migrator_contracts.commands import QueueDeviceCommand
+from migrator_contracts.devices import PayloadError, checked_payload
+from migrator_contracts.streams import ALL_STREAMS
+from pydantic import ValidationError
+
+pytestmark = pytest.mark.unit
+
+ROOT = Path(__file__).resolve().parents[3]
+HANDBOOK = ROOT / "docs" / "operations.md"
+CONTRACT_MODULES: tuple[ModuleType, ...] = (subjects, streams, commands, rpc, events)
+
+# A token of a code subject pattern: ("lit", text), or a slot: "id" (any one token), "event"
+# (an event name), "service" (a bus service's name), "rest" (a whole subject: dead letters),
+# "star" / "gt" (the wildcards of a stream's or consumer's subject).
+Token = tuple[str, str]
+Pattern = tuple[Token, ...]
+SLOT_OF_PARAMETER = {"name": "event", "service": "service", "subject": "rest"}
+
+
+# --- what the code defines ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Durable:
+    name: str
+    stream: str
+    subject: str
+    service: str
+
+
+@dataclass
+class Code:
+    patterns: list[Pattern] = field(default_factory=list)  # exact subjects and builders
+    wildcards: set[str] = field(default_factory=set)  # `migrator.evt.>`: written as they are
+    constants: dict[str, str] = field(default_factory=dict)  # subjects.X -> "migrator...."
+    builders: dict[str, Pattern] = field(default_factory=dict)
+    event_names: set[str] = field(default_factory=set)
+    services: set[str] = field(default_factory=set)
+    durables: dict[str, Durable] = field(default_factory=dict)
+    streams: set[str] = field(default_factory=set)  # JetStream streams, KV ones included
+    kv_buckets: set[str] = field(default_factory=set)
+    queue_groups: set[str] = field(default_factory=set)
+    names: set[str] = field(default_factory=set)  # MIGRATOR_* settings and literals
+    models: dict[str, type[Message]] = field(default_factory=dict)  # subject -> its body's model
+    unresolved: list[str] = field(default_factory=list)
+
+
+def _pattern(subject: str) -> Pattern:
+    kinds = {"*": "star", ">": "gt"}
+    return tuple((kinds.get(t, "lit"), t) for t in subject.split("."))
+
+
+def _builder_pattern(function: Any) -> Pattern:
+    """``job_event`` → migrator.evt.job.<id>.<event>: call it with markers for its parameters."""
+    params = list(inspect.signature(function).parameters)
+    built: str = function(*(f"\x00{p}" for p in params))
+    return tuple(
+        (SLOT_OF_PARAMETER.get(t[1:], "id"), t[1:]) if t.startswith("\x00") else ("lit", t)
+        for t in built.split(".")
+    )
+
+
+_UNRESOLVED = object()
+
+
+class _Module:
+    """One source file: resolves names and ``subjects.X`` to values, loop variables included."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.tree = ast.parse(path.read_text(), filename=str(path))
+        self.assigns: dict[str, list[ast.Assign]] = {}
+        for node in ast.walk(self.tree):
+            if isinstance(node, ast.Assign) and len(node.targets) == 1:
+                target = node.targets[0]
+                if isinstance(target, ast.Name):
+                    self.assigns.setdefault(target.id, []).append(node)
+
+    def value(self, node: ast.AST, bindings: dict[str, ast.AST], before: int = 10**9) -> Any:
+        if isinstance(node, ast.Constant):
+            return node.value
+        if isinstance(node, ast.Name):
+            if node.id in bindings:
+                return self.value(bindings[node.id], {})
+            earlier = [a for a in self.assigns.get(node.id, []) if a.lineno < before]
+            if earlier:
+                return self.value(earlier[-1].value, {})
+            for module in CONTRACT_MODULES:
+                if hasattr(module, node.id):
+                    return getattr(module, node.id)
+            return _UNRESOLVED
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+            owner = {"subjects": subjects, "streams": streams}.get(node.value.id)
+            if owner is not None and hasattr(owner, node.attr):
+                return getattr(owner, node.attr)
+        return _UNRESOLVED
+
+    def rows(self, loop: ast.For) -> list[ast.Tuple] | None:
+        """The tuples a ``for a, b, c in <tuple of tuples>`` loop goes through, if literal."""
+        source: ast.AST = loop.iter
+        if isinstance(source, ast.Name):
+            earlier = [a for a in self.assigns.get(source.id, []) if a.lineno < loop.lineno]
+            if not earlier:
+                return None
+            source = earlier[-1].value
+        if isinstance(source, ast.Tuple | ast.List) and all(isinstance(e, ast.Tuple) for e in source.elts):
+            return [e for e in source.elts if isinstance(e, ast.Tuple)]
+        return None
+
+    def calls(self) -> Iterator[tuple[ast.Call, dict[str, ast.AST]]]:
+        """Every call, with the loop variables bound for each row of a literal ``for`` loop."""
+
+        def visit(
+            node: ast.AST, bindings: dict[str, ast.AST]
+        ) -> Iterator[tuple[ast.Call, dict[str, ast.AST]]]:
+            if isinstance(node, ast.For) and isinstance(node.target, ast.Tuple):
+                rows = self.rows(node)
+                if rows is not None:
+                    for row in rows:
+                        bound = dict(bindings)
+                        for target, value in zip(node.target.elts, row.elts, strict=False):
+                            if isinstance(target, ast.Name):
+                                bound[target.id] = value
+                        for statement in node.body:
+                            yield from visit(statement, bound)
+                    return
+            if isinstance(node, ast.Call):
+                yield node, bindings
+            for child in ast.iter_child_nodes(node):
+                yield from visit(child, bindings)
+
+        yield from visit(self.tree, {})
+
+
+def _service_of(path: Path) -> str:
+    return path.relative_to(ROOT / "services").parts[0]
+
+
+def _read_wiring(code: Code) -> None:
+    sources = sorted((ROOT / "services").glob("*/src/**/*.py"))
+    runtime_names: dict[str, str] = {}
+    modules = [_Module(p) for p in sources]
+    for module in modules:
+        for call, _ in module.calls():
+            if isinstance(call.func, ast.Name) and call.func.id == "build_runtime" and call.args:
+                name = module.value(call.args[0], {})
+                if isinstance(name, str):
+                    runtime_names[_service_of(module.path)] = name
+    code.services = set(runtime_names.values())
+    for module in modules:
+        service = runtime_names.get(_service_of(module.path), _service_of(module.path))
+        for call, bindings in module.calls():
+            keywords = {k.arg: k.value for k in call.keywords if k.arg}
+            resolved = [module.value(v, bindings, call.lineno) for v in [*call.args, *keywords.values()]]
+            found_subjects = [v for v in resolved if isinstance(v, str) and v.startswith("migrator.")]
+            found_models = [v for v in resolved if isinstance(v, type) and issubclass(v, Message)]
+            if len(found_subjects) == 1 and len(found_models) == 1:
+                code.models[found_subjects[0]] = found_models[0]
+            if "queue" in keywords:
+                queue = module.value(keywords["queue"], bindings, call.lineno)
+                if isinstance(queue, str):
+                    code.queue_groups.add(queue)
+            if isinstance(call.func, ast.Name) and call.func.id == "KeyValueConfig" and "bucket" in keywords:
+                bucket = module.value(keywords["bucket"], bindings, call.lineno)
+                if isinstance(bucket, str):
+                    code.kv_buckets.add(bucket)
+            if "durable" not in keywords:
+                continue
+            where = f"{module.path.relative_to(ROOT)}:{call.lineno}"
+            durable = module.value(keywords["durable"], bindings, call.lineno)
+            subject = module.value(keywords.get("subject", ast.Constant(None)), bindings, call.lineno)
+            stream = module.value(keywords.get("stream", ast.Constant(None)), bindings, call.lineno)
+            if not isinstance(durable, str) or not isinstance(subject, str):
+                code.unresolved.append(f"{where}: a durable consumer this test cannot read")
+                continue
+            if not isinstance(stream, streams.StreamSpec):
+                code.unresolved.append(f"{where}: durable {durable} on a stream this test cannot read")
+                continue
+            code.durables[durable] = Durable(durable, stream.name, subject, service)
+
+
+def _read_names(code: Code) -> None:
+    """``MIGRATOR_*`` names: settings fields (pydantic-settings, prefix MIGRATOR_) and literals."""
+    settings = [ROOT / "libs/platform/src/migrator_platform/settings.py"]
+    settings += sorted((ROOT / "services").glob("*/src/*/config.py"))
+    for path in settings:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ClassDef) and node.name.endswith("Settings"):
+                for item in node.body:
+                    if isinstance(item, ast.AnnAssign) and isinstance(item.target, ast.Name):
+                        code.names.add(f"MIGRATOR_{item.target.id.upper()}")
+    for top in ("libs", "services", "devstack"):
+        for path in (ROOT / top).glob("**/src/**/*.py"):
+            code.names.update(re.findall(r"[\"'](MIGRATOR_[A-Z0-9_]+)[\"']", path.read_text()))
+
+
+def _define(code: Code, subject: str) -> None:
+    """A wildcard (a stream's subjects, ``EVT_ALL``) defines no subject of its own: the handbook
+    may write it as it is, but ``migrator.evt.job.<jobId>.Nonsense`` must match a real one."""
+    if {"*", ">"} & set(subject.split(".")):
+        code.wildcards.add(subject)
+    else:
+        code.patterns.append(_pattern(subject))
+
+
+@cache
+def the_code() -> Code:
+    code = Code()
+    for name, value in vars(subjects).items():
+        if isinstance(value, str) and value.startswith("migrator."):
+            code.constants[name] = value
+            _define(code, value)
+        elif inspect.isfunction(value) and value.__module__ == subjects.__name__:
+            code.builders[name] = _builder_pattern(value)
+            code.patterns.append(code.builders[name])
+    for spec in ALL_STREAMS:
+        code.streams.add(spec.name)
+        for subject in spec.subjects:
+            _define(code, subject)
+    code.event_names = {
+        name
+        for name, value in vars(events).items()
+        if isinstance(value, type) and issubclass(value, events.Event) and value is not events.Event
+    }
+    _read_wiring(code)
+    code.streams |= {f"KV_{bucket}" for bucket in code.kv_buckets}
+    _read_names(code)
+    return code
+
+
+# --- reading the handbook ----------------------------------------------------------------------
+
+SUBJECT = re.compile(r"(?<![\w.\-/])migrator\.[\w\-*>.<…]+")
+NAME = re.compile(r"\b(?:KV_)?MIGRATOR_[A-Z0-9_]+\b")
+STREAM_ARG = re.compile(
+    r"nats\s+stream\s+(?:info|view|get|subjects|subj|rmm|purge|edit|rm|state)\s+([^\s`'\"]+)"
+)
+STREAM_FLAG = re.compile(r"--stream[\s=]+([^\s`'\"]+)")
+CONSUMER_ARGS = re.compile(
+    r"nats\s+consumer\s+(?:info|next|edit|rm|report|ls|sub)\s+([^\s`'\"]+)(?:\s+([^\s`'\"]+))?"
+)
+KEBAB = re.compile(r"`([a-z0-9]+(?:-[a-z0-9]+)+)`")
+FENCE = re.compile(r"```[^\n]*\n(.*?)```", re.S)
+NATS_SEND = re.compile(r"^nats\s+(?:pub|publish|req|request)\s+(.*)$")
+VALUED_FLAGS = {"-H", "--header", "-s", "--server", "--count", "--timeout", "--sleep", "--reply", "--replies"}
+
+
+def _is_placeholder(token: str) -> bool:
+    return token.startswith("<") and token.endswith(">") and len(token) > 2
+
+
+def _fits(token: str, slot: Token, code: Code) -> bool:
+    kind, value = slot
+    if token == "*" or _is_placeholder(token) or kind in ("id", "star"):
+        return True
+    if kind == "lit":
+        return token == value
+    if kind == "event":
+        return token in code.event_names
+    if kind == "service":
+        return token in code.services
+    return False
+
+
+def _intersects(doc: list[str], pattern: Pattern, code: Code) -> bool:
+    """Whether some subject is both written by ``doc`` (a subject with wildcards and
+    placeholders) and produced by ``pattern``."""
+
+    def match(i: int, j: int) -> bool:
+        if j < len(pattern) and pattern[j][0] == "gt":
+            return i < len(doc)
+        if i < len(doc) and doc[i] == ">":
+            return j < len(pattern)
+        if i == len(doc) or j == len(pattern):
+            return i == len(doc) and j == len(pattern)
+        if pattern[j][0] == "rest":  # a dead letter: the rest is the original subject
+            rest = doc[i:]
+            if (len(rest) == 1 and _is_placeholder(rest[0])) or ".".join(rest) in code.wildcards:
+                return True
+            return any(
+                _intersects(rest, p, code) for p in code.patterns if not any(k == "rest" for k, _ in p)
+            )
+        return _fits(doc[i], pattern[j], code) and match(i + 1, j + 1)
+
+    return match(0, 0)
+
+
+def subjects_in(text: str) -> list[str]:
+    return [m.group(0) for m in SUBJECT.finditer(text)]
+
+
+def _subject_problem(written: str, code: Code) -> str | None:
+    candidates = [written.rstrip(".")]
+    if written.endswith("."):  # a prefix: `migrator.cmd.`
+        candidates.append(written.rstrip(".") + ".>")
+    for subject in candidates:
+        tokens = subject.split(".")
+        if "" in tokens or ">" in tokens[:-1]:
+            continue
+        if subject in code.wildcards or any(_intersects(tokens, p, code) for p in code.patterns):
+            return None
+    return f"subject `{written}` is not one the code defines"
+
+
+def _tables(text: str) -> Iterator[tuple[list[str], list[list[str]]]]:
+    """Markdown tables: (lower-cased header cells, rows of cells)."""
+    block: list[str] = []
+    for line in [*text.splitlines(), ""]:
+        if line.strip().startswith("|"):
+            block.append(line.strip())
+            continue
+        if len(block) >= 2:
+            cells = [[c.strip() for c in row.strip("|").split("|")] for row in block]
+            yield [c.lower() for c in cells[0]], cells[2:]
+        block = []
+
+
+def _unquote(cell: str) -> str:
+    return cell.strip().strip("`").strip()
+
+
+def _quoted(cell: str) -> list[str]:
+    return re.findall(r"`([^`]+)`", cell)
+
+
+def _seconds(cell: str) -> float | None:
+    found = re.search(r"(\d+(?:\.\d+)?)\s*(days?|d|hours?|h|minutes?|min|m|seconds?|s)\b", cell)
+    if not found:
+        return None
+    unit = found.group(2)
+    scale = (
+        86400 if unit.startswith("d") else 3600 if unit.startswith("h") else 60 if unit.startswith("m") else 1
+    )
+    return float(found.group(1)) * scale
+
+
+def _column(header: list[str], word: str) -> int | None:
+    return next((i for i, h in enumerate(header) if word in h), None)
+
+
+def _stream_table_problems(header: list[str], rows: list[list[str]]) -> list[str]:
+    specs = {s.name: s for s in ALL_STREAMS}
+    problems = []
+    columns = {w: _column(header, w) for w in ("subjects", "retention", "max age", "duplicate window")}
+    for row in rows:
+        name = _unquote(row[0])
+        spec = specs.get(name)
+        if spec is None:
+            problems.append(f"stream table: no stream {name} in the code")
+            continue
+
+        def cell(word: str, row: list[str] = row) -> str | None:
+            i = columns[word]
+            return row[i] if i is not None and i < len(row) else None
+
+        if (c := cell("subjects")) is not None and set(_quoted(c)) != set(spec.subjects):
+            problems.append(f"stream table: {name} captures {list(spec.subjects)}, not {_quoted(c)}")
+        if (c := cell("retention")) is not None:
+            says_work_queue = "work queue" in c.lower()
+            if says_work_queue != spec.work_queue or (not spec.work_queue and "limits" not in c.lower()):
+                problems.append(
+                    f"stream table: {name} retention is {'work queue' if spec.work_queue else 'limits'}"
+                )
+        for word, expected in (
+            ("max age", spec.max_age_seconds),
+            ("duplicate window", spec.duplicate_window_seconds),
+        ):
+            if (c := cell(word)) is not None and _seconds(c) != expected:
+                problems.append(f"stream table: {name} {word} is {expected:g} s, not {c!r}")
+    return problems
+
+
+def _durable_table_problems(header: list[str], rows: list[list[str]], code: Code) -> list[str]:
+    problems = []
+    columns = {w: _column(header, w) for w in ("stream", "service", "filter")}
+    for row in rows:
+        name = _unquote(row[0])
+        durable = code.durables.get(name)
+        if durable is None:
+            problems.append(f"consumer table: no durable consumer {name} in the code")
+            continue
+        expected = {"stream": durable.stream, "service": durable.service, "filter": durable.subject}
+        for word, value in expected.items():
+            i = columns[word]
+            if i is not None and i < len(row) and _unquote(row[i]) != value:
+                problems.append(f"consumer table: {name}'s {word} is {value}, not {_unquote(row[i])}")
+    return problems
+
+
+def _commands_in(text: str) -> Iterator[list[str]]:
+    """``nats pub`` / ``nats req`` commands of the fenced code blocks, split like a shell would."""
+    for block in FENCE.findall(text):
+        for line in block.replace("\\\n", " ").splitlines():
+            found = NATS_SEND.match(line.strip())
+            if found:
+                try:
+                    yield shlex.split(found.group(1), comments=True)
+                except ValueError:
+                    yield ["<unparsable>", line]
+
+
+def _body_problems(argv: list[str], code: Code) -> list[str]:
+    positional: list[str] = []
+    skip = False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg in VALUED_FLAGS:
+            skip = True
+        elif not arg.startswith("-"):
+            positional.append(arg)
+    if len(positional) < 2 or not positional[1].lstrip().startswith("{"):
+        return []
+    subject, body = positional[0], positional[1]
+    try:
+        data = json.loads(body)
+    except json.JSONDecodeError as exc:
+        return [f"`nats` body for {subject} is not JSON: {exc}"]
+    model = code.models.get(subject)
+    if model is None:
+        return []
+    problems = []
+    known = {f.alias or n for n, f in model.model_fields.items()} | set(model.model_fields)
+    unknown = sorted(set(data) - known)
+    if unknown:
+        problems.append(f"body for {subject}: {model.__name__} has no field {', '.join(unknown)}")
+    try:
+        model.model_validate(data)
+    except ValidationError as exc:
+        problems.append(f"body for {subject} is not a valid {model.__name__}: {exc.errors()[:3]}")
+    if model is QueueDeviceCommand and "type" in data:
+        try:
+            checked_payload(data["type"], data.get("payload"))
+        except PayloadError as exc:
+            problems.append(f"body for {subject}: {exc}")
+    return problems
+
+
+def handbook_problems(text: str) -> list[str]:
+    """What the handbook says that the code does not: one line per untrue statement."""
+    code = the_code()
+    problems: list[str] = []
+    for written in dict.fromkeys(subjects_in(text)):
+        if (problem := _subject_problem(written, code)) is not None:
+            problems.append(problem)
+    for name in dict.fromkeys(NAME.findall(text)):
+        if name.startswith("KV_"):
+            if name not in code.streams:
+                problems.append(f"`{name}`: no KV bucket {name[3:]} in the code")
+        elif name not in code.streams and name not in code.names:
+            problems.append(f"`{name}` is neither a stream nor a setting of the code")
+    for name in dict.fromkeys(STREAM_ARG.findall(text) + STREAM_FLAG.findall(text)):
+        if not name.startswith(("-", "<")) and name not in code.streams:
+            problems.append(f"`{name}` in a nats command is not a stream of the code")
+    for stream, consumer in dict.fromkeys(CONSUMER_ARGS.findall(text)):
+        if stream.startswith(("-", "<")):
+            continue
+        if stream not in code.streams:
+            problems.append(f"`nats consumer … {stream}`: not a stream of the code")
+        if consumer and not consumer.startswith(("-", "<", "#")):
+            durable = code.durables.get(consumer)
+            if durable is None:
+                problems.append(f"`nats consumer … {stream} {consumer}`: no durable {consumer} in the code")
+            elif durable.stream != stream:
+                problems.append(f"`nats consumer … {stream} {consumer}`: {consumer} is on {durable.stream}")
+    known_kebab = set(code.durables) | code.queue_groups | code.services
+    for name in dict.fromkeys(KEBAB.findall(text)):
+        if any(name.startswith(f"{s}-") for s in code.services) and name not in known_kebab:
+            problems.append(f"`{name}` is not a durable consumer or queue group of the code")
+    for header, rows in _tables(text):
+        if header and header[0] == "stream":
+            problems += _stream_table_problems(header, rows)
+        elif header and header[0] == "durable":
+            problems += _durable_table_problems(header, rows, code)
+    for argv in _commands_in(text):
+        problems += _body_problems(argv, code)
+    return problems
+
+
+def handbook_omissions(text: str) -> list[str]:
+    """What the code defines that the handbook leaves out."""
+    code = the_code()
+    written = [s.rstrip(".") for s in subjects_in(text)]
+    tables = list(_tables(text))
+    stream_rows = {_unquote(r[0]) for h, rows in tables if h and h[0] == "stream" for r in rows}
+    durable_rows = {_unquote(r[0]) for h, rows in tables if h and h[0] == "durable" for r in rows}
+    missing = [
+        f"stream {s.name} is not in the streams table" for s in ALL_STREAMS if s.name not in stream_rows
+    ]
+    missing += [
+        f"durable {d} is not in the consumers table" for d in sorted(code.durables) if d not in durable_rows
+    ]
+    for name, value in sorted(code.constants.items()):
+        if not any(w == value or w.startswith(f"{value}.") for w in written):
+            missing.append(f"subjects.{name} ({value}) is not documented")
+    for name, pattern in sorted(code.builders.items()):
+        if not any(_shows(w.split("."), pattern, code) for w in written):
+            missing.append(f"subjects.{name}() ({'.'.join(v for _, v in pattern)}) is not documented")
+    for service in sorted(code.services):
+        if subjects.rpc_health(service) not in written:
+            missing.append(f"{subjects.rpc_health(service)} is not documented")
+    missing += [
+        f"event {e} is not documented" for e in sorted(code.event_names) if not re.search(rf"\b{e}\b", text)
+    ]
+    missing += [f"KV bucket {b} is not documented" for b in sorted(code.kv_buckets) if b not in text]
+    return missing
+
+
+def _shows(doc: list[str], pattern: Pattern, code: Code) -> bool:
+    """``doc`` is written in the builder's shape: its literals where the builder has them."""
+    fixed = [i for i, (kind, _) in enumerate(pattern) if kind != "rest"]
+    if len(doc) < len(pattern) or (len(doc) > len(pattern) and pattern[-1][0] != "rest"):
+        return False
+    return all(
+        doc[i] == pattern[i][1] if pattern[i][0] == "lit" else _fits(doc[i], pattern[i], code) for i in fixed
+    )
+
+
+# --- the tests ---------------------------------------------------------------------------------
+
+
+def handbook() -> str:
+    return HANDBOOK.read_text(encoding="utf-8")
+
+
+def test_the_code_is_read_completely() -> None:
+    code = the_code()
+    assert code.unresolved == []
+    assert streams.LOG_PROJECTION_DURABLE in code.durables
+    assert len(code.durables) >= 10 and len(code.services) >= 5 and code.kv_buckets
+    stream_subjects = {s.name: s.subjects for s in ALL_STREAMS}
+    for durable in code.durables.values():  # each consumer's filter lies inside its stream
+        assert any(
+            _intersects(durable.subject.split("."), _pattern(s), code)
+            for s in stream_subjects[durable.stream]
+        )
+    assert code.models[subjects.CMD_DEVICE_COMMAND] is QueueDeviceCommand
+    assert code.models[subjects.RPC_DEVICE_LIST] is rpc.ListDevices
+
+
+def test_the_handbook_says_only_what_the_code_defines() -> None:
+    assert handbook_problems(handbook()) == []
+
+
+def test_the_handbook_documents_every_stream_consumer_subject_and_event() -> None:
+    assert handbook_omissions(handbook()) == []
+
+
+@pytest.mark.parametrize(
+    ("line", "named"),
+    [
+        ("Watch `migrator.cmd.job.archive`.", "migrator.cmd.job.archive"),
+        ("nats sub 'migrator.evt.job.<jobId>.JobFinished'", "JobFinished"),
+        ("nats sub 'migrator.jobs.>'", "migrator.jobs.>"),
+        ("nats req migrator.rpc.health.reporting ''", "reporting"),
+        ("nats sub 'migrator.dlq.migrator.cmd.site.copy'", "migrator.cmd.site.copy"),
+        ("nats stream info MIGRATOR_JOBS", "MIGRATOR_JOBS"),
+        ("nats sub --stream MIGRATOR_EVENTS --all", "MIGRATOR_EVENTS"),
+        ("nats consumer info MIGRATOR_CMD scheduler-create-jobs", "scheduler-create-jobs"),
+        ("nats consumer info MIGRATOR_EVT scheduler-create-job", "scheduler-create-job"),
+        ("`sp-connector-migrate-sites` runs four at a time.", "sp-connector-migrate-sites"),
+        ("Set `MIGRATOR_ACK_WAIT` to 60.", "MIGRATOR_ACK_WAIT"),
+        (
+            "```sh\nnats req migrator.rpc.devices.cancel "
+            '\'{"orgId":"<orgId>","deviceID":"<deviceId>","commandId":"<commandId>"}\'\n```',
+            "deviceID",
+        ),
+        (
+            "```sh\nnats pub --jetstream migrator.cmd.device.command -H Nats-Msg-Id:cmd_x "
+            '\'{"orgId":"o","deviceId":"d","type":"COLLECT_LOGS","payload":{"uploadUrl":"http://x"}}\'\n```',
+            "uploadUrl",
+        ),
+    ],
+)
+def test_a_line_the_code_does_not_back_is_reported(line: str, named: str) -> None:
+    problems = handbook_problems(handbook() + "\n\n" + line + "\n")
+    assert problems, f"not caught: {line}"
+    assert any(named in p for p in problems), problems
+
+
+@pytest.mark.parametrize(
+    ("written", "wrong", "named"),
+    [
+        (
+            "| `scheduler-create-job` | `MIGRATOR_CMD` | scheduler | `migrator.cmd.job.create` |",
+            "| `scheduler-create-job` | `MIGRATOR_CMD` | scheduler | `migrator.cmd.job.batch` |",
+            "scheduler-create-job's filter",
+        ),
+        (
+            "| `log-stream-project` | `MIGRATOR_LOG` | log-stream |",
+            "| `log-stream-project` | `MIGRATOR_EVT` | log-stream |",
+            "log-stream-project's stream",
+        ),
+        (
+            "| `MIGRATOR_LOG` | `migrator.log.>` | limits | 30 days |",
+            "| `MIGRATOR_LOG` | `migrator.log.>` | limits | 7 days |",
+            "MIGRATOR_LOG max age",
+        ),
+        (
+            "| `MIGRATOR_EVT` | `migrator.evt.>` | limits |",
+            "| `MIGRATOR_EVT` | `migrator.evt.>` | work queue |",
+            "MIGRATOR_EVT retention",
+        ),
+    ],
+)
+def test_a_table_that_disagrees_with_the_code_is_reported(written: str, wrong: str, named: str) -> None:
+    text = handbook()
+    assert written in text
+    problems = handbook_problems(text.replace(written, wrong))
+    assert any(named in p for p in problems), problems
+
+
+def test_a_stream_or_consumer_left_out_is_reported() -> None:
+    text = handbook()
+    kept = [
+        line
+        for line in text.splitlines()
+        if not line.startswith(("| `MIGRATOR_DLQ` |", "| `device-hub-queue-command` |"))
+        and "migrator.rpc.devices.enrollment" not in line
+    ]
+    missing = handbook_omissions("\n".join(kept))
+    assert "stream MIGRATOR_DLQ is not in the streams table" in missing
+    assert "durable device-hub-queue-command is not in the consumers table" in missing
+    assert any("RPC_DEVICE_ENROLLMENT" in m for m in missing), missing
