@@ -25,9 +25,10 @@ log = get_logger(__name__)
 def create_broker(
     *, nats_url: str, service: str, tracer_provider: TracerProvider | None = None
 ) -> NatsBroker:
-    """A broker whose every publish and consume carries W3C trace context in its headers."""
+    """A broker whose every publish and consume carries W3C trace context in its headers.
+    ``nats_url`` may list several servers of a cluster, comma-separated."""
     return NatsBroker(
-        nats_url,
+        [url.strip() for url in nats_url.split(",") if url.strip()],
         name=f"migrator-{service}",
         middlewares=[NatsTelemetryMiddleware(tracer_provider=tracer_provider)],
         graceful_timeout=30.0,
@@ -38,8 +39,9 @@ def create_broker(
     )
 
 
-def _stream_config(spec: StreamSpec) -> StreamConfig:
+def _stream_config(spec: StreamSpec, replicas: int) -> StreamConfig:
     return StreamConfig(
+        num_replicas=replicas,
         name=spec.name,
         subjects=list(spec.subjects),
         retention=RetentionPolicy.WORK_QUEUE if spec.work_queue else RetentionPolicy.LIMITS,
@@ -49,10 +51,14 @@ def _stream_config(spec: StreamSpec) -> StreamConfig:
     )
 
 
-async def provision_streams(js: JetStreamContext, specs: tuple[StreamSpec, ...] = ALL_STREAMS) -> None:
-    """Create each stream, or bring an existing one up to date; safe to run from every replica."""
+async def provision_streams(
+    js: JetStreamContext, specs: tuple[StreamSpec, ...] = ALL_STREAMS, *, replicas: int = 1
+) -> None:
+    """Create each stream, or bring an existing one up to date; safe to run from every replica.
+    ``replicas``: copies of each stream in a NATS cluster (3 on a 3-node cluster, so a node can
+    be lost without losing a message; 1 on a single server)."""
     for spec in specs:
-        config = _stream_config(spec)
+        config = _stream_config(spec, replicas)
         try:
             await js.add_stream(config)
         except BadRequestError:

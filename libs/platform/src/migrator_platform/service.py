@@ -92,7 +92,9 @@ async def run_service(
     @app.on_startup
     async def _provision() -> None:
         await runtime.broker.connect()
-        await provision_streams(runtime.broker.connection.jetstream())
+        await provision_streams(
+            runtime.broker.connection.jetstream(), replicas=runtime.settings.stream_replicas
+        )
         await runtime.start_responders()
         if runtime.settings.health_port:
             probes.append(

@@ -30,6 +30,8 @@ class ServiceSettings(BaseSettings):
     # and how many deliveries before it is dead-lettered.
     ack_wait_seconds: float = 30.0
     max_deliver: int = 5
+    # Copies of each JetStream stream: 1 on a single server, 3 on a 3-node cluster.
+    stream_replicas: int = Field(default=1, ge=1, le=5)
     # Optional HTTP port for /healthz, /readyz (Kubernetes probes) and /metrics (Prometheus);
     # 0 = disabled.
     health_port: int = 0

@@ -47,7 +47,7 @@ def create_app(settings: GatewaySettings, *, clock: Callable[[], datetime] = utc
         )
         broker = create_broker(nats_url=settings.nats_url, service="gateway", tracer_provider=provider)
         await broker.connect()
-        await provision_streams(broker.connection.jetstream())
+        await provision_streams(broker.connection.jetstream(), replicas=settings.stream_replicas)
         for org_id, key in parse_bootstrap(settings.bootstrap_keys):
             await ensure_key(store, org_id=org_id, key=key)
         await store.collection("jobs").ensure_index(["orgId", "deleted", "createdAt"])
