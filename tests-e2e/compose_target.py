@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -25,13 +26,28 @@ from migrator_devstack.secrets import load_or_create
 ROOT = Path(__file__).resolve().parent.parent
 PROJECT = "migrator-e2e"
 SERVICES = ("gateway", "scheduler", "sp-connector", "atlassian-connector", "device-hub", "log-stream")
-# What the host reaches of the stack: compose.yaml publishes these ports on loopback.
+# What the host reaches of the stack: compose.yaml publishes these ports on loopback. The
+# simulators are called by the same *.localhost names from the containers and the host.
 PUBLISHED = {
     "gateway": "http://127.0.0.1:8000",
     "nats": "nats://127.0.0.1:4222",
-    "m365-simulator": "http://127.0.0.1:8081",
-    "atlassian-simulator": "http://127.0.0.1:8082",
+    "m365-simulator": "http://m365-simulator.localhost:18080",
+    "atlassian-simulator": "http://atlassian-simulator.localhost:18081",
 }
+OPS_PORT = "8081"  # MIGRATOR_HEALTH_PORT in compose.yaml: /healthz, /readyz, /metrics
+
+
+def _resolve_localhost_names() -> None:
+    """Resolve ``*.localhost`` to loopback in this process, as RFC 6761 asks and browsers do;
+    glibc does not, and the consent links name the simulators so."""
+    original = socket.getaddrinfo
+
+    def getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
+        if isinstance(host, str) and host.endswith(".localhost"):
+            host = "127.0.0.1"
+        return original(host, *args, **kwargs)
+
+    socket.getaddrinfo = getaddrinfo
 
 
 # compose.yaml reads its secrets from the environment (``${MIGRATOR_SECRETS_KEY:?…}``).
@@ -129,13 +145,17 @@ class ComposeStack:
             "MIGRATOR_ATLASSIAN_CLIENT_SECRET": generated["atlassian_client_secret"],
             **self.env,
         }
+        # compose.yaml's required variables; the override then sets every organisation's key.
         _compose_env.update(
-            {k: v for k, v in self.env.items() if k in ("MIGRATOR_SECRETS_KEY", "MIGRATOR_BOOTSTRAP_KEYS")}
-            | {
+            {
+                "MIGRATOR_ORG_ID": self.org_id,
+                "MIGRATOR_API_KEY": self.api_key,
+                "MIGRATOR_SECRETS_KEY": self.env["MIGRATOR_SECRETS_KEY"],
                 "MIGRATOR_M365_CLIENT_SECRET": self.env["MIGRATOR_M365_CLIENT_SECRET"],
                 "MIGRATOR_ATLASSIAN_CLIENT_SECRET": self.env["MIGRATOR_ATLASSIAN_CLIENT_SECRET"],
             }
         )
+        _resolve_localhost_names()
         override = self._override()
         for name in (*SERVICES, "nats", "mongo", "azurite", "m365-simulator", "atlassian-simulator"):
             self.procs[name] = ServiceHandle(name, logs)
@@ -157,7 +177,11 @@ class ComposeStack:
                 "127.0.0.1", "host.docker.internal"
             )
         services: dict[str, Any] = {
-            name: {"environment": service_env, "extra_hosts": ["host.docker.internal:host-gateway"]}
+            name: {
+                "environment": dict(service_env),
+                "extra_hosts": ["host.docker.internal:host-gateway"],
+                "ports": [f"127.0.0.1::{OPS_PORT}"],  # each operations port on a free host port
+            }
             for name in SERVICES
         }
         services["m365-simulator"] = {
@@ -181,7 +205,7 @@ class ComposeStack:
         return [service] if service else list(SERVICES)
 
     def ops_url(self, name: str) -> str:
-        port = compose("port", name, "9000").stdout.strip().rsplit(":", 1)[-1]
+        port = compose("port", name, OPS_PORT).stdout.strip().rsplit(":", 1)[-1]
         return f"http://127.0.0.1:{port}"
 
     @contextmanager

@@ -44,7 +44,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 @pytest.fixture(scope="session")
 def trace_sink() -> Iterator[TraceSink]:
-    sink = TraceSink()
+    # Containers reach the host's receiver through host.docker.internal, not loopback.
+    sink = TraceSink(host="0.0.0.0" if TARGET == "compose" else "127.0.0.1")
     yield sink
     sink.close()
 

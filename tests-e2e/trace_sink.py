@@ -26,7 +26,7 @@ class Span:
 class TraceSink:
     """Collects every exported span; ``endpoint`` is what OTEL_EXPORTER_OTLP_ENDPOINT is set to."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, host: str = "127.0.0.1") -> None:
         self.spans: list[Span] = []
         self._lock = threading.Lock()
         sink = self
@@ -50,7 +50,7 @@ class TraceSink:
             def log_message(self, *_: Any) -> None:  # quiet
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = ThreadingHTTPServer((host, 0), Handler)
         self.endpoint = f"http://127.0.0.1:{self._server.server_address[1]}"
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
 
