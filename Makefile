@@ -6,14 +6,14 @@ UV_HOME := .tools/uv
 UV := $(UV_HOME)/bin/uv
 VENV := .venv
 PY := $(VENV)/bin/python
-SRC := libs services simulators devstack clients tests-e2e bench conftest.py
+SRC := libs services simulators devstack clients deploy/check tests-e2e bench conftest.py
 
 .PHONY: run test install lint typecheck validate unit integration e2e e2e-compose clean
 
 run: install
 	$(PY) -m migrator_devstack
 
-test: install lint typecheck
+test: install lint typecheck validate
 	$(PY) -m pytest -q
 	@echo "== the end-to-end suite again, with MongoDB (PyMongo on a wire-protocol server) as the read store"
 	MIGRATOR_E2E_STORE=mongo-wire $(PY) -m pytest -q tests-e2e
@@ -37,7 +37,14 @@ lint: install
 	$(VENV)/bin/ruff check $(SRC)
 
 typecheck: install
-	$(VENV)/bin/mypy libs/contracts/src libs/platform/src services/scheduler/src services/sp-connector/src services/gateway/src services/log-stream/src services/device-hub/src services/atlassian-connector/src clients/migrator-client/src simulators/device-agent/src simulators/atlassian/src
+	$(VENV)/bin/mypy libs/contracts/src libs/platform/src services/scheduler/src services/sp-connector/src services/gateway/src services/log-stream/src services/device-hub/src services/atlassian-connector/src clients/migrator-client/src simulators/device-agent/src simulators/atlassian/src devstack/src deploy/check/src
+
+# The deployment artefacts, without Docker or a cluster: compose.yaml against the compose spec and
+# the services' settings, the kustomize overlays rendered and checked against the Kubernetes
+# schemas, the Dockerfile through hadolint; and the AsyncAPI document in docs/ is current.
+validate: install
+	$(PY) -m migrator_deploy_check
+	$(PY) -m migrator_devstack.asyncapi --check
 
 unit: install
 	$(PY) -m pytest -q -m unit

@@ -65,9 +65,13 @@ def create_app(settings: GatewaySettings, *, clock: Callable[[], datetime] = utc
             flush_seconds=settings.sse_flush_ms / 1000,
         )
         _end_streams_on_signal(app.state.log_tails)
-        # Prometheus reads /metrics on the operations port, as on every service, not on the API.
+        # The operations port, as on every service: /metrics for Prometheus, and a /readyz that is
+        # this replica's own (connected to the bus), for a load balancer. The API's /readyz asks
+        # every service too: one service down must not take every gateway out of rotation.
         probes = (
-            await serve_http_probes(port=settings.health_port, is_ready=lambda: True)
+            await serve_http_probes(
+                port=settings.health_port, is_ready=lambda: broker.connection.is_connected
+            )
             if settings.health_port
             else None
         )
