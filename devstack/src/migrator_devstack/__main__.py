@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 from types import FrameType
 
-from migrator_devstack.stack import Stack
+from migrator_devstack.stack import SERVICES, Stack
 
 
 def main() -> int:
@@ -43,7 +43,11 @@ def main() -> int:
         if stack.replicas > 1
         else ""
     )
-    metrics = ", ".join(f"{name} {stack.ops_url(name)}" for name in stack.replica_names())
+    metrics = "\n               ".join(
+        f"{service:<20} "
+        + "  ".join(f"{stack.ops_url(name)}/metrics" for name in stack.replica_names(service))
+        for service in SERVICES
+    )
     print(
         f"""
 Migrator is ready in {time.monotonic() - started:.1f}s.
@@ -55,7 +59,7 @@ Migrator is ready in {time.monotonic() - started:.1f}s.
   Read store   {store}
   Simulator    {stack.env["MIGRATOR_M365_BASE_URL"]}   (Microsoft 365: contoso.com, fabrikam.com)
   Logs         {stack.log_dir}{replicas}
-  Metrics      /metrics on each service's operations port: {metrics}
+  Metrics      {metrics}
 
   export MIGRATOR_URL={stack.api_url} MIGRATOR_API_KEY={stack.api_key}
   .venv/bin/migrator tenants connect contoso.com --role source     # or with curl:
