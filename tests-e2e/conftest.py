@@ -23,8 +23,7 @@ from support import (
     RATE_KEY,
     SEED_KEY,
     TENANT_DELETE_KEY,
-    connect_tenant,
-    wait_until,
+    connect_contoso_and_fabrikam,
 )
 from trace_sink import TraceSink
 
@@ -131,17 +130,7 @@ def simulator(stack: Stack) -> Iterator[httpx.Client]:
 
 @pytest.fixture(scope="session")
 def tenants(api: httpx.Client) -> dict[str, str]:
-    ids = {
-        "contoso.com": connect_tenant(api, "contoso.com", "source"),
-        "fabrikam.com": connect_tenant(api, "fabrikam.com", "destination"),
-    }
-    for tenant_id in ids.values():
-        wait_until(
-            lambda t=tenant_id: api.get(f"/v1/tenants/{t}").json()["tenant"]["discoveredAt"],
-            timeout=60,
-            what=f"discovery of {tenant_id}",
-        )
-    return ids
+    return connect_contoso_and_fabrikam(api)
 
 
 @pytest.fixture(scope="session")

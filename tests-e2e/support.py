@@ -53,6 +53,29 @@ def connect_tenant(api: httpx.Client, domain: str, role: str) -> str:
     return str(landed.json()["tenantId"])
 
 
+def connect_contoso_and_fabrikam(
+    source: httpx.Client, destination: httpx.Client | None = None
+) -> dict[str, str]:
+    """contoso.com connected as the source and fabrikam.com as the destination, both discovered;
+    their ids by domain. ``destination`` may be another gateway replica's client."""
+    ids = {
+        "contoso.com": connect_tenant(source, "contoso.com", "source"),
+        "fabrikam.com": connect_tenant(destination or source, "fabrikam.com", "destination"),
+    }
+    for tenant_id in ids.values():
+        discovered(source, tenant_id)
+    return ids
+
+
+def new_site(simulator: httpx.Client, name: str, items: int) -> str:
+    """A source site of its own (``items`` seeded items) for a test whose job must not change
+    what another test's first pass over a shared site finds; its URL."""
+    url = f"https://contoso.sharepoint.com/sites/{name}"
+    made = simulator.post("/_sim/sites", json={"url": url, "items": items, "seed": 7})
+    assert made.json()["ok"], made.text
+    return url
+
+
 def post_job(api: httpx.Client, tenants: dict[str, str], **fields: Any) -> httpx.Response:
     """POST /v1/jobs for a job from contoso.com to fabrikam.com, whatever the answer."""
     body = {"sourceTenantId": tenants["contoso.com"], "destTenantId": tenants["fabrikam.com"]} | fields

@@ -6,7 +6,7 @@ import httpx
 import pytest
 from migrator_devstack.stack import Stack
 from prometheus_client.parser import text_string_to_metric_families
-from support import create_job, wait_until
+from support import create_job, new_site, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -36,7 +36,7 @@ def test_a_job_shows_in_every_services_metrics(
             api,
             tenants,
             type="SHAREPOINT",
-            options={"sites": ["https://contoso.sharepoint.com/sites/marketing"], "fullPass": True},
+            options={"sites": [new_site(simulator, "metrics", 40)]},
         )
         wait_until(
             lambda: api.get(f"/v1/jobs/{job['id']}").json()["job"]["status"] == "DONE",

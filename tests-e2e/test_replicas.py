@@ -13,7 +13,7 @@ import pytest
 from migrator_devstack import infra
 from migrator_devstack.secrets import new_api_key
 from migrator_devstack.stack import SERVICES, Stack
-from support import connect_tenant, wait_until
+from support import connect_contoso_and_fabrikam, wait_until
 
 # Replicas of the embedded default; compose scales with `docker compose up --scale`.
 pytestmark = [pytest.mark.e2e, pytest.mark.embedded_only]
@@ -76,16 +76,7 @@ def test_two_replicas_of_everything_finish_a_job_as_one_would_though_one_of_each
     first, second = (client(stack, url) for url in stack.gateway_urls)
     simulator = httpx.Client(base_url=stack.procs["m365-simulator"].urls["base"], timeout=30)
     with first, second, simulator:
-        tenants = {
-            "contoso.com": connect_tenant(first, "contoso.com", "source"),
-            "fabrikam.com": connect_tenant(second, "fabrikam.com", "destination"),
-        }
-        for tenant_id in tenants.values():
-            wait_until(
-                lambda t=tenant_id: first.get(f"/v1/tenants/{t}").json()["tenant"]["discoveredAt"],
-                timeout=60,
-                what="discovery",
-            )
+        tenants = connect_contoso_and_fabrikam(first, second)
         # Slow the copy down so the kills land in the middle of it.
         simulator.post("/_sim/faults", json={"objectDelayMs": 150}).raise_for_status()
         created = first.post(

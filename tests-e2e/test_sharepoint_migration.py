@@ -12,11 +12,10 @@ from typing import Any
 
 import httpx
 import pytest
-from support import create_job, post_job, wait_until
+from support import create_job, new_site, post_job, wait_until
 
 pytestmark = pytest.mark.e2e
 
-SOURCE = "https://contoso.sharepoint.com/sites"
 DEST = "https://fabrikam.sharepoint.com/sites"
 
 
@@ -24,12 +23,6 @@ def content(simulator: httpx.Client, url: str) -> dict[str, str]:
     """path -> sha256 (files) / "folder" of a site, as the simulator holds it."""
     body = simulator.get("/_sim/sites", params={"url": url}).json()
     return {i["path"]: i.get("sha256") or "folder" for i in body["items"]}
-
-
-def new_site(simulator: httpx.Client, name: str, items: int) -> str:
-    made = simulator.post("/_sim/sites", json={"url": f"{SOURCE}/{name}", "items": items, "seed": 7})
-    assert made.json()["ok"], made.text
-    return f"{SOURCE}/{name}"
 
 
 def finish(api: httpx.Client, job_id: str, *, timeout: float = 120) -> dict[str, Any]:

@@ -8,12 +8,10 @@ import secrets
 import httpx
 import pytest
 from migrator_devstack.stack import Stack
-from support import wait_until
+from support import new_site, wait_until
 from trace_sink import Span, TraceSink
 
 pytestmark = pytest.mark.e2e
-
-SITE = "https://contoso.sharepoint.com/sites/marketing"
 
 
 def _ancestry(span: Span, by_id: dict[str, Span]) -> list[Span]:
@@ -51,7 +49,7 @@ def _projection_path(spans: list[Span], *, through: list[str]) -> list[Span] | N
 
 
 def test_a_sharepoint_job_is_one_trace_from_the_request_to_the_projection_write(
-    stack: Stack, api: httpx.Client, tenants: dict[str, str], trace_sink: TraceSink
+    stack: Stack, api: httpx.Client, simulator: httpx.Client, tenants: dict[str, str], trace_sink: TraceSink
 ) -> None:
     trace_id = secrets.token_hex(16)
     # The caller asks for this request to be traced (W3C trace context, sampled flag set); the
@@ -62,7 +60,7 @@ def test_a_sharepoint_job_is_one_trace_from_the_request_to_the_projection_write(
             "sourceTenantId": tenants["contoso.com"],
             "destTenantId": tenants["fabrikam.com"],
             "type": "SHAREPOINT",
-            "options": {"sites": [SITE], "fullPass": True},
+            "options": {"sites": [new_site(simulator, "traced", 20)]},
         },
         headers={"traceparent": f"00-{trace_id}-{secrets.token_hex(8)}-01"},
     )
