@@ -37,6 +37,10 @@ class ManifestError(Exception):
     """The manifest cannot be read: the wrong key, a truncated blob, or not a manifest at all."""
 
 
+_ROOT = b"<SPObjects"
+_LEADING = b"\xef\xbb\xbf \t\r\n"  # a UTF-8 byte-order mark, whitespace
+
+
 class ManifestStream:
     """Feed ciphertext (or plaintext, without a key) in any chunk sizes; get objects out."""
 
@@ -53,6 +57,8 @@ class ManifestStream:
         self._roles: list[tuple[str, str]] = []
         self._out: list[ExportedObject] = []
         self.objects = 0
+        # Decrypted bytes held until the manifest's start can be checked (see _check_start).
+        self._head: bytes | None = b"" if self._decryptor else None
 
     # One handler, on element starts only (half the callbacks of start + end, and the parse is
     # mostly callbacks): an SPObject is complete when the next one starts, or the manifest ends.
@@ -93,9 +99,25 @@ class ManifestStream:
     def feed(self, chunk: bytes) -> list[ExportedObject]:
         """The objects completed by this chunk."""
         if self._decryptor is not None and self._unpadder is not None:
-            chunk = self._unpadder.update(self._decryptor.update(chunk))
+            chunk = self._check_start(self._unpadder.update(self._decryptor.update(chunk)))
         self._parse(chunk, final=False)
         return self._take()
+
+    def _check_start(self, plaintext: bytes, *, final: bool = False) -> bytes:
+        """A manifest starts with its XML declaration or root element. With the wrong key its
+        first block is noise, and the padding check at the end passes by chance one time in a
+        few hundred: the start is what tells a wrong key from a corrupt manifest, every time."""
+        if self._head is None:
+            return plaintext
+        self._head += plaintext
+        if len(self._head) < len(_ROOT) and not final:
+            return b""
+        head, self._head = self._head, None
+        if not head.lstrip(_LEADING).startswith((b"<?xml", _ROOT)):
+            raise ManifestError(
+                self._why("it could not be decrypted with the job's key, or is not a manifest")
+            )
+        return head
 
     def close(self) -> list[ExportedObject]:
         """The last objects; raises :class:`ManifestError` if the manifest did not end well."""
@@ -107,6 +129,7 @@ class ManifestStream:
             except ValueError as exc:
                 reason = f"it is truncated or not encrypted with the job's key ({exc})"
                 raise ManifestError(self._why(reason)) from exc
+            tail = self._check_start(tail, final=True)
         self._parse(tail, final=True)
         if self._object is not None:
             self._emit()
