@@ -112,6 +112,10 @@ class HttpMetrics:
 
     def __init__(self, app: ASGIApp, *, skip: frozenset[str] = frozenset()) -> None:
         self.app, self._skip = app, skip
+        # Per-request work is two dict lookups: the series by its labels, a plain route's
+        # template by its endpoint (the client library's own lookup takes a lock and checks).
+        self._series: dict[tuple[str, str, str], Any] = {}
+        self._templates: dict[Any, str | None] = {}
 
     async def __call__(
         self,
@@ -136,16 +140,21 @@ class HttpMetrics:
         finally:
             # The router records the matched route in the scope it was given (this dict).
             route = scope.get("route")
-            template = getattr(route, "path", None) or _endpoint_path(scope) or "unmatched"
-            HTTP_SECONDS.labels(scope["method"], template, str(status)).observe(time.perf_counter() - started)
+            template = getattr(route, "path", None) or self._endpoint_path(scope) or "unmatched"
+            key = (scope["method"], template, str(status))
+            series = self._series.get(key)
+            if series is None:
+                series = self._series[key] = HTTP_SECONDS.labels(*key)
+            series.observe(time.perf_counter() - started)
 
-
-def _endpoint_path(scope: MutableMapping[str, Any]) -> str | None:
-    """The template of a plain Starlette route, which records its endpoint, not itself."""
-    app, endpoint = scope.get("app"), scope.get("endpoint")
-    if app is None or endpoint is None:
-        return None
-    for route in getattr(app, "routes", ()):
-        if getattr(route, "endpoint", None) is endpoint:
-            return str(route.path)
-    return None
+    def _endpoint_path(self, scope: MutableMapping[str, Any]) -> str | None:
+        """The template of a plain Starlette route, which records its endpoint, not itself."""
+        endpoint = scope.get("endpoint")
+        if endpoint is None:
+            return None
+        if endpoint not in self._templates:
+            routes = getattr(scope.get("app"), "routes", ())
+            self._templates[endpoint] = next(
+                (str(r.path) for r in routes if getattr(r, "endpoint", None) is endpoint), None
+            )
+        return self._templates[endpoint]
