@@ -76,10 +76,12 @@ def new_site(simulator: httpx.Client, name: str, items: int) -> str:
     return url
 
 
-def post_job(api: httpx.Client, tenants: dict[str, str], **fields: Any) -> httpx.Response:
+def post_job(
+    api: httpx.Client, tenants: dict[str, str], *, headers: dict[str, str] | None = None, **fields: Any
+) -> httpx.Response:
     """POST /v1/jobs for a job from contoso.com to fabrikam.com, whatever the answer."""
     body = {"sourceTenantId": tenants["contoso.com"], "destTenantId": tenants["fabrikam.com"]} | fields
-    return api.post("/v1/jobs", json=body)
+    return api.post("/v1/jobs", json=body, headers=headers)
 
 
 def create_job(api: httpx.Client, tenants: dict[str, str], **fields: Any) -> dict[str, Any]:

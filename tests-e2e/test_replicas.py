@@ -13,7 +13,7 @@ import pytest
 from migrator_devstack import infra
 from migrator_devstack.secrets import new_api_key
 from migrator_devstack.stack import SERVICES, Stack
-from support import connect_contoso_and_fabrikam, wait_until
+from support import connect_contoso_and_fabrikam, post_job, wait_until
 
 # Replicas of the embedded default; compose scales with `docker compose up --scale`.
 pytestmark = [pytest.mark.e2e, pytest.mark.embedded_only]
@@ -79,15 +79,7 @@ def test_two_replicas_of_everything_finish_a_job_as_one_would_though_one_of_each
         tenants = connect_contoso_and_fabrikam(first, second)
         # Slow the copy down so the kills land in the middle of it.
         simulator.post("/_sim/faults", json={"objectDelayMs": 150}).raise_for_status()
-        created = first.post(
-            "/v1/jobs",
-            json={
-                "sourceTenantId": tenants["contoso.com"],
-                "destTenantId": tenants["fabrikam.com"],
-                "type": "SHAREPOINT",
-                "options": {"sites": SITES},
-            },
-        )
+        created = post_job(first, tenants, type="SHAREPOINT", options={"sites": SITES})
         assert created.status_code == 201, created.text
         job_id = created.json()["job"]["id"]
         wait_until(lambda: job_state(second, job_id)["doneItems"] > 0, timeout=120, what="progress")

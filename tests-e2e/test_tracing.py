@@ -8,7 +8,7 @@ import secrets
 import httpx
 import pytest
 from migrator_devstack.stack import Stack
-from support import new_site, wait_until
+from support import new_site, post_job, wait_until
 from trace_sink import Span, TraceSink
 
 pytestmark = pytest.mark.e2e
@@ -54,14 +54,11 @@ def test_a_sharepoint_job_is_one_trace_from_the_request_to_the_projection_write(
     trace_id = secrets.token_hex(16)
     # The caller asks for this request to be traced (W3C trace context, sampled flag set); the
     # deployment records no other trace, so everything received under this id is the job's.
-    created = api.post(
-        "/v1/jobs",
-        json={
-            "sourceTenantId": tenants["contoso.com"],
-            "destTenantId": tenants["fabrikam.com"],
-            "type": "SHAREPOINT",
-            "options": {"sites": [new_site(simulator, "traced", 20)]},
-        },
+    created = post_job(
+        api,
+        tenants,
+        type="SHAREPOINT",
+        options={"sites": [new_site(simulator, "traced", 20)]},
         headers={"traceparent": f"00-{trace_id}-{secrets.token_hex(8)}-01"},
     )
     assert created.status_code == 201, created.text
