@@ -19,6 +19,7 @@ from faststream.nats.annotations import NatsMessage
 from migrator_contracts.base import Message
 from migrator_contracts.streams import DEAD_LETTERS, StreamSpec
 from migrator_contracts.subjects import dead_letter
+from nats.js.errors import NotFoundError
 from pydantic import ValidationError
 
 from migrator_platform.metrics import HANDLER_SECONDS, MESSAGES_HANDLED, watch_consumer
@@ -26,6 +27,7 @@ from migrator_platform.structured_logs import get_logger
 
 if TYPE_CHECKING:
     from faststream.nats.message import NatsMessage as NatsMessageType
+    from nats.js import JetStreamContext
 
 M = TypeVar("M", bound=Message)
 log = get_logger(__name__)
@@ -62,6 +64,33 @@ async def _dead_letter(broker: NatsBroker, msg: NatsMessageType, *, reason: str)
     )
 
 
+# Each durable's settings as this process configures them: (ack wait seconds, max deliver).
+_configured: dict[tuple[str, str], tuple[float, int]] = {}
+
+
+async def converge_consumers(js: JetStreamContext) -> None:
+    """Bring existing durables to the configured ack wait and max deliver. A durable keeps the
+    settings it was created with, whatever a later start asks; a raised ``MIGRATOR_MAX_DELIVER``
+    would then stop delivery before the handler's last attempt, leaving the message neither
+    handled nor dead-lettered. Every replica converges to the same values."""
+    for (stream, durable), (ack_wait, max_deliver) in sorted(_configured.items()):
+        try:
+            info = await js.consumer_info(stream, durable)
+        except NotFoundError:
+            continue
+        config = info.config
+        if config.ack_wait == ack_wait and config.max_deliver == max_deliver:
+            continue
+        log.info(
+            "consumer settings updated",
+            consumer=durable,
+            ack_wait=[config.ack_wait, ack_wait],
+            max_deliver=[config.max_deliver, max_deliver],
+        )
+        config.ack_wait, config.max_deliver = ack_wait, max_deliver
+        await js.add_consumer(stream, config=config)
+
+
 def subscribe(
     broker: NatsBroker,
     *,
@@ -76,6 +105,7 @@ def subscribe(
 ) -> None:
     """Register ``handler`` on a durable pull consumer of ``stream`` filtered to ``subject``."""
     watch_consumer(stream.name, durable)
+    _configured[(stream.name, durable)] = (ack_wait_seconds, max_deliver + 1)
     handled = {o: MESSAGES_HANDLED.labels(durable, o) for o in ("acked", "retried", "dead_lettered")}
     handler_seconds = HANDLER_SECONDS.labels(durable)
 

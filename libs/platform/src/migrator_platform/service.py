@@ -11,6 +11,7 @@ from faststream import FastStream
 from faststream.nats import NatsBroker
 
 from migrator_platform.bus import create_broker, provision_streams
+from migrator_platform.consumer import converge_consumers
 from migrator_platform.health import answer_health, serve_http_probes
 from migrator_platform.metrics import refresh_consumer_lag
 from migrator_platform.readstore import ReadStore
@@ -105,8 +106,9 @@ async def run_service(
     async def _ready() -> None:
         if on_ready is not None:
             await on_ready(runtime)
-        runtime.ready = await runtime.store.ping()
         js = runtime.broker.connection.jetstream()
+        await converge_consumers(js)
+        runtime.ready = await runtime.store.ping()
         runtime.every(
             runtime.settings.consumer_lag_interval_seconds,
             lambda: refresh_consumer_lag(js),

@@ -13,7 +13,7 @@ from migrator_contracts.base import Message
 from migrator_contracts.streams import COMMANDS
 from migrator_devstack import infra
 from migrator_platform.bus import BusUnavailable, MessageTooLarge, create_broker, provision_streams, publish
-from migrator_platform.consumer import Delivery, subscribe
+from migrator_platform.consumer import Delivery, converge_consumers, subscribe
 from migrator_platform.telemetry import configure_tracing
 
 pytestmark = pytest.mark.integration
@@ -147,3 +147,62 @@ async def test_while_nats_is_down_a_publish_fails_fast_and_a_retry_after_is_stor
     finally:
         await broker.stop()
         server.stop()
+
+
+async def test_a_raised_max_deliver_reaches_an_existing_consumer_so_the_last_attempt_dead_letters(
+    nats_url: str,
+) -> None:
+    # A durable first created with max_deliver=1 (an earlier deployment) ...
+    first = create_broker(nats_url=nats_url, service="test")
+    subscribe(
+        first,
+        subject="migrator.cmd.test.raised",
+        stream=COMMANDS,
+        durable="test-raised",
+        model=Ping,
+        handler=_never_called,
+        max_deliver=1,
+    )
+    await first.connect()
+    await provision_streams(first.connection.jetstream())
+    await first.start()
+    await first.stop()
+    # ... then served with max_deliver=3: the handler's third failure dead-letters the message,
+    # which it could not if the server still stopped delivering after two.
+    attempts: list[int] = []
+
+    async def always_fails(msg: Ping, delivery: Delivery) -> None:
+        attempts.append(delivery.attempt)
+        raise RuntimeError("still down")
+
+    second = create_broker(nats_url=nats_url, service="test")
+    subscribe(
+        second,
+        subject="migrator.cmd.test.raised",
+        stream=COMMANDS,
+        durable="test-raised",
+        model=Ping,
+        handler=always_fails,
+        max_deliver=3,
+        ack_wait_seconds=12,
+    )
+    await second.connect()
+    await second.start()
+    js = second.connection.jetstream()
+    await converge_consumers(js)
+    info = await js.consumer_info(COMMANDS.name, "test-raised")
+    assert (info.config.max_deliver, info.config.ack_wait) == (4, 12)
+    await publish(second, "migrator.cmd.test.raised", Ping(n=7), msg_id="raised-1")
+    try:
+        for _ in range(100):
+            if dead := await _dead_letters(nats_url, "migrator.cmd.test.raised"):
+                break
+            await asyncio.sleep(0.1)
+        assert attempts == [1, 2, 3]
+        assert dead and dead[0].data == b'{"n":7}'
+    finally:
+        await second.stop()
+
+
+async def _never_called(msg: Ping, delivery: Delivery) -> None:
+    raise AssertionError("no message was sent to the first deployment")
