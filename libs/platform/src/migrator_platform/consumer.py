@@ -33,6 +33,12 @@ M = TypeVar("M", bound=Message)
 log = get_logger(__name__)
 
 
+class Rejected(Exception):
+    """Raised by a handler for a well-formed message that can never be applied (a device that
+    does not exist, a payload its type refuses): it is dead-lettered at once with this reason,
+    where an operator finds it, instead of being retried or dropped."""
+
+
 class Delivery:
     """What a handler may know about the message it handles, without seeing the broker."""
 
@@ -133,6 +139,13 @@ def subscribe(
         started = time.perf_counter()
         try:
             await handler(parsed, delivery)
+        except Rejected as exc:
+            handler_seconds.observe(time.perf_counter() - started)
+            log.warning("message rejected, dead-lettered", subject=subject_seen, reason=str(exc)[:300])
+            await _dead_letter(broker, msg, reason=f"rejected: {exc}")
+            await msg.ack()
+            handled["dead_lettered"].inc()
+            return
         except Exception as exc:
             handler_seconds.observe(time.perf_counter() - started)
             if delivery.attempt >= max_deliver:

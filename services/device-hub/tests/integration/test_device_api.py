@@ -448,6 +448,17 @@ async def test_operators_list_and_queue_over_nats_alone(hub: Hub) -> None:
             c["type"] for c in (await hub.api.get(f"/v1/devices/{device_id}/commands")).json()["commands"]
         ]
         assert sorted(types) == ["COLLECT_LOGS", "ROLLBACK"]
+        # One device-hub refuses (a device that does not exist) is dead-lettered with the reason,
+        # where an operator finds it: not retried, not dropped.
+        await nc.jetstream().publish(
+            subjects.CMD_DEVICE_COMMAND, json.dumps(request | {"deviceId": "dev_NOPE"}).encode()
+        )
+        dlq = await nc.jetstream().subscribe(
+            f"migrator.dlq.{subjects.CMD_DEVICE_COMMAND}", ordered_consumer=True
+        )
+        dead = await dlq.next_msg(timeout=10)
+        assert json.loads(dead.data)["deviceId"] == "dev_NOPE"
+        assert dead.headers is not None and "rejected: DEVICE_NOT_FOUND" in dead.headers["Migrator-Reason"]
     finally:
         await nc.close()
     handed = (await hub.checkin(device_id, secret)).json()["commands"]

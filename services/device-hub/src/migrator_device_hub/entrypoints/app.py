@@ -22,7 +22,7 @@ from migrator_contracts.rpc import (
 )
 from migrator_contracts.streams import COMMANDS
 from migrator_platform.bus import BusPublisher
-from migrator_platform.consumer import Delivery, subscribe
+from migrator_platform.consumer import Delivery, Rejected, subscribe
 from migrator_platform.readstore import STORE_UNAVAILABLE_ERRORS
 from migrator_platform.responder import Responder
 from migrator_platform.service import Runtime
@@ -114,13 +114,7 @@ def wire(runtime: Runtime, settings: DeviceHubSettings, clock: Clock) -> Announc
         try:
             await queue.queue(command, derived_id=f"cmd_S{delivery.stream_seq:016d}")
         except Refused as exc:  # definitive: retrying cannot make it acceptable
-            log.warning(
-                "device command refused",
-                device_id=command.device_id,
-                org_id=command.org_id,
-                code=exc.code,
-                reason=exc.message,
-            )
+            raise Rejected(f"{exc.code}: {exc.message}") from exc
 
     subscribe(
         runtime.broker,
