@@ -165,6 +165,18 @@ def _service_of(path: Path) -> str:
     return path.relative_to(ROOT / "services").parts[0]
 
 
+def _read_platform_buckets(code: Code) -> None:
+    """KV buckets the shared platform creates for every service (leases)."""
+    for path in sorted((ROOT / "libs/platform/src").glob("**/*.py")):
+        module = _Module(path)
+        for call, bindings in module.calls():
+            keywords = {k.arg: k.value for k in call.keywords if k.arg}
+            if isinstance(call.func, ast.Name) and call.func.id == "KeyValueConfig" and "bucket" in keywords:
+                bucket = module.value(keywords["bucket"], bindings, call.lineno)
+                if isinstance(bucket, str):
+                    code.kv_buckets.add(bucket)
+
+
 def _read_wiring(code: Code) -> None:
     sources = sorted((ROOT / "services").glob("*/src/**/*.py"))
     runtime_names: dict[str, str] = {}
@@ -252,6 +264,7 @@ def the_code() -> Code:
         if isinstance(value, type) and issubclass(value, events.Event) and value is not events.Event
     }
     _read_wiring(code)
+    _read_platform_buckets(code)
     code.streams |= {f"KV_{bucket}" for bucket in code.kv_buckets}
     _read_names(code)
     return code

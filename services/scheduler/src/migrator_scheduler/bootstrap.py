@@ -6,6 +6,7 @@ import time
 
 from migrator_contracts import readmodels
 from migrator_platform.bus import BusPublisher
+from migrator_platform.lease import KvLease
 from migrator_platform.service import Runtime, build_runtime, run_service
 
 from migrator_scheduler.config import SchedulerSettings
@@ -27,6 +28,8 @@ async def main(settings: SchedulerSettings | None = None) -> None:
         publisher=publisher,
         clock=time.time,
         limits=settings.limits(),
+        # One replica dispatches at a time: each counts what is in flight, then dispatches.
+        lease=KvLease(lambda: runtime.broker.connection.jetstream(), "scheduler-dispatch"),
     )
     wire(runtime, settings, scheduler, JobControl(scheduler, publisher))
 

@@ -41,7 +41,7 @@ from migrator_scheduler.domain.dispatch_plan import Candidate, InFlight, Limits,
 from migrator_scheduler.domain.lifecycle import can_transition
 from migrator_scheduler.domain.progress import COUNTERS, roll_up
 from migrator_scheduler.domain.units import due_at, split_into_units
-from migrator_scheduler.ports import Clock, Publisher
+from migrator_scheduler.ports import Clock, DispatchLease, Publisher
 
 log = get_logger(__name__)
 
@@ -59,6 +59,7 @@ class Scheduler:
         publisher: Publisher,
         clock: Clock,
         limits: Limits | None = None,
+        lease: DispatchLease | None = None,
     ) -> None:
         self._jobs = jobs
         self._units = units
@@ -69,6 +70,8 @@ class Scheduler:
         self._limits = limits or Limits(per_job=4, per_tenant=16)
         self._dispatching = asyncio.Lock()
         self._dispatch_again = False
+        # Across replicas (None: this process is the only scheduler, the lock above is enough).
+        self._lease = lease
 
     @property
     def jobs(self) -> Collection:
@@ -213,7 +216,11 @@ class Scheduler:
             self._dispatch_again = True
             while self._dispatch_again:
                 self._dispatch_again = False
-                await self._dispatch_pass()
+                if self._lease is None:
+                    await self._dispatch_pass()
+                    continue
+                async with self._lease.hold():
+                    await self._dispatch_pass()
 
     async def _dispatch_pass(self) -> None:
         running = await self._jobs.find(

@@ -11,7 +11,7 @@ import json
 import time
 from collections import Counter
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,7 @@ from migrator_contracts.commands import CreateJob
 from migrator_contracts.enums import JobType, UnitStatus
 from migrator_contracts.events import UnitProgressed
 from migrator_platform.bus import BusPublisher, create_broker, provision_streams
+from migrator_platform.lease import KvLease
 from migrator_platform.readstore.sqlite import SqliteReadStore
 from migrator_scheduler.domain.dispatch_plan import Limits
 from migrator_scheduler.handlers import Scheduler
@@ -187,3 +188,62 @@ async def test_a_scheduler_dying_mid_dispatch_loses_no_unit_and_stores_none_twic
     )
     stored = (await js.stream_info("MIGRATOR_CMD")).state.messages - before
     assert stored == 20, "commands published before the crash and again after it are stored once"
+
+
+async def test_two_scheduler_replicas_dispatching_at_once_keep_the_tenant_limit(
+    store: SqliteReadStore, broker: NatsBroker
+) -> None:
+    limits = Limits(per_job=10, per_tenant=3)
+    js = broker.connection.jetstream()
+    units = store.collection(readmodels.JOB_UNITS)
+
+    def replica(units: Any) -> Scheduler:
+        # A scheduler process of its own, with its own lease client on the shared bucket.
+        return Scheduler(
+            jobs=store.collection(readmodels.JOBS),
+            units=units,
+            publisher=BusPublisher(broker),
+            clock=lambda: time.time() + 7200,  # the jobs below are due
+            limits=limits,
+            lease=KvLease(lambda: js, "scheduler-dispatch-test"),
+        )
+
+    first, second = replica(units), replica(LaggingInFlight(units))
+    for job in ("job_R1", "job_R2"):
+        await first.create_job(
+            CreateJob(
+                job_id=job,
+                org_id="org_1",
+                type=JobType.SHAREPOINT,
+                source_tenant_id="ten_R_src",
+                dest_tenant_id="ten_R",
+                options={"sites": [f"https://x.sharepoint.com/sites/{job}-{i}" for i in range(4)]},
+                created_at=datetime.now(UTC),
+                scheduled_at=datetime.now(UTC) + timedelta(hours=3),  # not due yet: nothing dispatched
+            )
+        )
+        assert await first.start_if_due(job, dispatch=False) is False
+    for job in ("job_R1", "job_R2"):  # now due, and started
+        await store.collection(readmodels.JOBS).update(job, {"dueAt": 0})
+        assert await first.start_if_due(job, dispatch=False)
+    # The second replica reads what is in flight just before the first one's dispatch is marked,
+    # and the waiting units just after it: without the lease it dispatches three more.
+    await asyncio.gather(first.dispatch_pending(), second.dispatch_pending())
+    assert await units.count({"dispatched": True}) == 3
+
+
+class LaggingInFlight:
+    """The units collection as a slow replica sees it: its count of what is in flight is read
+    before another replica's dispatch is marked, and arrives after it."""
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    async def find(self, where: Any = None, **kwargs: Any) -> Any:
+        found = await self._inner.find(where, **kwargs)
+        if where and where.get("dispatched") is True:
+            await asyncio.sleep(0.3)
+        return found
