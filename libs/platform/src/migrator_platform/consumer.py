@@ -22,7 +22,7 @@ from migrator_contracts.subjects import dead_letter
 from nats.js.errors import NotFoundError
 from pydantic import ValidationError
 
-from migrator_platform.metrics import HANDLER_SECONDS, MESSAGES_HANDLED, watch_consumer
+from migrator_platform.metrics import HANDLER_SECONDS, MESSAGES_HANDLED
 from migrator_platform.structured_logs import get_logger
 
 if TYPE_CHECKING:
@@ -74,6 +74,11 @@ async def _dead_letter(broker: NatsBroker, msg: NatsMessageType, *, reason: str)
 _configured: dict[tuple[str, str], tuple[float, int]] = {}
 
 
+def configured_durables() -> list[tuple[str, str]]:
+    """(stream, durable) of every durable consumer this process reads."""
+    return sorted(_configured)
+
+
 async def converge_consumers(js: JetStreamContext) -> None:
     """Bring existing durables to the configured ack wait and max deliver. A durable keeps the
     settings it was created with, whatever a later start asks; a raised ``MIGRATOR_MAX_DELIVER``
@@ -110,10 +115,16 @@ def subscribe(
     max_workers: int = 1,
 ) -> None:
     """Register ``handler`` on a durable pull consumer of ``stream`` filtered to ``subject``."""
-    watch_consumer(stream.name, durable)
     _configured[(stream.name, durable)] = (ack_wait_seconds, max_deliver + 1)
-    handled = {o: MESSAGES_HANDLED.labels(durable, o) for o in ("acked", "retried", "dead_lettered")}
+    acked, retried, dead_lettered = (
+        MESSAGES_HANDLED.labels(durable, o) for o in ("acked", "retried", "dead_lettered")
+    )
     handler_seconds = HANDLER_SECONDS.labels(durable)
+
+    async def give_up(msg: NatsMessageType, reason: str) -> None:
+        await _dead_letter(broker, msg, reason=reason)
+        await msg.ack()  # the consumer goes on
+        dead_lettered.inc()
 
     @broker.subscriber(
         subject,
@@ -131,44 +142,37 @@ def subscribe(
             parsed = model.model_validate(json.loads(msg.body))
         except (ValueError, ValidationError) as exc:  # JSONDecodeError is a ValueError
             log.warning("malformed message dead-lettered", subject=subject_seen, error=str(exc)[:300])
-            await _dead_letter(broker, msg, reason=f"invalid: {exc}")
-            await msg.ack()
-            handled["dead_lettered"].inc()
+            await give_up(msg, f"invalid: {exc}")
             return
         delivery = Delivery(msg)
+        failure: Exception | None = None
         started = time.perf_counter()
         try:
             await handler(parsed, delivery)
-        except Rejected as exc:
-            handler_seconds.observe(time.perf_counter() - started)
-            log.warning("message rejected, dead-lettered", subject=subject_seen, reason=str(exc)[:300])
-            await _dead_letter(broker, msg, reason=f"rejected: {exc}")
-            await msg.ack()
-            handled["dead_lettered"].inc()
-            return
         except Exception as exc:
-            handler_seconds.observe(time.perf_counter() - started)
-            if delivery.attempt >= max_deliver:
-                log.error(
-                    "handler failed for good, dead-lettered",
-                    subject=subject_seen,
-                    attempt=delivery.attempt,
-                    error=repr(exc)[:300],
-                )
-                await _dead_letter(broker, msg, reason=f"failed {delivery.attempt}x: {exc!r}")
-                await msg.ack()
-                handled["dead_lettered"].inc()
-            else:
-                log.warning(
-                    "handler failed, will retry",
-                    subject=subject_seen,
-                    attempt=delivery.attempt,
-                    error=repr(exc)[:300],
-                    exc_info=True,
-                )
-                await msg.nack(delay=_backoff(delivery.attempt))
-                handled["retried"].inc()
-            return
+            failure = exc
         handler_seconds.observe(time.perf_counter() - started)
-        await msg.ack()
-        handled["acked"].inc()
+        if failure is None:
+            await msg.ack()
+            acked.inc()
+        elif isinstance(failure, Rejected):
+            log.warning("message rejected, dead-lettered", subject=subject_seen, reason=str(failure)[:300])
+            await give_up(msg, f"rejected: {failure}")
+        elif delivery.attempt >= max_deliver:
+            log.error(
+                "handler failed for good, dead-lettered",
+                subject=subject_seen,
+                attempt=delivery.attempt,
+                error=repr(failure)[:300],
+            )
+            await give_up(msg, f"failed {delivery.attempt}x: {failure!r}")
+        else:
+            log.warning(
+                "handler failed, will retry",
+                subject=subject_seen,
+                attempt=delivery.attempt,
+                error=repr(failure)[:300],
+                exc_info=failure,
+            )
+            await msg.nack(delay=_backoff(delivery.attempt))
+            retried.inc()

@@ -8,7 +8,7 @@ never job, tenant or organisation ids.
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from typing import TYPE_CHECKING, Any
 
 from nats.js.errors import NotFoundError
@@ -74,18 +74,11 @@ UPSTREAM_THROTTLE_WAIT = Counter(
     ["host"],
 )
 
-# The durable consumers this process reads, whose lag it reports.
-_watched: set[tuple[str, str]] = set()
 
-
-def watch_consumer(stream: str, durable: str) -> None:
-    """Report this durable consumer's lag (see :func:`refresh_consumer_lag`)."""
-    _watched.add((stream, durable))
-
-
-async def refresh_consumer_lag(js: JetStreamContext) -> None:
-    """Read each watched consumer's state from the server (any replica's answer is the same)."""
-    for stream, durable in sorted(_watched):
+async def refresh_consumer_lag(js: JetStreamContext, durables: Iterable[tuple[str, str]]) -> None:
+    """Read each (stream, durable) consumer's state from the server (any replica's answer is the
+    same)."""
+    for stream, durable in durables:
         try:
             info = await js.consumer_info(stream, durable)
         except NotFoundError:

@@ -11,7 +11,7 @@ from faststream import FastStream
 from faststream.nats import NatsBroker
 
 from migrator_platform.bus import create_broker, provision_streams
-from migrator_platform.consumer import converge_consumers
+from migrator_platform.consumer import configured_durables, converge_consumers
 from migrator_platform.health import answer_health, serve_http_probes
 from migrator_platform.metrics import refresh_consumer_lag
 from migrator_platform.readstore import ReadStore
@@ -111,7 +111,7 @@ async def run_service(
         runtime.ready = await runtime.store.ping()
         runtime.every(
             runtime.settings.consumer_lag_interval_seconds,
-            lambda: refresh_consumer_lag(js),
+            lambda: refresh_consumer_lag(js, configured_durables()),
             name="consumer-lag",
         )
         log.info("service ready", ready=runtime.ready)

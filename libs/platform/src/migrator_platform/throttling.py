@@ -68,11 +68,14 @@ throttle_listener: ContextVar[Callable[[int, float, float | None], None] | None]
 
 def _tell_listener(state: Any) -> None:
     exc = state.outcome.exception() if state.outcome else None
-    if isinstance(exc, Throttled) and exc.host and state.next_action is not None:
-        UPSTREAM_THROTTLE_WAIT.labels(exc.host).inc(float(state.next_action.sleep))
+    if not isinstance(exc, Throttled) or state.next_action is None:
+        return
+    wait = float(state.next_action.sleep)
+    if exc.host:
+        UPSTREAM_THROTTLE_WAIT.labels(exc.host).inc(wait)
     listener = throttle_listener.get()
-    if listener is not None and isinstance(exc, Throttled) and state.next_action is not None:
-        listener(exc.status, float(state.next_action.sleep), exc.retry_after)
+    if listener is not None:
+        listener(exc.status, wait, exc.retry_after)
 
 
 def retrying(max_attempts: int = 8) -> AsyncRetrying:

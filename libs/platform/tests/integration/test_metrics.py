@@ -12,7 +12,7 @@ from migrator_contracts.base import Message
 from migrator_contracts.streams import COMMANDS
 from migrator_devstack import infra
 from migrator_platform.bus import create_broker, provision_streams, publish
-from migrator_platform.consumer import Delivery, subscribe
+from migrator_platform.consumer import Delivery, configured_durables, subscribe
 from migrator_platform.health import serve_http_probes
 from migrator_platform.metrics import refresh_consumer_lag
 from migrator_platform.throttling import raise_if_throttled, retrying
@@ -91,7 +91,7 @@ async def test_consumer_lag_is_what_the_server_holds_for_the_consumer(broker: Na
         await publish(broker, "migrator.cmd.test.lag", Ping(n=n), msg_id=f"lag-{n}")
     js = broker.connection.jetstream()
     for _ in range(50):
-        await refresh_consumer_lag(js)
+        await refresh_consumer_lag(js, configured_durables())
         if sample("migrator_consumer_ack_pending_messages", stream=COMMANDS.name, consumer="test-lag") == 1:
             break
         await asyncio.sleep(0.1)
@@ -100,7 +100,7 @@ async def test_consumer_lag_is_what_the_server_holds_for_the_consumer(broker: Na
     assert sample("migrator_consumer_pending_messages", stream=COMMANDS.name, consumer="test-lag") == 4
     gate.set()
     for _ in range(50):
-        await refresh_consumer_lag(js)
+        await refresh_consumer_lag(js, configured_durables())
         if sample("migrator_consumer_pending_messages", stream=COMMANDS.name, consumer="test-lag") == 0:
             break
         await asyncio.sleep(0.1)

@@ -6,8 +6,8 @@ context lookup. Both backends are wrapped alike, so a trace reads the same on ei
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping, Sequence
-from typing import Any
+from collections.abc import AsyncIterator, Awaitable, Mapping, Sequence
+from typing import Any, TypeVar
 
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind
@@ -15,6 +15,7 @@ from opentelemetry.trace import SpanKind
 from migrator_platform.readstore.protocol import Collection, Filter, ReadStore, Sort
 
 _tracer = trace.get_tracer("migrator.readstore")
+T = TypeVar("T")
 
 
 class TracedCollection:
@@ -32,9 +33,15 @@ class TracedCollection:
             attributes={**self._attributes, "db.operation.name": operation},
         )
 
-    @staticmethod
-    def _traced() -> bool:
-        return trace.get_current_span().is_recording()
+    async def _write(self, operation: str, write: Awaitable[T]) -> T:
+        """Await the write, in a span of its own when a recorded trace is current."""
+        if not trace.get_current_span().is_recording():
+            return await write
+        with self._span(operation) as span:
+            result = await write
+            if isinstance(result, bool):
+                span.set_attribute("migrator.applied", result)
+            return result
 
     async def get(self, key: str) -> dict[str, Any] | None:
         return await self._inner.get(key)
@@ -56,44 +63,26 @@ class TracedCollection:
         return await self._inner.count(where)
 
     async def insert(self, key: str, doc: Mapping[str, Any]) -> bool:
-        if not self._traced():
-            return await self._inner.insert(key, doc)
-        with self._span("insert"):
-            return await self._inner.insert(key, doc)
+        return await self._write("insert", self._inner.insert(key, doc))
 
     async def upsert(self, key: str, fields: Mapping[str, Any]) -> None:
-        if not self._traced():
-            return await self._inner.upsert(key, fields)
-        with self._span("upsert"):
-            return await self._inner.upsert(key, fields)
+        return await self._write("upsert", self._inner.upsert(key, fields))
 
     async def update(self, key: str, fields: Mapping[str, Any], *, where: Filter | None = None) -> bool:
-        if not self._traced():
-            return await self._inner.update(key, fields, where=where)
-        with self._span("update"):
-            return await self._inner.update(key, fields, where=where)
+        return await self._write("update", self._inner.update(key, fields, where=where))
 
     async def put_if_newer(
         self, key: str, fields: Mapping[str, Any], *, seq: int, seq_field: str = "seq"
     ) -> bool:
-        if not self._traced():
-            return await self._inner.put_if_newer(key, fields, seq=seq, seq_field=seq_field)
-        with self._span("put_if_newer") as span:
-            applied = await self._inner.put_if_newer(key, fields, seq=seq, seq_field=seq_field)
-            span.set_attribute("migrator.applied", applied)
-            return applied
+        return await self._write(
+            "put_if_newer", self._inner.put_if_newer(key, fields, seq=seq, seq_field=seq_field)
+        )
 
     async def delete(self, key: str) -> bool:
-        if not self._traced():
-            return await self._inner.delete(key)
-        with self._span("delete"):
-            return await self._inner.delete(key)
+        return await self._write("delete", self._inner.delete(key))
 
     async def delete_many(self, where: Filter) -> int:
-        if not self._traced():
-            return await self._inner.delete_many(where)
-        with self._span("delete_many"):
-            return await self._inner.delete_many(where)
+        return await self._write("delete_many", self._inner.delete_many(where))
 
     async def ensure_index(self, fields: Sequence[str], *, unique: bool = False) -> None:
         await self._inner.ensure_index(fields, unique=unique)
