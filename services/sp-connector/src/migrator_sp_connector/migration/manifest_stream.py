@@ -110,10 +110,11 @@ class ManifestStream:
         if self._head is None:
             return plaintext
         self._head += plaintext
-        if len(self._head) < len(_ROOT) and not final:
-            return b""
+        start = self._head.lstrip(_LEADING)
+        if len(start) < len(_ROOT) and not final:
+            return b""  # a byte-order mark or whitespace so far: not enough to tell
         head, self._head = self._head, None
-        if not head.lstrip(_LEADING).startswith((b"<?xml", _ROOT)):
+        if not start.startswith((b"<?xml", _ROOT)):
             raise ManifestError(
                 self._why("it could not be decrypted with the job's key, or is not a manifest")
             )
