@@ -366,35 +366,24 @@ class _Context:
             self.problem(f"{here}: securityContext.allowPrivilegeEscalation must be false")
         if sc.get("privileged"):
             self.problem(f"{here} is privileged")
-        for source in c.get("envFrom") or []:
-            if isinstance(source.get("configMapRef"), dict):
-                ref = source["configMapRef"]
-                self.check_config_map_ref(
-                    f"{here} envFrom", ref.get("name"), None, optional=bool(ref.get("optional"))
-                )
-            if isinstance(source.get("secretRef"), dict):
-                ref = source["secretRef"]
-                self.check_secret_ref(
-                    f"{here} envFrom", ref.get("name"), None, optional=bool(ref.get("optional"))
-                )
+        # Whole objects (envFrom) and single keys (env valueFrom), of ConfigMaps and Secrets alike.
+        kinds = (("configMapRef", self.check_config_map_ref), ("secretRef", self.check_secret_ref))
+        references = [
+            (f"{here} envFrom", source, field_name, check)
+            for source in c.get("envFrom") or []
+            for field_name, check in kinds
+        ]
         for var in c.get("env") or []:
             value_from = var.get("valueFrom") or {}
-            if isinstance(value_from.get("secretKeyRef"), dict):
-                ref = value_from["secretKeyRef"]
-                self.check_secret_ref(
-                    f"{here} env {var.get('name')}",
-                    ref.get("name"),
-                    ref.get("key"),
-                    optional=bool(ref.get("optional")),
-                )
-            if isinstance(value_from.get("configMapKeyRef"), dict):
-                ref = value_from["configMapKeyRef"]
-                self.check_config_map_ref(
-                    f"{here} env {var.get('name')}",
-                    ref.get("name"),
-                    ref.get("key"),
-                    optional=bool(ref.get("optional")),
-                )
+            where = f"{here} env {var.get('name')}"
+            references += [
+                (where, value_from, "secretKeyRef", self.check_secret_ref),
+                (where, value_from, "configMapKeyRef", self.check_config_map_ref),
+            ]
+        for where, holder, field_name, check in references:
+            ref = holder.get(field_name)
+            if isinstance(ref, dict):
+                check(where, ref.get("name"), ref.get("key"), optional=bool(ref.get("optional")))
         env = self.environment(c)
         for name, ref in env.items():
             if SECRET_SETTING.search(name) and ref.secret is None:
