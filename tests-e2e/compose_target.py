@@ -95,6 +95,9 @@ class ServiceHandle:
     @property
     def log_path(self) -> Path:
         """The container's output so far, written where the embedded stack keeps its logs."""
+        return self.save_log()
+
+    def save_log(self) -> Path:
         path = self.log_dir / f"{self.name}.log"
         path.write_text(compose("logs", "--no-color", "--no-log-prefix", self.name).stdout)
         return path
@@ -120,11 +123,13 @@ class ComposeStack:
     @property
     def log_dir(self) -> Path:
         """Every service's output so far, one file each, as the embedded stack keeps them."""
-        path = self.data_dir / "logs"
         if self.procs:
-            for name in SERVICES:
-                self.procs[name].log_path  # noqa: B018  (writes the file)
-        return path
+            self.save_logs()
+        return self.data_dir / "logs"
+
+    def save_logs(self) -> None:
+        for name in SERVICES:
+            self.procs[name].save_log()
 
     @property
     def api_url(self) -> str:
@@ -230,7 +235,7 @@ class ComposeStack:
         raise TimeoutError(f"compose stack not ready after {timeout}s: {last}")
 
     def stop(self) -> None:
-        self.log_dir  # noqa: B018  keep each service's output with the test run
+        self.save_logs()  # each service's output stays with the test run
         compose(
             "down",
             "--volumes",
