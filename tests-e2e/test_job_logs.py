@@ -217,6 +217,13 @@ def test_a_deleted_jobs_logs_go_with_it(stack: Stack, api: httpx.Client, tenants
 def test_throttling_shows_in_the_log_with_its_delay(
     api: httpx.Client, simulator: httpx.Client, tenants: dict[str, str]
 ) -> None:
+    # The simulator throttles the next two calls, whoever makes them: a job an earlier test left
+    # running (the 404 test does not wait for its own) must not take them.
+    wait_until(
+        lambda: not api.get("/v1/jobs", params={"status": "RUNNING"}).json()["jobs"],
+        timeout=120,
+        what="earlier tests' jobs to finish",
+    )
     simulator.post(
         "/_sim/faults", json={"throttle": {"status": 429, "count": 2, "retryAfter": 1}}
     ).raise_for_status()
@@ -230,7 +237,7 @@ def test_throttling_shows_in_the_log_with_its_delay(
         simulator.delete("/_sim/faults").raise_for_status()
     assert events[-1][0] == "done" and events[-1][2]["status"] == "DONE"
     throttled = [d for e, _, d in events if e == "log" and d["message"].startswith("Throttled (429)")]
-    assert len(throttled) == 2, [d["message"] for _, _, d in events]
+    assert len(throttled) == 2, [d.get("message") for _, _, d in events]
     assert all(d["level"] == "WARN" and d["fields"]["retryAfterSeconds"] == 1 for d in throttled)
     assert throttled[0]["message"] == "Throttled (429) — retrying in 1s"
     assert throttled[0]["fields"]["source"] == FINANCE
