@@ -68,6 +68,7 @@ class MigrateSite(Message):
     # same name at the destination's domain.
     include_permissions: bool = False
     user_mappings: dict[str, str] = Field(default_factory=dict)
+    job_version: int = 0
 
 
 class DiscoverTenant(Message):
@@ -79,7 +80,10 @@ class DiscoverTenant(Message):
 
 
 class MigrateMailbox(Message):
-    """Migrate one mailbox of an EMAIL job (``migrator.cmd.mailbox.migrate``)."""
+    """Migrate one mailbox of an EMAIL job (``migrator.cmd.mailbox.migrate``).
+
+    ``job_version`` is the job's version when the unit was dispatched: a JobPaused or JobDeleted
+    of a later version stops the unit between two batches of items (an older one does not)."""
 
     job_id: str
     unit_id: str
@@ -87,12 +91,17 @@ class MigrateMailbox(Message):
     source_tenant_id: str
     dest_tenant_id: str
     source_mailbox: str
+    # None: the user of the same name (local part) in the destination tenant.
     dest_mailbox: str | None = None
+    # EmailScope's keys: {"email": true, "calendar": true, "contacts": true}; empty: all three.
     scope: dict[str, Any] = Field(default_factory=dict)
+    job_version: int = 0
 
 
 class MigrateTeam(Message):
-    """Migrate one team of a TEAMS job (``migrator.cmd.team.migrate``)."""
+    """Migrate one team of a TEAMS job (``migrator.cmd.team.migrate``): its channels, their
+    messages and replies (imported in migration mode) and, with ``files`` in scope, its channel
+    files through the SharePoint path (a ``MigrateSite`` of its own)."""
 
     job_id: str
     unit_id: str
@@ -100,8 +109,15 @@ class MigrateTeam(Message):
     source_tenant_id: str
     dest_tenant_id: str
     source_team_id: str
+    # None: a team of the same name at the destination, created if there is none.
     dest_team_id: str | None = None
+    # TeamsScope's keys: {"messages": true, "files": true}; empty: both.
     scope: dict[str, Any] = Field(default_factory=dict)
+    # Message authors: source UPN -> destination UPN (lower-case keys); failing that, the user
+    # of the same name at the destination; failing that, ``fallback_user`` (a WARN line says so).
+    user_mappings: dict[str, str] = Field(default_factory=dict)
+    fallback_user: str | None = None
+    job_version: int = 0
 
 
 class DeleteTenant(Message):

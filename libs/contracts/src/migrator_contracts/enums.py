@@ -14,9 +14,6 @@ class JobType(StrEnum):
     CONFLUENCE = "CONFLUENCE"
 
 
-# Job types a connector runs today. The others are accepted and queued: their units wait, durably,
-# on their command subject until a connector for them subscribes.
-RUNNABLE_JOB_TYPES = frozenset({JobType.SHAREPOINT, JobType.ONEDRIVE, JobType.JIRA, JobType.CONFLUENCE})
 ATLASSIAN_JOB_TYPES = frozenset({JobType.JIRA, JobType.CONFLUENCE})
 M365_JOB_TYPES = frozenset({JobType.EMAIL, JobType.SHAREPOINT, JobType.ONEDRIVE, JobType.TEAMS})
 

@@ -80,6 +80,10 @@ class UnitProgressed(Event):
     skipped_items: int = 0
     bytes_transferred: int = 0
     message: str | None = None
+    # What the unit is, for a reader who does not know it (a mailbox's UPN, a team's name, a
+    # site's URL), and where it went when the connector chose (a team it created).
+    source: str | None = None
+    dest: str | None = None
 
 
 class ItemFailed(Event):
@@ -96,6 +100,8 @@ class TenantConnected(Event):
     tenant_id: str
     org_id: str
     domain: str
+    # The tenant's directory (Entra tenant GUID), for every service that calls Microsoft for it.
+    external_tenant_id: str | None = None
 
 
 class TenantDiscovered(Event):

@@ -13,3 +13,5 @@ STATE = "tok"
 LOG = "log"
 DEVICE = "dev"
 DEVICE_COMMAND = "cmd"
+MAILBOX_PROGRESS = "mbp"  # a mailbox of an EMAIL job (its unit)
+TEAM_PROGRESS = "tpr"  # a team of a TEAMS job (its unit)

@@ -35,6 +35,14 @@ ATLASSIAN_SECRETS = "atlassian_secrets"  # atlassian-connector; encrypted OAuth 
 ATLASSIAN_CONSENTS = "atlassian_consents"  # atlassian-connector; pending OAuth consent states
 ATLASSIAN_TASKS = "atlassian_tasks"  # atlassian-connector; its work state (migration job and task ids)
 JOB_CHECKS = "job_checks"  # atlassian-connector; a job's pre-migration check results
+# mail-teams-connector's own work state (read by no other service):
+GRAPH_TENANTS = "graph_tenants"  # M365 tenants it may call (from TenantConnected / TenantRemoved)
+JOB_CONTROLS = "job_controls"  # the last pause / resume / delete of each job, from the job events
+MAILBOX_TASKS = "mailbox_tasks"  # per mailbox unit: phase, counters, position, progress sequence
+MAILBOX_SYNC = "mailbox_sync"  # per (source, destination) mailbox pair: folders, delta links
+MAILBOX_ITEMS = "mailbox_items"  # per pair and source item: the destination item it became
+TEAM_TASKS = "team_tasks"  # per team unit: destination team, channels, counters, channel files
+TEAM_MESSAGES = "team_messages"  # per pair and source message: the destination message
 PROCESSED = "processed_messages"  # any; idempotency keys of handled commands
 
 
@@ -74,7 +82,7 @@ class JobUnitDoc(Doc):
     id: str
     job_id: str
     org_id: str
-    kind: str  # "site" | "mailbox" | ...
+    kind: str  # "site" | "mailbox" | "team" | "project" | "space"
     source: str
     dest: str
     status: str
@@ -84,6 +92,15 @@ class JobUnitDoc(Doc):
     skipped_items: int = 0
     bytes_transferred: int = 0
     seq: int = 0
+    message: str | None = None
+    dest_tenant_id: str | None = None
+    job_type: str | None = None
+    # Dispatch: whether its command is on the bus, when, and how many times it was sent (a unit
+    # no connector started is sent again, then failed); ``started_at`` is the connector's start.
+    dispatched: bool = False
+    dispatched_at: float | None = None
+    dispatch_count: int = 0  # sends in all (each its own Nats-Msg-Id)
+    sends_unstarted: int = 0  # sends since a connector last had it
     started_at: str | None = None
     completed_at: str | None = None
 

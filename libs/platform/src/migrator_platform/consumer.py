@@ -17,7 +17,7 @@ from faststream.middlewares.acknowledgement.config import AckPolicy
 from faststream.nats import ConsumerConfig, JStream, NatsBroker, PullSub
 from faststream.nats.annotations import NatsMessage
 from migrator_contracts.base import Message
-from migrator_contracts.streams import DEAD_LETTERS, StreamSpec
+from migrator_contracts.streams import COMMANDS, DEAD_LETTERS, StreamSpec
 from migrator_contracts.subjects import dead_letter
 from nats.js.errors import NotFoundError
 from pydantic import ValidationError
@@ -72,11 +72,18 @@ async def _dead_letter(broker: NatsBroker, msg: NatsMessageType, *, reason: str)
 
 # Each durable's settings as this process configures them: (ack wait seconds, max deliver).
 _configured: dict[tuple[str, str], tuple[float, int]] = {}
+# The command subjects this process consumes (it announces them: see workers.WorkerPresence).
+_commands: set[str] = set()
 
 
 def configured_durables() -> list[tuple[str, str]]:
     """(stream, durable) of every durable consumer this process reads."""
     return sorted(_configured)
+
+
+def consumed_commands() -> list[str]:
+    """Every command subject this process has a consumer of."""
+    return sorted(_commands)
 
 
 async def converge_consumers(js: JetStreamContext) -> None:
@@ -116,6 +123,8 @@ def subscribe(
 ) -> None:
     """Register ``handler`` on a durable pull consumer of ``stream`` filtered to ``subject``."""
     _configured[(stream.name, durable)] = (ack_wait_seconds, max_deliver + 1)
+    if stream.name == COMMANDS.name:
+        _commands.add(subject)
     acked, retried, dead_lettered = (
         MESSAGES_HANDLED.labels(durable, o) for o in ("acked", "retried", "dead_lettered")
     )

@@ -11,7 +11,7 @@ from faststream import FastStream
 from faststream.nats import NatsBroker
 
 from migrator_platform.bus import create_broker, provision_streams
-from migrator_platform.consumer import configured_durables, converge_consumers
+from migrator_platform.consumer import configured_durables, consumed_commands, converge_consumers
 from migrator_platform.health import answer_health, serve_http_probes
 from migrator_platform.metrics import refresh_consumer_lag
 from migrator_platform.readstore import ReadStore
@@ -20,6 +20,7 @@ from migrator_platform.responder import Responder
 from migrator_platform.settings import ServiceSettings
 from migrator_platform.structured_logs import configure_logging, get_logger
 from migrator_platform.telemetry import configure_tracing
+from migrator_platform.workers import WorkerPresence
 
 log = get_logger(__name__)
 
@@ -108,6 +109,15 @@ async def run_service(
             await on_ready(runtime)
         js = runtime.broker.connection.jetstream()
         await converge_consumers(js)
+        if commands := consumed_commands():
+            # Announced before ready: a service that says it is ready can be given work.
+            presence = WorkerPresence(lambda: js, interval_seconds=runtime.settings.worker_presence_seconds)
+            await presence.announce(commands, service=runtime.name)
+            runtime.every(
+                presence.interval,
+                lambda: presence.announce(commands, service=runtime.name),
+                name="worker-presence",
+            )
         runtime.ready = await runtime.store.ping()
         runtime.every(
             runtime.settings.consumer_lag_interval_seconds,

@@ -37,6 +37,9 @@ class ServiceSettings(BaseSettings):
     health_port: int = 0
     # How often each durable consumer's lag is read from the server for /metrics.
     consumer_lag_interval_seconds: float = Field(default=15.0, gt=0)
+    # How often a service says which command subjects it consumes (NATS KV, expiring after three
+    # times this): the gateway refuses a job no running connector can take.
+    worker_presence_seconds: float = Field(default=10.0, gt=0)
 
     @property
     def sqlite_path(self) -> Path:

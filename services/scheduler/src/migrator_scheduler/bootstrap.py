@@ -8,11 +8,13 @@ from migrator_contracts import readmodels
 from migrator_platform.bus import BusPublisher
 from migrator_platform.lease import KvLease
 from migrator_platform.service import Runtime, build_runtime, run_service
+from migrator_platform.workers import WorkerPresence
 
 from migrator_scheduler.config import SchedulerSettings
 from migrator_scheduler.control import JobControl
 from migrator_scheduler.entrypoints.app import dispatch_loop, wire
 from migrator_scheduler.handlers import Scheduler
+from migrator_scheduler.start_watch import StartWatch
 
 
 async def main(settings: SchedulerSettings | None = None) -> None:
@@ -32,6 +34,15 @@ async def main(settings: SchedulerSettings | None = None) -> None:
         lease=KvLease(lambda: runtime.broker.connection.jetstream(), "scheduler-dispatch"),
     )
     wire(runtime, settings, scheduler, JobControl(scheduler, publisher))
+    watch = StartWatch(
+        scheduler,
+        publisher=publisher,
+        workers=WorkerPresence(
+            lambda: runtime.broker.connection.jetstream(), interval_seconds=settings.worker_presence_seconds
+        ),
+        timeout_seconds=settings.unit_start_timeout_seconds,
+        attempts=settings.unit_dispatch_attempts,
+    )
 
     async def on_ready(rt: Runtime) -> None:
         await jobs.ensure_index(["orgId", "deleted", "createdAt"])
@@ -41,6 +52,7 @@ async def main(settings: SchedulerSettings | None = None) -> None:
         await jobs.ensure_index(["destTenantId"])
         await units.ensure_index(["jobId"])
         await units.ensure_index(["dispatched", "status"])
-        rt.spawn(dispatch_loop(rt, settings, scheduler), name="dispatch-loop")
+        await units.ensure_index(["dispatched", "status", "dispatchedAt"])
+        rt.spawn(dispatch_loop(rt, settings, scheduler, watch), name="dispatch-loop")
 
     await run_service(runtime, on_ready=on_ready)

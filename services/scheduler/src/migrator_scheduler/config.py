@@ -19,6 +19,10 @@ class SchedulerSettings(ServiceSettings):
     units_in_flight_per_tenant: int = Field(default=16, ge=1)
     # "SHAREPOINT=32,EMAIL=64": what the connectors can take, shared fairly by organisations.
     units_in_flight_per_type: str = ""
+    # A unit still unstarted this long after it was sent, while no running service consumes its
+    # command subject, is sent again; after this many sends it ends ERROR (UNIT_NOT_STARTED).
+    unit_start_timeout_seconds: float = Field(default=300.0, gt=0)
+    unit_dispatch_attempts: int = Field(default=2, ge=1)
 
     def limits(self) -> Limits:
         return Limits(

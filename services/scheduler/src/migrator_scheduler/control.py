@@ -72,6 +72,8 @@ class JobControl:
                 await self._announce(job, cmd, decision.status, version + 1)
                 if cmd.action is JobAction.RESUME:
                     await self._scheduler.start_if_due(cmd.job_id)
+                elif current is JobStatus.RUNNING:
+                    await self._scheduler.dispatch_pending()  # its units no longer hold slots
             return
         raise RuntimeError(f"job {cmd.job_id}: too much write contention, will retry on redelivery")
 

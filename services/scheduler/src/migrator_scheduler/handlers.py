@@ -22,7 +22,6 @@ from migrator_contracts.commands import (
     MigrateTeam,
 )
 from migrator_contracts.enums import (
-    ATLASSIAN_JOB_TYPES,
     TERMINAL_UNIT_STATUSES,
     JobStatus,
     JobType,
@@ -30,6 +29,7 @@ from migrator_contracts.enums import (
     UnitStatus,
 )
 from migrator_contracts.events import JobCompleted, JobQueued, JobStarted, UnitProgressed
+from migrator_contracts.job_kinds import JOB_KINDS
 from migrator_contracts.logs import LogLine
 from migrator_contracts.readmodels import JobDoc, JobUnitDoc
 from migrator_platform import trace_context
@@ -40,7 +40,7 @@ from migrator_platform.structured_logs import get_logger
 from migrator_scheduler.domain.dispatch_plan import Candidate, InFlight, Limits, plan
 from migrator_scheduler.domain.lifecycle import can_transition
 from migrator_scheduler.domain.progress import COUNTERS, roll_up
-from migrator_scheduler.domain.units import due_at, split_into_units
+from migrator_scheduler.domain.units import check_job, due_at, split_into_units
 from migrator_scheduler.ports import Clock, DispatchLease, Publisher
 
 log = get_logger(__name__)
@@ -77,6 +77,14 @@ class Scheduler:
     def jobs(self) -> Collection:
         return self._jobs
 
+    @property
+    def units(self) -> Collection:
+        return self._units
+
+    def clock(self) -> float:
+        """Now, in epoch seconds."""
+        return self._clock()
+
     def now(self) -> datetime:
         return datetime.fromtimestamp(self._clock(), UTC)
 
@@ -84,7 +92,9 @@ class Scheduler:
         return iso(self.now())
 
     async def create_job(self, cmd: CreateJob) -> None:
-        """Record the job and its units (once), announce it, and start it if it is due."""
+        """Record the job and its units (once), announce it, and start it if it is due.
+        A job its type refuses raises ``InvalidJob`` before anything is written."""
+        check_job(JobType(cmd.type), cmd.options, cmd.scope)
         created = cmd.created_at or self.now()
         doc = JobDoc(
             id=cmd.job_id,
@@ -120,8 +130,9 @@ class Scheduler:
                     source=unit.source,
                     dest=unit.dest or "",
                     status=UnitStatus.QUEUED.value,
-                ).to_doc()
-                | {"dispatched": False, "destTenantId": cmd.dest_tenant_id, "jobType": cmd.type.value},
+                    dest_tenant_id=cmd.dest_tenant_id,
+                    job_type=cmd.type.value,
+                ).to_doc(),
             )
         await self._publisher.publish(
             subjects.job_event(cmd.job_id, "JobQueued"),
@@ -140,6 +151,8 @@ class Scheduler:
     async def create_batch(self, cmd: CreateJobBatch) -> None:
         """Every job of the batch, in declaration order (each step idempotent, so a redelivery
         after a crash completes the batch instead of duplicating it)."""
+        for job in cmd.jobs:  # all or none: one refused job refuses the batch
+            check_job(JobType(job.type), job.options, job.scope)
         for job in cmd.jobs:
             await self.create_job(job)
 
@@ -222,6 +235,23 @@ class Scheduler:
                 async with self._lease.hold():
                     await self._dispatch_pass()
 
+    async def in_flight(self) -> InFlight:
+        """Units dispatched and not finished, of jobs that are running. A paused, deleted or
+        finished job's units hold no slot: its connector stops them between two batches, and
+        a unit no connector ever starts must not block its tenant for good."""
+        unfinished = [s.value for s in UnitStatus if s not in TERMINAL_UNIT_STATUSES]
+        units = await self._units.find({"dispatched": True, "status": {"$in": unfinished}})
+        job_ids = sorted({u["jobId"] for u in units})
+        running = {
+            job["id"]
+            for job in await self._jobs.find({"_id": {"$in": job_ids}, "status": JobStatus.RUNNING.value})
+        }
+        return InFlight.of(
+            (u["jobId"], u["orgId"], str(u.get("destTenantId")), str(u.get("jobType")))
+            for u in units
+            if u["jobId"] in running
+        )
+
     async def _dispatch_pass(self) -> None:
         running = await self._jobs.find(
             {"status": JobStatus.RUNNING.value, "dispatchComplete": False},
@@ -230,15 +260,11 @@ class Scheduler:
         )
         if not running:
             return
-        unfinished = [s.value for s in UnitStatus if s not in TERMINAL_UNIT_STATUSES]
-        in_flight = InFlight.of(
-            (u["jobId"], u["orgId"], str(u.get("destTenantId")), str(u.get("jobType")))
-            for u in await self._units.find({"dispatched": True, "status": {"$in": unfinished}})
-        )
+        in_flight = await self.in_flight()
         candidates, complete = [], []
         for job in running:
-            if job["type"] in ATLASSIAN_JOB_TYPES:
-                await self._dispatch_atlassian(job)
+            if JOB_KINDS[JobType(job["type"])].whole_job:
+                await self.dispatch_whole(job)
                 continue
             pending = await self._units.find(
                 {"jobId": job["id"], "dispatched": False}, sort=[("_id", 1)], limit=self._limits.per_job + 1
@@ -263,7 +289,7 @@ class Scheduler:
                 jobs_by_id[candidate.job_id], in_flight, waiting=candidate.job_id not in started
             )
 
-    async def _dispatch_atlassian(self, job: dict[str, Any]) -> None:
+    async def dispatch_whole(self, job: dict[str, Any], *, attempt: int = 1) -> None:
         """A JIRA / CONFLUENCE job goes out whole: Atlassian migrates its projects or spaces as
         one migration, so they are not dispatched one by one within the unit limits."""
         units = await self._units.find({"jobId": job["id"]}, sort=[("_id", 1)])
@@ -279,16 +305,17 @@ class Scheduler:
             dry_run=bool(job.get("dryRun")),
             override_checks=[str(c) for c in options.get("overrideChecks") or []],
         )
+        msg_id = f"{job['id']}:atlassian" + (f":{attempt}" if attempt > 1 else "")
         with trace_context.resumed(job.get("traceContext"), "dispatch"):
-            await self._publisher.publish(
-                subjects.CMD_ATLASSIAN_MIGRATE, command, msg_id=f"{job['id']}:atlassian"
-            )
-        now = iso(self.now())
+            await self._publisher.publish(subjects.CMD_ATLASSIAN_MIGRATE, command, msg_id=msg_id)
+        now = self._clock()
         await asyncio.gather(
             *(
-                self._units.update(u["id"], {"dispatched": True, "startedAt": now})
+                self._units.update(
+                    u["id"], {"dispatched": True, "dispatchedAt": now, "dispatchCount": attempt}
+                )
                 for u in units
-                if not u.get("dispatched")
+                if attempt > 1 or not u.get("dispatched")
             )
         )
         await self._jobs.update(job["id"], {"dispatchComplete": True})
@@ -299,26 +326,27 @@ class Scheduler:
         """Publish a chunk of unit commands concurrently, then mark them dispatched together
         (the store batches the writes): a unit is marked only once its command is on the bus."""
         units = [await self._units.get(unit_id) for _, unit_id in planned]
-        todo = [
-            (job_id, u)
-            for (job_id, _), u in zip(planned, units, strict=True)
-            if u and not u.get("dispatched")
-        ]
-        commands = [_unit_command(jobs_by_id[job_id], unit) for job_id, unit in todo]
+        todo = [(jobs_by_id[job_id], u) for (job_id, _), u in zip(planned, units, strict=True) if u]
         await asyncio.gather(
-            *(
-                self._dispatch(jobs_by_id[job_id], subject, command, unit_id=unit["id"])
-                for (subject, command), (job_id, unit) in zip(commands, todo, strict=True)
-            )
-        )
-        now = iso(self.now())
-        await asyncio.gather(
-            *(self._units.update(unit["id"], {"dispatched": True, "startedAt": now}) for _, unit in todo)
+            *(self.dispatch_unit(job, unit) for job, unit in todo if not unit.get("dispatched"))
         )
 
-    async def _dispatch(self, job: dict[str, Any], subject: str, command: Message, *, unit_id: str) -> None:
+    async def dispatch_unit(self, job: dict[str, Any], unit: dict[str, Any]) -> None:
+        """Send the unit's command (again, when it was sent before and nobody started it)."""
+        attempt = int(unit.get("dispatchCount") or 0) + 1
+        subject, command = _unit_command(job, unit)
         with trace_context.resumed(job.get("traceContext"), "dispatch"):
-            await self._publisher.publish(subject, command, msg_id=f"{unit_id}:dispatch")
+            # One id per sending: a unit sent again after a pause is not taken for a duplicate.
+            await self._publisher.publish(subject, command, msg_id=f"{unit['id']}:dispatch:{attempt}")
+        await self._units.update(
+            unit["id"],
+            {
+                "dispatched": True,
+                "dispatchedAt": self._clock(),
+                "dispatchCount": attempt,
+                "sendsUnstarted": int(unit.get("sendsUnstarted") or 0) + 1,
+            },
+        )
 
     async def _note_waiting(self, job: dict[str, Any], in_flight: InFlight, *, waiting: bool) -> None:
         """Say once in the job's log that it waits for room, and when it gets going again."""
@@ -349,7 +377,10 @@ class Scheduler:
         await self._jobs.update(job["id"], {"waitingSince": iso(self.now()) if idle else None})
 
     async def apply_unit_progress(self, evt: UnitProgressed) -> None:
-        """Project a unit's absolute progress (newer ``seq`` only), then refresh the job."""
+        """Project a unit's absolute progress (newer ``seq`` only), then refresh the job.
+
+        A unit its connector hands back QUEUED (its job was paused or deleted between two
+        batches) is dispatched again when the job runs, from where it stopped."""
         fields: dict[str, Any] = {
             "status": evt.status.value,
             "totalItems": evt.total_items,
@@ -359,15 +390,29 @@ class Scheduler:
             "bytesTransferred": evt.bytes_transferred,
             "message": evt.message,
         }
+        if evt.dest:
+            fields["dest"] = evt.dest
         if evt.status in (UnitStatus.DONE, UnitStatus.ERROR):
             fields["completedAt"] = iso(evt.occurred_at)
+        handed_back = evt.status is UnitStatus.QUEUED
+        fields["sendsUnstarted"] = 0  # the connector has it (or handed it back): no longer unstarted
+        if handed_back:
+            fields["dispatched"] = False
         applied = await self._units.update(
             evt.unit_id, fields | {"seq": evt.seq}, where={"seq": {"$lt": evt.seq}}
         )
         if not applied:
             log.debug("stale or replayed unit progress ignored", unit_id=evt.unit_id, seq=evt.seq)
-        elif evt.status in TERMINAL_UNIT_STATUSES:
-            await self.dispatch_pending()  # room freed up, for this job or another
+        else:
+            if not handed_back:
+                # The connector's first word on the unit is when it started.
+                await self._units.update(
+                    evt.unit_id, {"startedAt": iso(evt.occurred_at)}, where={"startedAt": None}
+                )
+            if handed_back:
+                await self._jobs.update(evt.job_id, {"dispatchComplete": False})
+            if evt.status in TERMINAL_UNIT_STATUSES or handed_back:
+                await self.dispatch_pending()  # room freed up, for this job or another
         # Refresh even when nothing was applied: a crash after the unit write must not leave the job stale.
         await self.refresh_job(evt.job_id)
 
@@ -449,32 +494,40 @@ class Scheduler:
 
 def _unit_command(job: dict[str, Any], unit: dict[str, Any]) -> tuple[str, Message]:
     """The connector command that migrates one unit, and its subject."""
+    options = job.get("options") or {}
     common: dict[str, Any] = {
         "job_id": job["id"],
         "unit_id": unit["id"],
         "org_id": job["orgId"],
         "source_tenant_id": job["sourceTenantId"],
         "dest_tenant_id": job["destTenantId"],
+        "job_version": int(job.get("version") or 0),
     }
     dest = unit.get("dest") or None
+    user_mappings = {
+        str(m["source"]).lower(): str(m["dest"])
+        for m in options.get("userMappings") or []
+        if isinstance(m, dict) and "source" in m and "dest" in m
+    }
     if unit["kind"] == "mailbox":
         return subjects.CMD_MAILBOX_MIGRATE, MigrateMailbox(
             **common, source_mailbox=unit["source"], dest_mailbox=dest, scope=job.get("scope") or {}
         )
     if unit["kind"] == "team":
         return subjects.CMD_TEAM_MIGRATE, MigrateTeam(
-            **common, source_team_id=unit["source"], dest_team_id=dest, scope=job.get("scope") or {}
+            **common,
+            source_team_id=unit["source"],
+            dest_team_id=dest,
+            scope=job.get("scope") or {},
+            user_mappings=user_mappings,
+            fallback_user=options.get("fallbackUser"),
         )
     return subjects.CMD_SITE_MIGRATE, MigrateSite(
         **common,
         source_site_url=unit["source"],
         dest_site_url=dest,
-        full_pass=(job.get("options") or {}).get("fullPass") is True,
-        include_versions=(job.get("options") or {}).get("includeVersions") is True,
-        include_permissions=(job.get("options") or {}).get("includePermissions") is True,
-        user_mappings={
-            str(m["source"]).lower(): str(m["dest"])
-            for m in (job.get("options") or {}).get("userMappings") or []
-            if isinstance(m, dict) and "source" in m and "dest" in m
-        },
+        full_pass=options.get("fullPass") is True,
+        include_versions=options.get("includeVersions") is True,
+        include_permissions=options.get("includePermissions") is True,
+        user_mappings=user_mappings,
     )

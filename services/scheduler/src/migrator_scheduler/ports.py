@@ -25,3 +25,9 @@ class Clock(Protocol):
     """Now, in epoch seconds (injectable so timers can be tested)."""
 
     def __call__(self) -> float: ...
+
+
+class WorkerDirectory(Protocol):
+    """Whether a running service consumes a command subject now."""
+
+    async def running(self, subject: str) -> bool: ...

@@ -119,10 +119,11 @@ def test_units_of_each_workload_come_from_its_selection_and_mappings() -> None:
     }
     units = split_into_units("job_X", JobType.EMAIL, options)
     assert [(u.id, u.kind, u.source, u.dest) for u in units] == [
-        ("job_X_0", "mailbox", "a@contoso.com", "a@fabrikam.com"),
-        ("job_X_1", "mailbox", "b@contoso.com", None),
+        ("mbp_X00000", "mailbox", "a@contoso.com", "a@fabrikam.com"),
+        ("mbp_X00001", "mailbox", "b@contoso.com", None),
     ]
-    assert [u.kind for u in split_into_units("job_X", JobType.TEAMS, {"teams": ["t1"]})] == ["team"]
+    teams = split_into_units("job_X", JobType.TEAMS, {"teams": ["t1"]})
+    assert [(u.id, u.kind) for u in teams] == [("tpr_X00000", "team")]
     jira = split_into_units("job_X", JobType.JIRA, {"projects": ["ALPHA", "BETA"]})
     assert [(u.id, u.kind, u.source, u.dest) for u in jira] == [
         ("job_X_0", "project", "ALPHA", None),

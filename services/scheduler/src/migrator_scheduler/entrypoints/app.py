@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import time
 
 from migrator_contracts import subjects
 from migrator_contracts.commands import ControlJob, CreateJob, CreateJobBatch, DeleteTenant
 from migrator_contracts.events import UnitProgressed
 from migrator_contracts.streams import COMMANDS, EVENTS
-from migrator_platform.consumer import Delivery, subscribe
+from migrator_platform.consumer import Delivery, Rejected, subscribe
 from migrator_platform.service import Runtime
 from migrator_platform.structured_logs import get_logger
 
 from migrator_scheduler.config import SchedulerSettings
 from migrator_scheduler.control import JobControl
+from migrator_scheduler.domain.units import InvalidJob
 from migrator_scheduler.handlers import Scheduler
+from migrator_scheduler.start_watch import StartWatch
 
 log = get_logger(__name__)
 
@@ -23,10 +26,16 @@ def wire(runtime: Runtime, settings: SchedulerSettings, scheduler: Scheduler, co
     """Subscribe the scheduler's handlers to their durable consumers."""
 
     async def on_create(cmd: CreateJob, _: Delivery) -> None:
-        await scheduler.create_job(cmd)
+        try:
+            await scheduler.create_job(cmd)
+        except InvalidJob as exc:  # never recorded; the operator finds it dead-lettered with why
+            raise Rejected(str(exc)[:500]) from exc
 
     async def on_batch(cmd: CreateJobBatch, _: Delivery) -> None:
-        await scheduler.create_batch(cmd)
+        try:
+            await scheduler.create_batch(cmd)
+        except InvalidJob as exc:
+            raise Rejected(str(exc)[:500]) from exc
 
     async def on_control(cmd: ControlJob, _: Delivery) -> None:
         await control.control_job(cmd)
@@ -66,15 +75,23 @@ def wire(runtime: Runtime, settings: SchedulerSettings, scheduler: Scheduler, co
     )
 
 
-async def dispatch_loop(runtime: Runtime, settings: SchedulerSettings, scheduler: Scheduler) -> None:
+async def dispatch_loop(
+    runtime: Runtime, settings: SchedulerSettings, scheduler: Scheduler, watch: StartWatch
+) -> None:
     """Start due jobs on time; timers are data in the store, so they survive any restart.
 
     The loop wakes when the next job is due (or every ``dispatch_interval_seconds`` at most, to
-    pick up work a crash left), so a job starts within milliseconds of its time."""
+    pick up work a crash left), so a job starts within milliseconds of its time. Now and then
+    it also looks for units no connector started (see start_watch)."""
+    watch_every = min(settings.unit_start_timeout_seconds / 4, 10.0)
+    watched = time.monotonic()
     while not runtime.stopping.is_set():
         pause = settings.dispatch_interval_seconds
         try:
             await scheduler.tick()
+            if time.monotonic() - watched >= watch_every:
+                watched = time.monotonic()
+                await watch.check()
             pause = await scheduler.seconds_until_due(pause)
         except Exception:
             log.exception("dispatch tick failed; retrying next tick")
