@@ -30,7 +30,12 @@ async def consent_and_token(sim: httpx.AsyncClient, domain: str) -> str:
     tenant = parse_qs(urlsplit(consent.headers["location"]).query)["tenant"][0]
     token = await sim.post(
         f"{LOGIN}/{tenant}/oauth2/v2.0/token",
-        data={"client_id": "app", "client_secret": "x", "grant_type": "client_credentials"},
+        data={
+            "client_id": "app",
+            "client_secret": "x",
+            "grant_type": "client_credentials",
+            "scope": "https://graph.microsoft.com/.default",
+        },
     )
     assert token.status_code == 200
     return str(token.json()["access_token"])
@@ -56,7 +61,12 @@ async def test_consent_redirects_back_with_state_and_tenant_guid(sim: httpx.Asyn
 async def test_no_token_without_consent_and_no_graph_without_token(sim: httpx.AsyncClient) -> None:
     refused = await sim.post(
         f"{LOGIN}/fabrikam.com/oauth2/v2.0/token",
-        data={"client_id": "app", "client_secret": "x", "grant_type": "client_credentials"},
+        data={
+            "client_id": "app",
+            "client_secret": "x",
+            "grant_type": "client_credentials",
+            "scope": "https://graph.microsoft.com/.default",
+        },
     )
     assert refused.status_code == 400 and refused.json()["error"] == "unauthorized_client"
     assert (await sim.get("/graph.microsoft.com/v1.0/users")).status_code == 401

@@ -13,7 +13,7 @@ from typing import Any
 
 from migrator_contracts import subjects
 from migrator_contracts.base import iso
-from migrator_contracts.events import JobDeleted
+from migrator_contracts.events import JobDeleted, UnitProgressed
 from migrator_contracts.logs import LogLine
 from migrator_platform.readstore import Collection
 from migrator_platform.structured_logs import get_logger
@@ -57,7 +57,8 @@ class LogStream:
         if model is None:
             return
         event: JobEvent = model.model_validate(payload)
-        source = await self._unit_source(getattr(event, "unit_id", None))
+        named = isinstance(event, UnitProgressed) and event.source
+        source = None if named else await self._unit_source(getattr(event, "unit_id", None))
         line = line_for(event, unit_source=source)
         if line is not None:
             await self._publish(subjects.job_log(line.job_id), line, line.id)

@@ -99,3 +99,18 @@ def test_retention_per_organisation_and_its_errors() -> None:
             parse_by_org(bad)
         with pytest.raises(ValueError, match="MIGRATOR_LOG_RETENTION_DAYS_BY_ORG"):
             LogStreamSettings(log_retention_days_by_org=bad)  # start-up stops, saying which setting
+
+
+def test_a_failed_mailbox_reads_as_the_reference_writes_it() -> None:
+    failed = unit(UnitStatus.ERROR).model_copy(
+        update={"message": "403 Forbidden on MailboxItem.ImportExport.All", "source": "cfo@contoso.com"}
+    )
+    line = line_for(failed, unit_source="mbp_0001")
+    assert line is not None and line.level is LogLevel.ERROR
+    assert line.message == "cfo@contoso.com — 403 Forbidden on MailboxItem.ImportExport.All"
+
+
+def test_a_unit_named_by_its_connector_is_called_so() -> None:
+    done = unit(UnitStatus.DONE, done_items=42).model_copy(update={"source": "Engineering"})
+    line = line_for(done, unit_source=None)
+    assert line is not None and line.message == "Engineering → 42 items migrated"

@@ -6,19 +6,19 @@ import httpx
 from migrator_contracts import readmodels, subjects
 from migrator_contracts.commands import MigrateSite
 from migrator_contracts.streams import COMMANDS
+from migrator_microsoft.endpoints import Endpoints
+from migrator_microsoft.identity import ClientCredentials, TokenError
 from migrator_platform.bus import BusPublisher
 from migrator_platform.consumer import Delivery, subscribe
 from migrator_platform.secret_box import SecretBox
 from migrator_platform.service import Runtime, build_runtime, run_service
 
 from migrator_sp_connector.config import ConnectorSettings
-from migrator_sp_connector.endpoints import Endpoints
 from migrator_sp_connector.migration.amr_reader import ReadFailed
 from migrator_sp_connector.migration.job_events import JobVanished
 from migrator_sp_connector.migration.manifest_stream import ManifestError
 from migrator_sp_connector.migration.sharepoint_api import SharePointApi, SharePointError
 from migrator_sp_connector.migration.site_job import SiteMigrator
-from migrator_sp_connector.tenants.tokens import TokenError
 from migrator_sp_connector.tenants.wiring import ensure_indexes
 from migrator_sp_connector.tenants.wiring import register as register_tenants
 
@@ -33,8 +33,11 @@ async def main(settings: ConnectorSettings | None = None) -> None:
     box = SecretBox(settings.secrets_key)  # fails fast without a key: secrets are never stored in clear
     runtime = build_runtime("sp-connector", settings)
     async with httpx.AsyncClient(timeout=httpx.Timeout(60.0, connect=10.0)) as http:
-        tokens = register_tenants(runtime, settings, http=http, box=box)
         endpoints = Endpoints(settings.m365_base_url)
+        credentials = ClientCredentials(
+            client_id=settings.m365_client_id, client_secret=settings.m365_client_secret, endpoints=endpoints
+        )
+        tokens = register_tenants(runtime, settings, http=http, endpoints=endpoints, credentials=credentials)
         migrator = SiteMigrator(
             sp=SharePointApi(
                 http, endpoints=endpoints, tokens=tokens, requests_per_minute=settings.sp_requests_per_minute

@@ -7,17 +7,44 @@ from typing import Any
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse
 
-from m365_simulator import control, graph, identity, sharepoint
+from m365_simulator import (
+    control,
+    exchange,
+    graph,
+    identity,
+    mail_controls,
+    sharepoint,
+    team_controls,
+    teams,
+    teams_create,
+    teams_import,
+    transfer,
+)
 from m365_simulator.config import SimSettings
 from m365_simulator.state import SimState
+from m365_simulator.throttling import ThrottleMiddleware
 
 
 def create_app(settings: SimSettings | None = None) -> FastAPI:
     """A fresh simulator with its deterministic tenants."""
     app = FastAPI(title="Microsoft 365 simulator", docs_url="/_sim/docs", openapi_url="/_sim/openapi.json")
     app.state.sim = SimState.create(settings or SimSettings())
-    app.add_middleware(control.ThrottleMiddleware)
-    for router in (control.router, identity.router, graph.router, sharepoint.router):
+    app.add_middleware(ThrottleMiddleware)
+    routers = (
+        control.router,
+        mail_controls.router,
+        team_controls.router,
+        identity.router,
+        graph.router,
+        exchange.router,
+        transfer.graph,
+        transfer.outlook,
+        teams.router,
+        teams_create.router,
+        teams_import.router,
+        sharepoint.router,  # last: its routes take any host
+    )
+    for router in routers:
         app.include_router(router)
 
     @app.exception_handler(HTTPException)
@@ -25,6 +52,6 @@ def create_app(settings: SimSettings | None = None) -> FastAPI:
         detail: Any = (
             exc.detail if isinstance(exc.detail, dict) else {"code": "BadRequest", "message": str(exc.detail)}
         )
-        return JSONResponse({"error": detail}, exc.status_code)
+        return JSONResponse({"error": detail}, exc.status_code, headers=exc.headers)
 
     return app

@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import hashlib
-import random
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
-from starlette.responses import Response
 
 from m365_simulator.data import Site, generated_site
 from m365_simulator.state import Faults, SimState
@@ -40,6 +37,14 @@ _SWITCHES: dict[str, tuple[str, Any]] = {
     "vanishJobs": ("vanish_jobs", bool),
     "postponeSeconds": ("postpone_seconds", float),
     "cancelJobs": ("cancel_jobs", bool),
+    "forbiddenMailboxes": ("forbidden_mailboxes", list),
+    "unexportableItems": ("unexportable_items", dict),
+    "importSessionMaxImports": ("import_session_max_imports", dict),
+    "throttleMailboxes": ("throttle_mailboxes", dict),
+    "mailboxRequestsPerSecond": ("mailbox_requests_per_second", int),
+    "forbiddenTeams": ("forbidden_teams", list),
+    "throttleTeams": ("throttle_teams", dict),
+    "refuseMessagesMatching": ("refuse_messages_matching", list),
 }
 
 
@@ -75,6 +80,8 @@ async def tenants(request: Request) -> dict[str, Any]:
                 "users": len(t.users),
                 "userNames": [u.upn for u in t.users],
                 "teams": len(t.teams),
+                "teamNames": [team.name for team in t.teams],
+                "mailboxes": [u.upn for u in t.users if u.mailbox is not None],
             }
             for t in _sim(request).tenants.values()
         ]
@@ -135,6 +142,15 @@ async def create_site(request: Request) -> dict[str, Any]:
     return {"ok": True, "url": site.url, "items": len(site.content)}
 
 
+@router.delete("/sites")
+async def delete_site(request: Request, url: str) -> JSONResponse:
+    """Remove a site, e.g. a destination a test wants to start from nothing."""
+    tenant = _sim(request).tenant(url.split("/")[2] if "://" in url else "")
+    if tenant is None or tenant.sites.pop(url.rstrip("/"), None) is None:
+        return JSONResponse({"ok": False, "error": "no such site"}, status_code=404)
+    return JSONResponse({"ok": True})
+
+
 @router.post("/sites/changes")
 async def change_site(request: Request, url: str) -> dict[str, Any]:
     """Edit a site as its users would: ``{"put": {path: text}, "delete": [path], "rename": {old: new},
@@ -176,25 +192,3 @@ async def migration_jobs(request: Request, site: str | None = None) -> dict[str,
             if site is None or j.site_url == site.rstrip("/")
         ]
     }
-
-
-class ThrottleMiddleware(BaseHTTPMiddleware):
-    """Answers the next N Graph / SharePoint calls with 429 or 503 and Retry-After, as the services do."""
-
-    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
-        faults = request.app.state.sim.faults
-        path = request.url.path
-        exempt = path.startswith(("/_sim", "/login.microsoftonline.com"))
-        counted = faults.throttle_count > 0
-        if not exempt and (counted or random.random() < faults.throttle_rate):
-            faults.throttle_count = max(0, faults.throttle_count - 1)
-            # Throttling at a rate mixes both answers SharePoint gives: 429 and 503.
-            status = faults.throttle_status if counted else random.choice((429, 503))
-            body = {
-                "error": {
-                    "code": "TooManyRequests" if status == 429 else "ServiceUnavailable",
-                    "message": "Please retry again later.",
-                }
-            }
-            return JSONResponse(body, status, headers={"Retry-After": str(faults.retry_after)})
-        return await call_next(request)

@@ -1,4 +1,4 @@
-"""The simulated tenants: users, mailboxes, sites with real content, teams — deterministic from a seed."""
+"""The simulated tenants' model: users with mailboxes, sites with real content, teams with channels."""
 
 from __future__ import annotations
 
@@ -7,6 +7,9 @@ import random
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+
+from m365_simulator.channels import Channel
+from m365_simulator.mailboxes import Mailbox
 
 FIRST = ["John", "Lisa", "Ahmed", "Maria", "Wei", "Olga", "Sven", "Chloé", "Kofi", "Priya", "Diego", "Hana"]
 LAST = ["Smith", "Nguyen", "Khan", "Garcia", "Zhang", "Ivanova", "Larsen", "Dubois", "Mensah", "Patel"]
@@ -19,8 +22,7 @@ class User:
     id: str
     upn: str
     display_name: str
-    mailbox_bytes: int
-    item_count: int
+    mailbox: Mailbox | None = None
 
 
 @dataclass(frozen=True)
@@ -131,10 +133,16 @@ class Site:
 
 @dataclass
 class Team:
+    """A team (its group id is ``id``), its channels and its SharePoint team site."""
+
     id: str
     name: str
     description: str
     member_count: int
+    nickname: str = ""  # the group's mailNickname, the team site's URL name
+    site_url: str = ""
+    created: str = ""
+    channels: list[Channel] = field(default_factory=list)
 
 
 @dataclass
@@ -146,6 +154,18 @@ class Tenant:
     sites: dict[str, Site]
     teams: list[Team]
     quota_bytes: int
+
+    def user(self, ref: str) -> User | None:
+        """By object id or user principal name (case-insensitive), as Graph's /users/{id | upn}."""
+        ref = ref.lower()
+        return next((u for u in self.users if ref in (u.id, u.upn.lower())), None)
+
+    def mailbox(self, mailbox_id: str) -> Mailbox | None:
+        return next((u.mailbox for u in self.users if u.mailbox and u.mailbox.id == mailbox_id), None)
+
+    def team(self, ref: str) -> Team | None:
+        """By group id or display name."""
+        return next((t for t in self.teams if ref in (t.id, t.name)), None)
 
 
 def _uuid(rng: random.Random) -> str:
@@ -193,50 +213,3 @@ def generated_site(host: str, name: str, *, items: int, seed: int, folder_every:
         path = f"{rng.choice(folders[-4:])}/file {i:05d}{rng.choice(EXTENSIONS)}"
         site.put(path, body[:size], uid=_uuid(rng))
     return site
-
-
-def build_tenants(seed: int) -> dict[str, Tenant]:
-    """contoso.com (source, with `.tmp` files that fail by default) and fabrikam.com."""
-    rng = random.Random(seed)
-    tenants: dict[str, Tenant] = {}
-    for domain, site_names, with_tmp in (
-        ("contoso.com", ["marketing", "engineering", "finance"], True),
-        ("fabrikam.com", ["hr", "sales"], False),
-    ):
-        host = f"{domain.split('.')[0]}.sharepoint.com"
-        users = []
-        for i in range(12):
-            first, last = FIRST[i % len(FIRST)], rng.choice(LAST)
-            users.append(
-                User(
-                    id=_uuid(rng),
-                    upn=f"{first.lower()}.{last.lower()}{i}@{domain}".replace("é", "e"),
-                    display_name=f"{first} {last}",
-                    mailbox_bytes=rng.randint(50, 4000) * 1024**2,
-                    item_count=rng.randint(100, 9000),
-                )
-            )
-        sites = {s.url: s for s in (_site(rng, host, n, with_tmp=with_tmp) for n in site_names)}
-        teams = [
-            Team(id=_uuid(rng), name=n, description=d, member_count=rng.randint(3, 60))
-            for n, d in (("Engineering", "Core engineering team"), ("Sales", ""), ("Leadership", "Execs"))
-        ]
-        # OneDrive: a personal site for each of the first users, on the tenant's -my host. Its own
-        # random stream, so adding these left the rest of the generated data as it was.
-        my_host = f"{domain.split('.')[0]}-my.sharepoint.com"
-        personal_rng = random.Random(f"{seed}:{domain}:personal")
-        for user in users[:3]:
-            name = user.upn.replace("@", "_").replace(".", "_")
-            site = _site(personal_rng, my_host, name, with_tmp=False)
-            site.url = f"https://{my_host}/personal/{name}"
-            sites[site.url] = site
-        tenants[domain] = Tenant(
-            domain=domain,
-            guid=_uuid(rng),
-            sp_host=host,
-            users=users,
-            sites=sites,
-            teams=teams[: 2 + (domain == "contoso.com")],
-            quota_bytes=25 * TIB,
-        )
-    return tenants

@@ -79,10 +79,11 @@ async def report(request: Request, report: str) -> Response:
                 {
                     "userPrincipalName": u.upn,
                     "displayName": u.display_name,
-                    "storageUsedInBytes": u.mailbox_bytes,
-                    "itemCount": u.item_count,
+                    "storageUsedInBytes": sum(i.size for i in items),
+                    "itemCount": len(items),
                 }
                 for u in tenant.users
+                for items in [u.mailbox.all_items() if u.mailbox else []]
             ]
         }
     )

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import random
 import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
 from m365_simulator.config import SimSettings
-from m365_simulator.data import Site, Tenant, build_tenants
+from m365_simulator.data import Site, Tenant
+from m365_simulator.tenants import build_tenants
 
 
 @dataclass
@@ -31,6 +33,16 @@ class Faults:
     vanish_jobs: bool = False  # accepted, then forgotten: no events, Job not found afterwards
     postpone_seconds: float = 0.0  # JobPostponed, then the job starts this much later
     cancel_jobs: bool = False  # an admin cancels the import after it starts: JobCancelled, JobDeleted
+    # Exchange Online, per mailbox (keys are user principal names):
+    forbidden_mailboxes: list[str] = field(default_factory=list)  # 403 on every call on the mailbox
+    unexportable_items: dict[str, int] = field(default_factory=dict)  # every k-th item fails export
+    import_session_max_imports: dict[str, int] = field(default_factory=dict)  # a session expires after n
+    throttle_mailboxes: dict[str, int] = field(default_factory=dict)  # the next n calls get 429
+    mailbox_requests_per_second: int = 0  # more calls on one mailbox in a second get 429 (0: no limit)
+    # Teams, per team (id or display name):
+    forbidden_teams: list[str] = field(default_factory=list)
+    throttle_teams: dict[str, int] = field(default_factory=dict)
+    refuse_messages_matching: list[str] = field(default_factory=list)  # fnmatch on body content: 400
 
 
 @dataclass
@@ -46,6 +58,18 @@ class MigrationJob:
 
 
 @dataclass
+class ImportSession:
+    """A mailbox import session: the authtoken its importUrl carries, until when, how many imports."""
+
+    token: str
+    mailbox_id: str
+    upn: str
+    expires: float  # epoch seconds
+    imports: int = 0
+    dead: bool = False  # expired by the importSessionMaxImports fault: refused from then on
+
+
+@dataclass
 class SimState:
     settings: SimSettings
     tenants: dict[str, Tenant] = field(default_factory=dict)
@@ -54,6 +78,10 @@ class SimState:
     jobs: dict[str, MigrationJob] = field(default_factory=dict)
     faults: Faults = field(default_factory=Faults)
     tasks: set[Any] = field(default_factory=set)
+    import_sessions: dict[str, ImportSession] = field(default_factory=dict)  # by authtoken
+    operations: dict[str, dict[str, Any]] = field(default_factory=dict)  # teamsAsyncOperation by id
+    calls: dict[str, tuple[int, int]] = field(default_factory=dict)  # mailbox -> (second, calls in it)
+    minted: int = 0
 
     @classmethod
     def create(cls, settings: SimSettings) -> SimState:
@@ -72,6 +100,12 @@ class SimState:
             if ref.lower() in (tenant.domain, tenant.guid, tenant.sp_host, my_host):
                 return tenant
         return None
+
+    def rng(self, kind: str) -> random.Random:
+        """A fresh random stream for something created at run time: seeded, so a replayed run
+        creates the same ids."""
+        self.minted += 1
+        return random.Random(f"{self.settings.seed}:{kind}:{self.minted}")
 
     def issue_token(self, tenant: Tenant) -> str:
         token = secrets.token_urlsafe(32)

@@ -73,7 +73,7 @@ def _describe(event: JobEvent, source: str | None) -> tuple[LogLevel, str | None
     if isinstance(event, JobResumed):
         return LogLevel.INFO, "Job resumed: already-migrated items are skipped", {}
     if isinstance(event, UnitProgressed):
-        return _unit_line(event, source or event.unit_id)
+        return _unit_line(event, event.source or source or event.unit_id)
     if isinstance(event, ItemFailed):
         fields = {"itemUrl": event.item_url, "errorCode": event.error_code, "unitId": event.unit_id}
         return LogLevel.ERROR, f"{event.item_url} — {event.error_code}: {event.message}", fields
@@ -94,7 +94,8 @@ def _unit_line(event: UnitProgressed, source: str) -> tuple[LogLevel, str | None
         level = LogLevel.WARN if event.error_items else LogLevel.OK
         return level, f"{source} → {_plural(event.done_items, 'item')} migrated{detail}", fields
     if event.status is UnitStatus.ERROR:
-        return LogLevel.ERROR, f"{source} failed: {event.message or 'no reason given'}", fields
+        # As the reference writes it: "cfo@contoso.com — 403 Forbidden on Mail.ReadWrite".
+        return LogLevel.ERROR, f"{source} — {event.message or 'failed; no reason given'}", fields
     return LogLevel.INFO, None, fields
 
 

@@ -13,9 +13,8 @@ from urllib.parse import quote
 
 import httpx
 from aiolimiter import AsyncLimiter
+from migrator_microsoft.endpoints import Endpoints
 from migrator_platform.throttling import raise_if_throttled, retrying
-
-from migrator_sp_connector.endpoints import Endpoints
 
 _VERBOSE = {"Accept": "application/json;odata=verbose", "Content-Type": "application/json;odata=verbose"}
 

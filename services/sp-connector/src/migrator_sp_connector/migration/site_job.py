@@ -29,11 +29,10 @@ from migrator_contracts.base import Message
 from migrator_contracts.commands import MigrateSite
 from migrator_contracts.enums import LogLevel
 from migrator_contracts.events import ItemFailed, UnitProgressed
-from migrator_platform.job_log import publish_line
+from migrator_platform.job_log import publish_line, throttle_lines
 from migrator_platform.readstore import Collection
 from migrator_platform.secret_box import SecretBox
 from migrator_platform.structured_logs import get_logger
-from migrator_platform.throttling import throttle_listener
 
 from migrator_sp_connector.migration.amr_reader import AmrReader
 from migrator_sp_connector.migration.azure_storage import Container, ReportQueue
@@ -112,31 +111,10 @@ class SiteMigrator:
 
     async def migrate(self, cmd: MigrateSite, heartbeat: Heartbeat) -> None:
         """Drive the site's migration; returns once SharePoint reports the job's end."""
-        pending: set[asyncio.Task[None]] = set()
-
-        def on_throttle(status: int, wait: float, retry_after: float | None) -> None:
-            # The field is what the service asked for; the message says when we actually retry
-            # (Retry-After plus jitter, or our own backoff when it gave none).
-            task = asyncio.get_running_loop().create_task(
-                self._log(
-                    cmd,
-                    LogLevel.WARN,
-                    f"Throttled ({status}) — retrying in {wait:.0f}s",
-                    {
-                        "status": status,
-                        "retryAfterSeconds": round(retry_after if retry_after is not None else wait, 1),
-                    },
-                )
-            )
-            pending.add(task)
-            task.add_done_callback(pending.discard)
-
-        token = throttle_listener.set(on_throttle)
-        try:
+        async with throttle_lines(
+            self._publisher, cmd.job_id, {"unitId": cmd.unit_id, "source": cmd.source_site_url}
+        ):
             await self._migrate(cmd, heartbeat)
-        finally:
-            throttle_listener.reset(token)
-            await asyncio.gather(*pending, return_exceptions=True)
 
     async def _log(
         self,
@@ -467,6 +445,7 @@ class SiteMigrator:
                 skipped_items=counters["skipped"],
                 bytes_transferred=progress.bytes,
                 message=progress.fatal,
+                source=cmd.source_site_url,
             ),
             msg_id=f"{cmd.unit_id}:{seq}",
         )

@@ -1,1 +1,1 @@
-"""M365 tenants: admin consent, tokens sealed at rest, and discovery through Graph."""
+"""M365 tenants: admin consent, their directories, and discovery through Graph."""

@@ -6,7 +6,6 @@ import time
 from datetime import UTC, datetime
 from urllib.parse import urlencode
 
-import httpx
 from faststream.nats import NatsBroker
 from migrator_contracts import readmodels, subjects
 from migrator_contracts.base import iso
@@ -14,14 +13,15 @@ from migrator_contracts.commands import DiscoverTenant
 from migrator_contracts.events import TenantConnected
 from migrator_contracts.readmodels import TenantDoc
 from migrator_contracts.rpc import ConnectTenantReply, ConnectTenantRequest, ConsentReply, ConsentRequest
+from migrator_microsoft.endpoints import LOGIN, Endpoints
+from migrator_microsoft.identity import ClientCredentials, TokenError
 from migrator_platform.bus import publish
 from migrator_platform.ids import new_id
 from migrator_platform.readstore import ReadStore
 from migrator_platform.structured_logs import get_logger
 
 from migrator_sp_connector.config import ConnectorSettings
-from migrator_sp_connector.endpoints import LOGIN, Endpoints
-from migrator_sp_connector.tenants.tokens import TokenError, TokenProvider, acquire_token
+from migrator_sp_connector.tenants.tokens import remember_directory
 
 log = get_logger(__name__)
 WORKLOADS = ["EMAIL", "SHAREPOINT", "ONEDRIVE", "TEAMS"]
@@ -67,10 +67,7 @@ async def complete_consent(
     req: ConsentRequest,
     *,
     store: ReadStore,
-    http: httpx.AsyncClient,
-    endpoints: Endpoints,
-    settings: ConnectorSettings,
-    tokens: TokenProvider,
+    credentials: ClientCredentials,
     broker: NatsBroker,
 ) -> ConsentReply:
     """Validate the state (known, unexpired, unused), fetch a token, connect the tenant, start discovery."""
@@ -86,17 +83,13 @@ async def complete_consent(
         return _refused(
             "CONSENT_DENIED", req.error_description or req.error or "The administrator did not consent"
         )
-    try:
-        token, expires_at = await acquire_token(
-            http, endpoints=endpoints, settings=settings, external_tenant_id=req.tenant
-        )
+    try:  # the consent is real only if the directory now gives the app a token
+        await credentials.token(req.tenant)
     except TokenError as exc:
         log.warning("token refused after consent", domain=consent["domain"], error=str(exc))
         return _refused("TOKEN_FAILED", "The identity provider refused a token for this tenant")
     tenant_id = await _connect(store, consent, external_tenant_id=req.tenant)
-    await tokens.store_token(
-        tenant_id, org_id=consent["orgId"], external_tenant_id=req.tenant, token=token, expires_at=expires_at
-    )
+    await remember_directory(store, tenant_id, org_id=consent["orgId"], external_tenant_id=req.tenant)
     now = datetime.now(UTC)
     await publish(
         broker,
@@ -108,6 +101,7 @@ async def complete_consent(
             tenant_id=tenant_id,
             org_id=consent["orgId"],
             domain=consent["domain"],
+            external_tenant_id=req.tenant,
         ),
         msg_id=f"{tenant_id}:connected:{req.state}",
     )

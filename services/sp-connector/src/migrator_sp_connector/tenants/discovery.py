@@ -12,11 +12,10 @@ from migrator_contracts.base import iso
 from migrator_contracts.commands import DiscoverTenant
 from migrator_contracts.enums import JobStatus
 from migrator_contracts.events import TenantDiscovered
+from migrator_microsoft.graph import GraphClient
 from migrator_platform.bus import publish
 from migrator_platform.readstore import ReadStore
 from migrator_platform.structured_logs import get_logger
-
-from migrator_sp_connector.tenants.graph import GraphClient
 
 log = get_logger(__name__)
 

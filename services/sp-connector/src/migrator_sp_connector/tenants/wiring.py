@@ -10,30 +10,34 @@ from migrator_contracts import readmodels, subjects
 from migrator_contracts.commands import DiscoverTenant, RevokeTenant
 from migrator_contracts.rpc import ConnectTenantRequest, ConsentReply, ConsentRequest
 from migrator_contracts.streams import COMMANDS
+from migrator_microsoft.endpoints import Endpoints
+from migrator_microsoft.graph import GraphClient
+from migrator_microsoft.identity import ClientCredentials, TenantTokens
 from migrator_platform.consumer import Delivery, subscribe
-from migrator_platform.secret_box import SecretBox
 from migrator_platform.service import Runtime
 from migrator_platform.structured_logs import get_logger
 from pydantic import ValidationError
 
 from migrator_sp_connector.config import ConnectorSettings
-from migrator_sp_connector.endpoints import Endpoints
 from migrator_sp_connector.tenants.consent import complete_consent, start_consent
 from migrator_sp_connector.tenants.discovery import discover_tenant
-from migrator_sp_connector.tenants.graph import GraphClient
 from migrator_sp_connector.tenants.removal import revoke_tenant
-from migrator_sp_connector.tenants.tokens import TokenProvider
+from migrator_sp_connector.tenants.tokens import tenant_tokens
 
 log = get_logger(__name__)
 
 
 def register(
-    runtime: Runtime, settings: ConnectorSettings, *, http: httpx.AsyncClient, box: SecretBox
-) -> TokenProvider:
-    """Wire consent and discovery; returns the token provider the site migrations use too."""
+    runtime: Runtime,
+    settings: ConnectorSettings,
+    *,
+    http: httpx.AsyncClient,
+    endpoints: Endpoints,
+    credentials: ClientCredentials,
+) -> TenantTokens:
+    """Wire consent and discovery; returns the tenants' tokens the site migrations use too."""
     store, broker = runtime.store, runtime.broker
-    endpoints = Endpoints(settings.m365_base_url)
-    tokens = TokenProvider(http, store=store, box=box, endpoints=endpoints, settings=settings)
+    tokens = tenant_tokens(store, credentials)
     graph = GraphClient(http, endpoints=endpoints, tokens=tokens, page_size=settings.graph_page_size)
 
     @broker.subscriber(subjects.RPC_TENANT_CONNECT, queue="sp-connector-rpc", title="tenants:connect")
@@ -50,22 +54,14 @@ def register(
             request = ConsentRequest.model_validate(json.loads(msg.body))
         except (ValueError, ValidationError):
             return ConsentReply(ok=False, code="STATE_INVALID", error="Malformed consent callback").to_json()
-        reply = await complete_consent(
-            request,
-            store=store,
-            http=http,
-            endpoints=endpoints,
-            settings=settings,
-            tokens=tokens,
-            broker=broker,
-        )
+        reply = await complete_consent(request, store=store, credentials=credentials, broker=broker)
         return reply.to_json()
 
     async def on_discover(cmd: DiscoverTenant, _: Delivery) -> None:
         await discover_tenant(cmd, graph=graph, store=store, broker=broker)
 
     async def on_revoke(cmd: RevokeTenant, _: Delivery) -> None:
-        tokens.drop_cached(cmd.tenant_id)
+        tokens.forget(cmd.tenant_id)
         await revoke_tenant(cmd, store=store, broker=broker)
 
     commands = (

@@ -1,0 +1,1 @@
+"""Calling Microsoft: where its endpoints are, the app's tokens per tenant, and Microsoft Graph."""

@@ -1,0 +1,1 @@
+"""mail-teams-connector: EMAIL and TEAMS jobs through Microsoft Graph."""

@@ -1,0 +1,34 @@
+"""The last pause, resume or delete of each job, so its units stop between two batches of items.
+
+A unit carries the job's version at dispatch; a JobPaused or JobDeleted of a later version
+stops it, an older one (the pause a resume undid, before this dispatch) does not. So the order
+in which the resume's event and the new command arrive does not matter.
+"""
+
+from __future__ import annotations
+
+from migrator_platform.readstore import Collection
+
+STOPPING = ("PAUSED", "DELETED")
+
+
+class JobControls:
+    """Writes ``job_controls`` (its only writer) from the job events."""
+
+    def __init__(self, controls: Collection) -> None:
+        self._controls = controls
+
+    async def record(self, job_id: str, state: str, *, seq: int) -> None:
+        """``state`` (PAUSED, RESUMED, DELETED) as of the job's version ``seq``."""
+        await self._controls.put_if_newer(job_id, {"state": state}, seq=seq)
+
+    async def stopped(self, job_id: str, *, dispatched_at_version: int) -> str | None:
+        """PAUSED or DELETED when the job was stopped after this unit was dispatched; else None."""
+        doc = await self._controls.get(job_id)
+        if (
+            doc is None
+            or doc.get("state") not in STOPPING
+            or int(doc.get("seq") or 0) <= dispatched_at_version
+        ):
+            return None
+        return str(doc["state"])

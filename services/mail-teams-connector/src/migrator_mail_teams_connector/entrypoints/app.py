@@ -1,0 +1,167 @@
+"""Durable subscriptions: the unit commands, the job and tenant events, and channel files' progress.
+
+A unit's command is acked only when the unit has ended, or stopped for its job's pause or delete
+(its state is saved): a replica that dies mid-mailbox has its command delivered again, and the
+unit resumes. A refusal no retry can change ends the unit ERROR at once, with the reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from migrator_contracts import subjects
+from migrator_contracts.base import Message
+from migrator_contracts.commands import MigrateMailbox, MigrateTeam
+from migrator_contracts.events import TenantConnected, TenantRemoved, UnitProgressed
+from migrator_contracts.streams import COMMANDS, EVENTS
+from migrator_microsoft.graph import GraphError
+from migrator_microsoft.identity import TenantTokens, TokenError
+from migrator_platform.consumer import Delivery, subscribe
+from migrator_platform.service import Runtime
+
+from migrator_mail_teams_connector.config import ConnectorSettings
+from migrator_mail_teams_connector.controls import JobControls
+from migrator_mail_teams_connector.mail.exchange import PERMISSION as MAIL_PERMISSION
+from migrator_mail_teams_connector.mail.mailbox_job import MailboxMigrator
+from migrator_mail_teams_connector.refusals import describe
+from migrator_mail_teams_connector.teams.channels import PERMISSION as TEAMS_PERMISSION
+from migrator_mail_teams_connector.teams.team_job import TeamMigrator
+from migrator_mail_teams_connector.tenants import TenantDirectory
+
+# Job events that stop or free a unit (the others of migrator.evt.job.> are ignored).
+CONTROL_EVENTS = {"JobPaused": "PAUSED", "JobResumed": "RESUMED", "JobDeleted": "DELETED"}
+
+
+class JobEventSeen(Message):
+    """Any job event: which job, and its version (``seq``)."""
+
+    job_id: str
+    seq: int
+
+
+def guarded(
+    run: Callable[[Delivery], Awaitable[None]],
+    fail: Callable[[str], Awaitable[None]],
+    *,
+    permission: str,
+    max_deliver: int,
+) -> Callable[[Delivery], Awaitable[None]]:
+    """Run a unit; end it ERROR at once on a refusal no retry can change (a 4xx other than
+    throttling, no token, a mailbox or team that is not there), or at the last delivery."""
+
+    async def attempt(delivery: Delivery) -> None:
+        try:
+            await run(delivery)
+        except GraphError as exc:
+            if exc.status >= 500 or exc.status == 429:
+                if delivery.attempt >= max_deliver:
+                    await fail(f"gave up after {delivery.attempt} attempts: {describe(exc, permission)}")
+                raise
+            await fail(describe(exc, permission))
+        except (TokenError, LookupError) as exc:
+            await fail(str(exc))
+        except Exception as exc:
+            if delivery.attempt >= max_deliver:  # the last try: report before dead-lettering
+                await fail(f"gave up after {delivery.attempt} attempts: {exc!r}"[:500])
+            raise
+
+    return attempt
+
+
+def wire(
+    runtime: Runtime,
+    settings: ConnectorSettings,
+    *,
+    mail: MailboxMigrator,
+    teams: TeamMigrator,
+    controls: JobControls,
+    tenants: TenantDirectory,
+    tokens: TenantTokens,
+) -> None:
+    """Subscribe every handler to its durable consumer."""
+
+    async def on_mailbox(cmd: MigrateMailbox, delivery: Delivery) -> None:
+        await guarded(
+            lambda d: mail.migrate(cmd, d.still_working),
+            lambda reason: mail.fail(cmd, reason),
+            permission=MAIL_PERMISSION,
+            max_deliver=settings.max_deliver,
+        )(delivery)
+
+    async def on_team(cmd: MigrateTeam, delivery: Delivery) -> None:
+        await guarded(
+            lambda d: teams.migrate(cmd, d.still_working),
+            lambda reason: teams.fail(cmd, reason),
+            permission=TEAMS_PERMISSION,
+            max_deliver=settings.max_deliver,
+        )(delivery)
+
+    async def on_job_event(event: JobEventSeen, delivery: Delivery) -> None:
+        state = CONTROL_EVENTS.get(delivery.subject.rsplit(".", 1)[-1])
+        if state is not None:
+            await controls.record(event.job_id, state, seq=event.seq)
+
+    async def on_connected(event: TenantConnected, _: Delivery) -> None:
+        await tenants.connected(event)
+
+    async def on_removed(event: TenantRemoved, _: Delivery) -> None:
+        tokens.forget(event.tenant_id)
+        await tenants.removed(event)
+
+    async def on_unit_progress(event: UnitProgressed, _: Delivery) -> None:
+        await teams.files_progressed(event)
+
+    subscribe(
+        runtime.broker,
+        subject=subjects.CMD_MAILBOX_MIGRATE,
+        stream=COMMANDS,
+        durable="mail-teams-connector-migrate-mailbox",
+        model=MigrateMailbox,
+        handler=on_mailbox,
+        max_workers=settings.mailbox_workers,
+        max_deliver=settings.max_deliver,
+        ack_wait_seconds=settings.ack_wait_seconds,
+    )
+    subscribe(
+        runtime.broker,
+        subject=subjects.CMD_TEAM_MIGRATE,
+        stream=COMMANDS,
+        durable="mail-teams-connector-migrate-team",
+        model=MigrateTeam,
+        handler=on_team,
+        max_workers=settings.team_workers,
+        max_deliver=settings.max_deliver,
+        ack_wait_seconds=settings.ack_wait_seconds,
+    )
+    events: tuple[tuple[str, str, type[Message], Callable[..., Awaitable[None]]], ...] = (
+        ("migrator.evt.job.>", "mail-teams-connector-job-controls", JobEventSeen, on_job_event),
+        (
+            "migrator.evt.tenant.*.TenantConnected",
+            "mail-teams-connector-tenants",
+            TenantConnected,
+            on_connected,
+        ),
+        (
+            "migrator.evt.tenant.*.TenantRemoved",
+            "mail-teams-connector-tenants-removed",
+            TenantRemoved,
+            on_removed,
+        ),
+        (
+            "migrator.evt.unit.*.UnitProgressed",
+            "mail-teams-connector-channel-files",
+            UnitProgressed,
+            on_unit_progress,
+        ),
+    )
+    for subject, durable, model, handler in events:
+        subscribe(
+            runtime.broker,
+            subject=subject,
+            stream=EVENTS,
+            durable=durable,
+            model=model,
+            handler=handler,
+            max_deliver=settings.max_deliver,
+            ack_wait_seconds=settings.ack_wait_seconds,
+        )

@@ -1,0 +1,1 @@
+"""EMAIL jobs: mailboxes through the Graph mailbox import and export API."""

@@ -1,0 +1,145 @@
+"""One batch of a mailbox's items: exported together, imported, and what became of each.
+
+A batch is at most 20 items (one ``exportItems``); its imports run a few at a time, as
+Exchange limits an app per mailbox. An item Exchange will not export, or will not import, is an
+item error and the batch goes on; an import session that expired is replaced and the item sent
+again. ``reconcile`` settles a batch a crash interrupted, from the ledger and the destination.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from migrator_microsoft.graph import GraphError
+
+from migrator_mail_teams_connector.mail.exchange import (
+    ExchangeApi,
+    Exported,
+    ImportSession,
+    ImportSessionExpired,
+    Item,
+)
+from migrator_mail_teams_connector.mail.ledger import Ledger, Outcome
+
+SESSION_RENEWALS = 3  # new sessions one item may ask for before it is an item error
+SESSION_MARGIN = timedelta(seconds=60)  # a session this close to its expiry is replaced first
+
+
+@dataclass
+class Target:
+    """Where a unit's batches come from and go to, and the import session in use."""
+
+    source_tenant: str
+    dest_tenant: str
+    src_mailbox: str
+    dest_mailbox: str
+    pair: str
+    unit_id: str
+    session: ImportSession | None = None
+
+
+class BatchMover:
+    """Moves batches of items between two mailboxes."""
+
+    def __init__(self, exchange: ExchangeApi, ledger: Ledger, *, concurrency: int) -> None:
+        self._exchange, self._ledger, self._concurrency = exchange, ledger, concurrency
+
+    async def move(
+        self, target: Target, items: list[Item], *, replace_ids: dict[str, str], dest_folder: str
+    ) -> list[Outcome]:
+        """Export ``items`` and import each into ``dest_folder`` (replacing the destination item
+        ``replace_ids`` names for one that changed at the source); their outcomes, in order."""
+        exported = await self._exchange.export(
+            target.source_tenant, target.src_mailbox, [i.id for i in items]
+        )
+        slots = asyncio.Semaphore(self._concurrency)
+
+        async def one(item: Item, answer: Exported) -> Outcome:
+            done = Outcome(item.id, answer.change_key or item.change_key, item.size, item.created)
+            if answer.data is None:
+                return replace(done, code=answer.error_code or "ExportFailed", message=answer.error_message)
+            async with slots:
+                try:
+                    dest_id = await self._import(target, dest_folder, answer.data, replace_ids.get(item.id))
+                except GraphError as exc:
+                    return replace(done, code=exc.code or str(exc.status), message=exc.message or str(exc))
+            return replace(done, dest_id=dest_id)
+
+        return list(await asyncio.gather(*(one(i, e) for i, e in zip(items, exported, strict=True))))
+
+    async def _import(self, target: Target, dest_folder: str, data: str, replace_id: str | None) -> str:
+        for renewal in range(SESSION_RENEWALS + 1):
+            session = await self._session(target, renew=renewal > 0)
+            try:
+                dest_id, _ = await self._exchange.import_item(
+                    target.dest_tenant, session, folder_id=dest_folder, data=data, replace=replace_id
+                )
+                return dest_id
+            except ImportSessionExpired as exc:
+                if target.session is session:
+                    target.session = None  # others importing at the same time need a new one too
+                if renewal == SESSION_RENEWALS:
+                    raise GraphError(
+                        410, "ImportSessionExpired", "each new import session expired at once"
+                    ) from exc
+        raise AssertionError("unreachable")
+
+    async def _session(self, target: Target, *, renew: bool) -> ImportSession:
+        session = target.session
+        if renew or session is None or session.expires_at - SESSION_MARGIN <= datetime.now(UTC):
+            session = target.session = await self._exchange.import_session(
+                target.dest_tenant, target.dest_mailbox
+            )
+        return session
+
+    async def reconcile(self, target: Target, pending: dict[str, Any]) -> list[Outcome]:
+        """The outcomes of the batch in flight when the connector died: those the ledger has
+        (written, not yet counted), and imports whose answer was lost, found at the destination
+        as items the ledger does not know with the same size and creation time. The rest were
+        never imported and are read again with their page; an update is simply done again."""
+        written = {d["srcId"]: d for d in await self._ledger.of_batch(target.unit_id, int(pending["batch"]))}
+        outcomes: list[Outcome] = []
+        unknown: list[dict[str, Any]] = []
+        for item in pending["items"]:
+            doc = written.get(item["id"])
+            if doc is not None:
+                outcomes.append(
+                    Outcome(
+                        item["id"],
+                        str(doc.get("changeKey") or ""),
+                        int(doc.get("size") or 0),
+                        str(doc.get("created") or ""),
+                        dest_id=doc.get("destId"),
+                        code=str(doc.get("code") or ""),
+                        message=str(doc.get("message") or ""),
+                    )
+                )
+            elif not item.get("replace"):
+                unknown.append(item)
+        if not unknown:
+            return outcomes
+        dest_folder = str(pending["destFolder"])
+        at_dest = await self._exchange.folder_items(target.dest_tenant, target.dest_mailbox, dest_folder)
+        known = await self._ledger.dest_ids(target.pair, dest_folder)
+        orphans: dict[tuple[int, str], list[str]] = defaultdict(list)
+        for found in at_dest:
+            if found.id not in known:
+                orphans[(found.size, found.created)].append(found.id)
+        landed = [
+            Outcome(i["id"], i["changeKey"], int(i["size"]), i["created"], dest_id=orphans[shape].pop())
+            for i in unknown
+            if orphans.get(shape := (int(i["size"]), i["created"]))
+        ]
+        await self._ledger.write(
+            target.pair,
+            landed,
+            unit_id=target.unit_id,
+            batch=int(pending["batch"]),
+            src_folder=str(pending["srcFolder"]),
+            dest_folder=dest_folder,
+        )
+        return outcomes + landed

@@ -1,0 +1,268 @@
+"""Migrating one mailbox: its folder tree recreated at the destination, its items moved by delta.
+
+The work survives a crash at any point: the MigrateMailbox command is acked only at the end, so
+a killed connector gets it again and picks up where the state says.
+- ``mailbox_sync`` (per mailbox pair): each folder's destination folder, and where its item delta
+  stands — the next page to read mid-pass, the delta link after a pass — so a resumed, restarted
+  or later job reads only what is new or changed.
+- ``mailbox_items`` (the ledger): what each source item became (see ledger).
+- ``mailbox_tasks`` (per unit): counters, committed once per batch, and the batch in flight.
+A pause or delete of the job stops the unit between two batches; it is handed back (QUEUED)
+and continues from the same place when dispatched again.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from migrator_contracts.commands import MigrateMailbox
+from migrator_contracts.enums import LogLevel, UnitStatus
+from migrator_platform.job_log import publish_line, throttle_lines
+from migrator_platform.readstore import Collection
+from migrator_platform.structured_logs import get_logger
+
+from migrator_mail_teams_connector.controls import JobControls
+from migrator_mail_teams_connector.mail.batches import BatchMover, Target
+from migrator_mail_teams_connector.mail.exchange import EXPORT_BATCH, ExchangeApi, Item
+from migrator_mail_teams_connector.mail.folder_sync import FolderSync
+from migrator_mail_teams_connector.mail.ledger import IMPORTED, Ledger, Outcome, pair_key
+from migrator_mail_teams_connector.progress import Counters, Publisher, UnitReporter
+from migrator_mail_teams_connector.tenants import TenantDirectory
+
+log = get_logger(__name__)
+
+
+class Heartbeat(Protocol):
+    async def __call__(self) -> None: ...
+
+
+class Stopped(Exception):
+    """The job was paused or deleted: the unit stops here, its state saved."""
+
+
+class MailboxMigrator:
+    """Runs MigrateMailbox commands; one instance serves every mailbox of this replica."""
+
+    def __init__(
+        self,
+        *,
+        exchange: ExchangeApi,
+        tenants: TenantDirectory,
+        controls: JobControls,
+        reporter: UnitReporter,
+        publisher: Publisher,
+        tasks: Collection,
+        sync: Collection,
+        ledger: Ledger,
+        concurrency: int,
+    ) -> None:
+        self._exchange, self._tenants, self._controls = exchange, tenants, controls
+        self._reporter, self._publisher, self._tasks, self._sync = reporter, publisher, tasks, sync
+        self._ledger, self._mover = ledger, BatchMover(exchange, ledger, concurrency=concurrency)
+
+    async def migrate(self, cmd: MigrateMailbox, heartbeat: Heartbeat) -> None:
+        """Move the mailbox, or as much of it as until its job is stopped."""
+        async with throttle_lines(
+            self._publisher, cmd.job_id, {"unitId": cmd.unit_id, "source": cmd.source_mailbox}
+        ):
+            task = await self._tasks.get(cmd.unit_id) or {}
+            if task.get("phase") == "finished":  # a redelivery after the end: say it again
+                await self._report(cmd, task, UnitStatus(task["status"]), message=task.get("message"))
+                return
+            try:
+                await self._stop_if_asked(cmd)
+                await self._run(cmd, await self._start(cmd, task), heartbeat)
+            except Stopped:
+                await self._report(cmd, await self._task(cmd), UnitStatus.QUEUED)
+
+    async def fail(self, cmd: MigrateMailbox, reason: str) -> None:
+        """Give up on the mailbox: it ends ERROR with ``reason``."""
+        log.error("mailbox migration failed", unit_id=cmd.unit_id, reason=reason[:500])
+        task = await self._task(cmd)
+        await self._tasks.upsert(
+            cmd.unit_id, {"phase": "finished", "status": "ERROR", "message": reason[:500]}
+        )
+        await self._report(cmd, task, UnitStatus.ERROR, message=reason[:500])
+
+    async def _task(self, cmd: MigrateMailbox) -> dict[str, Any]:
+        return await self._tasks.get(cmd.unit_id) or {}
+
+    async def _report(
+        self, cmd: MigrateMailbox, task: dict[str, Any], status: UnitStatus, *, message: str | None = None
+    ) -> None:
+        await self._reporter.report(
+            job_id=cmd.job_id,
+            unit_id=cmd.unit_id,
+            status=status,
+            counters=Counters.of(task.get("counters")),
+            source=cmd.source_mailbox,
+            dest=task.get("destUpn"),
+            message=message,
+        )
+
+    async def _stop_if_asked(self, cmd: MigrateMailbox) -> None:
+        if await self._controls.stopped(cmd.job_id, dispatched_at_version=cmd.job_version):
+            raise Stopped
+
+    async def _start(self, cmd: MigrateMailbox, task: dict[str, Any]) -> dict[str, Any]:
+        """The unit's task: the mailboxes resolved once, then kept."""
+        if not task.get("destMailbox"):
+            dest_upn = cmd.dest_mailbox or await self._namesake(cmd)
+            task = task | {
+                "jobId": cmd.job_id,
+                "phase": "running",
+                "source": cmd.source_mailbox,
+                "destUpn": dest_upn,
+                "pair": pair_key(cmd.org_id, cmd.source_mailbox, dest_upn),
+                "srcMailbox": await self._exchange.mailbox_id(cmd.source_tenant_id, cmd.source_mailbox),
+                "destMailbox": await self._exchange.mailbox_id(cmd.dest_tenant_id, dest_upn),
+                "counters": Counters().dump(),
+                "batch": 0,
+                "foldersDone": [],
+            }
+            await self._tasks.upsert(cmd.unit_id, task)
+        await self._report(cmd, task, UnitStatus.RUNNING)
+        return task
+
+    async def _namesake(self, cmd: MigrateMailbox) -> str:
+        """The destination user of the same name when the job named none (a hand-written command)."""
+        local = cmd.source_mailbox.split("@", 1)[0]
+        return f"{local}@{await self._tenants.domain_of(cmd.dest_tenant_id)}"
+
+    async def _run(self, cmd: MigrateMailbox, task: dict[str, Any], heartbeat: Heartbeat) -> None:
+        target = Target(
+            source_tenant=cmd.source_tenant_id,
+            dest_tenant=cmd.dest_tenant_id,
+            src_mailbox=task["srcMailbox"],
+            dest_mailbox=task["destMailbox"],
+            pair=task["pair"],
+            unit_id=cmd.unit_id,
+        )
+        folders = FolderSync(self._exchange, self._sync, target, org_id=cmd.org_id, upn=cmd.source_mailbox)
+        placed = await folders.prepare(cmd.scope)
+        counters = Counters.of(task.get("counters"))
+        if pending := task.get("pending"):
+            outcomes = await self._mover.reconcile(target, pending)
+            counters = await self._commit(cmd, counters, outcomes, path=folders.path_of(pending["srcFolder"]))
+        done_here = set(task.get("foldersDone") or [])
+        for folder in placed:
+            if folder.folder.id in done_here:
+                continue
+            counters.total = counters.done + counters.error + folders.estimate(done_here)
+            counters = await self._folder(cmd, target, folders, folder.folder.id, counters, heartbeat)
+            done_here.add(folder.folder.id)
+            await self._tasks.upsert(cmd.unit_id, {"foldersDone": sorted(done_here)})
+        counters.total = counters.done + counters.error + counters.skipped
+        final = {"counters": counters.dump(), "phase": "finished", "status": "DONE", "message": None}
+        await self._tasks.upsert(cmd.unit_id, final)
+        await self._report(cmd, await self._task(cmd), UnitStatus.DONE)
+
+    async def _folder(
+        self,
+        cmd: MigrateMailbox,
+        target: Target,
+        folders: FolderSync,
+        src_folder: str,
+        counters: Counters,
+        heartbeat: Heartbeat,
+    ) -> Counters:
+        """Every new or changed item of one folder (and those that failed last time), page by page."""
+        dest_folder, path = folders.dest_of(src_folder), folders.path_of(src_folder)
+        retry = [
+            Item(d["srcId"], "", int(d.get("size") or 0), str(d.get("created") or ""))
+            for d in await self._ledger.failed_before(target.pair, src_folder, unit_id=cmd.unit_id)
+        ]
+        while True:
+            page = await folders.next_page(src_folder, notice=lambda m: self._notice(cmd, m))
+            listed = {i.id for i in page.items}  # an item both retried and changed since: once
+            items, retry = [i for i in retry if i.id not in listed] + page.items, []
+            for start in range(0, len(items), EXPORT_BATCH):
+                batch = items[start : start + EXPORT_BATCH]
+                counters = await self._batch(cmd, target, batch, (src_folder, dest_folder, path), counters)
+                await heartbeat()
+            if await folders.advance(src_folder, page):
+                return counters
+
+    async def _batch(
+        self,
+        cmd: MigrateMailbox,
+        target: Target,
+        items: list[Item],
+        where: tuple[str, str, str],
+        counters: Counters,
+    ) -> Counters:
+        """Move the items of one batch that are not already at the destination as they are now."""
+        src_folder, dest_folder, path = where
+        entries = await self._ledger.entries(target.pair, [i.id for i in items])
+        todo, replace_ids = [], {}
+        for item in items:
+            entry = entries.get(item.id)
+            if entry and entry["status"] == IMPORTED and entry["changeKey"] == item.change_key:
+                continue  # already there, unchanged: moved by an earlier pass
+            if entry and entry["status"] != IMPORTED and entry.get("unitId") == cmd.unit_id:
+                continue  # failed in this unit already (a page read again): counted once
+            if entry and entry["status"] == IMPORTED:
+                replace_ids[item.id] = str(entry["destId"])
+            todo.append(item)
+        if not todo:
+            return counters
+        await self._stop_if_asked(cmd)
+        batch = int((await self._task(cmd)).get("batch") or 0) + 1
+        pending = {
+            "batch": batch,
+            "srcFolder": src_folder,
+            "destFolder": dest_folder,
+            "items": [
+                {
+                    "id": i.id,
+                    "changeKey": i.change_key,
+                    "size": i.size,
+                    "created": i.created,
+                    "replace": replace_ids.get(i.id),
+                }
+                for i in todo
+            ],
+        }
+        await self._tasks.upsert(cmd.unit_id, {"pending": pending})
+        outcomes = await self._mover.move(target, todo, replace_ids=replace_ids, dest_folder=dest_folder)
+        await self._ledger.write(
+            target.pair,
+            outcomes,
+            unit_id=cmd.unit_id,
+            batch=batch,
+            src_folder=src_folder,
+            dest_folder=dest_folder,
+        )
+        return await self._commit(cmd, counters, outcomes, path=path)
+
+    async def _commit(
+        self, cmd: MigrateMailbox, counters: Counters, outcomes: list[Outcome], *, path: str
+    ) -> Counters:
+        """Count the batch in flight once (its counters and its end are one write), then name its
+        failed items in the job's log and report progress when it is time."""
+        task = await self._task(cmd)
+        for outcome in outcomes:
+            if outcome.dest_id:
+                counters.done += 1
+                counters.bytes += outcome.size
+            else:
+                counters.error += 1
+        counters.total = max(counters.total, counters.done + counters.error)
+        batch = max(int((task.get("pending") or {}).get("batch") or 0), int(task.get("batch") or 0))
+        await self._tasks.upsert(cmd.unit_id, {"counters": counters.dump(), "batch": batch, "pending": None})
+        for outcome in outcomes:
+            if not outcome.dest_id:
+                await self._reporter.item_failed(
+                    job_id=cmd.job_id,
+                    unit_id=cmd.unit_id,
+                    item=f"{cmd.source_mailbox}/{path}/{outcome.src_id}",
+                    code=outcome.code,
+                    message=outcome.message,
+                )
+        if self._reporter.due(cmd.unit_id):
+            await self._report(cmd, task | {"counters": counters.dump()}, UnitStatus.RUNNING)
+        return counters
+
+    async def _notice(self, cmd: MigrateMailbox, message: str) -> None:
+        fields = {"unitId": cmd.unit_id, "source": cmd.source_mailbox}
+        await publish_line(self._publisher, cmd.job_id, LogLevel.WARN, message, fields)

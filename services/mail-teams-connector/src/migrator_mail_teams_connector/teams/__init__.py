@@ -1,0 +1,1 @@
+"""TEAMS jobs: channels, messages and replies imported in migration mode; channel files through SharePoint."""

@@ -1,0 +1,309 @@
+"""Migrating one team: the destination team and its channels, every thread, then its files.
+
+The destination team is the job's mapping, else a team of the same name at the destination,
+else a new one. Each channel is matched by name (created if missing), put in migration mode,
+given its threads (see threads) and completed. With ``files`` in scope the team's SharePoint
+site goes through the SharePoint path: a MigrateSite of its own (unit ``<team unit>.files``),
+followed here through its UnitProgressed events. State lives in ``team_tasks``, so a killed
+connector resumes, and a paused job stops the team between two batches of messages.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from typing import Any, Protocol
+
+from migrator_contracts import subjects
+from migrator_contracts.commands import MigrateSite, MigrateTeam
+from migrator_contracts.enums import TERMINAL_UNIT_STATUSES, LogLevel, UnitStatus
+from migrator_contracts.events import UnitProgressed
+from migrator_platform.job_log import publish_line, throttle_lines
+from migrator_platform.readstore import Collection
+from migrator_platform.structured_logs import get_logger
+
+from migrator_mail_teams_connector.controls import JobControls
+from migrator_mail_teams_connector.progress import Counters, Publisher, UnitReporter
+from migrator_mail_teams_connector.teams.authors import Author, AuthorMap, later, moment
+from migrator_mail_teams_connector.teams.channels import Channel, TeamsApi
+from migrator_mail_teams_connector.teams.threads import ChannelPair, Posted, ThreadMover
+
+log = get_logger(__name__)
+FILES = ".files"  # the unit id suffix of a team's channel files (a site migration)
+
+
+class Heartbeat(Protocol):
+    async def __call__(self) -> None: ...
+
+
+class Stopped(Exception):
+    """The job was paused or deleted: the team stops here, its state saved."""
+
+
+def team_pair(org_id: str, source: str, dest: str) -> str:
+    return f"{org_id}:{hashlib.blake2b(f'{source}|{dest}'.encode(), digest_size=12).hexdigest()}"
+
+
+class TeamMigrator:
+    """Runs MigrateTeam commands; one instance serves every team of this replica."""
+
+    def __init__(
+        self,
+        *,
+        api: TeamsApi,
+        controls: JobControls,
+        reporter: UnitReporter,
+        publisher: Publisher,
+        tasks: Collection,
+        messages: Collection,
+        files_poll_seconds: float = 1.0,
+    ) -> None:
+        self._api, self._controls, self._reporter, self._publisher = api, controls, reporter, publisher
+        self._tasks, self._poll = tasks, files_poll_seconds
+        self._threads = ThreadMover(api, messages, tasks)
+
+    async def migrate(self, cmd: MigrateTeam, heartbeat: Heartbeat) -> None:
+        """Move the team, or as much of it as until its job is stopped."""
+        task = await self._tasks.get(cmd.unit_id) or {}
+        async with throttle_lines(
+            self._publisher, cmd.job_id, {"unitId": cmd.unit_id, "source": task.get("name")}
+        ):
+            if task.get("phase") == "finished":  # a redelivery after the end: say it again
+                await self._report(cmd, task, UnitStatus(task["status"]), message=task.get("message"))
+                return
+            try:
+                await self._stop_if_asked(cmd)
+                task = await self._start(cmd, task)
+                await self._run(cmd, task, heartbeat)
+            except Stopped:
+                await self._report(cmd, await self._task(cmd), UnitStatus.QUEUED)
+
+    async def fail(self, cmd: MigrateTeam, reason: str) -> None:
+        """Give up on the team: it ends ERROR with ``reason``."""
+        log.error("team migration failed", unit_id=cmd.unit_id, reason=reason[:500])
+        await self._tasks.upsert(
+            cmd.unit_id, {"phase": "finished", "status": "ERROR", "message": reason[:500]}
+        )
+        await self._report(cmd, await self._task(cmd), UnitStatus.ERROR, message=reason[:500])
+
+    async def files_progressed(self, event: UnitProgressed) -> None:
+        """A team's channel files moved on (the site migration's own progress): kept with the team."""
+        if not event.unit_id.endswith(FILES):
+            return
+        team_unit = event.unit_id.removesuffix(FILES)
+        if await self._tasks.get(team_unit) is None:
+            return
+        files = {
+            "status": event.status.value,
+            "counters": Counters(
+                event.total_items,
+                event.done_items,
+                event.error_items,
+                event.skipped_items,
+                event.bytes_transferred,
+            ).dump(),
+            "message": event.message,
+        }
+        await self._tasks.put_if_newer(team_unit, {"files": files}, seq=event.seq, seq_field="filesSeq")
+
+    async def _task(self, cmd: MigrateTeam) -> dict[str, Any]:
+        return await self._tasks.get(cmd.unit_id) or {}
+
+    def _counters(self, task: dict[str, Any]) -> Counters:
+        own, files = Counters.of(task.get("counters")), Counters.of((task.get("files") or {}).get("counters"))
+        return Counters(*(a + b for a, b in zip(own.dump().values(), files.dump().values(), strict=True)))
+
+    async def _report(
+        self, cmd: MigrateTeam, task: dict[str, Any], status: UnitStatus, *, message: str | None = None
+    ) -> None:
+        await self._reporter.report(
+            job_id=cmd.job_id,
+            unit_id=cmd.unit_id,
+            status=status,
+            counters=self._counters(task),
+            source=str(task.get("name") or cmd.source_team_id),
+            dest=task.get("destTeam"),
+            message=message,
+        )
+
+    async def _stop_if_asked(self, cmd: MigrateTeam) -> None:
+        if await self._controls.stopped(cmd.job_id, dispatched_at_version=cmd.job_version):
+            raise Stopped
+
+    async def _start(self, cmd: MigrateTeam, task: dict[str, Any]) -> dict[str, Any]:
+        """The destination team, found or made once, then kept."""
+        if not task.get("destTeam"):
+            source = await self._api.team(cmd.source_tenant_id, cmd.source_team_id)
+            name, description = str(source.get("displayName") or ""), str(source.get("description") or "")
+            dest = cmd.dest_team_id or next(iter(await self._api.teams_named(cmd.dest_tenant_id, name)), None)
+            if dest is None:
+                dest = await self._api.create_team(cmd.dest_tenant_id, name=name, description=description)
+                await self._line(cmd, LogLevel.INFO, f"{name}: created at the destination", key="created")
+            task = task | {
+                "jobId": cmd.job_id,
+                "phase": "running",
+                "name": name,
+                "destTeam": dest,
+                "pair": team_pair(cmd.org_id, cmd.source_team_id, dest),
+                "counters": Counters().dump(),
+                "batch": 0,
+                "channelsDone": [],
+            }
+            await self._tasks.upsert(cmd.unit_id, task)
+        await self._report(cmd, task, UnitStatus.RUNNING)
+        return task
+
+    async def _run(self, cmd: MigrateTeam, task: dict[str, Any], heartbeat: Heartbeat) -> None:
+        scope = cmd.scope or {}
+        uncounted = await self._threads.uncounted(cmd.unit_id, int(task.get("batch") or 0) + 1)
+        if uncounted:
+            await self._commit(cmd, uncounted)
+        if scope.get("messages", True):
+            await self._messages(cmd, await self._task(cmd), heartbeat)
+        if scope.get("files", True):
+            await self._files(cmd, await self._task(cmd), heartbeat)
+        task = await self._task(cmd)
+        files = task.get("files") or {}
+        failed = files.get("status") == UnitStatus.ERROR.value
+        message = f"channel files: {files.get('message') or 'the site migration failed'}" if failed else None
+        counters = self._counters(task)
+        counters.total = counters.done + counters.error + counters.skipped
+        status = UnitStatus.ERROR if failed else UnitStatus.DONE
+        await self._tasks.upsert(
+            cmd.unit_id, {"phase": "finished", "status": status.value, "message": message}
+        )
+        await self._report(cmd, task, status, message=message)
+
+    async def _messages(self, cmd: MigrateTeam, task: dict[str, Any], heartbeat: Heartbeat) -> None:
+        authors = AuthorMap(
+            source_users=await self._api.users(cmd.source_tenant_id),
+            dest_users=await self._api.users(cmd.dest_tenant_id),
+            mappings=cmd.user_mappings,
+            fallback=cmd.fallback_user,
+        )
+        dest_channels = {
+            c.name.casefold(): c for c in await self._api.channels(cmd.dest_tenant_id, task["destTeam"])
+        }
+        done = list(task.get("channelsDone") or [])
+        sources = sorted(
+            await self._api.channels(cmd.source_tenant_id, cmd.source_team_id), key=_general_first
+        )
+        for source in sources:
+            if source.id in done:
+                continue
+            channel = await self._channel(cmd, task, source, dest_channels)
+            if pending := (await self._task(cmd)).get("pendingPost"):
+                await self._threads.settle_pending(channel, pending)
+
+            async def commit(outcomes: list[Posted]) -> None:
+                await self._commit(cmd, outcomes)
+                await heartbeat()
+                await self._stop_if_asked(cmd)
+
+            async def unmapped(author: Author) -> None:
+                await self._line(
+                    cmd,
+                    LogLevel.WARN,
+                    f"{task['name']}: {author.unmapped} has no account at the destination; "
+                    f"their messages are posted as {author.upn}",
+                    key=f"unmapped:{author.unmapped}",
+                )
+
+            await self._stop_if_asked(cmd)
+            await self._threads.move(channel, authors, commit=commit, unmapped=unmapped)
+            await self._api.complete_migration(cmd.dest_tenant_id, task["destTeam"], channel.dest_channel)
+            done.append(source.id)
+            await self._tasks.upsert(cmd.unit_id, {"channelsDone": done})
+
+    async def _channel(
+        self, cmd: MigrateTeam, task: dict[str, Any], source: Channel, dest_channels: dict[str, Channel]
+    ) -> ChannelPair:
+        """The destination channel, in migration mode, reaching back to the source's oldest message."""
+        dest = dest_channels.get(source.name.casefold())
+        if dest is None:
+            dest = await self._api.create_channel(
+                cmd.dest_tenant_id, task["destTeam"], name=source.name, description=source.description
+            )
+            dest_channels[source.name.casefold()] = dest
+        dest = await self._api.channel(cmd.dest_tenant_id, task["destTeam"], dest.id)
+        if dest.migration_mode != "inProgress":
+            roots = await self._api.posts(cmd.source_tenant_id, cmd.source_team_id, source.id)
+            oldest = roots[0].created if roots else None
+            # conversationCreationDateTime must be older than the channel's own creation, which it replaces.
+            older = oldest and (not dest.created or moment(oldest) <= moment(dest.created))
+            since = _just_before(oldest) if oldest and older else None
+            await self._api.start_migration(cmd.dest_tenant_id, task["destTeam"], dest.id, since=since)
+        return ChannelPair(
+            source_tenant=cmd.source_tenant_id,
+            dest_tenant=cmd.dest_tenant_id,
+            src_team=cmd.source_team_id,
+            dest_team=task["destTeam"],
+            src_channel=source.id,
+            dest_channel=dest.id,
+            label=f"{task['name']}/{source.name}",
+            pair=task["pair"],
+            unit_id=cmd.unit_id,
+        )
+
+    async def _commit(self, cmd: MigrateTeam, outcomes: list[Posted]) -> None:
+        """Count a batch once (counters and batch number in one write); name what was refused."""
+        if not outcomes:
+            return
+        task = await self._task(cmd)
+        counters = Counters.of(task.get("counters"))
+        for outcome in outcomes:
+            if outcome.dest_id:
+                counters.done, counters.bytes = counters.done + 1, counters.bytes + outcome.size
+            else:
+                counters.error += 1
+        counters.total = counters.done + counters.error
+        batch = int(task.get("batch") or 0) + 1
+        await self._tasks.upsert(cmd.unit_id, {"counters": counters.dump(), "batch": batch})
+        for outcome in outcomes:
+            if not outcome.dest_id:
+                await self._reporter.item_failed(
+                    job_id=cmd.job_id,
+                    unit_id=cmd.unit_id,
+                    item=outcome.where,
+                    code=outcome.code,
+                    message=outcome.message,
+                )
+        if self._reporter.due(cmd.unit_id):
+            await self._report(cmd, task | {"counters": counters.dump()}, UnitStatus.RUNNING)
+
+    async def _files(self, cmd: MigrateTeam, task: dict[str, Any], heartbeat: Heartbeat) -> None:
+        """The team's site through the SharePoint path, followed to its end."""
+        if not task.get("filesSent"):
+            site = MigrateSite(
+                job_id=cmd.job_id,
+                unit_id=f"{cmd.unit_id}{FILES}",
+                org_id=cmd.org_id,
+                source_tenant_id=cmd.source_tenant_id,
+                dest_tenant_id=cmd.dest_tenant_id,
+                source_site_url=await self._api.site_url(cmd.source_tenant_id, cmd.source_team_id),
+                dest_site_url=await self._api.site_url(cmd.dest_tenant_id, task["destTeam"]),
+                job_version=cmd.job_version,
+            )
+            await self._publisher.publish(subjects.CMD_SITE_MIGRATE, site, msg_id=f"{site.unit_id}:dispatch")
+            await self._tasks.upsert(cmd.unit_id, {"filesSent": True})
+        while (await self._task(cmd)).get("files", {}).get("status") not in {
+            s.value for s in TERMINAL_UNIT_STATUSES
+        }:
+            await heartbeat()
+            await self._stop_if_asked(cmd)  # the site goes on in sp-connector; the team waits for it again
+            if self._reporter.due(cmd.unit_id):
+                await self._report(cmd, await self._task(cmd), UnitStatus.RUNNING)
+            await asyncio.sleep(self._poll)
+
+    async def _line(self, cmd: MigrateTeam, level: LogLevel, message: str, *, key: str) -> None:
+        await publish_line(
+            self._publisher, cmd.job_id, level, message, {"unitId": cmd.unit_id}, key=f"{cmd.unit_id}:{key}"
+        )
+
+
+def _general_first(channel: Channel) -> tuple[bool, str]:
+    return (channel.name.casefold() != "general", channel.name.casefold())
+
+
+def _just_before(created: str) -> str:
+    return later(created, -1000)

@@ -1,0 +1,51 @@
+"""The Microsoft 365 tenants this service may call, as TenantConnected and TenantRemoved tell it.
+
+Consent belongs to sp-connector; this service keeps its own small projection of what it needs
+(each tenant's directory and domain) rather than read another service's collections. A removal
+is kept as a mark, so a replayed older TenantConnected cannot bring the tenant back.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from migrator_contracts.events import TenantConnected, TenantRemoved
+from migrator_microsoft.identity import TokenError
+from migrator_platform.readstore import Collection
+
+
+class TenantDirectory:
+    """Writes ``graph_tenants`` (its only writer) and answers which directory a tenant is."""
+
+    def __init__(self, tenants: Collection) -> None:
+        self._tenants = tenants
+
+    async def connected(self, event: TenantConnected) -> None:
+        await self._tenants.put_if_newer(
+            event.tenant_id,
+            {
+                "orgId": event.org_id,
+                "domain": event.domain,
+                # A verified domain names the directory as well as its GUID does.
+                "directory": event.external_tenant_id or event.domain,
+                "removed": False,
+            },
+            seq=event.seq,
+        )
+
+    async def removed(self, event: TenantRemoved) -> None:
+        await self._tenants.put_if_newer(event.tenant_id, {"removed": True}, seq=event.seq)
+
+    async def _tenant(self, tenant_id: str) -> dict[str, Any]:
+        doc = await self._tenants.get(tenant_id)
+        if doc is None or doc.get("removed") or not doc.get("directory"):
+            raise TokenError(f"tenant {tenant_id} is not connected")
+        return doc
+
+    async def directory_of(self, tenant_id: str) -> str:
+        """The tenant's directory (its GUID, or its domain)."""
+        return str((await self._tenant(tenant_id))["directory"])
+
+    async def domain_of(self, tenant_id: str) -> str:
+        """The domain the tenant was connected by (``fabrikam.com``)."""
+        return str((await self._tenant(tenant_id))["domain"])

@@ -1,0 +1,44 @@
+"""Fixtures for the M365 simulator's tests: the app in process, and tokens got the way a client gets them."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+import pytest
+from m365_simulator.app import create_app
+from m365_simulator.config import SimSettings
+
+Headers = Callable[[str], Awaitable[dict[str, str]]]
+
+
+@pytest.fixture
+async def sim() -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(SimSettings(seed=42))
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://sim") as client:
+        yield client
+
+
+@pytest.fixture
+def auth(sim: httpx.AsyncClient) -> Headers:
+    """Bearer headers for a tenant: admin consent, then a client-credentials token."""
+
+    async def headers(domain: str) -> dict[str, str]:
+        consent = await sim.get(
+            f"/login.microsoftonline.com/{domain}/adminconsent",
+            params={"client_id": "app", "state": "s", "redirect_uri": "http://cb/callback"},
+        )
+        tenant = parse_qs(urlsplit(consent.headers["location"]).query)["tenant"][0]
+        token = await sim.post(
+            f"/login.microsoftonline.com/{tenant}/oauth2/v2.0/token",
+            data={
+                "client_id": "app",
+                "client_secret": "x",
+                "grant_type": "client_credentials",
+                "scope": "https://graph.microsoft.com/.default",
+            },
+        )
+        return {"Authorization": f"Bearer {token.json()['access_token']}"}
+
+    return headers
