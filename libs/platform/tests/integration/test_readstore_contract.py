@@ -138,3 +138,21 @@ async def test_two_store_instances_on_one_file_see_each_others_writes(tmp_path: 
     finally:
         await a.close()
         await b.close()
+
+
+async def test_writes_whose_callers_are_cancelled_leave_the_store_working(store: ReadStore) -> None:
+    """A task cancelled mid-write (a unit cut off, a service stopping) must not take the store
+    down with it: the write is made or not, and the next ones are."""
+    coll = store.collection("cancelled")
+
+    async def cancel_half_of_many_writes() -> None:
+        for round_ in range(20):
+            writes = [asyncio.create_task(coll.upsert(f"k{round_}-{i}", {"n": i})) for i in range(50)]
+            await asyncio.sleep(0)
+            for task in writes[::2]:
+                task.cancel()
+            await asyncio.gather(*writes, return_exceptions=True)
+
+    await asyncio.wait_for(cancel_half_of_many_writes(), timeout=20)
+    assert await asyncio.wait_for(coll.insert("after", {"ok": True}), timeout=5)
+    assert (await coll.get("after") or {}).get("ok") is True

@@ -93,7 +93,8 @@ class SqliteReadStore:
             conn = _connect(self._path)
         except Exception as exc:  # never leave writers waiting on a dead thread
             while (item := self._ops.get()) is not None:
-                item[1].set_exception(exc)
+                if item[1].set_running_or_notify_cancel():
+                    item[1].set_exception(exc)
             return
         while True:
             item = self._ops.get()
@@ -114,6 +115,11 @@ class SqliteReadStore:
 
     @staticmethod
     def _commit(conn: sqlite3.Connection, batch: list[tuple[Op, Future[Any]]]) -> None:
+        # A write whose caller stopped waiting (its task was cancelled) before it began is not
+        # made; one begun is made and answered, and can no longer be cancelled meanwhile.
+        batch = [(op, future) for op, future in batch if future.set_running_or_notify_cancel()]
+        if not batch:
+            return
         outcomes: list[tuple[Future[Any], bool, Any]] = []
         try:
             conn.execute("BEGIN IMMEDIATE")
