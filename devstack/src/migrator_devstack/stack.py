@@ -23,6 +23,7 @@ from migrator_devstack.secrets import load_or_create, new_api_key
 SERVICES = {
     "scheduler": "migrator_scheduler",
     "sp-connector": "migrator_sp_connector",
+    "mail-teams-connector": "migrator_mail_teams_connector",
     "atlassian-connector": "migrator_atlassian_connector",
     "device-hub": "migrator_device_hub",
     "log-stream": "migrator_log_stream",

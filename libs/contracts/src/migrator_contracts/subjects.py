@@ -43,6 +43,7 @@ RPC_DEVICE_ENROLLMENT = "migrator.rpc.devices.enrollment"
 
 # Events: many handlers, each on its own durable consumer.
 EVT_ALL = "migrator.evt.>"
+EVT_JOBS_ALL = "migrator.evt.job.>"  # every job's events (JobQueued … JobDeleted)
 
 
 def rpc_health(service: str) -> str:

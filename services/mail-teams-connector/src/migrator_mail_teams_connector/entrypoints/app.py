@@ -7,6 +7,7 @@ unit resumes. A refusal no retry can change ends the unit ERROR at once, with th
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 
 from migrator_contracts import subjects
@@ -39,19 +40,29 @@ class JobEventSeen(Message):
     seq: int
 
 
+async def keep_alive(delivery: Delivery, every: float) -> None:
+    """Tell JetStream the unit is still being worked on, however long a call or a throttling
+    wait takes: it redelivers a message only when the process holding it is gone."""
+    while True:
+        await asyncio.sleep(every)
+        await delivery.still_working()
+
+
 def guarded(
-    run: Callable[[Delivery], Awaitable[None]],
+    run: Callable[[], Awaitable[None]],
     fail: Callable[[str], Awaitable[None]],
     *,
     permission: str,
     max_deliver: int,
+    ack_wait: float,
 ) -> Callable[[Delivery], Awaitable[None]]:
-    """Run a unit; end it ERROR at once on a refusal no retry can change (a 4xx other than
-    throttling, no token, a mailbox or team that is not there), or at the last delivery."""
+    """Run a unit, kept alive; end it ERROR at once on a refusal no retry can change (a 4xx
+    other than throttling, no token, a mailbox or team that is not there), or at the last delivery."""
 
     async def attempt(delivery: Delivery) -> None:
+        alive = asyncio.create_task(keep_alive(delivery, ack_wait / 3))
         try:
-            await run(delivery)
+            await run()
         except GraphError as exc:
             if exc.status >= 500 or exc.status == 429:
                 if delivery.attempt >= max_deliver:
@@ -64,6 +75,9 @@ def guarded(
             if delivery.attempt >= max_deliver:  # the last try: report before dead-lettering
                 await fail(f"gave up after {delivery.attempt} attempts: {exc!r}"[:500])
             raise
+        finally:
+            alive.cancel()
+            await asyncio.gather(alive, return_exceptions=True)
 
     return attempt
 
@@ -82,18 +96,20 @@ def wire(
 
     async def on_mailbox(cmd: MigrateMailbox, delivery: Delivery) -> None:
         await guarded(
-            lambda d: mail.migrate(cmd, d.still_working),
+            lambda: mail.migrate(cmd),
             lambda reason: mail.fail(cmd, reason),
             permission=MAIL_PERMISSION,
             max_deliver=settings.max_deliver,
+            ack_wait=settings.ack_wait_seconds,
         )(delivery)
 
     async def on_team(cmd: MigrateTeam, delivery: Delivery) -> None:
         await guarded(
-            lambda d: teams.migrate(cmd, d.still_working),
+            lambda: teams.migrate(cmd),
             lambda reason: teams.fail(cmd, reason),
             permission=TEAMS_PERMISSION,
             max_deliver=settings.max_deliver,
+            ack_wait=settings.ack_wait_seconds,
         )(delivery)
 
     async def on_job_event(event: JobEventSeen, delivery: Delivery) -> None:
@@ -134,7 +150,7 @@ def wire(
         ack_wait_seconds=settings.ack_wait_seconds,
     )
     events: tuple[tuple[str, str, type[Message], Callable[..., Awaitable[None]]], ...] = (
-        ("migrator.evt.job.>", "mail-teams-connector-job-controls", JobEventSeen, on_job_event),
+        (subjects.EVT_JOBS_ALL, "mail-teams-connector-job-controls", JobEventSeen, on_job_event),
         (
             "migrator.evt.tenant.*.TenantConnected",
             "mail-teams-connector-tenants",

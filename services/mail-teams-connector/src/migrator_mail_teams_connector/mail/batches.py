@@ -49,10 +49,16 @@ class BatchMover:
         self._exchange, self._ledger, self._concurrency = exchange, ledger, concurrency
 
     async def move(
-        self, target: Target, items: list[Item], *, replace_ids: dict[str, str], dest_folder: str
+        self,
+        target: Target,
+        items: list[Item],
+        *,
+        replace_ids: dict[str, tuple[str, str]],
+        dest_folder: str,
     ) -> list[Outcome]:
-        """Export ``items`` and import each into ``dest_folder`` (replacing the destination item
-        ``replace_ids`` names for one that changed at the source); their outcomes, in order."""
+        """Export ``items`` and import each into ``dest_folder`` (updating the destination item,
+        by id and change key, that ``replace_ids`` names for one that changed at the source);
+        their outcomes, in order."""
         exported = await self._exchange.export(
             target.source_tenant, target.src_mailbox, [i.id for i in items]
         )
@@ -64,21 +70,24 @@ class BatchMover:
                 return replace(done, code=answer.error_code or "ExportFailed", message=answer.error_message)
             async with slots:
                 try:
-                    dest_id = await self._import(target, dest_folder, answer.data, replace_ids.get(item.id))
+                    dest_id, dest_key = await self._import(
+                        target, dest_folder, answer.data, replace_ids.get(item.id)
+                    )
                 except GraphError as exc:
                     return replace(done, code=exc.code or str(exc.status), message=exc.message or str(exc))
-            return replace(done, dest_id=dest_id)
+            return replace(done, dest_id=dest_id, dest_change_key=dest_key)
 
         return list(await asyncio.gather(*(one(i, e) for i, e in zip(items, exported, strict=True))))
 
-    async def _import(self, target: Target, dest_folder: str, data: str, replace_id: str | None) -> str:
+    async def _import(
+        self, target: Target, dest_folder: str, data: str, replace_id: tuple[str, str] | None
+    ) -> tuple[str, str]:
         for renewal in range(SESSION_RENEWALS + 1):
             session = await self._session(target, renew=renewal > 0)
             try:
-                dest_id, _ = await self._exchange.import_item(
+                return await self._exchange.import_item(
                     target.dest_tenant, session, folder_id=dest_folder, data=data, replace=replace_id
                 )
-                return dest_id
             except ImportSessionExpired as exc:
                 if target.session is session:
                     target.session = None  # others importing at the same time need a new one too
@@ -114,6 +123,7 @@ class BatchMover:
                         int(doc.get("size") or 0),
                         str(doc.get("created") or ""),
                         dest_id=doc.get("destId"),
+                        dest_change_key=str(doc.get("destChangeKey") or ""),
                         code=str(doc.get("code") or ""),
                         message=str(doc.get("message") or ""),
                     )
@@ -125,15 +135,24 @@ class BatchMover:
         dest_folder = str(pending["destFolder"])
         at_dest = await self._exchange.folder_items(target.dest_tenant, target.dest_mailbox, dest_folder)
         known = await self._ledger.dest_ids(target.pair, dest_folder)
-        orphans: dict[tuple[int, str], list[str]] = defaultdict(list)
+        orphans: dict[tuple[int, str], list[Item]] = defaultdict(list)
         for found in at_dest:
             if found.id not in known:
-                orphans[(found.size, found.created)].append(found.id)
-        landed = [
-            Outcome(i["id"], i["changeKey"], int(i["size"]), i["created"], dest_id=orphans[shape].pop())
-            for i in unknown
-            if orphans.get(shape := (int(i["size"]), i["created"]))
-        ]
+                orphans[(found.size, found.created)].append(found)
+        landed = []
+        for i in unknown:
+            if orphans.get(shape := (int(i["size"]), i["created"])):
+                found = orphans[shape].pop()
+                landed.append(
+                    Outcome(
+                        i["id"],
+                        i["changeKey"],
+                        int(i["size"]),
+                        i["created"],
+                        dest_id=found.id,
+                        dest_change_key=found.change_key,
+                    )
+                )
         await self._ledger.write(
             target.pair,
             landed,

@@ -158,13 +158,20 @@ class ExchangeApi:
         return ImportSession(url=str(body["importUrl"]), expires_at=datetime.fromisoformat(expires))
 
     async def import_item(
-        self, tenant_id: str, session: ImportSession, *, folder_id: str, data: str, replace: str | None = None
+        self,
+        tenant_id: str,
+        session: ImportSession,
+        *,
+        folder_id: str,
+        data: str,
+        replace: tuple[str, str] | None = None,
     ) -> tuple[str, str]:
         """(new item id, change key) of an exported item imported into ``folder_id``, or, with
-        ``replace``, of that destination item updated with the data (the item changed at the source)."""
+        ``replace`` (item id, change key), of that destination item updated with the data (the
+        item changed at the source)."""
         body: dict[str, Any] = {"FolderId": folder_id, "Mode": "create", "Data": data}
         if replace:
-            body |= {"Mode": "update", "ItemId": replace}
+            body |= {"Mode": "update", "ItemId": replace[0], "ChangeKey": replace[1]}
         try:
             response = await self._graph.request("POST", tenant_id, session.url, json=body, authorized=False)
         except GraphError as exc:

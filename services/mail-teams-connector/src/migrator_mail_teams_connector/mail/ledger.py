@@ -33,6 +33,7 @@ class Outcome:
     size: int
     created: str
     dest_id: str | None = None  # imported: the destination item
+    dest_change_key: str = ""  # and its change key (an update of it must name it)
     code: str = ""  # failed: why
     message: str = ""
 
@@ -74,6 +75,7 @@ class Ledger:
                         "destFolderId": dest_folder,
                         "status": IMPORTED if o.dest_id else FAILED,
                         "destId": o.dest_id,
+                        "destChangeKey": o.dest_change_key,
                         "changeKey": o.change_key,
                         "size": o.size,
                         "created": o.created,

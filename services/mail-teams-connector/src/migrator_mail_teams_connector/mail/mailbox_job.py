@@ -13,7 +13,7 @@ and continues from the same place when dispatched again.
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Any
 
 from migrator_contracts.commands import MigrateMailbox
 from migrator_contracts.enums import LogLevel, UnitStatus
@@ -30,10 +30,6 @@ from migrator_mail_teams_connector.progress import Counters, Publisher, UnitRepo
 from migrator_mail_teams_connector.tenants import TenantDirectory
 
 log = get_logger(__name__)
-
-
-class Heartbeat(Protocol):
-    async def __call__(self) -> None: ...
 
 
 class Stopped(Exception):
@@ -60,7 +56,7 @@ class MailboxMigrator:
         self._reporter, self._publisher, self._tasks, self._sync = reporter, publisher, tasks, sync
         self._ledger, self._mover = ledger, BatchMover(exchange, ledger, concurrency=concurrency)
 
-    async def migrate(self, cmd: MigrateMailbox, heartbeat: Heartbeat) -> None:
+    async def migrate(self, cmd: MigrateMailbox) -> None:
         """Move the mailbox, or as much of it as until its job is stopped."""
         async with throttle_lines(
             self._publisher, cmd.job_id, {"unitId": cmd.unit_id, "source": cmd.source_mailbox}
@@ -71,7 +67,7 @@ class MailboxMigrator:
                 return
             try:
                 await self._stop_if_asked(cmd)
-                await self._run(cmd, await self._start(cmd, task), heartbeat)
+                await self._run(cmd, await self._start(cmd, task))
             except Stopped:
                 await self._report(cmd, await self._task(cmd), UnitStatus.QUEUED)
 
@@ -129,7 +125,7 @@ class MailboxMigrator:
         local = cmd.source_mailbox.split("@", 1)[0]
         return f"{local}@{await self._tenants.domain_of(cmd.dest_tenant_id)}"
 
-    async def _run(self, cmd: MigrateMailbox, task: dict[str, Any], heartbeat: Heartbeat) -> None:
+    async def _run(self, cmd: MigrateMailbox, task: dict[str, Any]) -> None:
         target = Target(
             source_tenant=cmd.source_tenant_id,
             dest_tenant=cmd.dest_tenant_id,
@@ -149,7 +145,7 @@ class MailboxMigrator:
             if folder.folder.id in done_here:
                 continue
             counters.total = counters.done + counters.error + folders.estimate(done_here)
-            counters = await self._folder(cmd, target, folders, folder.folder.id, counters, heartbeat)
+            counters = await self._folder(cmd, target, folders, folder.folder.id, counters)
             done_here.add(folder.folder.id)
             await self._tasks.upsert(cmd.unit_id, {"foldersDone": sorted(done_here)})
         counters.total = counters.done + counters.error + counters.skipped
@@ -164,7 +160,6 @@ class MailboxMigrator:
         folders: FolderSync,
         src_folder: str,
         counters: Counters,
-        heartbeat: Heartbeat,
     ) -> Counters:
         """Every new or changed item of one folder (and those that failed last time), page by page."""
         dest_folder, path = folders.dest_of(src_folder), folders.path_of(src_folder)
@@ -179,7 +174,6 @@ class MailboxMigrator:
             for start in range(0, len(items), EXPORT_BATCH):
                 batch = items[start : start + EXPORT_BATCH]
                 counters = await self._batch(cmd, target, batch, (src_folder, dest_folder, path), counters)
-                await heartbeat()
             if await folders.advance(src_folder, page):
                 return counters
 
@@ -194,7 +188,8 @@ class MailboxMigrator:
         """Move the items of one batch that are not already at the destination as they are now."""
         src_folder, dest_folder, path = where
         entries = await self._ledger.entries(target.pair, [i.id for i in items])
-        todo, replace_ids = [], {}
+        todo: list[Item] = []
+        replace_ids: dict[str, tuple[str, str]] = {}
         for item in items:
             entry = entries.get(item.id)
             if entry and entry["status"] == IMPORTED and entry["changeKey"] == item.change_key:
@@ -202,7 +197,7 @@ class MailboxMigrator:
             if entry and entry["status"] != IMPORTED and entry.get("unitId") == cmd.unit_id:
                 continue  # failed in this unit already (a page read again): counted once
             if entry and entry["status"] == IMPORTED:
-                replace_ids[item.id] = str(entry["destId"])
+                replace_ids[item.id] = (str(entry["destId"]), str(entry.get("destChangeKey") or ""))
             todo.append(item)
         if not todo:
             return counters

@@ -41,6 +41,11 @@ class AuthorMap:
             raise LookupError(f"fallback user {fallback or '(none)'} has no account at the destination")
         self._fallback = self._dest[chosen]
 
+    @property
+    def fallback(self) -> Author:
+        """Who takes the messages of an author without an account at the destination."""
+        return self._author(self._fallback)
+
     @staticmethod
     def _author(user: dict[str, str], unmapped: str | None = None) -> Author:
         return Author(user["id"], str(user.get("displayName") or ""), user["userPrincipalName"], unmapped)

@@ -17,6 +17,7 @@ from migrator_microsoft.graph import GraphClient, GraphError
 
 PERMISSION = "Teamwork.Migrate.All"  # what importing messages in migration mode needs
 OPERATION_POLLS = 60  # checks of a team's creation before giving up (a second apart)
+MESSAGES_PAGE = 50  # channel messages and replies are listed at most 50 a page
 
 
 @dataclass(frozen=True)
@@ -60,8 +61,14 @@ class TeamsApi:
                 found.append(str(group["id"]))
         return found
 
-    async def create_team(self, tenant_id: str, *, name: str, description: str) -> str:
-        """A new standard team; its id once Teams says the creation succeeded."""
+    async def create_team(self, tenant_id: str, *, name: str, description: str, owner_id: str) -> str:
+        """A new standard team; its id once Teams says the creation succeeded. An app creating a
+        team must name a user as its owner."""
+        owner = {
+            "@odata.type": "#microsoft.graph.aadUserConversationMember",
+            "roles": ["owner"],
+            "user@odata.bind": f"https://graph.microsoft.com/v1.0/users('{owner_id}')",
+        }
         response = await self._graph.request(
             "POST",
             tenant_id,
@@ -70,6 +77,7 @@ class TeamsApi:
                 "template@odata.bind": "https://graph.microsoft.com/v1.0/teamsTemplates('standard')",
                 "displayName": name,
                 "description": description,
+                "members": [owner],
             },
         )
         team_id = _quoted_id(response.headers.get("Content-Location", ""))
@@ -107,6 +115,7 @@ class TeamsApi:
         path = f"/teams/{team_id}/channels/{channel_id}/messages"
         if replies_to:
             path += f"/{replies_to}/replies"
+        path += f"?$top={MESSAGES_PAGE}"
         posts = [
             _post(m)
             async for m in self._graph.pages(tenant_id, path)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from typing import Any, Protocol
+from typing import Any
 
 from migrator_contracts import subjects
 from migrator_contracts.commands import MigrateSite, MigrateTeam
@@ -30,10 +30,6 @@ from migrator_mail_teams_connector.teams.threads import ChannelPair, Posted, Thr
 
 log = get_logger(__name__)
 FILES = ".files"  # the unit id suffix of a team's channel files (a site migration)
-
-
-class Heartbeat(Protocol):
-    async def __call__(self) -> None: ...
 
 
 class Stopped(Exception):
@@ -62,7 +58,7 @@ class TeamMigrator:
         self._tasks, self._poll = tasks, files_poll_seconds
         self._threads = ThreadMover(api, messages, tasks)
 
-    async def migrate(self, cmd: MigrateTeam, heartbeat: Heartbeat) -> None:
+    async def migrate(self, cmd: MigrateTeam) -> None:
         """Move the team, or as much of it as until its job is stopped."""
         task = await self._tasks.get(cmd.unit_id) or {}
         async with throttle_lines(
@@ -74,7 +70,7 @@ class TeamMigrator:
             try:
                 await self._stop_if_asked(cmd)
                 task = await self._start(cmd, task)
-                await self._run(cmd, task, heartbeat)
+                await self._run(cmd, task)
             except Stopped:
                 await self._report(cmd, await self._task(cmd), UnitStatus.QUEUED)
 
@@ -137,7 +133,10 @@ class TeamMigrator:
             name, description = str(source.get("displayName") or ""), str(source.get("description") or "")
             dest = cmd.dest_team_id or next(iter(await self._api.teams_named(cmd.dest_tenant_id, name)), None)
             if dest is None:
-                dest = await self._api.create_team(cmd.dest_tenant_id, name=name, description=description)
+                owner = await self._owner(cmd)
+                dest = await self._api.create_team(
+                    cmd.dest_tenant_id, name=name, description=description, owner_id=owner
+                )
                 await self._line(cmd, LogLevel.INFO, f"{name}: created at the destination", key="created")
             task = task | {
                 "jobId": cmd.job_id,
@@ -153,15 +152,23 @@ class TeamMigrator:
         await self._report(cmd, task, UnitStatus.RUNNING)
         return task
 
-    async def _run(self, cmd: MigrateTeam, task: dict[str, Any], heartbeat: Heartbeat) -> None:
+    async def _owner(self, cmd: MigrateTeam) -> str:
+        """A team made by the app needs an owner: the job's fallback account, else the first
+        destination user (as for messages whose author has no account there)."""
+        users = await self._api.users(cmd.dest_tenant_id)
+        return AuthorMap(
+            source_users=[], dest_users=users, mappings={}, fallback=cmd.fallback_user
+        ).fallback.id
+
+    async def _run(self, cmd: MigrateTeam, task: dict[str, Any]) -> None:
         scope = cmd.scope or {}
         uncounted = await self._threads.uncounted(cmd.unit_id, int(task.get("batch") or 0) + 1)
         if uncounted:
             await self._commit(cmd, uncounted)
         if scope.get("messages", True):
-            await self._messages(cmd, await self._task(cmd), heartbeat)
+            await self._messages(cmd, await self._task(cmd))
         if scope.get("files", True):
-            await self._files(cmd, await self._task(cmd), heartbeat)
+            await self._files(cmd, await self._task(cmd))
         task = await self._task(cmd)
         files = task.get("files") or {}
         failed = files.get("status") == UnitStatus.ERROR.value
@@ -174,7 +181,7 @@ class TeamMigrator:
         )
         await self._report(cmd, task, status, message=message)
 
-    async def _messages(self, cmd: MigrateTeam, task: dict[str, Any], heartbeat: Heartbeat) -> None:
+    async def _messages(self, cmd: MigrateTeam, task: dict[str, Any]) -> None:
         authors = AuthorMap(
             source_users=await self._api.users(cmd.source_tenant_id),
             dest_users=await self._api.users(cmd.dest_tenant_id),
@@ -193,11 +200,10 @@ class TeamMigrator:
                 continue
             channel = await self._channel(cmd, task, source, dest_channels)
             if pending := (await self._task(cmd)).get("pendingPost"):
-                await self._threads.settle_pending(channel, pending)
+                await self._commit(cmd, await self._threads.settle_pending(channel, pending))
 
             async def commit(outcomes: list[Posted]) -> None:
                 await self._commit(cmd, outcomes)
-                await heartbeat()
                 await self._stop_if_asked(cmd)
 
             async def unmapped(author: Author) -> None:
@@ -227,11 +233,11 @@ class TeamMigrator:
             dest_channels[source.name.casefold()] = dest
         dest = await self._api.channel(cmd.dest_tenant_id, task["destTeam"], dest.id)
         if dest.migration_mode != "inProgress":
+            # conversationCreationDateTime must be older than the channel's creation, which it
+            # replaces (without it the creation becomes now, and no older message would be taken).
             roots = await self._api.posts(cmd.source_tenant_id, cmd.source_team_id, source.id)
-            oldest = roots[0].created if roots else None
-            # conversationCreationDateTime must be older than the channel's own creation, which it replaces.
-            older = oldest and (not dest.created or moment(oldest) <= moment(dest.created))
-            since = _just_before(oldest) if oldest and older else None
+            times = [moment(t) for t in (roots[0].created if roots else "", dest.created) if t]
+            since = later(min(times).isoformat().replace("+00:00", "Z"), -1000) if times else None
             await self._api.start_migration(cmd.dest_tenant_id, task["destTeam"], dest.id, since=since)
         return ChannelPair(
             source_tenant=cmd.source_tenant_id,
@@ -271,7 +277,7 @@ class TeamMigrator:
         if self._reporter.due(cmd.unit_id):
             await self._report(cmd, task | {"counters": counters.dump()}, UnitStatus.RUNNING)
 
-    async def _files(self, cmd: MigrateTeam, task: dict[str, Any], heartbeat: Heartbeat) -> None:
+    async def _files(self, cmd: MigrateTeam, task: dict[str, Any]) -> None:
         """The team's site through the SharePoint path, followed to its end."""
         if not task.get("filesSent"):
             site = MigrateSite(
@@ -289,7 +295,6 @@ class TeamMigrator:
         while (await self._task(cmd)).get("files", {}).get("status") not in {
             s.value for s in TERMINAL_UNIT_STATUSES
         }:
-            await heartbeat()
             await self._stop_if_asked(cmd)  # the site goes on in sp-connector; the team waits for it again
             if self._reporter.due(cmd.unit_id):
                 await self._report(cmd, await self._task(cmd), UnitStatus.RUNNING)
@@ -303,7 +308,3 @@ class TeamMigrator:
 
 def _general_first(channel: Channel) -> tuple[bool, str]:
     return (channel.name.casefold() != "general", channel.name.casefold())
-
-
-def _just_before(created: str) -> str:
-    return later(created, -1000)

@@ -198,26 +198,27 @@ class ThreadMover:
             for d in docs
         ]
 
-    async def settle_pending(self, channel: ChannelPair, pending: dict[str, Any]) -> None:
+    async def settle_pending(self, channel: ChannelPair, pending: dict[str, Any]) -> list[Posted]:
         """A message sent when the connector died: if the channel has a message at the very
-        millisecond it was sent with, that is it; otherwise it will be sent again."""
+        millisecond it was sent with, that is it (recorded, and returned to be counted);
+        otherwise it will be sent again."""
         if pending.get("channel") != channel.dest_channel:
-            return
-        dest = (channel.dest_tenant, channel.dest_team, channel.dest_channel)
-        landed = [
-            p
-            for p in await self._api.posts(*dest, replies_to=pending.get("replyTo"))
-            if p.created == pending["created"]
-        ]
-        if landed:
-            await self._record(
-                channel,
-                Posted(
-                    pending["srcId"],
-                    len(landed[0].content.encode()),
-                    dest_id=landed[0].id,
-                    where=channel.label,
-                ),
-            )
-        else:
+            return []
+        if await self._messages.get(f"{channel.pair}:{pending['srcId']}") is not None:
+            # Recorded before the connector died (counted, or to be counted with its batch).
             await self._tasks.upsert(channel.unit_id, {"pendingPost": None})
+            return []
+        dest = (channel.dest_tenant, channel.dest_team, channel.dest_channel)
+        at_dest = await self._api.posts(*dest, replies_to=pending.get("replyTo"))
+        landed = [p for p in at_dest if p.created == pending["created"]]
+        if not landed:
+            await self._tasks.upsert(channel.unit_id, {"pendingPost": None})
+            return []
+        outcome = Posted(
+            pending["srcId"],
+            len(landed[0].content.encode()),
+            dest_id=landed[0].id,
+            where=f"{channel.label}/{pending['srcId']}",
+        )
+        await self._record(channel, outcome)
+        return [outcome]
