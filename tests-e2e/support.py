@@ -67,12 +67,34 @@ def connect_contoso_and_fabrikam(
     return ids
 
 
-def new_site(simulator: httpx.Client, name: str, items: int) -> str:
+def rediscover(api: httpx.Client, tenant_id: str, *, until: Callable[[], Any] | None = None) -> None:
+    """Run a discovery of the tenant now and wait for it to complete (and for ``until``)."""
+    started = api.post(f"/v1/tenants/{tenant_id}/discover")
+    assert started.status_code == 202, started.text
+    discovery = started.json()["latestJob"]["id"]
+
+    def done() -> bool:
+        latest = api.get(f"/v1/tenants/{tenant_id}/sites").json()["latestJob"]
+        return bool(latest["id"] == discovery and latest["status"] == "DONE" and (until is None or until()))
+
+    wait_until(done, timeout=60, what=f"the rediscovery of {tenant_id}")
+
+
+def new_site(
+    simulator: httpx.Client, name: str, items: int, *, api: httpx.Client, tenants: dict[str, str]
+) -> str:
     """A source site of its own (``items`` seeded items) for a test whose job must not change
-    what another test's first pass over a shared site finds; its URL."""
+    what another test's first pass over a shared site finds; its URL. contoso.com is discovered
+    again until the site is listed: a job may only name sites discovery found."""
     url = f"https://contoso.sharepoint.com/sites/{name}"
     made = simulator.post("/_sim/sites", json={"url": url, "items": items, "seed": 7})
     assert made.json()["ok"], made.text
+    source = tenants["contoso.com"]
+
+    def listed() -> bool:
+        return url in {s["url"] for s in api.get(f"/v1/tenants/{source}/sites").json()["sites"]}
+
+    rediscover(api, source, until=listed)
     return url
 
 

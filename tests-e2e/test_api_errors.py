@@ -65,16 +65,13 @@ def test_a_failed_pre_flight_check_is_a_422_naming_the_check(
     api: httpx.Client, tenants: dict[str, str]
 ) -> None:
     source, dest = tenants["contoso.com"], tenants["fabrikam.com"]
-    sites = {"options": {"sites": ["https://contoso.sharepoint.com/sites/finance"]}}
     swapped = api.post(
         "/v1/jobs", json={"sourceTenantId": dest, "destTenantId": source, "type": "SHAREPOINT"}
     )
     assert_error(swapped, 422, "PREFLIGHT_ROLES")
     assert "'roles'" in swapped.json()["error"]
     # Jira runs between Atlassian sites: not a workload of a Microsoft 365 tenant.
-    jira = api.post(
-        "/v1/jobs", json={"sourceTenantId": source, "destTenantId": dest, "type": "JIRA", **sites}
-    )
+    jira = api.post("/v1/jobs", json={"sourceTenantId": source, "destTenantId": dest, "type": "JIRA"})
     assert_error(jira, 422, "PREFLIGHT_WORKLOAD")
     assert "JIRA" in jira.json()["error"]
     onedrive = api.post("/v1/jobs", json={"sourceTenantId": source, "destTenantId": dest, "type": "ONEDRIVE"})
@@ -97,8 +94,13 @@ def test_oversized_jobs_are_refused_with_a_4xx_not_lost(api: httpx.Client, tenan
     too_many = api.post("/v1/jobs", json=pair | {"options": {"sites": many}})
     assert_error(too_many, 422, "PREFLIGHT_SCOPE")
     assert "10000" in too_many.json()["error"] and "batch" in too_many.json()["error"]
-    # Each wave within the cap, but the batch as a whole too big to travel as one command.
-    waves = [{"options": {"sites": many[:9_000]}} for _ in range(3)]
+    # Each wave within the cap, but the batch as a whole too big to travel as one command (a
+    # wave may only name discovered sites: its user mappings make it big).
+    authors = [
+        {"source": f"user{i:05d}@contoso.com", "dest": f"user{i:05d}@fabrikam.com"} for i in range(9_000)
+    ]
+    wave = {"sites": ["https://contoso.sharepoint.com/sites/finance"], "userMappings": authors}
+    waves = [{"options": wave} for _ in range(3)]
 
     def newest() -> list[str]:
         return [j["id"] for j in api.get("/v1/jobs", params={"limit": 1}).json()["jobs"]]

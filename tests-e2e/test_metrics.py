@@ -29,15 +29,11 @@ def value(samples: dict[tuple[str, frozenset[tuple[str, str]]], float], name: st
 def test_a_job_shows_in_every_services_metrics(
     stack: Stack, api: httpx.Client, simulator: httpx.Client, tenants: dict[str, str]
 ) -> None:
+    site = new_site(simulator, "metrics", 40, api=api, tenants=tenants)  # discovered before the faults
     # Two throttling answers from SharePoint on the way.
     simulator.post("/_sim/faults", json={"throttle": {"status": 429, "count": 2, "retryAfter": 1}})
     try:
-        job = create_job(
-            api,
-            tenants,
-            type="SHAREPOINT",
-            options={"sites": [new_site(simulator, "metrics", 40)]},
-        )
+        job = create_job(api, tenants, type="SHAREPOINT", options={"sites": [site]})
         wait_until(
             lambda: api.get(f"/v1/jobs/{job['id']}").json()["job"]["status"] == "DONE",
             timeout=120,

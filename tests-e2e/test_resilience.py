@@ -10,7 +10,7 @@ import httpx
 import nats
 import pytest
 from migrator_devstack.stack import Stack
-from support import wait_until
+from support import new_site, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -126,7 +126,7 @@ def test_malformed_messages_are_dead_lettered_and_the_consumer_goes_on(
         "destTenantId": tenants["fabrikam.com"],
     }
     asyncio.run(_publish(stack, "migrator.cmd.job.create", json.dumps(good).encode()))
-    # EMAIL has no connector yet: the job is recorded, starts, and ends ERROR rather than hanging.
+    # A job naming no mailbox has no unit: it is recorded, starts, and ends ERROR rather than hanging.
     after = wait_until(
         lambda: (s := job_state(api, "job_AFTERPOISON")) and s["status"] == "ERROR" and s,
         timeout=30,
@@ -143,15 +143,18 @@ def test_malformed_messages_are_dead_lettered_and_the_consumer_goes_on(
 
 
 def test_a_site_that_cannot_be_migrated_ends_the_job_error_instead_of_hanging(
-    api: httpx.Client, tenants: dict[str, str]
+    api: httpx.Client, simulator: httpx.Client, tenants: dict[str, str]
 ) -> None:
+    # Discovered, then gone from SharePoint before the job reaches it.
+    site = new_site(simulator, "short-lived", 5, api=api, tenants=tenants)
+    simulator.delete("/_sim/sites", params={"url": site}).raise_for_status()
     created = api.post(
         "/v1/jobs",
         json={
             "sourceTenantId": tenants["contoso.com"],
             "destTenantId": tenants["fabrikam.com"],
             "type": "SHAREPOINT",
-            "options": {"sites": ["https://contoso.sharepoint.com/sites/no-such-site"]},
+            "options": {"sites": [site]},
         },
     )
     assert created.status_code == 201, created.text
@@ -162,3 +165,22 @@ def test_a_site_that_cannot_be_migrated_ends_the_job_error_instead_of_hanging(
         what="the job to give up",
     )
     assert final["status"] == "ERROR" and final["completedAt"]
+
+
+def test_a_site_discovery_never_saw_is_refused_when_the_job_is_created(
+    api: httpx.Client, tenants: dict[str, str]
+) -> None:
+    unknown = "https://contoso.sharepoint.com/sites/no-such-site"
+    refused = api.post(
+        "/v1/jobs",
+        json={
+            "sourceTenantId": tenants["contoso.com"],
+            "destTenantId": tenants["fabrikam.com"],
+            "type": "SHAREPOINT",
+            "options": {"sites": ["https://contoso.sharepoint.com/sites/finance", unknown]},
+        },
+    )
+    assert refused.status_code == 422 and refused.json()["code"] == "PREFLIGHT_SCOPE", refused.text
+    assert (
+        f"options.sites: 1 not found by the discovery of contoso.com: {unknown} " in refused.json()["error"]
+    )

@@ -77,7 +77,7 @@ def calm_simulator(simulator: httpx.Client) -> Any:
 def test_ten_thousand_items_arrive_whole_through_throttling_and_item_failures(
     api: httpx.Client, simulator: httpx.Client, tenants: dict[str, str]
 ) -> None:
-    site = new_site(simulator, "bigsite", 10_000)
+    site = new_site(simulator, "bigsite", 10_000, api=api, tenants=tenants)
     source = content(simulator, site)
     assert len(source) == 10_000
     simulator.post(
@@ -111,7 +111,7 @@ def test_ten_thousand_items_arrive_whole_through_throttling_and_item_failures(
 def test_an_incremental_pass_moves_only_what_changed_and_levels_the_destination(
     api: httpx.Client, simulator: httpx.Client, tenants: dict[str, str]
 ) -> None:
-    site = new_site(simulator, "delta", 120)
+    site = new_site(simulator, "delta", 120, api=api, tenants=tenants)
     first = migrate(api, tenants, site)
     assert first["status"] == "DONE" and first["totalItems"] == 120
     assert content(simulator, f"{DEST}/delta") == content(simulator, site)
@@ -155,7 +155,7 @@ def test_an_incremental_pass_moves_only_what_changed_and_levels_the_destination(
 def test_a_full_pass_can_be_asked_for_and_must_be_a_boolean(
     api: httpx.Client, simulator: httpx.Client, tenants: dict[str, str]
 ) -> None:
-    site = new_site(simulator, "again", 25)
+    site = new_site(simulator, "again", 25, api=api, tenants=tenants)
     assert migrate(api, tenants, site)["totalItems"] == 25
     assert migrate(api, tenants, site)["totalItems"] == 0  # nothing changed: nothing moves
     full = migrate(api, tenants, site, fullPass=True)
@@ -178,7 +178,7 @@ def test_a_full_pass_can_be_asked_for_and_must_be_a_boolean(
 def test_what_cannot_be_read_fails_the_site_clearly_and_the_connector_goes_on(
     api: httpx.Client, simulator: httpx.Client, tenants: dict[str, str], name: str, fault: Any, said: str
 ) -> None:
-    site = new_site(simulator, f"bad-{name}", 30)
+    site = new_site(simulator, f"bad-{name}", 30, api=api, tenants=tenants)
     simulator.post("/_sim/faults", json=fault)
     failed = migrate(api, tenants, site)
     assert failed["status"] == "ERROR"
@@ -193,7 +193,7 @@ def test_what_cannot_be_read_fails_the_site_clearly_and_the_connector_goes_on(
 def test_unreadable_queue_messages_and_unknown_events_are_skipped_and_said(
     api: httpx.Client, simulator: httpx.Client, tenants: dict[str, str]
 ) -> None:
-    site = new_site(simulator, "noisy", 40)
+    site = new_site(simulator, "noisy", 40, api=api, tenants=tenants)
     warned = sorted(p for p in content(simulator, site) if p.endswith(".docx"))
     assert warned
     simulator.post(
@@ -240,7 +240,7 @@ def versions(simulator: httpx.Client, url: str) -> dict[str, list[str]]:
 def test_versions_come_along_when_asked_and_only_then(
     api: httpx.Client, simulator: httpx.Client, tenants: dict[str, str]
 ) -> None:
-    site = new_site(simulator, "history", 30)
+    site = new_site(simulator, "history", 30, api=api, tenants=tenants)
     files = sorted(p for p, h in content(simulator, site).items() if h != "folder")[:3]
     for round_ in (1, 2):  # every edit keeps what the file held as a version
         simulator.post(
@@ -270,9 +270,12 @@ def test_permissions_come_along_when_asked_mapped_to_destination_users(
     api: httpx.Client, simulator: httpx.Client, tenants: dict[str, str]
 ) -> None:
     people = {t["domain"]: t["userNames"] for t in simulator.get("/_sim/tenants").json()["tenants"]}
-    granted, unmapped = people["contoso.com"][0], people["contoso.com"][1]
-    target = people["fabrikam.com"][0]
-    site = new_site(simulator, "guarded", 30)
+    # Every seeded contoso.com user has a namesake at fabrikam.com: this one has none.
+    unmapped = "nobody.here@contoso.com"
+    made = simulator.post("/_sim/mailboxes", json={"upn": unmapped, "items": 0})
+    assert made.json()["ok"], made.text
+    granted, target = people["contoso.com"][0], people["fabrikam.com"][0]
+    site = new_site(simulator, "guarded", 30, api=api, tenants=tenants)
     items = content(simulator, site)
     file = next(p for p, h in sorted(items.items()) if h != "folder")
     folder = next(p for p, h in sorted(items.items()) if h == "folder")

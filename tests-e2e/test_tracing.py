@@ -58,7 +58,7 @@ def test_a_sharepoint_job_is_one_trace_from_the_request_to_the_projection_write(
         api,
         tenants,
         type="SHAREPOINT",
-        options={"sites": [new_site(simulator, "traced", 20)]},
+        options={"sites": [new_site(simulator, "traced", 20, api=api, tenants=tenants)]},
         headers={"traceparent": f"00-{trace_id}-{secrets.token_hex(8)}-01"},
     )
     assert created.status_code == 201, created.text

@@ -8,16 +8,31 @@ a list belongs or ``"yes"`` for a boolean is refused, never silently ignored.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    HttpUrl,
+    StrictBool,
+    StrictStr,
+    TypeAdapter,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic.alias_generators import to_camel
 
 from migrator_contracts import subjects
 from migrator_contracts.enums import JobType
 
 Name = StrictStr
+# A selection: left out, everything discovered; given, at least one item (an empty list is a
+# mistake to refuse, not a request for everything).
+Selection = Annotated[list[Name], Field(min_length=1)] | None
 
 
 class _Strict(BaseModel):
@@ -33,6 +48,45 @@ class UnitMapping(_Strict):
     dest: Name = Field(min_length=1)
 
 
+def site_key(url: str) -> str:
+    """A site URL as SharePoint compares it: the scheme's and host's case and a trailing slash
+    do not count."""
+    scheme, sep, rest = url.strip().partition("://")
+    host, slash, path = rest.partition("/")
+    return f"{scheme.lower()}{sep}{host.lower()}{slash}{path}".rstrip("/")
+
+
+def _distinct(names: list[str] | None, key: Callable[[str], str]) -> list[str] | None:
+    """A selection names each item once, and names it (no empty string)."""
+    seen: set[str] = set()
+    for index, name in enumerate(names or []):
+        if not name.strip():
+            raise ValueError(f"item {index} is empty")
+        if key(name) in seen:
+            raise ValueError(f"{name!r} is listed twice")
+        seen.add(key(name))
+    return names
+
+
+def _mapped_once(
+    mappings: list[UnitMapping], info: ValidationInfo, selection: str | None, key: Callable[[str], str]
+) -> list[UnitMapping]:
+    """No source is mapped twice; with ``selection`` (a field validated before), each source is
+    one of its items (when the selection is given: the default, everything, is not known here)."""
+    selected = {key(name) for name in info.data.get(selection) or []} if selection else set()
+    seen: set[str] = set()
+    for mapping in mappings:
+        if key(mapping.source) in seen:
+            raise ValueError(f"{mapping.source!r} is mapped twice")
+        seen.add(key(mapping.source))
+        if selected and key(mapping.source) not in selected:
+            raise ValueError(f"{mapping.source!r} is not one of the selected {selection}")
+    return mappings
+
+
+_URL: TypeAdapter[HttpUrl] = TypeAdapter(HttpUrl)
+
+
 class JobOptions(_Strict):
     """Options common to every type: none yet. Each type's model names its selection."""
 
@@ -40,43 +94,100 @@ class JobOptions(_Strict):
 class SiteOptions(JobOptions):
     """SHAREPOINT and ONEDRIVE: sites by URL."""
 
-    sites: list[Name] | None = None
+    sites: Selection = None
     site_mappings: list[UnitMapping] = []
     full_pass: StrictBool = False
     include_versions: StrictBool = False
     include_permissions: StrictBool = False
     user_mappings: list[UnitMapping] = []
 
+    @field_validator("sites")
+    @classmethod
+    def _https_urls(cls, sites: list[str] | None) -> list[str] | None:
+        for site in sites or []:
+            try:
+                url = _URL.validate_python(site)
+            except ValueError:
+                raise ValueError(f"{site!r} is not a URL") from None
+            if url.scheme != "https":
+                raise ValueError(f"{site!r} must be an https URL")
+        return _distinct(sites, site_key)
+
+    @field_validator("site_mappings")
+    @classmethod
+    def _sites_mapped_once(cls, mappings: list[UnitMapping], info: ValidationInfo) -> list[UnitMapping]:
+        return _mapped_once(mappings, info, "sites", site_key)
+
+    @field_validator("user_mappings")
+    @classmethod
+    def _users_mapped_once(cls, mappings: list[UnitMapping], info: ValidationInfo) -> list[UnitMapping]:
+        return _mapped_once(mappings, info, None, str.casefold)
+
 
 class MailboxOptions(JobOptions):
     """EMAIL: mailboxes by user principal name."""
 
-    mailboxes: list[Name] | None = None
+    mailboxes: Selection = None
     mailbox_mappings: list[UnitMapping] = []
+
+    @field_validator("mailboxes")
+    @classmethod
+    def _mailboxes_once(cls, mailboxes: list[str] | None) -> list[str] | None:
+        return _distinct(mailboxes, str.casefold)
+
+    @field_validator("mailbox_mappings")
+    @classmethod
+    def _mailboxes_mapped_once(cls, mappings: list[UnitMapping], info: ValidationInfo) -> list[UnitMapping]:
+        return _mapped_once(mappings, info, "mailboxes", str.casefold)
 
 
 class TeamOptions(JobOptions):
     """TEAMS: teams by id; message authors mapped by ``userMappings`` (UPNs), else to the user of
     the same name at the destination, else to ``fallbackUser`` (a destination UPN)."""
 
-    teams: list[Name] | None = None
+    teams: Selection = None
     team_mappings: list[UnitMapping] = []
     user_mappings: list[UnitMapping] = []
     fallback_user: Name | None = None
+
+    @field_validator("teams")
+    @classmethod
+    def _teams_once(cls, teams: list[str] | None) -> list[str] | None:
+        return _distinct(teams, str.casefold)
+
+    @field_validator("team_mappings")
+    @classmethod
+    def _teams_mapped_once(cls, mappings: list[UnitMapping], info: ValidationInfo) -> list[UnitMapping]:
+        return _mapped_once(mappings, info, "teams", str.casefold)
+
+    @field_validator("user_mappings")
+    @classmethod
+    def _users_mapped_once(cls, mappings: list[UnitMapping], info: ValidationInfo) -> list[UnitMapping]:
+        return _mapped_once(mappings, info, None, str.casefold)
 
 
 class ProjectOptions(JobOptions):
     """JIRA: projects by key."""
 
-    projects: list[Name] | None = None
+    projects: Selection = None
     override_checks: list[Name] = []
+
+    @field_validator("projects", "override_checks")
+    @classmethod
+    def _keys_once(cls, keys: list[str] | None) -> list[str] | None:
+        return _distinct(keys, str)
 
 
 class SpaceOptions(JobOptions):
     """CONFLUENCE: spaces by key."""
 
-    spaces: list[Name] | None = None
+    spaces: Selection = None
     override_checks: list[Name] = []
+
+    @field_validator("spaces", "override_checks")
+    @classmethod
+    def _keys_once(cls, keys: list[str] | None) -> list[str] | None:
+        return _distinct(keys, str)
 
 
 class JobScope(_Strict):
@@ -126,6 +237,12 @@ class JobKind:
     scope: type[JobScope]
     commands: tuple[str, ...]
     whole_job: bool = False  # dispatched as one command for every unit (Atlassian migrations)
+    # Commands needed only when a scope key is on (a team's channel files: the SharePoint path).
+    scope_commands: tuple[tuple[str, str], ...] = ()
+
+    def commands_for(self, scope: dict[str, Any]) -> tuple[str, ...]:
+        """The command subjects a job of this kind with this (normalised) scope needs consumed."""
+        return self.commands + tuple(subject for key, subject in self.scope_commands if scope.get(key, True))
 
 
 JOB_KINDS: dict[JobType, JobKind] = {
@@ -150,7 +267,8 @@ JOB_KINDS: dict[JobType, JobKind] = {
         "teamMappings",
         TeamOptions,
         TeamsScope,
-        (subjects.CMD_TEAM_MIGRATE, subjects.CMD_SITE_MIGRATE),
+        (subjects.CMD_TEAM_MIGRATE,),
+        scope_commands=(("files", subjects.CMD_SITE_MIGRATE),),
     ),
     # Keys keep their name at the destination (Atlassian migrates them as they are).
     JobType.JIRA: JobKind(

@@ -20,6 +20,7 @@ from migrator_platform.metrics import HttpMetrics
 from migrator_platform.readstore import open_read_store
 from migrator_platform.structured_logs import get_logger
 from migrator_platform.telemetry import configure_tracing
+from migrator_platform.workers import WorkerPresence
 
 from migrator_gateway.api import hot_reads
 from migrator_gateway.api.errors import install_error_handlers
@@ -53,6 +54,10 @@ def create_app(settings: GatewaySettings, *, clock: Callable[[], datetime] = utc
         await store.collection("jobs").ensure_index(["orgId", "deleted", "createdAt"])
         app.state.settings, app.state.store, app.state.broker = settings, store, broker
         app.state.clock = clock
+        # Read only: a job type whose command subjects no running connector consumes is refused.
+        app.state.presence = WorkerPresence(
+            broker.connection.jetstream, interval_seconds=settings.worker_presence_seconds
+        )
         app.state.keys = KeyCache(store, ttl_seconds=settings.api_key_cache_seconds)
         app.state.rate_limiter = await RateLimiter.open(
             broker.connection.jetstream(),

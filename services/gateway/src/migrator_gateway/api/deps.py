@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from faststream.nats import NatsBroker
 from migrator_platform.readstore import ReadStore
+from migrator_platform.workers import WorkerPresence
 
 from migrator_gateway.api.errors import ApiError
 from migrator_gateway.auth.api_keys import KeyCache
@@ -45,6 +46,7 @@ class Caller:
     store: ReadStore
     broker: NatsBroker
     settings: GatewaySettings
+    presence: WorkerPresence  # which command subjects a running connector consumes
 
 
 async def caller(request: Request) -> Caller:
@@ -65,7 +67,7 @@ async def caller(request: Request) -> Caller:
             f"Rate limit exceeded; retry in {decision.retry_after}s",
             headers={"Retry-After": str(decision.retry_after)},
         )
-    return Caller(org_id, state.store, state.broker, state.settings)
+    return Caller(org_id, state.store, state.broker, state.settings, state.presence)
 
 
 CallerDep = Annotated[Caller, Depends(caller)]

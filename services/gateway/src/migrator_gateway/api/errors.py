@@ -37,6 +37,11 @@ class ApiError(Exception):
         self.status, self.code, self.message, self.headers = status, code, message, headers
 
 
+def preflight_error(check: str, code: str, message: str, *, status: int = 422) -> ApiError:
+    """A failed pre-flight check: the request is refused, nothing written, and the check named."""
+    return ApiError(status, code, f"Pre-flight check '{check}' failed: {message}")
+
+
 def error_body(status: int, code: str, message: str) -> dict[str, Any]:
     """The documented error body."""
     return {"error": message, "code": code, "status": status}

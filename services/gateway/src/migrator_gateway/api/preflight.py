@@ -1,51 +1,48 @@
-"""Pre-flight checks on a job before anything is written: tenants, roles, workload, scope, quota.
+"""Pre-flight checks on a job before anything is written: tenants, roles, workload, connector,
+scope, quota.
 
 Each check either passes (with what it saw) or fails the request with a 4xx naming the check.
-The scope check also resolves the default scope ("all available items of the type") into the
-explicit list the scheduler will split into units, so the quota check sizes what will really move.
+The scope check resolves the selection against discovery (every item of the type when none is
+named) and the destinations against the destination's, so the quota check sizes what will
+really move and the scheduler is given units that all exist.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from migrator_contracts import readmodels
 from migrator_contracts.enums import JobType, TenantRole
-from migrator_platform.readstore import ReadStore
+from migrator_contracts.job_kinds import JOB_KINDS
+from migrator_platform.bus import UNAVAILABLE_ERRORS, BusUnavailable
 
-from migrator_gateway.api.errors import ApiError
+from migrator_gateway.api.destinations import resolve_destinations
+from migrator_gateway.api.errors import ApiError, preflight_error
+from migrator_gateway.api.job_options import checked_options
+from migrator_gateway.api.selection import resolve_selection, same_item
 
-# Per job type: the options list naming the units, and the discovered collection and field it
-# defaults to. ONEDRIVE has no default: OneDrive sites are not discovered yet.
-_SELECTION: dict[JobType, tuple[str, str | None, str | None]] = {
-    JobType.SHAREPOINT: ("sites", readmodels.DISCOVERED_SITES, "url"),
-    JobType.ONEDRIVE: ("sites", None, None),
-    JobType.EMAIL: ("mailboxes", readmodels.DISCOVERED_USERS, "upn"),
-    JobType.TEAMS: ("teams", readmodels.DISCOVERED_TEAMS, "teamId"),
-    JobType.JIRA: ("projects", readmodels.DISCOVERED_PROJECTS, "key"),
-    JobType.CONFLUENCE: ("spaces", readmodels.DISCOVERED_SPACES, "key"),
-}
-
-
-# Units (sites, mailboxes, teams) in one job: more belong in several jobs of a batch, where
-# each wave can be scheduled, paused and watched on its own.
-MAX_UNITS_PER_JOB = 10_000
+if TYPE_CHECKING:
+    from migrator_contracts.job_kinds import JobOptions
+    from migrator_platform.readstore import ReadStore
+    from migrator_platform.workers import WorkerPresence
 
 
 @dataclass(frozen=True)
 class JobSpec:
-    """What a create or batch request asks for (after schema validation)."""
+    """What a create or batch request asks for (after its options and scope were validated)."""
 
     source_tenant_id: str
     dest_tenant_id: str
     type: JobType
-    options: dict[str, Any] = field(default_factory=dict)
+    options: JobOptions
+    scope: dict[str, bool]
 
 
 @dataclass
 class Preflight:
-    """The outcome: each check's verdict and the options with the scope made explicit."""
+    """The outcome: each check's verdict and the options the job is created with (selection
+    and destinations made explicit)."""
 
     options: dict[str, Any]
     checks: list[dict[str, Any]] = field(default_factory=list)
@@ -54,11 +51,9 @@ class Preflight:
         self.checks.append({"check": check, "ok": True, "detail": detail})
 
 
-def _fail(check: str, code: str, message: str, status: int = 422) -> ApiError:
-    return ApiError(status, code, f"Pre-flight check '{check}' failed: {message}")
-
-
-async def run_preflight(store: ReadStore, org_id: str, spec: JobSpec, *, field_prefix: str = "") -> Preflight:
+async def run_preflight(
+    spec: JobSpec, *, store: ReadStore, presence: WorkerPresence, org_id: str, field_prefix: str = ""
+) -> Preflight:
     """Every check in order; the first failure raises (the request is rejected, nothing written)."""
     tenants = store.collection(readmodels.TENANTS)
     found: dict[str, dict[str, Any]] = {}
@@ -70,11 +65,11 @@ async def run_preflight(store: ReadStore, org_id: str, spec: JobSpec, *, field_p
     if spec.source_tenant_id == spec.dest_tenant_id:
         raise ApiError(400, "VALIDATION_ERROR", "destTenantId: must differ from sourceTenantId")
     source, dest = found["sourceTenantId"], found["destTenantId"]
-    result = Preflight(options=dict(spec.options))
+    result = Preflight(options=spec.options.model_dump(by_alias=True, exclude_unset=True))
     result.passed("tenants", f"{source['domain']} → {dest['domain']}")
 
     if source.get("role") != TenantRole.SOURCE.value or dest.get("role") != TenantRole.DESTINATION.value:
-        raise _fail(
+        raise preflight_error(
             "roles",
             "PREFLIGHT_ROLES",
             f"{source['domain']} is connected as {source.get('role')} and {dest['domain']} as "
@@ -84,7 +79,7 @@ async def run_preflight(store: ReadStore, org_id: str, spec: JobSpec, *, field_p
 
     for tenant in (source, dest):
         if spec.type.value not in (tenant.get("workloads") or []):
-            raise _fail(
+            raise preflight_error(
                 "workload",
                 "PREFLIGHT_WORKLOAD",
                 f"{spec.type.value} is not enabled on {tenant['domain']} "
@@ -92,55 +87,65 @@ async def run_preflight(store: ReadStore, org_id: str, spec: JobSpec, *, field_p
             )
     result.passed("workload", f"{spec.type.value} enabled on both tenants")
 
-    selected = await _resolve_scope(store, org_id, spec, source, result, field_prefix)
+    await _check_connector(presence, spec, result)
+    selected = await _check_scope(store, org_id, spec, source, dest, result, field_prefix)
     await _check_quota(store, spec, source, dest, selected, result)
     return result
 
 
-async def _resolve_scope(
+async def _check_connector(presence: WorkerPresence, spec: JobSpec, result: Preflight) -> None:
+    """Something is running that takes the job's units: a job nothing can run is refused."""
+    commands = JOB_KINDS[spec.type].commands_for(spec.scope)
+    try:
+        idle = [subject for subject in commands if not await presence.running(subject)]
+    except UNAVAILABLE_ERRORS as exc:
+        raise BusUnavailable(f"worker presence not readable: {exc!r}") from exc
+    if idle:
+        raise preflight_error(
+            "connector",
+            "JOB_TYPE_UNAVAILABLE",
+            f"no running connector takes {spec.type.value} jobs: nothing consumes {', '.join(idle)}; "
+            "start the connector that does, then retry",
+            status=400,
+        )
+    result.passed("connector", f"{', '.join(commands)} consumed by a running connector")
+
+
+async def _check_scope(
     store: ReadStore,
     org_id: str,
     spec: JobSpec,
     source: dict[str, Any],
+    dest: dict[str, Any],
     result: Preflight,
     field_prefix: str,
 ) -> list[str]:
-    """The explicit selection, or every discovered item of the type when none is given."""
-    key, collection, attribute = _SELECTION[spec.type]
-    explicit = spec.options.get(key)
-    if explicit:
-        _check_size(len(explicit), key, field_prefix)
-        result.passed("scope", f"{len(explicit)} {key} selected")
-        return [str(item) for item in explicit]
-    if collection is None or attribute is None:
-        raise _fail("scope", "PREFLIGHT_SCOPE", f"{field_prefix}options.{key}: name the {key} to migrate")
-    if not source.get("discoveredAt"):
-        raise _fail(
+    """Something selected, every selected item discovered, every destination found."""
+    if spec.scope and not any(spec.scope.values()):
+        raise preflight_error(
             "scope",
             "PREFLIGHT_SCOPE",
-            f"discovery of {source['domain']} has not completed, so 'all {key}' is not known yet; "
-            f"retry when it has, or name them in {field_prefix}options.{key}",
+            f"scope: selects nothing to migrate ({spec.type.value} jobs move "
+            f"{', '.join(spec.scope)}; omit scope for all of them)",
         )
-    docs = await store.collection(collection).find(
-        {"tenantId": source["id"], "orgId": org_id}, sort=[("_id", 1)]
+    kind = JOB_KINDS[spec.type]
+    chosen: list[str] | None = result.options.get(kind.selection)
+    selected, detail = await resolve_selection(
+        store, org_id=org_id, job_type=spec.type, source=source, chosen=chosen, field_prefix=field_prefix
     )
-    items = [str(d[attribute]) for d in docs if d.get(attribute)]
-    if not items:
-        raise _fail("scope", "PREFLIGHT_SCOPE", f"{source['domain']} has no {key} to migrate")
-    _check_size(len(items), key, field_prefix)
-    result.options[key] = items
-    result.passed("scope", f"all {len(items)} discovered {key}")
-    return items
-
-
-def _check_size(count: int, key: str, field_prefix: str) -> None:
-    if count > MAX_UNITS_PER_JOB:
-        raise _fail(
-            "scope",
-            "PREFLIGHT_SCOPE",
-            f"{field_prefix}options.{key}: {count} selected, but a job takes at most "
-            f"{MAX_UNITS_PER_JOB}; split them into waves with POST /v1/jobs/batch",
-        )
+    options = result.options | {kind.selection: selected}
+    if kind.mappings and options.get(kind.mappings):
+        # The mappings' sources against the selection now known (all discovered, when none was
+        # named), then spelt as the selection is, which is how the scheduler matches them.
+        checked_options(spec.type, options, field_prefix=field_prefix)
+        same = same_item(spec.type)
+        spelled = {same(name): name for name in selected}
+        options[kind.mappings] = [m | {"source": spelled[same(m["source"])]} for m in options[kind.mappings]]
+    result.options, destinations = await resolve_destinations(
+        store, org_id=org_id, job_type=spec.type, dest=dest, options=options, field_prefix=field_prefix
+    )
+    result.passed("scope", f"{detail}; {destinations}" if destinations else detail)
+    return selected
 
 
 async def _check_quota(
@@ -161,7 +166,7 @@ async def _check_quota(
         size_of = {s["url"]: int(s.get("sizeBytes") or 0) for s in sites}
         needed, free = sum(size_of.get(url, 0) for url in selected), int(quota) - int(used)
         if needed > free:
-            raise _fail(
+            raise preflight_error(
                 "quota",
                 "PREFLIGHT_QUOTA",
                 f"the selected sites hold {needed} bytes but {dest['domain']} has {free} bytes of "

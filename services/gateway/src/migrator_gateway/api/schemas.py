@@ -32,6 +32,18 @@ COMMON_ERRORS: dict[int | str, dict[str, Any]] = {
     503: {"model": ErrorBody, "description": "A service did not answer in time (SERVICE_UNAVAILABLE)"},
 }
 
+JOB_REQUEST_INVALID: dict[str, Any] = {
+    "model": ErrorBody,
+    "description": "Options or scope the job type does not take (VALIDATION_ERROR), or no running "
+    "connector takes jobs of the type (JOB_TYPE_UNAVAILABLE, from the 'connector' check)",
+}
+PREFLIGHT_FAILED: dict[str, Any] = {
+    "model": ErrorBody,
+    "description": "A pre-flight check failed (for a batch: for one of its items): PREFLIGHT_ROLES, "
+    "PREFLIGHT_WORKLOAD, PREFLIGHT_SCOPE (nothing selected, an item discovery did not find, a "
+    "tenant not discovered yet), PREFLIGHT_MAPPING (a destination not found), PREFLIGHT_QUOTA",
+}
+
 TENANT_EXAMPLE = {
     "id": "ten_01HXKP3B",
     "domain": "contoso.com",
@@ -246,7 +258,7 @@ class JobPreview(Job):
 
 
 class PreflightCheck(BaseModel):
-    check: str = Field(description="tenants, roles, workload, scope or quota")
+    check: str = Field(description="tenants, roles, workload, connector, scope or quota")
     ok: bool
     detail: str
 
@@ -288,7 +300,10 @@ class MailboxProgress(BaseModel):
     )
     id: str
     email: str
-    destEmail: str
+    destEmail: str | None = Field(
+        description="The destination mailbox: its mapping's, else the destination user of the same "
+        "name, resolved when the job was created"
+    )
     status: str
     totalItems: int
     doneItems: int
@@ -319,6 +334,46 @@ class SiteProgress(BaseModel):
 
 class SitePage(BaseModel):
     sites: list[SiteProgress]
+    nextCursor: str | None
+    hasMore: bool
+
+
+TEAM_PROGRESS_EXAMPLE = {
+    "id": "tpr_01HYA3X00000",
+    "teamId": "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee",
+    "name": "Engineering",
+    "destTeamId": "99999999-8888-7777-6666-555555555555",
+    "status": "RUNNING",
+    "totalItems": 1840,
+    "doneItems": 912,
+    "errorItems": 0,
+    "bytesTransferred": 73400320,
+    "startedAt": "2026-05-09T08:02:00Z",
+    "completedAt": None,
+}
+
+
+class TeamProgress(BaseModel):
+    model_config = _example(TEAM_PROGRESS_EXAMPLE)
+    id: str
+    teamId: str = Field(description="The source team")
+    name: str | None = Field(description="The source team's name, as discovery found it")
+    destTeamId: str | None = Field(
+        description="The destination team: its mapping's, or the one the connector matched by name "
+        "or created (null until it has)"
+    )
+    status: str
+    totalItems: int
+    doneItems: int
+    errorItems: int
+    bytesTransferred: int = Field(description="Channel files' bytes")
+    startedAt: str | None
+    completedAt: str | None
+
+
+class TeamPage(BaseModel):
+    model_config = _example({"teams": [TEAM_PROGRESS_EXAMPLE], "nextCursor": None, "hasMore": False})
+    teams: list[TeamProgress]
     nextCursor: str | None
     hasMore: bool
 

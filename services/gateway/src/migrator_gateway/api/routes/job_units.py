@@ -1,5 +1,6 @@
-"""Per-unit progress of a job: ``/v1/jobs/{id}/mailboxes`` (EMAIL) and ``/v1/jobs/{id}/sites``
-(SHAREPOINT, ONEDRIVE), each a page of units in the order they were planned."""
+"""Per-unit progress of a job: ``/v1/jobs/{id}/mailboxes`` (EMAIL), ``/sites`` (SHAREPOINT,
+ONEDRIVE), ``/teams`` (TEAMS), ``/projects`` (JIRA), ``/spaces`` (CONFLUENCE), each a page of
+units in the order they were planned (by id), and ``/checks`` (Atlassian's pre-migration checks)."""
 
 from __future__ import annotations
 
@@ -51,14 +52,28 @@ async def _page(
     return job, page, (_encode(page[-1]["_id"]) if has_more and page else None), has_more
 
 
-def _unit_fields(unit: dict[str, Any]) -> dict[str, Any]:
+def _row(unit: dict[str, Any], head: dict[str, Any], tail: dict[str, Any]) -> dict[str, Any]:
+    """A unit's public row: its id, what it is (``head``), status, counters, what else its kind
+    shows (``tail``), then its times, in the documented order."""
     return {
         "id": unit["_id"],
+        **head,
         "status": unit.get("status"),
         **{name: int(unit.get(name) or 0) for name in _COUNTERS},
+        **tail,
         "startedAt": unit.get("startedAt"),
         "completedAt": unit.get("completedAt"),
     }
+
+
+async def _discovered(
+    caller: Caller, collection: str, tenant_id: str, field: str, page: list[dict[str, Any]]
+) -> dict[str, dict[str, Any]]:
+    """The source tenant's discovered documents of the page's units, by ``field`` (lower-case)."""
+    docs = await caller.store.collection(collection).find(
+        {"tenantId": tenant_id, field: {"$in": [u["source"] for u in page]}}
+    )
+    return {str(d[field]).lower(): d for d in docs}
 
 
 @router.get("/{job_id}/mailboxes", responses={200: {"model": schemas.MailboxPage}})
@@ -69,21 +84,15 @@ async def mailboxes(
     limit: int = Query(50, ge=1, le=200),
     cursor: str | None = None,
 ) -> FastJSONResponse:
-    """Each mailbox of an EMAIL job: source → destination and its item counts."""
+    """Each mailbox of an EMAIL job: source → destination, its item counts and its size."""
     job, page, next_cursor, has_more = await _page(caller, job_id, "mailbox", status, limit, cursor)
-    users = await caller.store.collection(readmodels.DISCOVERED_USERS).find(
-        {"tenantId": job["sourceTenantId"], "upn": {"$in": [u["source"] for u in page]}}
-    )
-    size_of = {u["upn"].lower(): int(u.get("sourceSizeBytes") or 0) for u in users}
-    rows = [
-        _unit_fields(u)
-        | {
-            "email": u["source"],
-            "destEmail": u.get("dest") or u["source"],
-            "sizeBytes": size_of.get(u["source"].lower()),
-        }
-        for u in page
-    ]
+    users = await _discovered(caller, readmodels.DISCOVERED_USERS, job["sourceTenantId"], "upn", page)
+    rows = []
+    for unit in page:
+        user = users.get(unit["source"].lower())
+        size = int(user.get("sourceSizeBytes") or 0) if user else None
+        head = {"email": unit["source"], "destEmail": unit.get("dest") or None}
+        rows.append(_row(unit, head, {"sizeBytes": size}))
     return FastJSONResponse({"mailboxes": rows, "nextCursor": next_cursor, "hasMore": has_more})
 
 
@@ -98,22 +107,47 @@ async def sites(
     """Each site of a SHAREPOINT or ONEDRIVE job: source → destination and its item counts."""
     _, page, next_cursor, has_more = await _page(caller, job_id, "site", status, limit, cursor)
     rows = [
-        _unit_fields(u)
-        | {
-            "url": u["source"],
-            "destUrl": u.get("dest") or None,
-            "bytesTransferred": int(u.get("bytesTransferred") or 0),
-        }
+        _row(
+            u,
+            {"url": u["source"], "destUrl": u.get("dest") or None},
+            {"bytesTransferred": int(u.get("bytesTransferred") or 0)},
+        )
         for u in page
     ]
     return FastJSONResponse({"sites": rows, "nextCursor": next_cursor, "hasMore": has_more})
+
+
+@router.get("/{job_id}/teams", responses={200: {"model": schemas.TeamPage}})
+async def teams(
+    job_id: str,
+    caller: CallerDep,
+    status: UnitStatus | None = None,
+    limit: int = Query(50, ge=1, le=200),
+    cursor: str | None = None,
+) -> FastJSONResponse:
+    """Each team of a TEAMS job: source → destination team (null until known) and its counts."""
+    job, page, next_cursor, has_more = await _page(caller, job_id, "team", status, limit, cursor)
+    found = await _discovered(caller, readmodels.DISCOVERED_TEAMS, job["sourceTenantId"], "teamId", page)
+    rows = [
+        _row(
+            u,
+            {
+                "teamId": u["source"],
+                "name": (found.get(u["source"].lower()) or {}).get("name"),
+                "destTeamId": u.get("dest") or None,
+            },
+            {"bytesTransferred": int(u.get("bytesTransferred") or 0)},
+        )
+        for u in page
+    ]
+    return FastJSONResponse({"teams": rows, "nextCursor": next_cursor, "hasMore": has_more})
 
 
 async def _keys(
     caller: Caller, job_id: str, kind: str, status: UnitStatus | None, limit: int, cursor: str | None
 ) -> tuple[list[dict[str, Any]], str | None, bool]:
     _, page, next_cursor, has_more = await _page(caller, job_id, kind, status, limit, cursor)
-    rows = [_unit_fields(u) | {"key": u["source"], "message": u.get("message")} for u in page]
+    rows = [_row(u, {"key": u["source"]}, {"message": u.get("message")}) for u in page]
     return rows, next_cursor, has_more
 
 

@@ -18,12 +18,13 @@ from migrator_contracts.enums import ATLASSIAN_JOB_TYPES, JobAction, JobStatus, 
 from migrator_platform.bus import publish
 from migrator_platform.ids import new_id
 from migrator_platform.readstore import ReadStore
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, HttpUrl
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from migrator_gateway.api import schemas
 from migrator_gateway.api.cursor import decode_cursor, encode_cursor
 from migrator_gateway.api.deps import Caller, CallerDep
 from migrator_gateway.api.errors import ApiError
+from migrator_gateway.api.job_options import checked_options, normalised_scope
 from migrator_gateway.api.polling import poll_for
 from migrator_gateway.api.preflight import JobSpec, Preflight, run_preflight
 from migrator_gateway.api.views import JOB_LIST_FIELDS, FastJSONResponse, job_view, pick
@@ -31,18 +32,29 @@ from migrator_gateway.api.views import JOB_LIST_FIELDS, FastJSONResponse, job_vi
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"], responses=schemas.COMMON_ERRORS)
 
 
+SCOPE_DESCRIPTION = (
+    "What of each item moves. EMAIL: email, calendar, contacts; TEAMS: messages, files (true or "
+    "false; a key left out is false). Omitted or {}: everything. Other types take no scope."
+)
+OPTIONS_DESCRIPTION = (
+    "What to migrate, each item one discovery found: sites (SHAREPOINT: site URLs; ONEDRIVE: "
+    "https://<tenant>-my.sharepoint.com/personal/<user>), mailboxes (EMAIL: user principal names), "
+    "teams (TEAMS: team ids), projects (JIRA) or spaces (CONFLUENCE) keys; default: everything the "
+    "source's discovery found (ONEDRIVE: name them). Where each goes: siteMappings / "
+    "mailboxMappings / teamMappings, lists of {source, dest}; a mailbox not mapped goes to the "
+    "destination user of the same name. SHAREPOINT / ONEDRIVE: fullPass, includeVersions, "
+    "includePermissions (booleans), userMappings. TEAMS: userMappings (message authors), "
+    "fallbackUser. JIRA / CONFLUENCE: overrideChecks. Any other key is refused."
+)
+
+
 class CreateJobBody(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [schemas.CREATE_JOB_EXAMPLE]})
     sourceTenantId: str = Field(max_length=64)
     destTenantId: str = Field(max_length=64)
     type: JobType
-    scope: dict[str, Any] = Field(default_factory=dict)
-    options: dict[str, Any] = Field(
-        default_factory=dict,
-        description="What to migrate: sites (SHAREPOINT, ONEDRIVE), mailboxes (EMAIL) or teams "
-        "(TEAMS), with optional siteMappings / mailboxMappings / teamMappings. Default: everything "
-        "the source tenant's discovery found.",
-    )
+    scope: dict[str, Any] = Field(default_factory=dict, description=SCOPE_DESCRIPTION)
+    options: dict[str, Any] = Field(default_factory=dict, description=OPTIONS_DESCRIPTION)
     scheduledAt: AwareDatetime | None = None
     dryRun: bool = Field(
         default=False,
@@ -56,7 +68,7 @@ class BatchItem(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str | None = Field(default=None, max_length=200)
     scheduledAt: AwareDatetime | None = None
-    options: dict[str, Any] = Field(default_factory=dict)
+    options: dict[str, Any] = Field(default_factory=dict, description=OPTIONS_DESCRIPTION)
 
 
 class CreateBatchBody(BaseModel):
@@ -64,48 +76,8 @@ class CreateBatchBody(BaseModel):
     sourceTenantId: str = Field(max_length=64)
     destTenantId: str = Field(max_length=64)
     type: JobType
-    scope: dict[str, Any] = Field(default_factory=dict)
+    scope: dict[str, Any] = Field(default_factory=dict, description=SCOPE_DESCRIPTION)
     batches: list[BatchItem] = Field(min_length=1, max_length=100)
-
-
-def _check_options(options: dict[str, Any], field_prefix: str = "") -> None:
-    """Site selections are https URLs (checked here so a typo is a 400, not a failed unit);
-    ``fullPass`` (read every item again rather than what changed since the last pass) and
-    ``includeVersions`` / ``includePermissions`` (bring earlier versions, unique permissions)
-    booleans; ``userMappings`` a list of ``{"source", "dest"}`` user principal names."""
-    for flag in ("fullPass", "includeVersions", "includePermissions"):
-        if not isinstance(options.get(flag, False), bool):
-            raise ApiError(400, "VALIDATION_ERROR", f"{field_prefix}options.{flag}: must be true or false")
-    mappings = options.get("userMappings", [])
-    if not isinstance(mappings, list) or not all(
-        isinstance(m, dict) and isinstance(m.get("source"), str) and isinstance(m.get("dest"), str)
-        for m in mappings
-    ):
-        raise ApiError(
-            400,
-            "VALIDATION_ERROR",
-            f'{field_prefix}options.userMappings: must be a list of {{"source", "dest"}}',
-        )
-    for names in ("projects", "spaces", "overrideChecks"):
-        value = options.get(names, [])
-        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
-            raise ApiError(400, "VALIDATION_ERROR", f"{field_prefix}options.{names}: must be a list of keys")
-    sites = options.get("sites")
-    if sites is None:
-        return
-    if not isinstance(sites, list):
-        raise ApiError(400, "VALIDATION_ERROR", f"{field_prefix}options.sites: must be a list of site URLs")
-    for site in sites:
-        try:
-            url = HttpUrl(str(site))
-        except ValueError as exc:
-            raise ApiError(
-                400, "VALIDATION_ERROR", f"{field_prefix}options.sites: {site!r} is not a URL"
-            ) from exc
-        if url.scheme != "https":
-            raise ApiError(
-                400, "VALIDATION_ERROR", f"{field_prefix}options.sites: {site!r} must be an https URL"
-            )
 
 
 async def job_of_org(store: ReadStore, org_id: str, job_id: str) -> dict[str, Any]:
@@ -122,21 +94,28 @@ async def job_of_org(store: ReadStore, org_id: str, job_id: str) -> dict[str, An
     responses={
         201: {"model": schemas.JobEnvelope, "description": "Created and queued"},
         200: {"model": schemas.DryRunResult, "description": "dryRun: the pre-flight checks passed"},
-        422: {"model": schemas.ErrorBody, "description": "A pre-flight check failed"},
+        400: schemas.JOB_REQUEST_INVALID,
+        422: schemas.PREFLIGHT_FAILED,
     },
 )
 async def create_job(body: CreateJobBody, caller: CallerDep) -> JSONResponse:
     """Pre-flight, then publish CreateJob and answer with the job as the scheduler recorded it."""
     created = datetime.now(UTC).replace(microsecond=0)
     command, checked = await _checked_command(
-        caller, body, options=body.options, name=body.name, scheduled_at=body.scheduledAt, created=created
+        caller,
+        body,
+        scope=normalised_scope(body.type, body.scope),
+        options=body.options,
+        name=body.name,
+        scheduled_at=body.scheduledAt,
+        created=created,
     )
     preview = {
         "type": body.type.value,
         "status": JobStatus.QUEUED.value,
         "sourceTenantId": body.sourceTenantId,
         "destTenantId": body.destTenantId,
-        "scope": body.scope,
+        "scope": command.scope,
         "dryRun": body.dryRun,
         "createdAt": iso(created),
     }
@@ -155,6 +134,7 @@ async def _checked_command(
     caller: Caller,
     body: CreateJobBody | CreateBatchBody,
     *,
+    scope: dict[str, bool],
     options: dict[str, Any],
     name: str | None,
     scheduled_at: datetime | None,
@@ -162,16 +142,23 @@ async def _checked_command(
     field_prefix: str = "",
 ) -> tuple[CreateJob, Preflight]:
     """The CreateJob command for one job, once its pre-flight checks have passed."""
-    _check_options(options, field_prefix)
-    spec = JobSpec(body.sourceTenantId, body.destTenantId, body.type, options)
-    checked = await run_preflight(caller.store, caller.org_id, spec, field_prefix=field_prefix)
+    spec = JobSpec(
+        body.sourceTenantId,
+        body.destTenantId,
+        body.type,
+        checked_options(body.type, options, field_prefix=field_prefix),
+        scope,
+    )
+    checked = await run_preflight(
+        spec, store=caller.store, presence=caller.presence, org_id=caller.org_id, field_prefix=field_prefix
+    )
     command = CreateJob(
         job_id=new_id("job"),  # time-ordered: in a batch, declaration order is id order
         org_id=caller.org_id,
         type=body.type,
         source_tenant_id=body.sourceTenantId,
         dest_tenant_id=body.destTenantId,
-        scope=body.scope,
+        scope=scope,
         options=checked.options,
         name=name,
         scheduled_at=scheduled_at,
@@ -185,17 +172,20 @@ async def _checked_command(
     status_code=201,
     responses={
         201: {"model": schemas.BatchResult, "description": "Every job created, in declaration order"},
-        422: {"model": schemas.ErrorBody, "description": "A pre-flight check failed for a batch item"},
+        400: schemas.JOB_REQUEST_INVALID,
+        422: schemas.PREFLIGHT_FAILED,
     },
 )
 async def create_batch(body: CreateBatchBody, caller: CallerDep) -> JSONResponse:
     """All or nothing: every item passes pre-flight before one command creates them all."""
     created = datetime.now(UTC).replace(microsecond=0)
+    scope = normalised_scope(body.type, body.scope)
     commands: list[CreateJob] = []
     for index, item in enumerate(body.batches):
         command, _ = await _checked_command(
             caller,
             body,
+            scope=scope,
             options=item.options,
             name=item.name,
             scheduled_at=item.scheduledAt,
