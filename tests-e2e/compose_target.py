@@ -25,7 +25,15 @@ from migrator_devstack.secrets import load_or_create
 
 ROOT = Path(__file__).resolve().parent.parent
 PROJECT = "migrator-e2e"
-SERVICES = ("gateway", "scheduler", "sp-connector", "atlassian-connector", "device-hub", "log-stream")
+SERVICES = (
+    "gateway",
+    "scheduler",
+    "sp-connector",
+    "mail-teams-connector",
+    "atlassian-connector",
+    "device-hub",
+    "log-stream",
+)
 # What the host reaches of the stack: compose.yaml publishes these ports on loopback. The
 # simulators are called by the same *.localhost names from the containers and the host.
 PUBLISHED = {

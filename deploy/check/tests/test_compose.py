@@ -74,10 +74,12 @@ def test_yaml_that_does_not_parse_is_reported(tmp_path: Path) -> None:
 
 
 def test_a_misspelled_setting_is_caught_with_a_suggestion(tmp_path: Path) -> None:
-    problems = edited(tmp_path, "      MIGRATOR_M365_BASE_URL:", "      MIGRATOR_M365_BASEURL:")
-    assert mentions(
-        problems, "sp-connector", "MIGRATOR_M365_BASEURL", "did you mean MIGRATOR_M365_BASE_URL"
-    ), problems
+    # Both M365 connectors set it.
+    problems = edited(tmp_path, "      MIGRATOR_M365_BASE_URL:", "      MIGRATOR_M365_BASEURL:", count=2)
+    for service in ("sp-connector", "mail-teams-connector"):
+        assert mentions(problems, service, "MIGRATOR_M365_BASEURL", "did you mean MIGRATOR_M365_BASE_URL"), (
+            problems
+        )
 
 
 def test_a_setting_of_another_service_is_caught(tmp_path: Path) -> None:
@@ -182,8 +184,10 @@ def test_depending_on_a_missing_service_is_caught(tmp_path: Path) -> None:
         tmp_path,
         "      m365-simulator: {condition: service_healthy}",
         "      m365-sim: {condition: service_healthy}",
+        count=2,
     )
-    assert mentions(problems, "sp-connector", "depends on 'm365-sim', which is not a service"), problems
+    for service in ("sp-connector", "mail-teams-connector"):
+        assert mentions(problems, service, "depends on 'm365-sim', which is not a service"), problems
 
 
 def test_depending_on_an_opt_in_service_is_caught(tmp_path: Path) -> None:
@@ -224,6 +228,7 @@ def test_a_consent_url_only_containers_can_resolve_is_caught(tmp_path: Path) -> 
         tmp_path,
         "MIGRATOR_M365_BASE_URL: http://m365-simulator.localhost:18080",
         "MIGRATOR_M365_BASE_URL: http://m365-simulator:18080",
+        count=2,
     )
     assert mentions(problems, "sp-connector", "a browser on the host cannot resolve 'm365-simulator'"), (
         problems

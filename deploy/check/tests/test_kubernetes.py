@@ -20,6 +20,7 @@ SERVICES = {
     "gateway",
     "scheduler",
     "sp-connector",
+    "mail-teams-connector",
     "atlassian-connector",
     "device-hub",
     "log-stream",

@@ -304,6 +304,12 @@ SENT_BY: dict[str, tuple[str, ...]] = {
         *(event_subject(e) for e in (UnitProgressed, ItemFailed)),
         JOB_LOG,
     ),
+    # A team's channel files go through the SharePoint path: a MigrateSite of its own.
+    "mail-teams-connector": (
+        subjects.CMD_SITE_MIGRATE,
+        *(event_subject(e) for e in (UnitProgressed, ItemFailed)),
+        JOB_LOG,
+    ),
     "atlassian-connector": (
         subjects.CMD_ATLASSIAN_DISCOVER,
         event_subject(TenantConnected),

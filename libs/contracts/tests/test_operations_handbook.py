@@ -4,8 +4,10 @@ What the handbook says is checked against what the code defines: every ``migrato
 writes must be one the contract defines (a constant, a builder of ``subjects`` with its
 placeholders, a stream's subjects; ``*``, ``>`` and ``<placeholders>`` allowed), every stream,
 KV bucket, setting and durable consumer it names must exist, its stream and consumer tables must
-give the code's settings, and the JSON bodies of its ``nats pub`` / ``nats req`` commands must
-be what the consumers accept. Conversely, every stream, durable consumer, subject and event of
+give the code's settings (a consumer's handlers at once: the setting its wiring passes), a
+setting written with a default (`` `MIGRATOR_X` (4)``, or in the settings table) must have that
+default and belong to the service said, and the JSON bodies of its ``nats pub`` / ``nats req``
+commands must be what the consumers accept. Conversely, every stream, durable consumer, subject and event of
 the code must be in it. Durable consumers are read from the services' wiring with ``ast``
 (``subscribe(..., durable=...)``, including the tuples a ``for`` loop subscribes), not imported.
 """
@@ -55,6 +57,7 @@ class Durable:
     stream: str
     subject: str
     service: str
+    workers: str | int = 1  # handlers at once per replica: a setting's name, or a number
 
 
 @dataclass
@@ -70,6 +73,8 @@ class Code:
     kv_buckets: set[str] = field(default_factory=set)
     queue_groups: set[str] = field(default_factory=set)
     names: set[str] = field(default_factory=set)  # MIGRATOR_* settings and literals
+    # MIGRATOR_* settings fields: {owner: default}; the owner is a service, or "*" (every service)
+    defaults: dict[str, dict[str, Any]] = field(default_factory=dict)
     models: dict[str, type[Message]] = field(default_factory=dict)  # subject -> its body's model
     unresolved: list[str] = field(default_factory=list)
 
@@ -98,12 +103,15 @@ class _Module:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.tree = ast.parse(path.read_text(), filename=str(path))
-        self.assigns: dict[str, list[ast.Assign]] = {}
+        self.assigns: dict[str, list[ast.Assign | ast.AnnAssign]] = {}
         for node in ast.walk(self.tree):
             if isinstance(node, ast.Assign) and len(node.targets) == 1:
                 target = node.targets[0]
                 if isinstance(target, ast.Name):
                     self.assigns.setdefault(target.id, []).append(node)
+            elif isinstance(node, ast.AnnAssign) and node.value is not None:  # `rows: tuple[...] = (...)`
+                if isinstance(node.target, ast.Name):
+                    self.assigns.setdefault(node.target.id, []).append(node)
 
     def value(self, node: ast.AST, bindings: dict[str, ast.AST], before: int = 10**9) -> Any:
         if isinstance(node, ast.Constant):
@@ -217,7 +225,31 @@ def _read_wiring(code: Code) -> None:
             if not isinstance(stream, streams.StreamSpec):
                 code.unresolved.append(f"{where}: durable {durable} on a stream this test cannot read")
                 continue
-            code.durables[durable] = Durable(durable, stream.name, subject, service)
+            workers = _workers(keywords.get("max_workers"), bindings)
+            if workers is None:
+                code.unresolved.append(f"{where}: durable {durable}'s max_workers this test cannot read")
+                continue
+            code.durables[durable] = Durable(durable, stream.name, subject, service, workers)
+
+
+def _workers(node: ast.AST | None, bindings: dict[str, ast.AST]) -> str | int | None:
+    """``max_workers=``: absent (1), a number, or ``settings.x`` (``MIGRATOR_X``)."""
+    if isinstance(node, ast.Name) and node.id in bindings:
+        node = bindings[node.id]
+    if node is None:
+        return 1
+    if isinstance(node, ast.Constant) and isinstance(node.value, int):
+        return node.value
+    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "settings":
+        return f"MIGRATOR_{node.attr.upper()}"
+    return None
+
+
+def _default(node: ast.AST | None) -> Any:
+    """A settings field's default when it is a literal (``= 4``, ``Field(default=4, …)``)."""
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "Field":
+        node = next((k.value for k in node.keywords if k.arg == "default"), None)
+    return node.value if isinstance(node, ast.Constant) else _UNRESOLVED
 
 
 def _read_names(code: Code) -> None:
@@ -225,11 +257,14 @@ def _read_names(code: Code) -> None:
     settings = [ROOT / "libs/platform/src/migrator_platform/settings.py"]
     settings += sorted((ROOT / "services").glob("*/src/*/config.py"))
     for path in settings:
+        owner = _service_of(path) if path.is_relative_to(ROOT / "services") else "*"
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.ClassDef) and node.name.endswith("Settings"):
                 for item in node.body:
                     if isinstance(item, ast.AnnAssign) and isinstance(item.target, ast.Name):
-                        code.names.add(f"MIGRATOR_{item.target.id.upper()}")
+                        name = f"MIGRATOR_{item.target.id.upper()}"
+                        code.names.add(name)
+                        code.defaults.setdefault(name, {})[owner] = _default(item.value)
     for top in ("libs", "services", "devstack"):
         for path in (ROOT / top).glob("**/src/**/*.py"):
             code.names.update(re.findall(r"[\"'](MIGRATOR_[A-Z0-9_]+)[\"']", path.read_text()))
@@ -414,7 +449,7 @@ def _stream_table_problems(header: list[str], rows: list[list[str]]) -> list[str
 
 def _durable_table_problems(header: list[str], rows: list[list[str]], code: Code) -> list[str]:
     problems = []
-    columns = {w: _column(header, w) for w in ("stream", "service", "filter")}
+    columns = {w: _column(header, w) for w in ("stream", "service", "filter", "handlers")}
     for row in rows:
         name = _unquote(row[0])
         durable = code.durables.get(name)
@@ -426,6 +461,49 @@ def _durable_table_problems(header: list[str], rows: list[list[str]], code: Code
             i = columns[word]
             if i is not None and i < len(row) and _unquote(row[i]) != value:
                 problems.append(f"consumer table: {name}'s {word} is {value}, not {_unquote(row[i])}")
+        i = columns["handlers"]
+        if i is not None and i < len(row):
+            cell, workers = row[i], durable.workers
+            said = _quoted(cell)[0] if isinstance(workers, str) and _quoted(cell) else cell.split(" ")[0]
+            if said != str(workers):
+                problems.append(f"consumer table: {name}'s handlers at once are {workers}, not {cell}")
+    return problems
+
+
+def _default_problem(name: str, said: str, code: Code, owner: str | None = None) -> str | None:
+    """``said`` (a number) is not the default of setting ``name`` (of ``owner``'s settings)."""
+    owners = code.defaults.get(name)
+    if not owners:
+        return f"{name} is not a settings field of the code"
+    if owner is not None:
+        if owner not in owners:
+            readers = ", ".join(sorted(o.replace("*", "every service") for o in owners))
+            return f"{name} is read by {readers}, not {owner}"
+        owners = {owner: owners[owner]}
+    values = {v for v in owners.values() if v is not _UNRESOLVED}
+    try:
+        number = float(said)
+    except ValueError:
+        return f"{name}'s default is {sorted(map(str, values))}, not {said!r}"
+    if not values or any(not isinstance(v, int | float) or float(v) != number for v in values):
+        return f"{name}'s default is {', '.join(sorted(map(str, values))) or 'not a literal'}, not {said}"
+    return None
+
+
+SETTING_WITH_DEFAULT = re.compile(r"`(MIGRATOR_[A-Z0-9_]+)`\s*\((\d+(?:\.\d+)?)(?:\s*s)?\)")
+
+
+def _settings_table_problems(header: list[str], rows: list[list[str]], code: Code) -> list[str]:
+    problems = []
+    default, owner = _column(header, "default"), _column(header, "read by")
+    for row in rows:
+        name = _unquote(row[0])
+        said_owner = None
+        if owner is not None and owner < len(row):
+            said_owner = "*" if row[owner].strip() == "every service" else row[owner].strip()
+        said = row[default].strip().strip("`") if default is not None and default < len(row) else ""
+        if (problem := _default_problem(name, said, code, said_owner)) is not None:
+            problems.append(f"settings table: {problem}")
     return problems
 
 
@@ -514,6 +592,11 @@ def handbook_problems(text: str) -> list[str]:
             problems += _stream_table_problems(header, rows)
         elif header and header[0] == "durable":
             problems += _durable_table_problems(header, rows, code)
+        elif header and header[0] == "setting":
+            problems += _settings_table_problems(header, rows, code)
+    for name, said in dict.fromkeys(SETTING_WITH_DEFAULT.findall(text)):
+        if (problem := _default_problem(name, said, code)) is not None:
+            problems.append(problem)
     for argv in _commands_in(text):
         problems += _body_problems(argv, code)
     return problems
@@ -642,6 +725,31 @@ def test_a_line_the_code_does_not_back_is_reported(line: str, named: str) -> Non
             "| `MIGRATOR_EVT` | `migrator.evt.>` | limits |",
             "| `MIGRATOR_EVT` | `migrator.evt.>` | work queue |",
             "MIGRATOR_EVT retention",
+        ),
+        (
+            "`migrator.cmd.team.migrate` | `MIGRATOR_TEAM_WORKERS` (2) |",
+            "`migrator.cmd.team.migrate` | `MIGRATOR_MAILBOX_WORKERS` (4) |",
+            "mail-teams-connector-migrate-team's handlers at once are MIGRATOR_TEAM_WORKERS",
+        ),
+        (
+            "`migrator.cmd.job.create` | 1 |",
+            "`migrator.cmd.job.create` | 4 |",
+            "scheduler-create-job's handlers at once are 1",
+        ),
+        (
+            "| `MIGRATOR_UNIT_START_TIMEOUT_SECONDS` | 300 | scheduler |",
+            "| `MIGRATOR_UNIT_START_TIMEOUT_SECONDS` | 120 | scheduler |",
+            "MIGRATOR_UNIT_START_TIMEOUT_SECONDS's default is 300.0, not 120",
+        ),
+        (
+            "| `MIGRATOR_MAILBOX_WORKERS` | 4 | mail-teams-connector |",
+            "| `MIGRATOR_MAILBOX_WORKERS` | 4 | sp-connector |",
+            "MIGRATOR_MAILBOX_WORKERS is read by mail-teams-connector, not sp-connector",
+        ),
+        (
+            "`MIGRATOR_ACK_WAIT_SECONDS` (30 s)",
+            "`MIGRATOR_ACK_WAIT_SECONDS` (60 s)",
+            "MIGRATOR_ACK_WAIT_SECONDS's default is 30.0, not 60",
         ),
     ],
 )

@@ -76,6 +76,7 @@ PROGRAMS: dict[str, Program] = {
     ),
     "migrator_scheduler": _bus_service("migrator_scheduler.config:SchedulerSettings"),
     "migrator_sp_connector": _bus_service("migrator_sp_connector.config:ConnectorSettings"),
+    "migrator_mail_teams_connector": _bus_service("migrator_mail_teams_connector.config:ConnectorSettings"),
     "migrator_atlassian_connector": _bus_service("migrator_atlassian_connector.config:AtlassianSettings"),
     "migrator_device_hub": _bus_service("migrator_device_hub.config:DeviceHubSettings"),
     "migrator_log_stream": _bus_service("migrator_log_stream.config:LogStreamSettings"),

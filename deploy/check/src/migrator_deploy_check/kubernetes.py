@@ -57,6 +57,7 @@ COMMON_SETTINGS = ("MIGRATOR_NATS_URL", "MIGRATOR_MONGO_URL", "MIGRATOR_DATA_DIR
 SERVICE_SETTINGS: dict[str, tuple[str, ...]] = {
     GATEWAY_MODULE: ("MIGRATOR_HTTP_HOST", "MIGRATOR_PUBLIC_URL", "MIGRATOR_BOOTSTRAP_KEYS"),
     "migrator_sp_connector": ("MIGRATOR_SECRETS_KEY", "MIGRATOR_M365_CLIENT_SECRET"),
+    "migrator_mail_teams_connector": ("MIGRATOR_M365_CLIENT_SECRET",),
     "migrator_atlassian_connector": ("MIGRATOR_SECRETS_KEY", "MIGRATOR_ATLASSIAN_CLIENT_SECRET"),
 }
 # Settings whose value is a credential: only ever from a Secret.
