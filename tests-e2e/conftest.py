@@ -86,6 +86,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory, trace_sink: TraceSink) -> It
         "MIGRATOR_ATLASSIAN_CREATES_PER_MINUTE": "60",
         "ATLSIM_CREATES_PER_MINUTE": "60",
         "MIGRATOR_LOG_LEVEL": "INFO",
+        # Services say what they consume every second, so a stopped connector is missed within 3 s.
+        "MIGRATOR_WORKER_PRESENCE_SECONDS": "1",
         # Every service exports spans to the suite's receiver, but records only the traces a
         # caller asks for (a sampled traceparent): the rest of the suite pays nothing for it.
         "MIGRATOR_TRACES_EXPORTER": "otlp",
