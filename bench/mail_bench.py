@@ -54,8 +54,8 @@ class Bare:
         return {"Authorization": f"Bearer {self._tokens[domain]}"}
 
     async def _get(self, domain: str, url: str) -> dict[str, Any]:
-        path = url if url.startswith("/") else "/" + url.split("://", 1)[1]
-        return dict((await self._http.get(path, headers=self._h(domain))).json())
+        # Links come back on the address asked (the simulator's), so they are used as they are.
+        return dict((await self._http.get(url, headers=self._h(domain))).json())
 
     async def _folders(self, domain: str, box: str) -> dict[str, tuple[str, str]]:
         """path -> (folder id, class)."""
