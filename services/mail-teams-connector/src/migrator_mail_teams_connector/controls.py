@@ -12,6 +12,11 @@ from migrator_platform.readstore import Collection
 STOPPING = ("PAUSED", "DELETED")
 
 
+class Stopped(Exception):
+    """The unit's job was paused or deleted: the unit stops here, its state saved, and is handed
+    back (QUEUED) to continue from the same place when it is dispatched again."""
+
+
 class JobControls:
     """Writes ``job_controls`` (its only writer) from the job events."""
 
@@ -32,3 +37,8 @@ class JobControls:
         ):
             return None
         return str(doc["state"])
+
+    async def check(self, job_id: str, *, dispatched_at_version: int) -> None:
+        """Raise :class:`Stopped` when the job was stopped after this unit was dispatched."""
+        if await self.stopped(job_id, dispatched_at_version=dispatched_at_version):
+            raise Stopped

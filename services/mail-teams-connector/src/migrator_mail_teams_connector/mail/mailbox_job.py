@@ -21,7 +21,7 @@ from migrator_platform.job_log import publish_line, throttle_lines
 from migrator_platform.readstore import Collection
 from migrator_platform.structured_logs import get_logger
 
-from migrator_mail_teams_connector.controls import JobControls
+from migrator_mail_teams_connector.controls import JobControls, Stopped
 from migrator_mail_teams_connector.mail.batches import BatchMover, Target
 from migrator_mail_teams_connector.mail.exchange import EXPORT_BATCH, ExchangeApi, Item
 from migrator_mail_teams_connector.mail.folder_sync import FolderSync
@@ -30,10 +30,6 @@ from migrator_mail_teams_connector.progress import Counters, Publisher, UnitRepo
 from migrator_mail_teams_connector.tenants import TenantDirectory
 
 log = get_logger(__name__)
-
-
-class Stopped(Exception):
-    """The job was paused or deleted: the unit stops here, its state saved."""
 
 
 class MailboxMigrator:
@@ -66,7 +62,7 @@ class MailboxMigrator:
                 await self._report(cmd, task, UnitStatus(task["status"]), message=task.get("message"))
                 return
             try:
-                await self._stop_if_asked(cmd)
+                await self._controls.check(cmd.job_id, dispatched_at_version=cmd.job_version)
                 await self._run(cmd, await self._start(cmd, task))
             except Stopped:
                 await self._report(cmd, await self._task(cmd), UnitStatus.QUEUED)
@@ -95,10 +91,6 @@ class MailboxMigrator:
             dest=task.get("destUpn"),
             message=message,
         )
-
-    async def _stop_if_asked(self, cmd: MigrateMailbox) -> None:
-        if await self._controls.stopped(cmd.job_id, dispatched_at_version=cmd.job_version):
-            raise Stopped
 
     async def _start(self, cmd: MigrateMailbox, task: dict[str, Any]) -> dict[str, Any]:
         """The unit's task: the mailboxes resolved once, then kept."""
@@ -201,7 +193,7 @@ class MailboxMigrator:
             todo.append(item)
         if not todo:
             return counters
-        await self._stop_if_asked(cmd)
+        await self._controls.check(cmd.job_id, dispatched_at_version=cmd.job_version)
         batch = int((await self._task(cmd)).get("batch") or 0) + 1
         pending = {
             "batch": batch,

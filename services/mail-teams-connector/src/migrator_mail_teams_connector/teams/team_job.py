@@ -22,7 +22,7 @@ from migrator_platform.job_log import publish_line, throttle_lines
 from migrator_platform.readstore import Collection
 from migrator_platform.structured_logs import get_logger
 
-from migrator_mail_teams_connector.controls import JobControls
+from migrator_mail_teams_connector.controls import JobControls, Stopped
 from migrator_mail_teams_connector.progress import Counters, Publisher, UnitReporter
 from migrator_mail_teams_connector.teams.authors import Author, AuthorMap, later, moment
 from migrator_mail_teams_connector.teams.channels import Channel, TeamsApi
@@ -30,10 +30,6 @@ from migrator_mail_teams_connector.teams.threads import ChannelPair, Posted, Thr
 
 log = get_logger(__name__)
 FILES = ".files"  # the unit id suffix of a team's channel files (a site migration)
-
-
-class Stopped(Exception):
-    """The job was paused or deleted: the team stops here, its state saved."""
 
 
 def team_pair(org_id: str, source: str, dest: str) -> str:
@@ -68,7 +64,7 @@ class TeamMigrator:
                 await self._report(cmd, task, UnitStatus(task["status"]), message=task.get("message"))
                 return
             try:
-                await self._stop_if_asked(cmd)
+                await self._controls.check(cmd.job_id, dispatched_at_version=cmd.job_version)
                 task = await self._start(cmd, task)
                 await self._run(cmd, task)
             except Stopped:
@@ -121,10 +117,6 @@ class TeamMigrator:
             dest=task.get("destTeam"),
             message=message,
         )
-
-    async def _stop_if_asked(self, cmd: MigrateTeam) -> None:
-        if await self._controls.stopped(cmd.job_id, dispatched_at_version=cmd.job_version):
-            raise Stopped
 
     async def _start(self, cmd: MigrateTeam, task: dict[str, Any]) -> dict[str, Any]:
         """The destination team, found or made once, then kept."""
@@ -204,7 +196,7 @@ class TeamMigrator:
 
             async def commit(outcomes: list[Posted]) -> None:
                 await self._commit(cmd, outcomes)
-                await self._stop_if_asked(cmd)
+                await self._controls.check(cmd.job_id, dispatched_at_version=cmd.job_version)
 
             async def unmapped(author: Author) -> None:
                 await self._line(
@@ -215,7 +207,7 @@ class TeamMigrator:
                     key=f"unmapped:{author.unmapped}",
                 )
 
-            await self._stop_if_asked(cmd)
+            await self._controls.check(cmd.job_id, dispatched_at_version=cmd.job_version)
             await self._threads.move(channel, authors, commit=commit, unmapped=unmapped)
             await self._api.complete_migration(cmd.dest_tenant_id, task["destTeam"], channel.dest_channel)
             done.append(source.id)
@@ -295,7 +287,8 @@ class TeamMigrator:
         while (await self._task(cmd)).get("files", {}).get("status") not in {
             s.value for s in TERMINAL_UNIT_STATUSES
         }:
-            await self._stop_if_asked(cmd)  # the site goes on in sp-connector; the team waits for it again
+            # Paused: the site goes on in sp-connector; the team waits for it again on resume.
+            await self._controls.check(cmd.job_id, dispatched_at_version=cmd.job_version)
             if self._reporter.due(cmd.unit_id):
                 await self._report(cmd, await self._task(cmd), UnitStatus.RUNNING)
             await asyncio.sleep(self._poll)
