@@ -14,7 +14,9 @@ class GatewaySettings(ServiceSettings):
     # Base URL clients and browsers reach us at; the OAuth redirect_uri is built from it.
     public_url: str = ""
     bootstrap_keys: str = Field(default="", repr=False)  # "orgId:apiKey,orgId2:apiKey2"
-    required_services: str = "scheduler,sp-connector,mail-teams-connector,atlassian-connector,device-hub,log-stream"
+    required_services: str = (
+        "scheduler,sp-connector,mail-teams-connector,atlassian-connector,device-hub,log-stream"
+    )
     rpc_timeout_seconds: float = 5.0
     # Requests per organisation per minute, shared by all gateway replicas.
     rate_limit_per_minute: int = Field(default=1000, ge=1)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -25,13 +24,6 @@ from migrator_scheduler.domain.dispatch_plan import Limits
 from migrator_scheduler.handlers import Scheduler
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[SqliteReadStore]:
-    store = SqliteReadStore(tmp_path / "store.sqlite3")
-    yield store
-    await store.close()
 
 
 async def _stored(url: str, subject: str) -> list[dict[str, object]]:

@@ -10,9 +10,7 @@ import asyncio
 import json
 import time
 from collections import Counter
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,29 +19,13 @@ from migrator_contracts import readmodels, subjects
 from migrator_contracts.commands import CreateJob
 from migrator_contracts.enums import JobType, UnitStatus
 from migrator_contracts.events import UnitProgressed
-from migrator_platform.bus import BusPublisher, create_broker, provision_streams
+from migrator_platform.bus import BusPublisher
 from migrator_platform.lease import KvLease
 from migrator_platform.readstore.sqlite import SqliteReadStore
 from migrator_scheduler.domain.dispatch_plan import Limits
 from migrator_scheduler.handlers import Scheduler
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-async def broker(nats_url: str) -> AsyncIterator[NatsBroker]:
-    broker = create_broker(nats_url=nats_url, service="scheduler-test")
-    await broker.connect()
-    await provision_streams(broker.connection.jetstream())
-    yield broker
-    await broker.stop()
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[SqliteReadStore]:
-    store = SqliteReadStore(tmp_path / "store.sqlite3")
-    yield store
-    await store.close()
 
 
 def scheduler(store: SqliteReadStore, broker: NatsBroker, limits: Limits) -> Scheduler:

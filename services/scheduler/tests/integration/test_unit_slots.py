@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,7 +18,7 @@ from migrator_contracts import readmodels, subjects
 from migrator_contracts.commands import ControlJob, CreateJob
 from migrator_contracts.enums import JobAction, JobType, UnitStatus
 from migrator_contracts.events import UnitProgressed
-from migrator_platform.bus import BusPublisher, create_broker, provision_streams
+from migrator_platform.bus import BusPublisher
 from migrator_platform.readstore.sqlite import SqliteReadStore
 from migrator_platform.workers import WorkerPresence
 from migrator_scheduler.control import JobControl
@@ -42,23 +40,6 @@ class Clock:
 
     def __call__(self) -> float:
         return time.time() + self.ahead
-
-
-@pytest.fixture
-async def broker(nats_url: str) -> AsyncIterator[NatsBroker]:
-    broker = create_broker(nats_url=nats_url, service="scheduler-test")
-    await broker.connect()
-    js = broker.connection.jetstream()
-    await provision_streams(js)
-    yield broker
-    await broker.stop()
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[SqliteReadStore]:
-    store = SqliteReadStore(tmp_path / "store.sqlite3")
-    yield store
-    await store.close()
 
 
 def build(
