@@ -3,7 +3,9 @@
 A JetStream durable outlives the process that reads it, so its existence says nothing of
 whether anyone is there. Each running service puts one key per command subject it consumes
 (``migrator.cmd.mailbox.migrate``) every ``interval`` seconds into a bucket whose entries expire
-after three intervals; a subject whose key is there has a consumer alive now. The gateway
+after three intervals; a subject whose key is there has a consumer alive now. The bucket is on
+disk, so a restarted bus still knows who is running; one that was lost is made again at the
+next announcement. The gateway
 refuses a job no connector can run, and the scheduler tells a unit that is merely queued behind
 busy connectors from one that nobody will ever start.
 """
@@ -18,7 +20,7 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 from nats.js.api import KeyValueConfig, StorageType
-from nats.js.errors import BadRequestError, BucketNotFoundError, KeyNotFoundError
+from nats.js.errors import BadRequestError, BucketNotFoundError, KeyNotFoundError, NoStreamResponseError
 
 if TYPE_CHECKING:
     from nats.js import JetStreamContext
@@ -47,20 +49,29 @@ class WorkerPresence:
                 try:
                     self._kv = await js.create_key_value(
                         KeyValueConfig(
-                            bucket=BUCKET, ttl=3 * self.interval, history=1, storage=StorageType.MEMORY
+                            bucket=BUCKET, ttl=3 * self.interval, history=1, storage=StorageType.FILE
                         )
                     )
-                except BadRequestError:  # another service created it first
+                except BadRequestError:  # another service created it first (or an older one, in memory)
                     self._kv = await js.key_value(BUCKET)
         return self._kv
 
     async def announce(self, subjects: Iterable[str], *, service: str) -> None:
         """This process consumes ``subjects`` now (run every ``interval`` seconds)."""
-        kv = await self._bucket(create=True)
-        assert kv is not None
         value = json.dumps({"service": service, "instance": self._instance, "at": time.time()}).encode()
-        for subject in subjects:
-            await kv.put(subject, value)
+        for attempt in (1, 2):
+            kv = await self._bucket(create=True)
+            assert kv is not None
+            try:
+                for subject in subjects:
+                    await kv.put(subject, value)
+                return
+            except NoStreamResponseError:
+                # The bucket is gone (deleted, or an in-memory one across a bus restart): until it
+                # is made again every put fails, and every connector would look stopped for good.
+                self._kv = None
+                if attempt == 2:
+                    raise
 
     async def running(self, subject: str) -> bool:
         """True when some process announced a consumer of ``subject`` within the last three intervals."""
