@@ -185,6 +185,18 @@ def test_a_kustomize_error_is_one_problem_line(
     assert "\n" not in line
 
 
+def test_a_key_given_twice_in_a_kustomization_is_reported(tmp_path: Path) -> None:
+    """kubectl keeps the last one silently: here every patch of prod would be dropped."""
+    root = _copy(tmp_path)
+    path = root / "deploy/k8s/overlays/prod/kustomization.yaml"
+    path.write_text(path.read_text() + "patches: []\n")
+    problems = check_kubernetes(root)
+    assert any(
+        p.startswith("deploy/k8s/overlays/prod/kustomization.yaml: line ") and "duplicate key 'patches'" in p
+        for p in problems
+    ), problems
+
+
 def test_a_missing_kubectl_is_reported(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(kubernetes, "kubectl_binary", lambda: None)
     [problem] = check_kubernetes(REPO)

@@ -34,6 +34,7 @@ import jsonschema
 import kubernetes_validate
 import yaml
 
+from migrator_deploy_check.duplicate_keys import duplicate_keys
 from migrator_deploy_check.rendering import (
     HelmChart,
     RenderError,
@@ -104,6 +105,7 @@ def check_kubernetes(root: Path) -> list[str]:
     readme = (k8s / "README.md").read_text() if (k8s / "README.md").is_file() else ""
     if not readme:
         problems.append(f"{k8s / 'README.md'}: missing")
+    problems.extend(f"deploy/k8s/{p}" for p in duplicate_keys(k8s))
     overlays = sorted(d for d in overlays_dir.iterdir() if d.is_dir())
     for name in REQUIRED_OVERLAYS:
         if not (overlays_dir / name).is_dir():
