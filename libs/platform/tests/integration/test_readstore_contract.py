@@ -156,3 +156,22 @@ async def test_writes_whose_callers_are_cancelled_leave_the_store_working(store:
     await asyncio.wait_for(cancel_half_of_many_writes(), timeout=20)
     assert await asyncio.wait_for(coll.insert("after", {"ok": True}), timeout=5)
     assert (await coll.get("after") or {}).get("ok") is True
+
+
+async def test_insert_many_creates_the_new_ones_and_leaves_the_rest(store: ReadStore) -> None:
+    lines = store.collection("job_logs")
+    assert await lines.insert_many({}) == 0
+    assert await lines.insert("l2", {"n": 2, "v": "first"})
+    created = await lines.insert_many({f"l{i}": {"n": i, "v": "batch"} for i in range(5)})
+    assert created == 4, "l2 was there already"
+    assert await lines.get("l2") == {"_id": "l2", "n": 2, "v": "first"}
+    assert sorted(d["n"] for d in await lines.find({"v": "batch"})) == [0, 1, 3, 4]
+    assert await lines.insert_many({"l0": {"n": 0, "v": "again"}}) == 0  # a redelivered batch
+
+
+async def test_insert_many_still_refuses_what_another_unique_index_refuses(store: ReadStore) -> None:
+    users = store.collection("users")
+    await users.ensure_index(["email"], unique=True)
+    await users.insert("u1", {"email": "a@contoso.com"})
+    with pytest.raises(DuplicateKey):
+        await users.insert_many({"u2": {"email": "b@contoso.com"}, "u3": {"email": "a@contoso.com"}})

@@ -6,10 +6,12 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, AsyncMongoClient
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from migrator_platform.readstore.errors import DuplicateKey
 from migrator_platform.readstore.protocol import Filter, Sort
+
+DUPLICATE_KEY = 11000  # MongoDB's error code for a unique index refusing a write
 
 
 def _sort(sort: Sort) -> list[tuple[str, int]]:
@@ -65,6 +67,26 @@ class MongoCollection:
                 return False
             raise DuplicateKey(str(exc)) from exc
         return True
+
+    async def insert_many(self, docs: Mapping[str, Mapping[str, Any]]) -> int:
+        if not docs:
+            return 0
+        try:
+            result = await self._c.insert_many(
+                [{**doc, "_id": key} for key, doc in docs.items()], ordered=False
+            )
+        except BulkWriteError as exc:
+            # Unordered: every other document was written. A refused one whose key is there is
+            # the "already exists" of insert; one refused by another unique index is an error.
+            refused = [e["op"]["_id"] for e in exc.details.get("writeErrors", [])]
+            there = {d["_id"] async for d in self._c.find({"_id": {"$in": refused}}, {"_id": 1})}
+            if any(
+                e.get("code") != DUPLICATE_KEY or e["op"]["_id"] not in there
+                for e in exc.details["writeErrors"]
+            ):
+                raise DuplicateKey(str(exc.details["writeErrors"][0].get("errmsg"))) from exc
+            return int(exc.details.get("nInserted", 0))
+        return len(result.inserted_ids)
 
     async def upsert(self, key: str, fields: Mapping[str, Any]) -> None:
         # update_one + $set, not replace_one: an upserting replace loses the _id on some servers.

@@ -54,6 +54,11 @@ class Collection(Protocol):
         """Create the document if the key is absent. False (and nothing written) if it exists."""
         ...
 
+    async def insert_many(self, docs: Mapping[str, Mapping[str, Any]]) -> int:
+        """``insert`` of each (key → document) in one round trip: those whose key exists are
+        left as they are. How many were created."""
+        ...
+
     async def upsert(self, key: str, fields: Mapping[str, Any]) -> None:
         """Set these top-level fields, creating the document if absent."""
         ...

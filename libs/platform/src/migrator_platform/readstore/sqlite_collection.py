@@ -114,6 +114,22 @@ class SqliteCollection:
                 return False
             raise
 
+    async def insert_many(self, docs: Mapping[str, Mapping[str, Any]]) -> int:
+        if not docs:
+            return 0
+        await self._ensure()
+        rows = [(key, json.dumps({k: v for k, v in doc.items() if k != "_id"})) for key, doc in docs.items()]
+        # A key already there is skipped; any other unique index still refuses a duplicate.
+        sql = f"INSERT INTO {self._table} (_id, doc) VALUES (?, json(?)) ON CONFLICT(_id) DO NOTHING"
+
+        def op(conn: sqlite3.Connection) -> int:
+            try:
+                return conn.executemany(sql, rows).rowcount
+            except sqlite3.IntegrityError as exc:
+                raise DuplicateKey(str(exc)) from exc
+
+        return int(await self._store.write(op))
+
     async def upsert(self, key: str, fields: Mapping[str, Any]) -> None:
         setter, params = set_sql(fields)
         body = json.dumps(dict(fields))

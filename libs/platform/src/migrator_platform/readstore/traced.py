@@ -65,6 +65,9 @@ class TracedCollection:
     async def insert(self, key: str, doc: Mapping[str, Any]) -> bool:
         return await self._write("insert", self._inner.insert(key, doc))
 
+    async def insert_many(self, docs: Mapping[str, Mapping[str, Any]]) -> int:
+        return await self._write("insert_many", self._inner.insert_many(docs))
+
     async def upsert(self, key: str, fields: Mapping[str, Any]) -> None:
         return await self._write("upsert", self._inner.upsert(key, fields))
 
