@@ -4,18 +4,21 @@ A message that is not valid JSON or does not match its contract can never succee
 published to ``migrator.dlq.<subject>`` and acked at once, so the consumer goes on. A handler
 that raises is nak'ed with backoff and redelivered; after ``max_deliver`` attempts the message
 is dead-lettered too. Handlers must be idempotent: delivery is at-least-once.
+
+:func:`subscribe` hands a handler one message; :func:`subscribe_batch` hands it every message
+one fetch brought (up to ``batch_size``), for high-volume consumers whose per-message cost is
+the pipeline rather than the work: FastStream's middlewares run once per batch, and the
+handler can write the batch in one go.
 """
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, TypeVar
 
 from faststream.middlewares.acknowledgement.config import AckPolicy
 from faststream.nats import ConsumerConfig, JStream, NatsBroker, PullSub
-from faststream.nats.annotations import NatsMessage
 from migrator_contracts.base import Message
 from migrator_contracts.streams import COMMANDS, DEAD_LETTERS, StreamSpec
 from migrator_contracts.subjects import dead_letter
@@ -26,7 +29,7 @@ from migrator_platform.metrics import HANDLER_SECONDS, MESSAGES_HANDLED
 from migrator_platform.structured_logs import get_logger
 
 if TYPE_CHECKING:
-    from faststream.nats.message import NatsMessage as NatsMessageType
+    from nats.aio.msg import Msg
     from nats.js import JetStreamContext
 
 M = TypeVar("M", bound=Message)
@@ -42,12 +45,12 @@ class Rejected(Exception):
 class Delivery:
     """What a handler may know about the message it handles, without seeing the broker."""
 
-    def __init__(self, message: NatsMessageType) -> None:
+    def __init__(self, message: Msg) -> None:
         self._message = message
-        metadata = message.raw_message.metadata
+        metadata = message.metadata
         self.attempt = int(metadata.num_delivered)
         self.stream_seq = int(metadata.sequence.stream)
-        self.subject = message.raw_message.subject
+        self.subject = message.subject
 
     async def still_working(self) -> None:
         """Extend the ack deadline during a long job so JetStream does not redeliver it."""
@@ -58,16 +61,14 @@ def _backoff(attempt: int) -> float:
     return float(min(2 ** (attempt - 1), 30))
 
 
-async def _dead_letter(broker: NatsBroker, msg: NatsMessageType, *, reason: str) -> None:
+async def _dead_letter(broker: NatsBroker, msg: Msg, *, reason: str) -> None:
     headers = {
-        "Migrator-Original-Subject": msg.raw_message.subject,
+        "Migrator-Original-Subject": msg.subject,
         "Migrator-Reason": reason[:500],
-        "Migrator-Deliveries": str(msg.raw_message.metadata.num_delivered),
-        "Nats-Msg-Id": f"dlq:{msg.raw_message.metadata.stream}:{msg.raw_message.metadata.sequence.stream}",
+        "Migrator-Deliveries": str(msg.metadata.num_delivered),
+        "Nats-Msg-Id": f"dlq:{msg.metadata.stream}:{msg.metadata.sequence.stream}",
     }
-    await broker.publish(
-        msg.body, dead_letter(msg.raw_message.subject), headers=headers, stream=DEAD_LETTERS.name
-    )
+    await broker.publish(msg.data, dead_letter(msg.subject), headers=headers, stream=DEAD_LETTERS.name)
 
 
 # Each durable's settings as this process configures them: (ack wait seconds, max deliver).
@@ -109,6 +110,67 @@ async def converge_consumers(js: JetStreamContext) -> None:
         await js.add_consumer(stream, config=config)
 
 
+class _Outcomes:
+    """How one durable's messages end: parsed or dead-lettered as poison, then acked, retried
+    with backoff, or dead-lettered; counted in the metrics either way."""
+
+    def __init__(self, broker: NatsBroker, durable: str, max_deliver: int) -> None:
+        self._broker, self._max_deliver = broker, max_deliver
+        self._acked, self._retried, self._dead_lettered = (
+            MESSAGES_HANDLED.labels(durable, o) for o in ("acked", "retried", "dead_lettered")
+        )
+        self.handler_seconds = HANDLER_SECONDS.labels(durable)
+
+    async def parsed(self, msg: Msg, model: type[M]) -> M | None:
+        """The message as its contract, or None when it is poison (dead-lettered here)."""
+        try:
+            return model.model_validate_json(msg.data)
+        except ValidationError as exc:  # invalid JSON too
+            log.warning("malformed message dead-lettered", subject=msg.subject, error=str(exc)[:300])
+            await self._give_up(msg, f"invalid: {exc}")
+            return None
+
+    async def handled(self, msg: Msg, failure: Exception | None) -> None:
+        attempt = int(msg.metadata.num_delivered)
+        if failure is None:
+            await msg.ack()
+            self._acked.inc()
+        elif isinstance(failure, Rejected):
+            log.warning("message rejected, dead-lettered", subject=msg.subject, reason=str(failure)[:300])
+            await self._give_up(msg, f"rejected: {failure}")
+        elif attempt >= self._max_deliver:
+            log.error(
+                "handler failed for good, dead-lettered",
+                subject=msg.subject,
+                attempt=attempt,
+                error=repr(failure)[:300],
+            )
+            await self._give_up(msg, f"failed {attempt}x: {failure!r}")
+        else:
+            log.warning(
+                "handler failed, will retry",
+                subject=msg.subject,
+                attempt=attempt,
+                error=repr(failure)[:300],
+                exc_info=failure,
+            )
+            await msg.nak(delay=_backoff(attempt))
+            self._retried.inc()
+
+    async def _give_up(self, msg: Msg, reason: str) -> None:
+        await _dead_letter(self._broker, msg, reason=reason)
+        await msg.ack()  # the consumer goes on
+        self._dead_lettered.inc()
+
+
+def _register(
+    stream: StreamSpec, subject: str, durable: str, ack_wait_seconds: float, max_deliver: int
+) -> None:
+    _configured[(stream.name, durable)] = (ack_wait_seconds, max_deliver + 1)
+    if stream.name == COMMANDS.name:
+        _commands.add(subject)
+
+
 def subscribe(
     broker: NatsBroker,
     *,
@@ -122,18 +184,8 @@ def subscribe(
     max_workers: int = 1,
 ) -> None:
     """Register ``handler`` on a durable pull consumer of ``stream`` filtered to ``subject``."""
-    _configured[(stream.name, durable)] = (ack_wait_seconds, max_deliver + 1)
-    if stream.name == COMMANDS.name:
-        _commands.add(subject)
-    acked, retried, dead_lettered = (
-        MESSAGES_HANDLED.labels(durable, o) for o in ("acked", "retried", "dead_lettered")
-    )
-    handler_seconds = HANDLER_SECONDS.labels(durable)
-
-    async def give_up(msg: NatsMessageType, reason: str) -> None:
-        await _dead_letter(broker, msg, reason=reason)
-        await msg.ack()  # the consumer goes on
-        dead_lettered.inc()
+    _register(stream, subject, durable, ack_wait_seconds, max_deliver)
+    outcomes = _Outcomes(broker, durable, max_deliver)
 
     @broker.subscriber(
         subject,
@@ -145,43 +197,66 @@ def subscribe(
         config=ConsumerConfig(ack_wait=ack_wait_seconds, max_deliver=max_deliver + 1),
         title=f"{durable}:{subject}",
     )
-    async def _consume(msg: NatsMessage) -> None:
-        subject_seen = msg.raw_message.subject
-        try:
-            parsed = model.model_validate(json.loads(msg.body))
-        except (ValueError, ValidationError) as exc:  # JSONDecodeError is a ValueError
-            log.warning("malformed message dead-lettered", subject=subject_seen, error=str(exc)[:300])
-            await give_up(msg, f"invalid: {exc}")
+    async def _consume() -> None:
+        # The message from FastStream's context, not a ``NatsMessage`` parameter: FastStream
+        # resolves such a parameter on a worker thread, a thread hop for every message.
+        raw = broker.context.get_local("message").raw_message
+        parsed = await outcomes.parsed(raw, model)
+        if parsed is None:
             return
-        delivery = Delivery(msg)
         failure: Exception | None = None
         started = time.perf_counter()
         try:
-            await handler(parsed, delivery)
+            await handler(parsed, Delivery(raw))
         except Exception as exc:
             failure = exc
-        handler_seconds.observe(time.perf_counter() - started)
-        if failure is None:
-            await msg.ack()
-            acked.inc()
-        elif isinstance(failure, Rejected):
-            log.warning("message rejected, dead-lettered", subject=subject_seen, reason=str(failure)[:300])
-            await give_up(msg, f"rejected: {failure}")
-        elif delivery.attempt >= max_deliver:
-            log.error(
-                "handler failed for good, dead-lettered",
-                subject=subject_seen,
-                attempt=delivery.attempt,
-                error=repr(failure)[:300],
-            )
-            await give_up(msg, f"failed {delivery.attempt}x: {failure!r}")
-        else:
-            log.warning(
-                "handler failed, will retry",
-                subject=subject_seen,
-                attempt=delivery.attempt,
-                error=repr(failure)[:300],
-                exc_info=failure,
-            )
-            await msg.nack(delay=_backoff(delivery.attempt))
-            retried.inc()
+        outcomes.handler_seconds.observe(time.perf_counter() - started)
+        await outcomes.handled(raw, failure)
+
+
+def subscribe_batch(
+    broker: NatsBroker,
+    *,
+    subject: str,
+    stream: StreamSpec,
+    durable: str,
+    model: type[M],
+    handler: Callable[[list[tuple[M, Delivery]]], Awaitable[None]],
+    batch_size: int = 100,
+    ack_wait_seconds: float = 30.0,
+    max_deliver: int = 5,
+) -> None:
+    """Register ``handler`` on a durable pull consumer that is handed up to ``batch_size``
+    messages at once, in stream order. The batch succeeds or fails as one: a handler that
+    raises has every message of it retried (or dead-lettered at its last attempt), so it must
+    be idempotent per message; :class:`Rejected` dead-letters the whole batch."""
+    _register(stream, subject, durable, ack_wait_seconds, max_deliver)
+    outcomes = _Outcomes(broker, durable, max_deliver)
+
+    @broker.subscriber(
+        subject,
+        stream=JStream(stream.name, declare=False),
+        durable=durable,
+        pull_sub=PullSub(batch_size=batch_size, timeout=1.0, batch=True),
+        ack_policy=AckPolicy.MANUAL,
+        config=ConsumerConfig(ack_wait=ack_wait_seconds, max_deliver=max_deliver + 1),
+        title=f"{durable}:{subject}",
+    )
+    async def _consume_batch() -> None:
+        batch: list[tuple[M, Delivery]] = []
+        raws: list[Msg] = []
+        for raw in broker.context.get_local("message").raw_message:
+            if (parsed := await outcomes.parsed(raw, model)) is not None:
+                batch.append((parsed, Delivery(raw)))
+                raws.append(raw)
+        if not batch:
+            return
+        failure: Exception | None = None
+        started = time.perf_counter()
+        try:
+            await handler(batch)
+        except Exception as exc:
+            failure = exc
+        outcomes.handler_seconds.observe(time.perf_counter() - started)
+        for raw in raws:
+            await outcomes.handled(raw, failure)

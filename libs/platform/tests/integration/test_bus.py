@@ -10,10 +10,10 @@ import nats
 import pytest
 from faststream.nats import NatsBroker
 from migrator_contracts.base import Message
-from migrator_contracts.streams import COMMANDS
+from migrator_contracts.streams import COMMANDS, EVENTS
 from migrator_devstack import infra
 from migrator_platform.bus import BusUnavailable, MessageTooLarge, create_broker, provision_streams, publish
-from migrator_platform.consumer import Delivery, converge_consumers, subscribe
+from migrator_platform.consumer import Delivery, converge_consumers, subscribe, subscribe_batch
 from migrator_platform.telemetry import configure_tracing
 
 pytestmark = pytest.mark.integration
@@ -206,3 +206,76 @@ async def test_a_raised_max_deliver_reaches_an_existing_consumer_so_the_last_att
 
 async def _never_called(msg: Ping, delivery: Delivery) -> None:
     raise AssertionError("no message was sent to the first deployment")
+
+
+async def test_a_batch_consumer_gets_messages_in_order_and_poison_goes_alone(
+    broker: NatsBroker, nats_url: str
+) -> None:
+    received: list[int] = []
+    batches: list[int] = []
+    everything = asyncio.Event()
+
+    async def handle(batch: list[tuple[Ping, Delivery]]) -> None:
+        batches.append(len(batch))
+        received.extend(ping.n for ping, _ in batch)
+        if len(received) == 40:
+            everything.set()
+
+    # Published before the consumer starts, so its first fetches are full.
+    for n in range(20):
+        await publish(broker, "migrator.evt.test.3.Ping", Ping(n=n), msg_id=f"batch-{n}")
+    await broker.connection.jetstream().publish(
+        "migrator.evt.test.3.Ping", b'{"n": "not a number"}', headers={"Nats-Msg-Id": "batch-poison"}
+    )
+    for n in range(20, 40):
+        await publish(broker, "migrator.evt.test.3.Ping", Ping(n=n), msg_id=f"batch-{n}")
+    subscribe_batch(
+        broker,
+        subject="migrator.evt.test.3.Ping",
+        stream=EVENTS,
+        durable="test-batch",
+        model=Ping,
+        handler=handle,
+        batch_size=16,
+    )
+    await broker.start()
+    await asyncio.wait_for(everything.wait(), 10)
+    assert received == list(range(40)), "every good message once, in stream order"
+    assert max(batches) > 1, "handed over in batches, not one by one"
+    dead = await _dead_letters(nats_url, "migrator.evt.test.3.Ping")
+    assert [d.data for d in dead] == [b'{"n": "not a number"}']
+    for _ in range(100):  # every message acked (the last batch's acks may still be on their way)
+        info = await broker.connection.jetstream().consumer_info("MIGRATOR_EVT", "test-batch")
+        if info.num_ack_pending == 0 and info.num_pending == 0:
+            break
+        await asyncio.sleep(0.1)
+    assert info.num_ack_pending == 0 and info.num_pending == 0
+
+
+async def test_a_failing_batch_is_retried_whole_then_dead_lettered(broker: NatsBroker, nats_url: str) -> None:
+    attempts: list[list[tuple[int, int]]] = []
+
+    async def always_fails(batch: list[tuple[Ping, Delivery]]) -> None:
+        attempts.append([(ping.n, delivery.attempt) for ping, delivery in batch])
+        raise RuntimeError("the store is down")
+
+    for n in range(3):
+        await publish(broker, "migrator.evt.test.4.Ping", Ping(n=n), msg_id=f"fail-batch-{n}")
+    subscribe_batch(
+        broker,
+        subject="migrator.evt.test.4.Ping",
+        stream=EVENTS,
+        durable="test-batch-fail",
+        model=Ping,
+        handler=always_fails,
+        max_deliver=2,
+    )
+    await broker.start()
+    for _ in range(100):
+        if len(dead := await _dead_letters(nats_url, "migrator.evt.test.4.Ping")) == 3:
+            break
+        await asyncio.sleep(0.1)
+    assert sorted(d.data for d in dead) == [b'{"n":0}', b'{"n":1}', b'{"n":2}']
+    assert all("the store is down" in (d.headers or {}).get("Migrator-Reason", "") for d in dead)
+    tried = sorted(pair for batch in attempts for pair in batch)
+    assert tried == [(0, 1), (0, 2), (1, 1), (1, 2), (2, 1), (2, 2)], "each twice, then no more"
