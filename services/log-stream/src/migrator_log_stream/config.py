@@ -17,8 +17,9 @@ class LogStreamSettings(ServiceSettings):
     log_retention_days_by_org: str = ""
     # How often expired lines are deleted.
     log_purge_interval_seconds: float = Field(default=3600.0, gt=0)
-    # Log lines projected at once (order does not matter: each carries its stream sequence).
-    log_projection_workers: int = Field(default=8, ge=1)
+    # Most log lines projected in one write (order does not matter: each carries its stream
+    # sequence); a busy job's lines go in batches this size, a quiet one's as they come.
+    log_projection_batch: int = Field(default=200, ge=1)
 
     @field_validator("log_retention_days_by_org")
     @classmethod

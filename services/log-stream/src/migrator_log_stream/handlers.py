@@ -63,22 +63,24 @@ class LogStream:
         if line is not None:
             await self._publish(subjects.job_log(line.job_id), line, line.id)
 
-    async def project(self, line: LogLine, stream_seq: int) -> None:
-        """Store one line (a redelivery finds it there and changes nothing)."""
-        org_id = await self._org(line.job_id)
-        written = line.ts.timestamp()
-        doc = {
-            "jobId": line.job_id,
-            "orgId": org_id,
-            "seq": stream_seq,
-            "level": line.level.value,
-            "message": line.message,
-            "ts": iso(line.ts),
-            "fields": line.fields,
-            "final": bool(line.fields.get("final")),
-            "expiresAt": max(written, self._clock()) + self._retention_days(org_id) * 86400,
-        }
-        await self._logs.insert(line.id, doc)
+    async def project(self, lines: list[tuple[LogLine, int]]) -> None:
+        """Store lines with their stream sequence, in one write (a redelivery finds them there
+        and changes nothing)."""
+        docs: dict[str, dict[str, Any]] = {}
+        for line, stream_seq in lines:
+            org_id = await self._org(line.job_id)
+            docs[line.id] = {
+                "jobId": line.job_id,
+                "orgId": org_id,
+                "seq": stream_seq,
+                "level": line.level.value,
+                "message": line.message,
+                "ts": iso(line.ts),
+                "fields": line.fields,
+                "final": bool(line.fields.get("final")),
+                "expiresAt": max(line.ts.timestamp(), self._clock()) + self._retention_days(org_id) * 86400,
+            }
+        await self._logs.insert_many(docs)
 
     async def forget_job(self, job_id: str) -> None:
         """A deleted job's lines go with it: from the stream and from the projection."""

@@ -78,8 +78,8 @@ async def test_each_organisation_keeps_its_lines_for_its_own_retention(store: Sq
     clock = Clock()
     stream, _, _ = await build(store, clock)
     for seq, job in enumerate(("job_keep", "job_brief", "job_plain"), 1):
-        await stream.project(line(job, 0), seq)
-        await stream.project(line(job, 0), seq)  # a redelivery changes nothing
+        await stream.project([(line(job, 0), seq)])
+        await stream.project([(line(job, 0), seq)])  # a redelivery changes nothing
     logs = store.collection(readmodels.JOB_LOGS)
     assert await logs.count() == 3
     clock.now = NOW + 2 * DAY
@@ -93,9 +93,8 @@ async def test_each_organisation_keeps_its_lines_for_its_own_retention(store: Sq
 
 async def test_a_deleted_jobs_lines_go_from_the_stream_and_the_store(store: SqliteReadStore) -> None:
     stream, _, purged = await build(store, Clock())
-    for n in range(3):
-        await stream.project(line("job_plain", n), n + 1)
-    await stream.project(line("job_keep", 0), 10)
+    await stream.project([(line("job_plain", n), n + 1) for n in range(3)])
+    await stream.project([(line("job_keep", 0), 10)])
     await stream.on_event(
         "JobDeleted",
         {

@@ -6,7 +6,7 @@ from migrator_contracts import subjects
 from migrator_contracts.base import Message
 from migrator_contracts.logs import LogLine
 from migrator_contracts.streams import EVENTS, LOG_PROJECTION_DURABLE, LOGS
-from migrator_platform.consumer import Delivery, subscribe
+from migrator_platform.consumer import Delivery, subscribe, subscribe_batch
 from migrator_platform.service import Runtime
 from migrator_platform.structured_logs import get_logger
 from pydantic import ConfigDict
@@ -30,8 +30,8 @@ def wire(runtime: Runtime, settings: LogStreamSettings, stream: LogStream) -> No
         name = delivery.subject.rsplit(".", 1)[-1]
         await stream.on_event(name, evt.model_dump(by_alias=True))
 
-    async def on_line(line: LogLine, delivery: Delivery) -> None:
-        await stream.project(line, delivery.stream_seq)
+    async def on_lines(batch: list[tuple[LogLine, Delivery]]) -> None:
+        await stream.project([(line, delivery.stream_seq) for line, delivery in batch])
 
     # One consumer and one worker for every event: a job's lines are published in the order
     # its events were (a unit's last line before the job's final one).
@@ -45,16 +45,17 @@ def wire(runtime: Runtime, settings: LogStreamSettings, stream: LogStream) -> No
         max_deliver=settings.max_deliver,
         ack_wait_seconds=settings.ack_wait_seconds,
     )
-    subscribe(
+    # The busiest consumer of all (every line of every job): a fetch's worth in one write.
+    subscribe_batch(
         runtime.broker,
         subject=subjects.LOG_JOBS_ALL,
         stream=LOGS,
         durable=LOG_PROJECTION_DURABLE,
         model=LogLine,
-        handler=on_line,
+        handler=on_lines,
+        batch_size=settings.log_projection_batch,
         max_deliver=settings.max_deliver,
         ack_wait_seconds=settings.ack_wait_seconds,
-        max_workers=settings.log_projection_workers,
     )
 
 
