@@ -23,6 +23,8 @@ class SchedulerSettings(ServiceSettings):
     # command subject, is sent again; after this many sends it ends ERROR (UNIT_NOT_STARTED).
     unit_start_timeout_seconds: float = Field(default=300.0, gt=0)
     unit_dispatch_attempts: int = Field(default=2, ge=1)
+    # Most unit progress events applied together (each job they touch is refreshed once).
+    progress_batch: int = Field(default=100, ge=1)
 
     def limits(self) -> Limits:
         return Limits(

@@ -376,11 +376,24 @@ class Scheduler:
         # Marked after the line is on the bus: a failed publish is tried again next pass.
         await self._jobs.update(job["id"], {"waitingSince": iso(self.now()) if idle else None})
 
-    async def apply_unit_progress(self, evt: UnitProgressed) -> None:
-        """Project a unit's absolute progress (newer ``seq`` only), then refresh the job.
+    async def apply_unit_progress(self, *events: UnitProgressed) -> None:
+        """Project each unit's absolute progress (newer ``seq`` only), then refresh each job
+        once: a refresh reads every unit of its job, so a batch of a busy job's progress costs
+        one, not one per event.
 
         A unit its connector hands back QUEUED (its job was paused or deleted between two
         batches) is dispatched again when the job runs, from where it stopped."""
+        freed = False
+        for evt in events:
+            freed = await self._apply_one(evt) or freed
+        if freed:
+            await self.dispatch_pending()  # room freed up, for these jobs or another
+        # Refresh even when nothing was applied: a crash after the unit write must not leave the job stale.
+        for job_id in dict.fromkeys(evt.job_id for evt in events):
+            await self.refresh_job(job_id)
+
+    async def _apply_one(self, evt: UnitProgressed) -> bool:
+        """Write one unit's progress; True when it freed a slot (finished, or handed back)."""
         fields: dict[str, Any] = {
             "status": evt.status.value,
             "totalItems": evt.total_items,
@@ -411,10 +424,8 @@ class Scheduler:
                 )
             if handed_back:
                 await self._jobs.update(evt.job_id, {"dispatchComplete": False})
-            if evt.status in TERMINAL_UNIT_STATUSES or handed_back:
-                await self.dispatch_pending()  # room freed up, for this job or another
-        # Refresh even when nothing was applied: a crash after the unit write must not leave the job stale.
-        await self.refresh_job(evt.job_id)
+            return evt.status in TERMINAL_UNIT_STATUSES or handed_back
+        return False
 
     async def refresh_job(self, job_id: str) -> None:
         """Recompute the job's counters from its units; finish it when every unit has finished."""

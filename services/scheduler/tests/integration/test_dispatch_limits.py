@@ -229,3 +229,41 @@ class LaggingInFlight:
         if where and where.get("dispatched") is True:
             await asyncio.sleep(0.3)
         return found
+
+
+def done(unit: dict[str, Any]) -> UnitProgressed:
+    return UnitProgressed(
+        event_id=f"{unit['id']}:done",
+        seq=1,
+        occurred_at=datetime.now(UTC),
+        job_id=unit["jobId"],
+        unit_id=unit["id"],
+        status=UnitStatus.DONE,
+        total_items=2,
+        done_items=2,
+    )
+
+
+async def test_a_batch_of_progress_finishes_each_job_once_and_hands_on_the_freed_slots(
+    store: SqliteReadStore, broker: NatsBroker
+) -> None:
+    completed = await broker.connection.subscribe("migrator.evt.job.*.JobCompleted")
+    sched = scheduler(store, broker, Limits(per_job=3, per_tenant=6))
+    for job_id in ("job_P1", "job_P2", "job_P3"):
+        await create(sched, job_id, "org_1", "ten_P", sites=3)
+    running = await in_flight(store)
+    assert sorted({u["jobId"] for u in running}) == ["job_P1", "job_P2"], "job_P3 waits for room"
+    # All six in one batch, one of them delivered twice.
+    await sched.apply_unit_progress(*(done(u) for u in running), done(running[0]))
+    jobs = {j["id"]: j for j in await store.collection(readmodels.JOBS).find({"orgId": "org_1"})}
+    for job_id in ("job_P1", "job_P2"):
+        assert jobs[job_id]["status"] == "DONE"
+        assert (jobs[job_id]["totalItems"], jobs[job_id]["doneItems"]) == (6, 6)
+    assert {u["jobId"] for u in await in_flight(store)} == {"job_P3"}, "the freed slots went on"
+    finished: list[str] = []
+    while True:
+        try:
+            finished.append(json.loads((await completed.next_msg(timeout=0.5)).data)["jobId"])
+        except TimeoutError:
+            break
+    assert sorted(finished) == ["job_P1", "job_P2"], "each announced once"

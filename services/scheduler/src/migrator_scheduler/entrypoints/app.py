@@ -9,7 +9,7 @@ from migrator_contracts import subjects
 from migrator_contracts.commands import ControlJob, CreateJob, CreateJobBatch, DeleteTenant
 from migrator_contracts.events import UnitProgressed
 from migrator_contracts.streams import COMMANDS, EVENTS
-from migrator_platform.consumer import Delivery, Rejected, subscribe
+from migrator_platform.consumer import Delivery, Rejected, subscribe, subscribe_batch
 from migrator_platform.service import Runtime
 from migrator_platform.structured_logs import get_logger
 
@@ -43,8 +43,8 @@ def wire(runtime: Runtime, settings: SchedulerSettings, scheduler: Scheduler, co
     async def on_tenant_delete(cmd: DeleteTenant, _: Delivery) -> None:
         await control.delete_tenant(cmd)
 
-    async def on_unit_progress(evt: UnitProgressed, _: Delivery) -> None:
-        await scheduler.apply_unit_progress(evt)
+    async def on_unit_progress(batch: list[tuple[UnitProgressed, Delivery]]) -> None:
+        await scheduler.apply_unit_progress(*(evt for evt, _ in batch))
 
     commands = (
         (subjects.CMD_JOB_CREATE, "scheduler-create-job", CreateJob, on_create),
@@ -63,13 +63,15 @@ def wire(runtime: Runtime, settings: SchedulerSettings, scheduler: Scheduler, co
             max_deliver=settings.max_deliver,
             ack_wait_seconds=settings.ack_wait_seconds,
         )
-    subscribe(
+    # Every connector's progress: in batches, in stream order.
+    subscribe_batch(
         runtime.broker,
         subject="migrator.evt.unit.*.UnitProgressed",
         stream=EVENTS,
         durable="scheduler-unit-progress",
         model=UnitProgressed,
         handler=on_unit_progress,
+        batch_size=settings.progress_batch,
         max_deliver=settings.max_deliver,
         ack_wait_seconds=settings.ack_wait_seconds,
     )
