@@ -5,9 +5,10 @@ units in the order they were planned (by id), and ``/checks`` (Atlassian's pre-m
 from __future__ import annotations
 
 import base64
-from typing import Any
+from dataclasses import dataclass
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from migrator_contracts import readmodels
 from migrator_contracts.enums import UnitStatus
 
@@ -36,19 +37,31 @@ def _decode(cursor: str) -> str:
         raise ApiError(400, "VALIDATION_ERROR", "cursor: not a cursor returned by this API") from exc
 
 
+@dataclass
+class UnitQuery:
+    """The query every unit list takes: a status to filter on, and where the page starts."""
+
+    status: UnitStatus | None = None
+    limit: Annotated[int, Query(ge=1, le=200)] = 50
+    cursor: str | None = None
+
+
+UnitQueryDep = Annotated[UnitQuery, Depends()]
+
+
 async def _page(
-    caller: Caller, job_id: str, kind: str, status: UnitStatus | None, limit: int, cursor: str | None
+    caller: Caller, job_id: str, kind: str, query: UnitQuery
 ) -> tuple[dict[str, Any], list[dict[str, Any]], str | None, bool]:
     job = await job_of_org(caller.store, caller.org_id, job_id)
     where: dict[str, Any] = {"jobId": job_id, "orgId": caller.org_id, "kind": kind}
-    if status is not None:
-        where["status"] = status.value
-    if cursor:
-        where["_id"] = {"$gt": _decode(cursor)}
+    if query.status is not None:
+        where["status"] = query.status.value
+    if query.cursor:
+        where["_id"] = {"$gt": _decode(query.cursor)}
     units = await caller.store.collection(readmodels.JOB_UNITS).find(
-        where, sort=[("_id", 1)], limit=limit + 1
+        where, sort=[("_id", 1)], limit=query.limit + 1
     )
-    page, has_more = units[:limit], len(units) > limit
+    page, has_more = units[: query.limit], len(units) > query.limit
     return job, page, (_encode(page[-1]["_id"]) if has_more and page else None), has_more
 
 
@@ -80,12 +93,10 @@ async def _discovered(
 async def mailboxes(
     job_id: str,
     caller: CallerDep,
-    status: UnitStatus | None = None,
-    limit: int = Query(50, ge=1, le=200),
-    cursor: str | None = None,
+    query: UnitQueryDep,
 ) -> FastJSONResponse:
     """Each mailbox of an EMAIL job: source → destination, its item counts and its size."""
-    job, page, next_cursor, has_more = await _page(caller, job_id, "mailbox", status, limit, cursor)
+    job, page, next_cursor, has_more = await _page(caller, job_id, "mailbox", query)
     users = await _discovered(caller, readmodels.DISCOVERED_USERS, job["sourceTenantId"], "upn", page)
     rows = []
     for unit in page:
@@ -100,12 +111,10 @@ async def mailboxes(
 async def sites(
     job_id: str,
     caller: CallerDep,
-    status: UnitStatus | None = None,
-    limit: int = Query(50, ge=1, le=200),
-    cursor: str | None = None,
+    query: UnitQueryDep,
 ) -> FastJSONResponse:
     """Each site of a SHAREPOINT or ONEDRIVE job: source → destination and its item counts."""
-    _, page, next_cursor, has_more = await _page(caller, job_id, "site", status, limit, cursor)
+    _, page, next_cursor, has_more = await _page(caller, job_id, "site", query)
     rows = [
         _row(
             u,
@@ -121,12 +130,10 @@ async def sites(
 async def teams(
     job_id: str,
     caller: CallerDep,
-    status: UnitStatus | None = None,
-    limit: int = Query(50, ge=1, le=200),
-    cursor: str | None = None,
+    query: UnitQueryDep,
 ) -> FastJSONResponse:
     """Each team of a TEAMS job: source → destination team (null until known) and its counts."""
-    job, page, next_cursor, has_more = await _page(caller, job_id, "team", status, limit, cursor)
+    job, page, next_cursor, has_more = await _page(caller, job_id, "team", query)
     found = await _discovered(caller, readmodels.DISCOVERED_TEAMS, job["sourceTenantId"], "teamId", page)
     rows = [
         _row(
@@ -144,9 +151,9 @@ async def teams(
 
 
 async def _keys(
-    caller: Caller, job_id: str, kind: str, status: UnitStatus | None, limit: int, cursor: str | None
+    caller: Caller, job_id: str, kind: str, query: UnitQuery
 ) -> tuple[list[dict[str, Any]], str | None, bool]:
-    _, page, next_cursor, has_more = await _page(caller, job_id, kind, status, limit, cursor)
+    _, page, next_cursor, has_more = await _page(caller, job_id, kind, query)
     rows = [_row(u, {"key": u["source"]}, {"message": u.get("message")}) for u in page]
     return rows, next_cursor, has_more
 
@@ -155,12 +162,10 @@ async def _keys(
 async def projects(
     job_id: str,
     caller: CallerDep,
-    status: UnitStatus | None = None,
-    limit: int = Query(50, ge=1, le=200),
-    cursor: str | None = None,
+    query: UnitQueryDep,
 ) -> FastJSONResponse:
     """Each project of a JIRA job, its issues migrated or failed, and Atlassian's message."""
-    rows, next_cursor, has_more = await _keys(caller, job_id, "project", status, limit, cursor)
+    rows, next_cursor, has_more = await _keys(caller, job_id, "project", query)
     return FastJSONResponse({"projects": rows, "nextCursor": next_cursor, "hasMore": has_more})
 
 
@@ -168,12 +173,10 @@ async def projects(
 async def spaces(
     job_id: str,
     caller: CallerDep,
-    status: UnitStatus | None = None,
-    limit: int = Query(50, ge=1, le=200),
-    cursor: str | None = None,
+    query: UnitQueryDep,
 ) -> FastJSONResponse:
     """Each space of a CONFLUENCE job, its pages migrated or failed, and Atlassian's message."""
-    rows, next_cursor, has_more = await _keys(caller, job_id, "space", status, limit, cursor)
+    rows, next_cursor, has_more = await _keys(caller, job_id, "space", query)
     return FastJSONResponse({"spaces": rows, "nextCursor": next_cursor, "hasMore": has_more})
 
 
