@@ -14,7 +14,8 @@ handler can write the batch in one go.
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, TypeVar
 
 from faststream.middlewares.acknowledgement.config import AckPolicy
@@ -23,6 +24,8 @@ from migrator_contracts.base import Message
 from migrator_contracts.streams import COMMANDS, DEAD_LETTERS, StreamSpec
 from migrator_contracts.subjects import dead_letter
 from nats.js.errors import NotFoundError
+from opentelemetry import propagate, trace
+from opentelemetry.trace import SpanKind
 from pydantic import ValidationError
 
 from migrator_platform.metrics import HANDLER_SECONDS, MESSAGES_HANDLED
@@ -34,6 +37,7 @@ if TYPE_CHECKING:
 
 M = TypeVar("M", bound=Message)
 log = get_logger(__name__)
+_tracer = trace.get_tracer("migrator.bus")
 
 
 class Rejected(Exception):
@@ -55,6 +59,15 @@ class Delivery:
     async def still_working(self) -> None:
         """Extend the ack deadline during a long job so JetStream does not redeliver it."""
         await self._message.in_progress()
+
+    @contextmanager
+    def traced(self, name: str) -> Iterator[None]:
+        """A span in the trace this message was published in. A batch's handler runs under
+        one span of its own (linked to every message's trace); the work it does for one
+        message, under this, stays in that message's trace."""
+        context = propagate.extract(self._message.headers or {})
+        with _tracer.start_as_current_span(name, context=context, kind=SpanKind.CONSUMER):
+            yield
 
 
 def _backoff(attempt: int) -> float:

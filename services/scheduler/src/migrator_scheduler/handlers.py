@@ -7,6 +7,8 @@ any point must, when it comes back, neither lose a job nor start one twice.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from datetime import UTC, datetime
 from typing import Any
 
@@ -376,21 +378,30 @@ class Scheduler:
         # Marked after the line is on the bus: a failed publish is tried again next pass.
         await self._jobs.update(job["id"], {"waitingSince": iso(self.now()) if idle else None})
 
-    async def apply_unit_progress(self, *events: UnitProgressed) -> None:
+    async def apply_unit_progress(
+        self,
+        *events: UnitProgressed,
+        traced: Callable[[UnitProgressed], AbstractContextManager[object]] = lambda _: nullcontext(),
+    ) -> None:
         """Project each unit's absolute progress (newer ``seq`` only), then refresh each job
         once: a refresh reads every unit of its job, so a batch of a busy job's progress costs
-        one, not one per event.
+        one, not one per event. ``traced(event)``: the span the work for that event runs in
+        (its job's trace).
 
         A unit its connector hands back QUEUED (its job was paused or deleted between two
         batches) is dispatched again when the job runs, from where it stopped."""
-        freed = False
+        freed: UnitProgressed | None = None
         for evt in events:
-            freed = await self._apply_one(evt) or freed
-        if freed:
-            await self.dispatch_pending()  # room freed up, for these jobs or another
+            with traced(evt):
+                if await self._apply_one(evt):
+                    freed = evt
+        if freed is not None:
+            with traced(freed):
+                await self.dispatch_pending()  # room freed up, for these jobs or another
         # Refresh even when nothing was applied: a crash after the unit write must not leave the job stale.
-        for job_id in dict.fromkeys(evt.job_id for evt in events):
-            await self.refresh_job(job_id)
+        for evt in {evt.job_id: evt for evt in events}.values():  # each job once, in its latest event's trace
+            with traced(evt):
+                await self.refresh_job(evt.job_id)
 
     async def _apply_one(self, evt: UnitProgressed) -> bool:
         """Write one unit's progress; True when it freed a slot (finished, or handed back)."""

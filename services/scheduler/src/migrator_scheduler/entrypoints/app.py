@@ -44,7 +44,11 @@ def wire(runtime: Runtime, settings: SchedulerSettings, scheduler: Scheduler, co
         await control.delete_tenant(cmd)
 
     async def on_unit_progress(batch: list[tuple[UnitProgressed, Delivery]]) -> None:
-        await scheduler.apply_unit_progress(*(evt for evt, _ in batch))
+        delivered = {id(evt): delivery for evt, delivery in batch}
+        await scheduler.apply_unit_progress(
+            *(evt for evt, _ in batch),
+            traced=lambda evt: delivered[id(evt)].traced("apply unit progress"),
+        )
 
     commands = (
         (subjects.CMD_JOB_CREATE, "scheduler-create-job", CreateJob, on_create),
