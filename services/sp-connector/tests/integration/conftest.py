@@ -37,6 +37,9 @@ from migrator_sp_connector.migration.site_job import SiteMigrator
 SOURCE, DEST = "ten_SRC", "ten_DST"
 DOMAINS = {SOURCE: "contoso.com", DEST: "fabrikam.com"}
 ORG = "org_1"
+# The ack wait of the consumers tests subscribe (production's is 30 s); the connector beats at a
+# third of it, as bootstrap configures it.
+ACK_WAIT_SECONDS = 1.0
 
 
 class SimTokens:
@@ -175,6 +178,7 @@ async def world(broker: NatsBroker, azurite: infra.Proc, tmp_path: Path) -> Asyn
                 publisher=BusPublisher(broker),
                 poll_seconds=0.05,
                 fallback_after=5.0,
+                keep_alive_seconds=ACK_WAIT_SECONDS / 3,
             ),
             graph=GraphClient(http, endpoints=endpoints, tokens=tokens),
         )
