@@ -1,0 +1,185 @@
+"""sp-connector's parts against the Microsoft 365 simulator (the real app, in process), Azurite (the
+Azure Storage the SharePoint Migration API hands out), real NATS and the embedded store."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+import pytest
+from faststream.nats import NatsBroker
+from m365_simulator.app import create_app
+from m365_simulator.config import SimSettings
+from migrator_contracts import readmodels
+from migrator_contracts.base import iso
+from migrator_contracts.commands import MigrateSite
+from migrator_contracts.enums import TenantRole
+from migrator_contracts.readmodels import TenantDoc
+from migrator_contracts.streams import ALL_STREAMS
+from migrator_devstack import infra
+from migrator_microsoft.endpoints import Endpoints
+from migrator_microsoft.graph import GraphClient
+from migrator_platform.bus import BusPublisher, create_broker, provision_streams
+from migrator_platform.readstore.sqlite import SqliteReadStore
+from migrator_platform.secret_box import SecretBox
+from migrator_sp_connector.migration.sharepoint_api import SharePointApi
+from migrator_sp_connector.migration.site_job import SiteMigrator
+
+SOURCE, DEST = "ten_SRC", "ten_DST"
+DOMAINS = {SOURCE: "contoso.com", DEST: "fabrikam.com"}
+ORG = "org_1"
+# The ack wait of the consumers tests subscribe (production's is 30 s); the connector beats at a
+# third of it, as bootstrap configures it.
+ACK_WAIT_SECONDS = 1.0
+
+
+class SimTokens:
+    """Tokens the way the app gets them from Entra (consent, then client credentials), per tenant."""
+
+    def __init__(self, http: httpx.AsyncClient) -> None:
+        self._http, self._tokens = http, dict[str, str]()
+
+    async def access_token(self, tenant_id: str) -> str:
+        if tenant_id not in self._tokens:
+            domain = DOMAINS[tenant_id]
+            consent = await self._http.get(
+                f"/login.microsoftonline.com/{domain}/adminconsent",
+                params={"client_id": "migrator-dev-client", "state": "s", "redirect_uri": "http://cb/"},
+            )
+            directory = parse_qs(urlsplit(consent.headers["location"]).query)["tenant"][0]
+            answer = await self._http.post(
+                f"/login.microsoftonline.com/{directory}/oauth2/v2.0/token",
+                data={
+                    "client_id": "migrator-dev-client",
+                    "client_secret": "x",
+                    "grant_type": "client_credentials",
+                    "scope": "https://graph.microsoft.com/.default",
+                },
+            )
+            self._tokens[tenant_id] = str(answer.json()["access_token"])
+        return self._tokens[tenant_id]
+
+    def forget(self, tenant_id: str) -> None:
+        self._tokens.pop(tenant_id, None)
+
+
+async def still_working() -> None:
+    """The delivery's heartbeat: nothing to extend when no JetStream message is being handled."""
+
+
+@dataclass
+class World:
+    """The simulator, the store, the bus, and sp-connector's parts wired as bootstrap wires them."""
+
+    sim: httpx.AsyncClient
+    store: SqliteReadStore
+    broker: NatsBroker
+    sites: SiteMigrator
+    graph: GraphClient
+
+    def migrate_site(self, source_url: str, **options: Any) -> MigrateSite:
+        """A MigrateSite command for a new job of one unit, to the same site path at the destination."""
+        job_id = f"job_{uuid.uuid4().hex[:12]}"
+        return MigrateSite(
+            job_id=job_id,
+            unit_id=f"{job_id}_0",
+            org_id=ORG,
+            source_tenant_id=SOURCE,
+            dest_tenant_id=DEST,
+            source_site_url=source_url,
+            **options,
+        )
+
+    async def faults(self, **switches: Any) -> None:
+        (await self.sim.post("/_sim/faults", json=switches)).raise_for_status()
+
+    async def site(self, url: str) -> list[dict[str, Any]]:
+        """Every folder and file of the site's library (path, type, size, SHA-256) in the simulator."""
+        body = (await self.sim.get("/_sim/sites", params={"url": url})).json()
+        return list(body["items"])
+
+    async def imports(self, site_url: str) -> list[dict[str, Any]]:
+        """The import jobs SharePoint was given for this site."""
+        jobs = (await self.sim.get("/_sim/migration-jobs", params={"site": site_url})).json()["jobs"]
+        return [job for job in jobs if job["kind"] == "import"]
+
+    async def published(self, subject: str) -> list[dict[str, Any]]:
+        """What JetStream holds on ``subject`` (wildcards allowed), oldest first."""
+        js = self.broker.connection.jetstream()
+        stream = next(s.name for s in ALL_STREAMS if subject.startswith(s.subjects[0].rstrip(">")))
+        info = await js.stream_info(stream, subjects_filter=subject)
+        count = sum((info.state.subjects or {}).values())
+        if count == 0:
+            return []
+        sub = await js.subscribe(subject, stream=stream, ordered_consumer=True)
+        try:
+            return [json.loads((await sub.next_msg(timeout=5)).data) for _ in range(count)]
+        finally:
+            await sub.unsubscribe()
+
+
+@pytest.fixture(scope="session")
+def azurite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[infra.Proc]:
+    """Azurite blob + queue: where the simulated Migration API provisions containers and queues."""
+    tmp = tmp_path_factory.mktemp("azurite")
+    proc = infra.start_azurite(data_dir=tmp / "data", log_dir=tmp)
+    yield proc
+    proc.stop()
+
+
+@pytest.fixture
+async def broker(nats_url: str) -> AsyncIterator[NatsBroker]:
+    broker = create_broker(nats_url=nats_url, service="sp-connector-test")
+    await broker.connect()
+    await provision_streams(broker.connection.jetstream())
+    yield broker
+    await broker.stop()
+
+
+@pytest.fixture
+async def world(broker: NatsBroker, azurite: infra.Proc, tmp_path: Path) -> AsyncIterator[World]:
+    settings = SimSettings(
+        seed=42, object_delay_ms=0, blob_url=azurite.urls["blob"], queue_url=azurite.urls["queue"]
+    )
+    app = create_app(settings)
+    store = SqliteReadStore(tmp_path / "store.sqlite3")
+    tenants = store.collection(readmodels.TENANTS)
+    for tenant_id, domain in DOMAINS.items():  # connected, as the consent flow leaves them
+        doc = TenantDoc(
+            id=tenant_id,
+            org_id=ORG,
+            domain=domain,
+            role=TenantRole.SOURCE if tenant_id == SOURCE else TenantRole.DESTINATION,
+            workloads=["SHAREPOINT"],
+            connected_at=iso(datetime.now(UTC)),
+        ).to_doc()
+        await tenants.insert(tenant_id, doc | {"latestDiscoveryJobId": None})
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://sim") as http:
+        endpoints, tokens = Endpoints("http://sim"), SimTokens(http)
+        yield World(
+            sim=http,
+            store=store,
+            broker=broker,
+            sites=SiteMigrator(
+                sp=SharePointApi(http, endpoints=endpoints, tokens=tokens),
+                tasks=store.collection(readmodels.SP_TASKS),
+                tenants=tenants,
+                sync=store.collection(readmodels.SP_SYNC),
+                box=SecretBox(base64.b64encode(os.urandom(32)).decode()),
+                publisher=BusPublisher(broker),
+                poll_seconds=0.05,
+                fallback_after=5.0,
+                keep_alive_seconds=ACK_WAIT_SECONDS / 3,
+            ),
+            graph=GraphClient(http, endpoints=endpoints, tokens=tokens),
+        )
+    await store.close()

@@ -1,0 +1,78 @@
+"""A MigrateSite command delivered again (JetStream delivers at least once) adds nothing twice."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+import pytest
+from migrator_contracts import readmodels
+from migrator_contracts.commands import MigrateSite
+
+from .conftest import World, still_working
+
+pytestmark = pytest.mark.integration
+
+SITE = "https://contoso.sharepoint.com/sites/engineering"
+DEST_SITE = "https://fabrikam.sharepoint.com/sites/engineering"
+
+
+class Killed(Exception):
+    """The connector's process died here; JetStream redelivers the unacknowledged command."""
+
+
+def killed_in(world: World, cmd: MigrateSite, phase: str) -> Callable[[], Awaitable[None]]:
+    """A heartbeat that kills the run the first time it beats with the site's task in ``phase``."""
+
+    async def heartbeat() -> None:
+        task = await world.store.collection(readmodels.SP_TASKS).get(cmd.unit_id)
+        if task is not None and task["phase"] == phase:
+            raise Killed(phase)
+
+    return heartbeat
+
+
+@pytest.mark.parametrize(
+    ("phase", "imports_before"),
+    [
+        ("reading", 0),  # killed while reading the source: nothing submitted yet
+        ("submitted", 1),  # killed while following the import SharePoint runs on
+    ],
+)
+async def test_a_site_command_redelivered_after_a_crash_brings_each_item_once(
+    world: World, phase: str, imports_before: int
+) -> None:
+    await world.faults(failItemsMatching=[])
+    cmd = world.migrate_site(SITE)
+    with pytest.raises(Killed):
+        await world.sites.migrate(cmd, killed_in(world, cmd, phase))
+    assert len(await world.imports(DEST_SITE)) == imports_before
+
+    await world.sites.migrate(cmd, still_working)  # the redelivery
+
+    await assert_migrated_once(world, cmd)
+
+
+async def test_a_site_command_redelivered_after_it_finished_changes_nothing(world: World) -> None:
+    await world.faults(failItemsMatching=[])
+    cmd = world.migrate_site(SITE)
+    await world.sites.migrate(cmd, still_working)
+    reports = await world.published(f"migrator.evt.unit.{cmd.job_id}.UnitProgressed")
+
+    await world.sites.migrate(cmd, still_working)  # the acknowledgement was lost
+
+    await assert_migrated_once(world, cmd)
+    assert await world.published(f"migrator.evt.unit.{cmd.job_id}.UnitProgressed") == reports
+
+
+async def assert_migrated_once(world: World, cmd: MigrateSite) -> None:
+    """One import, every item at the destination once (an item imported twice gains a version)."""
+    source = await world.site(SITE)
+    assert await world.site(DEST_SITE) == source
+    assert len(await world.imports(DEST_SITE)) == 1
+    last = (await world.published(f"migrator.evt.unit.{cmd.job_id}.UnitProgressed"))[-1]
+    assert (last["status"], last["totalItems"], last["doneItems"], last["errorItems"]) == (
+        "DONE",
+        len(source),
+        len(source),
+        0,
+    )
