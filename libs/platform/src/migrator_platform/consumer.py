@@ -3,7 +3,9 @@
 A message that is not valid JSON or does not match its contract can never succeed: it is
 published to ``migrator.dlq.<subject>`` and acked at once, so the consumer goes on. A handler
 that raises is nak'ed with backoff and redelivered; after ``max_deliver`` attempts the message
-is dead-lettered too. Handlers must be idempotent: delivery is at-least-once.
+is dead-lettered too. While a handler runs, its messages' ack deadlines are extended, so only
+a process gone makes JetStream redeliver. Handlers must be idempotent: delivery is
+at-least-once.
 
 :func:`subscribe` hands a handler one message; :func:`subscribe_batch` hands it every message
 one fetch brought (up to ``batch_size``), for high-volume consumers whose per-message cost is
@@ -13,6 +15,7 @@ handler can write the batch in one go.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
@@ -57,7 +60,8 @@ class Delivery:
         self.subject = message.subject
 
     async def still_working(self) -> None:
-        """Extend the ack deadline during a long job so JetStream does not redeliver it."""
+        """Extend the ack deadline now (the consumer also does, every third of it, for as
+        long as the handler runs)."""
         await self._message.in_progress()
 
     @contextmanager
@@ -127,8 +131,9 @@ class _Outcomes:
     """How one durable's messages end: parsed or dead-lettered as poison, then acked, retried
     with backoff, or dead-lettered; counted in the metrics either way."""
 
-    def __init__(self, broker: NatsBroker, durable: str, max_deliver: int) -> None:
+    def __init__(self, broker: NatsBroker, durable: str, max_deliver: int, ack_wait_seconds: float) -> None:
         self._broker, self._max_deliver = broker, max_deliver
+        self._keep_alive_every = ack_wait_seconds / 3
         self._acked, self._retried, self._dead_lettered = (
             MESSAGES_HANDLED.labels(durable, o) for o in ("acked", "retried", "dead_lettered")
         )
@@ -142,6 +147,33 @@ class _Outcomes:
             log.warning("malformed message dead-lettered", subject=msg.subject, error=str(exc)[:300])
             await self._give_up(msg, f"invalid: {exc}")
             return None
+
+    async def run(self, call: Awaitable[None], messages: list[Msg]) -> None:
+        """Await a handler's ``call`` for ``messages``, then settle each. Meanwhile they are
+        kept alive: JetStream redelivers a message only once the process handling it is gone,
+        never to a second worker beside a slow first (a site imported twice, a duplicate
+        version of every file)."""
+        keep_alive = asyncio.create_task(self._keep_alive(messages))
+        failure: Exception | None = None
+        started = time.perf_counter()
+        try:
+            await call
+        except Exception as exc:
+            failure = exc
+        finally:
+            keep_alive.cancel()
+        self.handler_seconds.observe(time.perf_counter() - started)
+        for msg in messages:
+            await self.handled(msg, failure)
+
+    async def _keep_alive(self, messages: list[Msg]) -> None:
+        while True:
+            await asyncio.sleep(self._keep_alive_every)
+            try:
+                for msg in messages:
+                    await msg.in_progress()
+            except Exception as exc:  # the bus reconnecting: tried again at the next beat
+                log.warning("could not extend an ack deadline", subject=messages[0].subject, error=repr(exc))
 
     async def handled(self, msg: Msg, failure: Exception | None) -> None:
         attempt = int(msg.metadata.num_delivered)
@@ -198,7 +230,7 @@ def subscribe(
 ) -> None:
     """Register ``handler`` on a durable pull consumer of ``stream`` filtered to ``subject``."""
     _register(stream, subject, durable, ack_wait_seconds, max_deliver)
-    outcomes = _Outcomes(broker, durable, max_deliver)
+    outcomes = _Outcomes(broker, durable, max_deliver, ack_wait_seconds)
 
     @broker.subscriber(
         subject,
@@ -215,16 +247,8 @@ def subscribe(
         # resolves such a parameter on a worker thread, a thread hop for every message.
         raw = broker.context.get_local("message").raw_message
         parsed = await outcomes.parsed(raw, model)
-        if parsed is None:
-            return
-        failure: Exception | None = None
-        started = time.perf_counter()
-        try:
-            await handler(parsed, Delivery(raw))
-        except Exception as exc:
-            failure = exc
-        outcomes.handler_seconds.observe(time.perf_counter() - started)
-        await outcomes.handled(raw, failure)
+        if parsed is not None:
+            await outcomes.run(handler(parsed, Delivery(raw)), [raw])
 
 
 def subscribe_batch(
@@ -244,7 +268,7 @@ def subscribe_batch(
     raises has every message of it retried (or dead-lettered at its last attempt), so it must
     be idempotent per message; :class:`Rejected` dead-letters the whole batch."""
     _register(stream, subject, durable, ack_wait_seconds, max_deliver)
-    outcomes = _Outcomes(broker, durable, max_deliver)
+    outcomes = _Outcomes(broker, durable, max_deliver, ack_wait_seconds)
 
     @broker.subscriber(
         subject,
@@ -262,14 +286,5 @@ def subscribe_batch(
             if (parsed := await outcomes.parsed(raw, model)) is not None:
                 batch.append((parsed, Delivery(raw)))
                 raws.append(raw)
-        if not batch:
-            return
-        failure: Exception | None = None
-        started = time.perf_counter()
-        try:
-            await handler(batch)
-        except Exception as exc:
-            failure = exc
-        outcomes.handler_seconds.observe(time.perf_counter() - started)
-        for raw in raws:
-            await outcomes.handled(raw, failure)
+        if batch:
+            await outcomes.run(handler(batch), raws)

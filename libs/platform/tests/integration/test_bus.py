@@ -279,3 +279,34 @@ async def test_a_failing_batch_is_retried_whole_then_dead_lettered(broker: NatsB
     assert all("the store is down" in (d.headers or {}).get("Migrator-Reason", "") for d in dead)
     tried = sorted(pair for batch in attempts for pair in batch)
     assert tried == [(0, 1), (0, 2), (1, 1), (1, 2), (2, 1), (2, 2)], "each twice, then no more"
+
+
+async def test_a_handler_slower_than_the_ack_wait_gets_its_message_once(broker: NatsBroker) -> None:
+    deliveries: list[int] = []
+    finished = asyncio.Event()
+
+    async def slow(msg: Ping, delivery: Delivery) -> None:
+        deliveries.append(delivery.attempt)
+        await asyncio.sleep(3.5)  # the work: three and a half ack waits, with no word from it
+        finished.set()
+
+    subscribe(
+        broker,
+        subject="migrator.cmd.test.slow",
+        stream=COMMANDS,
+        durable="test-slow",
+        model=Ping,
+        handler=slow,
+        ack_wait_seconds=1.0,
+        max_workers=2,  # a second worker free to take a redelivery
+    )
+    await broker.start()
+    await publish(broker, "migrator.cmd.test.slow", Ping(n=1), msg_id="slow-1")
+    await asyncio.wait_for(finished.wait(), 10)
+    for _ in range(50):  # acked: nothing left for anyone
+        info = await broker.connection.jetstream().consumer_info("MIGRATOR_CMD", "test-slow")
+        if info.num_ack_pending == 0:
+            break
+        await asyncio.sleep(0.1)
+    assert info.num_ack_pending == 0 and info.num_redelivered == 0
+    assert deliveries == [1], "never handed to a second worker while the first was at it"
