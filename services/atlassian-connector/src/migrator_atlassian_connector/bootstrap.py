@@ -124,7 +124,7 @@ async def main(settings: AtlassianSettings | None = None) -> None:
             await discovery.discover(cmd)
 
         async def on_migrate(cmd: MigrateAtlassianScope, delivery: Delivery) -> None:
-            await migration.run(await with_sizes(cmd), heartbeat=delivery.still_working)
+            await migration.run(await with_sizes(cmd))
 
         async def with_sizes(cmd: MigrateAtlassianScope) -> MigrateAtlassianScope:
             """Each unit's size as discovered: a project finished between two readings shows no

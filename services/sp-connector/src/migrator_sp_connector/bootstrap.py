@@ -49,7 +49,6 @@ async def main(settings: ConnectorSettings | None = None) -> None:
             publisher=BusPublisher(runtime.broker),
             poll_seconds=settings.queue_poll_seconds,
             fallback_after=settings.sp_progress_fallback_seconds,
-            keep_alive_seconds=settings.ack_wait_seconds / 3,
         )
 
         async def on_migrate_site(cmd: MigrateSite, delivery: Delivery) -> None:

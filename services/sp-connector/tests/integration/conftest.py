@@ -178,7 +178,6 @@ async def world(broker: NatsBroker, azurite: infra.Proc, tmp_path: Path) -> Asyn
                 publisher=BusPublisher(broker),
                 poll_seconds=0.05,
                 fallback_after=5.0,
-                keep_alive_seconds=ACK_WAIT_SECONDS / 3,
             ),
             graph=GraphClient(http, endpoints=endpoints, tokens=tokens),
         )

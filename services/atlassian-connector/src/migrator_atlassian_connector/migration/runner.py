@@ -45,7 +45,7 @@ class Target:
 
 
 Resolve = Callable[[MigrateAtlassianScope], Awaitable[Target]]
-Heartbeat = Callable[[], Awaitable[None]]
+Wait = Callable[[], Awaitable[None]]  # one pause between polls
 
 
 def definition(cmd: MigrateAtlassianScope, target: Target) -> dict[str, Any]:
@@ -104,10 +104,10 @@ class AtlassianMigration:
         self._tasks, self._checks, self._publisher = tasks, checks, publisher
         self._resolve, self._poll, self._clock = resolve, poll_seconds, clock
 
-    async def run(self, cmd: MigrateAtlassianScope, *, heartbeat: Heartbeat | None = None) -> None:
-        """Run the job's migration to its end (or resume it). ``heartbeat`` is called every few
-        seconds, so the command's delivery stays ours while the migration runs. Each time
-        Atlassian holds a call back (429), the job's log says so and when we retry."""
+    async def run(self, cmd: MigrateAtlassianScope) -> None:
+        """Run the job's migration to its end (or resume it); the consumer keeps the command's
+        delivery ours meanwhile. Each time Atlassian holds a call back (429), the job's log says
+        so and when we retry."""
         pending: set[asyncio.Task[None]] = set()
 
         def on_throttle(status: int, wait: float, retry_after: float | None) -> None:
@@ -124,21 +124,11 @@ class AtlassianMigration:
             task.add_done_callback(pending.discard)
 
         token = throttle_listener.set(on_throttle)
-        beating = asyncio.create_task(self._beat(heartbeat)) if heartbeat is not None else None
         try:
             await self._run(cmd)
         finally:
             throttle_listener.reset(token)
-            if beating is not None:
-                beating.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
-
-    async def _beat(self, heartbeat: Heartbeat) -> None:
-        """Keep the command's delivery ours for as long as the run takes, including while it
-        waits for the site's budget (5 creates a minute) or for a Retry-After."""
-        while True:
-            await heartbeat()
-            await asyncio.sleep(min(self._poll, 5.0))
 
     async def _run(self, cmd: MigrateAtlassianScope) -> None:
 
@@ -192,7 +182,7 @@ class AtlassianMigration:
         await self._follow(cmd, state, target.api, wait)
 
     async def _await_checks(
-        self, api: MigrationApi, job_id: str, task_id: str, wait: Heartbeat
+        self, api: MigrationApi, job_id: str, task_id: str, wait: Wait
     ) -> tuple[Node, dict[str, Node]]:
         while True:
             verdict, checks = await check_results(api, job_id, task_id)
@@ -243,7 +233,7 @@ class AtlassianMigration:
         )
 
     async def _follow(
-        self, cmd: MigrateAtlassianScope, state: dict[str, Any], api: MigrationApi, wait: Heartbeat
+        self, cmd: MigrateAtlassianScope, state: dict[str, Any], api: MigrationApi, wait: Wait
     ) -> None:
         """Read the status tree until every project or space has finished; report as it moves."""
         _, container, _ = FLOWS[cmd.job_type]

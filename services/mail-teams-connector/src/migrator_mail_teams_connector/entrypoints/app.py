@@ -7,7 +7,6 @@ unit resumes. A refusal no retry can change ends the unit ERROR at once, with th
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 
 from migrator_contracts import subjects
@@ -40,27 +39,18 @@ class JobEventSeen(Message):
     seq: int
 
 
-async def keep_alive(delivery: Delivery, every: float) -> None:
-    """Tell JetStream the unit is still being worked on, however long a call or a throttling
-    wait takes: it redelivers a message only when the process holding it is gone."""
-    while True:
-        await asyncio.sleep(every)
-        await delivery.still_working()
-
-
 def guarded(
     run: Callable[[], Awaitable[None]],
     fail: Callable[[str], Awaitable[None]],
     *,
     permission: str,
     max_deliver: int,
-    ack_wait: float,
 ) -> Callable[[Delivery], Awaitable[None]]:
-    """Run a unit, kept alive; end it ERROR at once on a refusal no retry can change (a 4xx
-    other than throttling, no token, a mailbox or team that is not there), or at the last delivery."""
+    """Run a unit (the consumer keeps its delivery alive meanwhile); end it ERROR at once on a
+    refusal no retry can change (a 4xx other than throttling, no token, a mailbox or team that
+    is not there), or at the last delivery."""
 
     async def attempt(delivery: Delivery) -> None:
-        alive = asyncio.create_task(keep_alive(delivery, ack_wait / 3))
         try:
             await run()
         except GraphError as exc:
@@ -75,9 +65,6 @@ def guarded(
             if delivery.attempt >= max_deliver:  # the last try: report before dead-lettering
                 await fail(f"gave up after {delivery.attempt} attempts: {exc!r}"[:500])
             raise
-        finally:
-            alive.cancel()
-            await asyncio.gather(alive, return_exceptions=True)
 
     return attempt
 
@@ -100,7 +87,6 @@ def wire(
             lambda reason: mail.fail(cmd, reason),
             permission=MAIL_PERMISSION,
             max_deliver=settings.max_deliver,
-            ack_wait=settings.ack_wait_seconds,
         )(delivery)
 
     async def on_team(cmd: MigrateTeam, delivery: Delivery) -> None:
@@ -109,7 +95,6 @@ def wire(
             lambda reason: teams.fail(cmd, reason),
             permission=TEAMS_PERMISSION,
             max_deliver=settings.max_deliver,
-            ack_wait=settings.ack_wait_seconds,
         )(delivery)
 
     async def on_job_event(event: JobEventSeen, delivery: Delivery) -> None:

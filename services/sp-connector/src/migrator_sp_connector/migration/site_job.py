@@ -104,28 +104,20 @@ class SiteMigrator:
         publisher: Publisher,
         poll_seconds: float = 0.5,
         fallback_after: float = 60.0,
-        keep_alive_seconds: float = 10.0,
     ) -> None:
         self._sp, self._tasks, self._tenants, self._sync, self._box = sp, tasks, tenants, sync, box
         self._publisher, self._poll, self._fallback = publisher, poll_seconds, fallback_after
-        self._keep_alive = keep_alive_seconds
         self._reader = AmrReader(sp, poll_seconds=poll_seconds, fallback_after=fallback_after)
 
     async def migrate(self, cmd: MigrateSite, heartbeat: Heartbeat) -> None:
-        """Drive the site's migration; returns once SharePoint reports the job's end.
-
-        ``heartbeat`` is called every ``keep_alive_seconds`` throughout, however long a call or a
-        Retry-After wait takes: JetStream must redeliver the command only once the process running
-        it is gone, never to a second worker beside it (the site would be imported twice)."""
-        beating = asyncio.create_task(_keep_alive(heartbeat, self._keep_alive, unit_id=cmd.unit_id))
-        try:
-            async with throttle_lines(
-                self._publisher, cmd.job_id, {"unitId": cmd.unit_id, "source": cmd.source_site_url}
-            ):
-                await self._migrate(cmd, heartbeat)
-        finally:
-            beating.cancel()
-            await asyncio.gather(beating, return_exceptions=True)
+        """Drive the site's migration; returns once SharePoint reports the job's end. (The
+        consumer keeps the command's delivery alive for as long as this runs, however long a
+        call or a Retry-After wait takes: a second worker beside this one would import the site
+        twice.)"""
+        async with throttle_lines(
+            self._publisher, cmd.job_id, {"unitId": cmd.unit_id, "source": cmd.source_site_url}
+        ):
+            await self._migrate(cmd, heartbeat)
 
     async def _log(
         self,
@@ -477,17 +469,6 @@ class SiteMigrator:
             ),
             msg_id=f"{cmd.unit_id}:err:{item}",
         )
-
-
-async def _keep_alive(heartbeat: Heartbeat, every: float, *, unit_id: str) -> None:
-    """Beat every ``every`` seconds until cancelled; a beat that fails (NATS reconnecting) is
-    tried again at the next."""
-    while True:
-        await asyncio.sleep(every)
-        try:
-            await heartbeat()
-        except Exception as exc:
-            log.warning("site migration heartbeat failed", unit_id=unit_id, error=repr(exc)[:300])
 
 
 def _login_mapper(mappings: dict[str, str], dest_domain: str) -> Callable[[str], str]:
