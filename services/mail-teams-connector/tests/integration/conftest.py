@@ -10,12 +10,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
 from faststream.nats import NatsBroker
 from m365_simulator.app import create_app
+from m365_simulator.app_tokens import SimTokens
 from m365_simulator.config import SimSettings
 from migrator_contracts import readmodels
 from migrator_contracts.events import TenantConnected
@@ -34,36 +34,6 @@ from migrator_platform.readstore.sqlite import SqliteReadStore
 
 SOURCE, DEST = "ten_SRC", "ten_DST"
 DOMAINS = {SOURCE: "contoso.com", DEST: "fabrikam.com"}
-
-
-class SimTokens:
-    """Tokens the way the app gets them from Entra (consent, then client credentials), per tenant."""
-
-    def __init__(self, http: httpx.AsyncClient) -> None:
-        self._http, self._tokens = http, dict[str, str]()
-
-    async def access_token(self, tenant_id: str) -> str:
-        if tenant_id not in self._tokens:
-            domain = DOMAINS[tenant_id]
-            consent = await self._http.get(
-                f"/login.microsoftonline.com/{domain}/adminconsent",
-                params={"client_id": "migrator-dev-client", "state": "s", "redirect_uri": "http://cb/"},
-            )
-            directory = parse_qs(urlsplit(consent.headers["location"]).query)["tenant"][0]
-            answer = await self._http.post(
-                f"/login.microsoftonline.com/{directory}/oauth2/v2.0/token",
-                data={
-                    "client_id": "migrator-dev-client",
-                    "client_secret": "x",
-                    "grant_type": "client_credentials",
-                    "scope": "https://graph.microsoft.com/.default",
-                },
-            )
-            self._tokens[tenant_id] = str(answer.json()["access_token"])
-        return self._tokens[tenant_id]
-
-    def forget(self, tenant_id: str) -> None:
-        self._tokens.pop(tenant_id, None)
 
 
 @dataclass
@@ -126,7 +96,7 @@ async def world(broker: NatsBroker, tmp_path: Path) -> AsyncIterator[World]:
     app = create_app(SimSettings(seed=42, object_delay_ms=0))
     store = SqliteReadStore(tmp_path / "store.sqlite3")
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://sim") as http:
-        graph = GraphClient(http, endpoints=Endpoints("http://sim"), tokens=SimTokens(http))
+        graph = GraphClient(http, endpoints=Endpoints("http://sim"), tokens=SimTokens(http, DOMAINS))
         publisher = BusPublisher(broker)
         tenants = TenantDirectory(store.collection(readmodels.GRAPH_TENANTS))
         for tenant_id, domain in DOMAINS.items():

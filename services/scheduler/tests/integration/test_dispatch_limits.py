@@ -52,19 +52,21 @@ async def create(sched: Scheduler, job_id: str, org: str, tenant: str, sites: in
     )
 
 
-async def finish(sched: Scheduler, unit: dict[str, Any]) -> None:
-    await sched.apply_unit_progress(
-        UnitProgressed(
-            event_id=f"{unit['id']}:done",
-            seq=1,
-            occurred_at=datetime.now(UTC),
-            job_id=unit["jobId"],
-            unit_id=unit["id"],
-            status=UnitStatus.DONE,
-            total_items=1,
-            done_items=1,
-        )
+def done(unit: dict[str, Any]) -> UnitProgressed:
+    return UnitProgressed(
+        event_id=f"{unit['id']}:done",
+        seq=1,
+        occurred_at=datetime.now(UTC),
+        job_id=unit["jobId"],
+        unit_id=unit["id"],
+        status=UnitStatus.DONE,
+        total_items=2,
+        done_items=2,
     )
+
+
+async def finish(sched: Scheduler, unit: dict[str, Any]) -> None:
+    await sched.apply_unit_progress(done(unit))
 
 
 async def in_flight(store: SqliteReadStore) -> list[dict[str, Any]]:
@@ -229,19 +231,6 @@ class LaggingInFlight:
         if where and where.get("dispatched") is True:
             await asyncio.sleep(0.3)
         return found
-
-
-def done(unit: dict[str, Any]) -> UnitProgressed:
-    return UnitProgressed(
-        event_id=f"{unit['id']}:done",
-        seq=1,
-        occurred_at=datetime.now(UTC),
-        job_id=unit["jobId"],
-        unit_id=unit["id"],
-        status=UnitStatus.DONE,
-        total_items=2,
-        done_items=2,
-    )
 
 
 async def test_a_batch_of_progress_finishes_each_job_once_and_hands_on_the_freed_slots(

@@ -12,12 +12,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
 from faststream.nats import NatsBroker
 from m365_simulator.app import create_app
+from m365_simulator.app_tokens import SimTokens
 from m365_simulator.config import SimSettings
 from migrator_contracts import readmodels
 from migrator_contracts.base import iso
@@ -37,39 +37,9 @@ from migrator_sp_connector.migration.site_job import SiteMigrator
 SOURCE, DEST = "ten_SRC", "ten_DST"
 DOMAINS = {SOURCE: "contoso.com", DEST: "fabrikam.com"}
 ORG = "org_1"
-# The ack wait of the consumers tests subscribe (production's is 30 s); the connector beats at a
-# third of it, as bootstrap configures it.
+# The ack wait of the consumers tests subscribe (production's is 30 s); the consumer keeps a
+# running handler's delivery alive at a third of it.
 ACK_WAIT_SECONDS = 1.0
-
-
-class SimTokens:
-    """Tokens the way the app gets them from Entra (consent, then client credentials), per tenant."""
-
-    def __init__(self, http: httpx.AsyncClient) -> None:
-        self._http, self._tokens = http, dict[str, str]()
-
-    async def access_token(self, tenant_id: str) -> str:
-        if tenant_id not in self._tokens:
-            domain = DOMAINS[tenant_id]
-            consent = await self._http.get(
-                f"/login.microsoftonline.com/{domain}/adminconsent",
-                params={"client_id": "migrator-dev-client", "state": "s", "redirect_uri": "http://cb/"},
-            )
-            directory = parse_qs(urlsplit(consent.headers["location"]).query)["tenant"][0]
-            answer = await self._http.post(
-                f"/login.microsoftonline.com/{directory}/oauth2/v2.0/token",
-                data={
-                    "client_id": "migrator-dev-client",
-                    "client_secret": "x",
-                    "grant_type": "client_credentials",
-                    "scope": "https://graph.microsoft.com/.default",
-                },
-            )
-            self._tokens[tenant_id] = str(answer.json()["access_token"])
-        return self._tokens[tenant_id]
-
-    def forget(self, tenant_id: str) -> None:
-        self._tokens.pop(tenant_id, None)
 
 
 async def still_working() -> None:
@@ -164,7 +134,7 @@ async def world(broker: NatsBroker, azurite: infra.Proc, tmp_path: Path) -> Asyn
         ).to_doc()
         await tenants.insert(tenant_id, doc | {"latestDiscoveryJobId": None})
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://sim") as http:
-        endpoints, tokens = Endpoints("http://sim"), SimTokens(http)
+        endpoints, tokens = Endpoints("http://sim"), SimTokens(http, DOMAINS)
         yield World(
             sim=http,
             store=store,
