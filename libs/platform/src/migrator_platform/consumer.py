@@ -208,12 +208,34 @@ class _Outcomes:
         self._dead_lettered.inc()
 
 
-def _register(
-    stream: StreamSpec, subject: str, durable: str, ack_wait_seconds: float, max_deliver: int
-) -> None:
+def _durable(
+    broker: NatsBroker,
+    *,
+    subject: str,
+    stream: StreamSpec,
+    durable: str,
+    pull_sub: PullSub,
+    ack_wait_seconds: float,
+    max_deliver: int,
+    max_workers: int = 1,
+) -> Callable[[Callable[[], Awaitable[None]]], object]:
+    """FastStream's subscriber decorator for one of our durables (recorded for convergence and,
+    on the command stream, for presence): manual acks, and one more delivery than
+    ``max_deliver`` as headroom for a crash before the last attempt's dead-lettering."""
     _configured[(stream.name, durable)] = (ack_wait_seconds, max_deliver + 1)
     if stream.name == COMMANDS.name:
         _commands.add(subject)
+    subscriber: Callable[[Callable[[], Awaitable[None]]], object] = broker.subscriber(
+        subject,
+        stream=JStream(stream.name, declare=False),
+        durable=durable,
+        pull_sub=pull_sub,
+        ack_policy=AckPolicy.MANUAL,
+        max_workers=max_workers,
+        config=ConsumerConfig(ack_wait=ack_wait_seconds, max_deliver=max_deliver + 1),
+        title=f"{durable}:{subject}",
+    )
+    return subscriber
 
 
 def subscribe(
@@ -229,18 +251,17 @@ def subscribe(
     max_workers: int = 1,
 ) -> None:
     """Register ``handler`` on a durable pull consumer of ``stream`` filtered to ``subject``."""
-    _register(stream, subject, durable, ack_wait_seconds, max_deliver)
     outcomes = _Outcomes(broker, durable, max_deliver, ack_wait_seconds)
 
-    @broker.subscriber(
-        subject,
-        stream=JStream(stream.name, declare=False),
+    @_durable(
+        broker,
+        subject=subject,
+        stream=stream,
         durable=durable,
         pull_sub=PullSub(batch_size=max(1, max_workers), timeout=1.0),
-        ack_policy=AckPolicy.MANUAL,
+        ack_wait_seconds=ack_wait_seconds,
+        max_deliver=max_deliver,
         max_workers=max_workers,
-        config=ConsumerConfig(ack_wait=ack_wait_seconds, max_deliver=max_deliver + 1),
-        title=f"{durable}:{subject}",
     )
     async def _consume() -> None:
         # The message from FastStream's context, not a ``NatsMessage`` parameter: FastStream
@@ -267,17 +288,16 @@ def subscribe_batch(
     messages at once, in stream order. The batch succeeds or fails as one: a handler that
     raises has every message of it retried (or dead-lettered at its last attempt), so it must
     be idempotent per message; :class:`Rejected` dead-letters the whole batch."""
-    _register(stream, subject, durable, ack_wait_seconds, max_deliver)
     outcomes = _Outcomes(broker, durable, max_deliver, ack_wait_seconds)
 
-    @broker.subscriber(
-        subject,
-        stream=JStream(stream.name, declare=False),
+    @_durable(
+        broker,
+        subject=subject,
+        stream=stream,
         durable=durable,
         pull_sub=PullSub(batch_size=batch_size, timeout=1.0, batch=True),
-        ack_policy=AckPolicy.MANUAL,
-        config=ConsumerConfig(ack_wait=ack_wait_seconds, max_deliver=max_deliver + 1),
-        title=f"{durable}:{subject}",
+        ack_wait_seconds=ack_wait_seconds,
+        max_deliver=max_deliver,
     )
     async def _consume_batch() -> None:
         batch: list[tuple[M, Delivery]] = []
