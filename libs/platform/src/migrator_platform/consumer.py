@@ -88,6 +88,9 @@ async def _dead_letter(broker: NatsBroker, msg: Msg, *, reason: str) -> None:
     await broker.publish(msg.data, dead_letter(msg.subject), headers=headers, stream=DEAD_LETTERS.name)
 
 
+# The longest a batch consumer holds a message while it waits for more to come.
+BATCH_WAIT_SECONDS = 0.1
+
 # Each durable's settings as this process configures them: (ack wait seconds, max deliver).
 _configured: dict[tuple[str, str], tuple[float, int]] = {}
 # The command subjects this process consumes (it announces them: see workers.WorkerPresence).
@@ -295,7 +298,9 @@ def subscribe_batch(
         subject=subject,
         stream=stream,
         durable=durable,
-        pull_sub=PullSub(batch_size=batch_size, timeout=1.0, batch=True),
+        # An idle consumer's fetch is a long poll that, once a message comes, waits out the
+        # rest of its timeout for more: kept short, a lone message is not held back for long.
+        pull_sub=PullSub(batch_size=batch_size, timeout=BATCH_WAIT_SECONDS, batch=True),
         ack_wait_seconds=ack_wait_seconds,
         max_deliver=max_deliver,
     )
