@@ -7,15 +7,19 @@ durable pull consumer with explicit acks; ours adds FastStream, tracing, contrac
 the dead-letter guard. The ratio is the cost of that plumbing. Ours consumes twice: one
 message per handler call (``subscribe``, the commands' path) and a fetch's worth per call
 (``subscribe_batch``, the high-volume consumers' path: log lines, progress, projections).
+Then latency: a lone message every 0.37 s to an idle consumer, publish → handler, against a
+bare nats-py pull loop (fetch of one, 1 s long poll) on the same server.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import nats
@@ -98,6 +102,59 @@ async def ours(url: str, n: int, *, batched: bool) -> tuple[float, float]:
     return n / published, n / consumed
 
 
+LONE_MESSAGES = 8
+
+
+async def raw_latency(url: str) -> list[float]:
+    nc = await nats.connect(url)
+    js = nc.jetstream()
+    sub = await js.pull_subscribe("raw.lone", durable="raw-lone")
+    seen: asyncio.Queue[float] = asyncio.Queue()
+
+    async def pull() -> None:
+        while True:
+            try:
+                for msg in await sub.fetch(1, timeout=1):
+                    await msg.ack()
+                    seen.put_nowait(time.perf_counter())
+            except nats.errors.TimeoutError:
+                pass
+
+    puller = asyncio.create_task(pull())
+    out = await _lone(lambda i: js.publish("raw.lone", b"{}", headers={"Nats-Msg-Id": f"rl{i}"}), seen)
+    puller.cancel()
+    await nc.close()
+    return out
+
+
+async def batch_latency(url: str) -> list[float]:
+    broker = create_broker(nats_url=url, service="bench", tracer_provider=configure_tracing(service="bench"))
+    await broker.connect()
+    seen: asyncio.Queue[float] = asyncio.Queue()
+
+    async def handle(batch: list[tuple[Cmd, Delivery]]) -> None:
+        for _ in batch:
+            seen.put_nowait(time.perf_counter())
+
+    subject = "migrator.cmd.bench.lone"
+    subscribe_batch(broker, subject=subject, stream=COMMANDS, durable="bench-lone", model=Cmd, handler=handle)
+    await broker.start()
+    out = await _lone(lambda i: publish(broker, subject, Cmd(n=i), msg_id=f"bl{i}"), seen)
+    await broker.stop()
+    return out
+
+
+async def _lone(send: Callable[[int], Awaitable[object]], seen: asyncio.Queue[float]) -> list[float]:
+    await asyncio.sleep(1.5)  # the consumer idle, its fetch a long poll
+    latencies = []
+    for i in range(LONE_MESSAGES):
+        start = time.perf_counter()
+        await send(i)
+        latencies.append(await asyncio.wait_for(seen.get(), 10) - start)
+        await asyncio.sleep(0.37)
+    return latencies
+
+
 def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 3000
     with tempfile.TemporaryDirectory() as tmp:
@@ -106,6 +163,8 @@ def main() -> None:
             raw_pub, raw_con = asyncio.run(raw(server.urls["nats"], n))
             our_pub, our_con = asyncio.run(ours(server.urls["nats"], n, batched=False))
             _, batch_con = asyncio.run(ours(server.urls["nats"], n, batched=True))
+            raw_lat = statistics.median(asyncio.run(raw_latency(server.urls["nats"])))
+            batch_lat = statistics.median(asyncio.run(batch_latency(server.urls["nats"])))
         finally:
             server.stop()
     print(f"N={n} JSON commands, Nats-Msg-Id, file-backed JetStream, durable pull consumer, explicit ack")
@@ -115,6 +174,10 @@ def main() -> None:
     print(
         f"ratios to raw: publish {our_pub / raw_pub:.2f}x, consume {our_con / raw_con:.2f}x one by one, "
         f"{batch_con / raw_con:.2f}x in batches"
+    )
+    print(
+        f"a lone message to an idle consumer, median of {LONE_MESSAGES}: raw {raw_lat * 1000:.0f} ms, "
+        f"batch consumer {batch_lat * 1000:.0f} ms"
     )
 
 
