@@ -6,9 +6,9 @@ Where each part comes from:
   is run with an unconnected broker and an in-memory read store, and stopped where it would
   start serving; FastStream's AsyncAPI generator then lists that broker's subscribers (subject,
   queue group), and the plain nats-py ``Responder``\\ s are read from the service's ``Runtime``.
-  Nothing connects to NATS. The contract model a consumer validates against is read from the
-  handler ``migrator_platform.consumer.subscribe`` (or device-hub's responder) wraps, and must
-  agree with the catalogue below.
+  Nothing connects to NATS. The contract model a consumer validates against is the type its
+  FastStream handler takes (a responder's, from the handler it wraps), and must agree with the
+  catalogue below.
 * **Every subject and message of the contract**: the catalogue below names each command's,
   event's and request's model in ``migrator_contracts``; subjects are rendered by the contract's
   own subject builders (``job_event("{jobId}", "JobStarted")``), so a parameter of a subject is a
@@ -447,6 +447,13 @@ def _handler_of(sub: Any) -> Any:
         return None
 
 
+def _payload_model(handler: Any) -> Any:
+    """The contract a subscriber's handler takes (a batch handler's list of it), as FastStream
+    validates the payload into it."""
+    hint = getattr(handler, "__annotations__", {}).get("message")
+    return typing.get_args(hint)[0] if typing.get_origin(hint) is list else hint
+
+
 def _pointer_key(ref: str) -> str:
     return unquote(ref.rsplit("/", 1)[-1]).replace("~1", "/").replace("~0", "~")
 
@@ -471,7 +478,7 @@ def _faststream_operations(wiring: Wiring, servers: list[dict[str, Any]]) -> Ite
             raise RuntimeError(f"{wiring.service}: cannot tell which subscriber is {key}")
         sub = matches[0]
         handler = _handler_of(sub)
-        model = _closure(handler).get("model") if handler is not None else None
+        model = _payload_model(handler)
         from_platform = handler is not None and handler.__module__ == consumer.__name__
         yield Seen(
             service=wiring.service,

@@ -1,11 +1,13 @@
-"""Durable JetStream consumers that validate plain JSON, ack explicitly and dead-letter poison.
+"""Durable JetStream consumers with typed messages, explicit acks and dead-lettered poison.
 
-A message that is not valid JSON or does not match its contract can never succeed: it is
-published to ``migrator.dlq.<subject>`` and acked at once, so the consumer goes on. A handler
-that raises is nak'ed with backoff and redelivered; after ``max_deliver`` attempts the message
-is dead-lettered too. While a handler runs, its messages' ack deadlines are extended, so only
-a process gone makes JetStream redeliver. Handlers must be idempotent: delivery is
-at-least-once.
+A handler takes its contract (a pydantic :class:`Message`): FastStream decodes and validates
+each message into it, and so documents every subscriber with its payload. One middleware,
+:class:`Settlement`, decides how each message ends. A message that is not valid JSON or does
+not match its contract can never succeed: it is published to ``migrator.dlq.<subject>`` and
+acked at once, so the consumer goes on. A handler that raises is nak'ed with backoff and
+redelivered; after ``max_deliver`` attempts the message is dead-lettered too. While a handler
+runs, its messages' ack deadlines are extended, so only a process gone makes JetStream
+redeliver. Handlers must be idempotent: delivery is at-least-once.
 
 :func:`subscribe` hands a handler one message; :func:`subscribe_batch` hands it every message
 one fetch brought (up to ``batch_size``), for high-volume consumers whose per-message cost is
@@ -19,8 +21,9 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
+from faststream import BaseMiddleware, ContextRepo
 from faststream.middlewares.acknowledgement.config import AckPolicy
 from faststream.nats import ConsumerConfig, JStream, NatsBroker, PullSub
 from migrator_contracts.base import Message
@@ -130,44 +133,96 @@ async def converge_consumers(js: JetStreamContext) -> None:
         await js.add_consumer(stream, config=config)
 
 
-class _Outcomes:
-    """How one durable's messages end: parsed or dead-lettered as poison, then acked, retried
-    with backoff, or dead-lettered; counted in the metrics either way."""
+class Settlement(BaseMiddleware):
+    """The one FastStream middleware our durables' messages pass through (a broker's other
+    subscribers, plain request/reply, pass untouched): it keeps the handler's messages alive
+    while it runs, then acks them, retries them with backoff, or dead-letters them, and counts
+    each outcome. FastStream has decoded and validated the payload by the time the handler
+    sees it; a payload that can never validate is dead-lettered here."""
 
-    def __init__(self, broker: NatsBroker, durable: str, max_deliver: int, ack_wait_seconds: float) -> None:
-        self._broker, self._max_deliver = broker, max_deliver
+    async def consume_scope(self, call_next: Callable[[Any], Awaitable[Any]], msg: Any) -> Any:
+        outcomes = _settlements(self.context).get(self.context.get_local("handler_"))
+        if outcomes is None:
+            return await call_next(msg)
+        await outcomes.settle(call_next, msg)
+        return None
+
+
+def _settlements(context: ContextRepo) -> dict[object, _Outcomes]:
+    """The broker's durables (FastStream subscribers) and how their messages end."""
+    registry: dict[object, _Outcomes] | None = context.get(_SETTLEMENTS)
+    if registry is None:
+        registry = {}
+        context.set_global(_SETTLEMENTS, registry)
+    return registry
+
+
+_SETTLEMENTS = "migrator_settlements"
+
+
+class _Outcomes:
+    """How one durable's messages end: acked, retried with backoff, or dead-lettered (poison
+    at once; a failing handler's at its last attempt); counted in the metrics either way."""
+
+    def __init__(
+        self,
+        broker: NatsBroker,
+        durable: str,
+        model: type[Message],
+        max_deliver: int,
+        ack_wait_seconds: float,
+    ) -> None:
+        self._broker, self._model, self._max_deliver = broker, model, max_deliver
         self._keep_alive_every = ack_wait_seconds / 3
         self._acked, self._retried, self._dead_lettered = (
             MESSAGES_HANDLED.labels(durable, o) for o in ("acked", "retried", "dead_lettered")
         )
         self.handler_seconds = HANDLER_SECONDS.labels(durable)
 
-    async def parsed(self, msg: Msg, model: type[M]) -> M | None:
-        """The message as its contract, or None when it is poison (dead-lettered here)."""
-        try:
-            return model.model_validate_json(msg.data)
-        except ValidationError as exc:  # invalid JSON too
-            log.warning("malformed message dead-lettered", subject=msg.subject, error=str(exc)[:300])
-            await self._give_up(msg, f"invalid: {exc}")
-            return None
+    async def settle(self, call_next: Callable[[Any], Awaitable[Any]], msg: Any) -> None:
+        """Run the handler (``call_next`` decodes, validates and calls it) and settle every
+        message it was handed. A batch with poison in it is handed again without it."""
+        messages: list[Msg] = msg.raw_message if isinstance(msg.raw_message, list) else [msg.raw_message]
+        while messages:
+            started = time.perf_counter()
+            failure = await self._run(call_next, msg, messages)
+            invalid = {} if failure is None else {id(m): e for m in messages if (e := self._invalid(m))}
+            if not invalid:  # the handler ran
+                self.handler_seconds.observe(time.perf_counter() - started)
+                for raw in messages:
+                    await self._handled(raw, failure)
+                return
+            for raw in messages:
+                if error := invalid.get(id(raw)):
+                    log.warning("malformed message dead-lettered", subject=raw.subject, error=error[:300])
+                    await self._give_up(raw, f"invalid: {error}")
+            messages = [m for m in messages if id(m) not in invalid]
+            if messages:  # the rest of a batch, decoded again without the poison
+                msg.raw_message = messages
+                msg.clear_cache()
 
-    async def run(self, call: Awaitable[None], messages: list[Msg]) -> None:
-        """Await a handler's ``call`` for ``messages``, then settle each. Meanwhile they are
-        kept alive: JetStream redelivers a message only once the process handling it is gone,
-        never to a second worker beside a slow first (a site imported twice, a duplicate
-        version of every file)."""
-        keep_alive = asyncio.create_task(self._keep_alive(messages))
-        failure: Exception | None = None
-        started = time.perf_counter()
+    def _invalid(self, raw: Msg) -> str | None:
+        """Why ``raw`` can never match the contract, or None if it does."""
         try:
-            await call
+            self._model.model_validate_json(raw.data)
+        except ValidationError as exc:  # invalid JSON too
+            return str(exc)
+        return None
+
+    async def _run(
+        self, call_next: Callable[[Any], Awaitable[Any]], msg: Any, messages: list[Msg]
+    ) -> Exception | None:
+        """Await the handler while keeping ``messages`` alive: JetStream redelivers a message
+        only once the process handling it is gone, never to a second worker beside a slow
+        first (a site imported twice, a duplicate version of every file)."""
+        keep_alive = asyncio.create_task(self._keep_alive(messages))
+        try:
+            await call_next(msg)
         except Exception as exc:
-            failure = exc
+            return exc
         finally:
             keep_alive.cancel()
-        self.handler_seconds.observe(time.perf_counter() - started)
-        for msg in messages:
-            await self.handled(msg, failure)
+        return None
 
     async def _keep_alive(self, messages: list[Msg]) -> None:
         while True:
@@ -178,7 +233,7 @@ class _Outcomes:
             except Exception as exc:  # the bus reconnecting: tried again at the next beat
                 log.warning("could not extend an ack deadline", subject=messages[0].subject, error=repr(exc))
 
-    async def handled(self, msg: Msg, failure: Exception | None) -> None:
+    async def _handled(self, msg: Msg, failure: Exception | None) -> None:
         attempt = int(msg.metadata.num_delivered)
         if failure is None:
             await msg.ack()
@@ -213,6 +268,7 @@ class _Outcomes:
 
 def _durable(
     broker: NatsBroker,
+    outcomes: _Outcomes,
     *,
     subject: str,
     stream: StreamSpec,
@@ -221,14 +277,17 @@ def _durable(
     ack_wait_seconds: float,
     max_deliver: int,
     max_workers: int = 1,
-) -> Callable[[Callable[[], Awaitable[None]]], object]:
+) -> Callable[[Callable[..., Awaitable[None]]], object]:
     """FastStream's subscriber decorator for one of our durables (recorded for convergence and,
-    on the command stream, for presence): manual acks, and one more delivery than
-    ``max_deliver`` as headroom for a crash before the last attempt's dead-lettering."""
+    on the command stream, for presence): manual acks, settled by :class:`Settlement`, and one
+    more delivery than ``max_deliver`` as headroom for a crash before the last attempt's
+    dead-lettering."""
     _configured[(stream.name, durable)] = (ack_wait_seconds, max_deliver + 1)
     if stream.name == COMMANDS.name:
         _commands.add(subject)
-    subscriber: Callable[[Callable[[], Awaitable[None]]], object] = broker.subscriber(
+    if Settlement not in broker.config.broker_middlewares:
+        broker.add_middleware(Settlement)
+    subscriber = broker.subscriber(
         subject,
         stream=JStream(stream.name, declare=False),
         durable=durable,
@@ -238,7 +297,22 @@ def _durable(
         config=ConsumerConfig(ack_wait=ack_wait_seconds, max_deliver=max_deliver + 1),
         title=f"{durable}:{subject}",
     )
+    _settlements(broker.context)[subscriber] = outcomes
     return subscriber
+
+
+def _typed(consume: Callable[..., Awaitable[None]], payload: object) -> Callable[..., Awaitable[None]]:
+    """``consume`` with its parameter typed as ``payload``: FastStream validates the message
+    into it, and documents it (``faststream docs``) as that contract."""
+    consume.__annotations__ = {"message": payload, "return": None}
+    return consume
+
+
+def _raw(broker: NatsBroker) -> Msg:
+    # From FastStream's context, not a ``NatsMessage`` parameter: FastStream resolves such a
+    # parameter on a worker thread, a thread hop for every message.
+    raw: Msg = broker.context.get_local("message").raw_message
+    return raw
 
 
 def subscribe(
@@ -254,10 +328,13 @@ def subscribe(
     max_workers: int = 1,
 ) -> None:
     """Register ``handler`` on a durable pull consumer of ``stream`` filtered to ``subject``."""
-    outcomes = _Outcomes(broker, durable, max_deliver, ack_wait_seconds)
 
-    @_durable(
+    async def consume(message: M) -> None:
+        await handler(message, Delivery(_raw(broker)))
+
+    _durable(
         broker,
+        _Outcomes(broker, durable, model, max_deliver, ack_wait_seconds),
         subject=subject,
         stream=stream,
         durable=durable,
@@ -265,14 +342,7 @@ def subscribe(
         ack_wait_seconds=ack_wait_seconds,
         max_deliver=max_deliver,
         max_workers=max_workers,
-    )
-    async def _consume() -> None:
-        # The message from FastStream's context, not a ``NatsMessage`` parameter: FastStream
-        # resolves such a parameter on a worker thread, a thread hop for every message.
-        raw = broker.context.get_local("message").raw_message
-        parsed = await outcomes.parsed(raw, model)
-        if parsed is not None:
-            await outcomes.run(handler(parsed, Delivery(raw)), [raw])
+    )(_typed(consume, model))
 
 
 def subscribe_batch(
@@ -291,10 +361,14 @@ def subscribe_batch(
     messages at once, in stream order. The batch succeeds or fails as one: a handler that
     raises has every message of it retried (or dead-lettered at its last attempt), so it must
     be idempotent per message; :class:`Rejected` dead-letters the whole batch."""
-    outcomes = _Outcomes(broker, durable, max_deliver, ack_wait_seconds)
 
-    @_durable(
+    async def consume(message: list[M]) -> None:
+        raws: list[Msg] = _raw(broker)  # type: ignore[assignment]  # a batch's raw message is the list
+        await handler([(m, Delivery(raw)) for m, raw in zip(message, raws, strict=True)])
+
+    _durable(
         broker,
+        _Outcomes(broker, durable, model, max_deliver, ack_wait_seconds),
         subject=subject,
         stream=stream,
         durable=durable,
@@ -303,13 +377,4 @@ def subscribe_batch(
         pull_sub=PullSub(batch_size=batch_size, timeout=BATCH_WAIT_SECONDS, batch=True),
         ack_wait_seconds=ack_wait_seconds,
         max_deliver=max_deliver,
-    )
-    async def _consume_batch() -> None:
-        batch: list[tuple[M, Delivery]] = []
-        raws: list[Msg] = []
-        for raw in broker.context.get_local("message").raw_message:
-            if (parsed := await outcomes.parsed(raw, model)) is not None:
-                batch.append((parsed, Delivery(raw)))
-                raws.append(raw)
-        if batch:
-            await outcomes.run(handler(batch), raws)
+    )(_typed(consume, list[model]))  # type: ignore[valid-type]

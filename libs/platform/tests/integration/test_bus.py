@@ -9,6 +9,7 @@ from pathlib import Path
 import nats
 import pytest
 from faststream.nats import NatsBroker
+from faststream.specification import AsyncAPI
 from migrator_contracts.base import Message
 from migrator_contracts.streams import COMMANDS, EVENTS
 from migrator_devstack import infra
@@ -310,3 +311,55 @@ async def test_a_handler_slower_than_the_ack_wait_gets_its_message_once(broker: 
         await asyncio.sleep(0.1)
     assert info.num_ack_pending == 0 and info.num_redelivered == 0
     assert deliveries == [1], "never handed to a second worker while the first was at it"
+
+
+async def test_a_handler_raising_a_validation_error_of_its_own_is_retried_not_taken_for_poison(
+    broker: NatsBroker, nats_url: str
+) -> None:
+    attempts: list[int] = []
+    done = asyncio.Event()
+
+    async def flaky(msg: Ping, delivery: Delivery) -> None:
+        attempts.append(delivery.attempt)
+        if delivery.attempt == 1:
+            Ping.model_validate({"n": "what the handler read was wrong"})  # raises ValidationError
+        done.set()
+
+    subscribe(
+        broker,
+        subject="migrator.cmd.test.flaky",
+        stream=COMMANDS,
+        durable="test-flaky",
+        model=Ping,
+        handler=flaky,
+    )
+    await broker.start()
+    await publish(broker, "migrator.cmd.test.flaky", Ping(n=1), msg_id="flaky-1")
+    await asyncio.wait_for(done.wait(), 10)
+    assert attempts == [1, 2], "the message was good: its handler's failure is retried"
+    assert await _dead_letters(nats_url, "migrator.cmd.test.flaky") == []
+
+
+def test_faststream_documents_each_subscriber_with_the_contract_it_takes(nats_url: str) -> None:
+    broker = create_broker(nats_url=nats_url, service="test")
+
+    async def one(msg: Ping, delivery: Delivery) -> None: ...
+
+    async def many(batch: list[tuple[Ping, Delivery]]) -> None: ...
+
+    subscribe(
+        broker, subject="migrator.cmd.test.doc", stream=COMMANDS, durable="doc", model=Ping, handler=one
+    )
+    subscribe_batch(
+        broker, subject="migrator.evt.test.doc", stream=EVENTS, durable="docs", model=Ping, handler=many
+    )
+    spec = AsyncAPI(broker, schema_version="3.0.0").to_specification().to_jsonable()
+    schemas = spec["components"]["schemas"]
+    assert schemas["Ping"]["properties"]["n"]["type"] == "integer"
+    payloads = {  # each subscriber's payload, its reference resolved
+        name.split(":")[0]: schemas[message["payload"]["$ref"].rsplit("/", 1)[-1]]
+        for name, message in spec["components"]["messages"].items()
+    }
+    assert payloads["doc"] == schemas["Ping"]
+    assert payloads["docs"]["type"] == "array"
+    assert payloads["docs"]["items"] == {"$ref": "#/components/schemas/Ping"}, "a batch is a list of them"
