@@ -42,10 +42,6 @@ ORG = "org_1"
 ACK_WAIT_SECONDS = 1.0
 
 
-async def still_working() -> None:
-    """The delivery's heartbeat: nothing to extend when no JetStream message is being handled."""
-
-
 @dataclass
 class World:
     """The simulator, the store, the bus, and sp-connector's parts wired as bootstrap wires them."""

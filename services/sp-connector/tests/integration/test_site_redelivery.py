@@ -6,7 +6,7 @@ import httpx
 import pytest
 from migrator_contracts.commands import MigrateSite
 
-from .conftest import World, still_working
+from .conftest import World
 
 pytestmark = pytest.mark.integration
 
@@ -47,10 +47,10 @@ async def test_a_site_command_redelivered_after_a_crash_brings_each_item_once(
     cmd = world.migrate_site(SITE)
     kill_in(world, cmd, phase)
     with pytest.raises(Killed):
-        await world.sites.migrate(cmd, still_working)
+        await world.sites.migrate(cmd)
     assert len(await world.imports(DEST_SITE)) == imports_before
 
-    await world.sites.migrate(cmd, still_working)  # the redelivery
+    await world.sites.migrate(cmd)  # the redelivery
 
     await assert_migrated_once(world, cmd)
 
@@ -58,10 +58,10 @@ async def test_a_site_command_redelivered_after_a_crash_brings_each_item_once(
 async def test_a_site_command_redelivered_after_it_finished_changes_nothing(world: World) -> None:
     await world.faults(failItemsMatching=[])
     cmd = world.migrate_site(SITE)
-    await world.sites.migrate(cmd, still_working)
+    await world.sites.migrate(cmd)
     reports = await world.published(f"migrator.evt.unit.{cmd.job_id}.UnitProgressed")
 
-    await world.sites.migrate(cmd, still_working)  # the acknowledgement was lost
+    await world.sites.migrate(cmd)  # the acknowledgement was lost
 
     await assert_migrated_once(world, cmd)
     assert await world.published(f"migrator.evt.unit.{cmd.job_id}.UnitProgressed") == reports

@@ -6,7 +6,7 @@ import httpx
 import pytest
 from migrator_contracts.commands import MigrateSite
 
-from .conftest import World, still_working
+from .conftest import World
 
 pytestmark = pytest.mark.integration
 
@@ -32,7 +32,7 @@ async def test_a_site_throttled_at_both_ends_still_arrives_whole(world: World, s
             await world.faults(throttle=throttle)
 
     world.before_each_call(arm)
-    await world.sites.migrate(cmd, still_working)
+    await world.sites.migrate(cmd)
 
     assert armed
     source = await world.site(SITE)
