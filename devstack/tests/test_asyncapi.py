@@ -341,6 +341,11 @@ def test_the_request_reply_subjects_are_answered_with_their_replies(document: Do
 # --- every service's operations against its source ---------------------------------------------------
 
 
+# Platform modules that send messages on the behalf of the service that calls them: a service
+# importing one names what that module names.
+SENDS_FOR_ITS_CALLER = ("migrator_platform.discovery_jobs",)
+
+
 class _Source:
     """What a service's source names: subject constants, builder calls, contract models."""
 
@@ -352,6 +357,7 @@ class _Source:
         self.builders: set[str] = set()
         self.models: set[str] = set()
         self.publishes_lines = False
+        self._borrowed: set[str] = set()
         for path in sorted(Path(spec.origin).parent.rglob("*.py")):
             self._read(ast.parse(path.read_text(encoding="utf-8")))
 
@@ -359,6 +365,15 @@ class _Source:
         modules, names = set(), set()
         contract = {m.__name__ for m in CONTRACT_MODULES}
         for node in ast.walk(tree):
+            if (
+                isinstance(node, ast.ImportFrom)
+                and node.module in SENDS_FOR_ITS_CALLER
+                and node.module not in self._borrowed
+            ):
+                self._borrowed.add(node.module)
+                spec = importlib.util.find_spec(node.module)
+                assert spec is not None and spec.origin is not None
+                self._read(ast.parse(Path(spec.origin).read_text(encoding="utf-8")))
             if isinstance(node, ast.ImportFrom) and node.module == "migrator_contracts":
                 modules |= {a.asname or a.name for a in node.names if a.name == "subjects"}
             elif isinstance(node, ast.ImportFrom) and node.module == subjects.__name__:

@@ -312,7 +312,7 @@ SENT_BY: dict[str, tuple[str, ...]] = {
     ),
     "atlassian-connector": (
         subjects.CMD_ATLASSIAN_DISCOVER,
-        event_subject(TenantConnected),
+        *(event_subject(e) for e in (TenantConnected, TenantDiscovered)),
         event_subject(UnitProgressed),
         JOB_LOG,
     ),

@@ -78,7 +78,9 @@ async def main(settings: AtlassianSettings | None = None) -> None:
         connections = Connections(
             http, store=store, credentials=credentials, publisher=publisher, settings=settings
         )
-        discovery = Discovery(http, store=store, credentials=credentials, settings=settings)
+        discovery = Discovery(
+            http, store=store, credentials=credentials, publisher=publisher, settings=settings
+        )
         budgets = Budgets(
             creates_per_minute=settings.atlassian_creates_per_minute,
             reads_per_minute=settings.atlassian_reads_per_minute,

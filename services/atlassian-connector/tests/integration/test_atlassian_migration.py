@@ -10,7 +10,6 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -26,9 +25,10 @@ from migrator_contracts import readmodels
 from migrator_contracts.commands import AtlassianUnit, MigrateAtlassianScope
 from migrator_contracts.enums import JobType, UnitStatus
 from migrator_contracts.events import TenantRemoved, UnitProgressed
-from migrator_contracts.logs import LogLine
 from migrator_platform.readstore.sqlite import SqliteReadStore
 from migrator_platform.throttling import throttle_listener
+
+from .conftest import Recorder
 
 pytestmark = pytest.mark.integration
 
@@ -198,30 +198,6 @@ async def test_a_refused_definition_names_atlassians_reason(sim: Sim) -> None:
 
 
 # --- a whole job through the runner -------------------------------------------------------
-
-
-class Recorder:
-    """The publisher port, keeping what went out (the bus itself is tested in libs/platform)."""
-
-    def __init__(self) -> None:
-        self.sent: list[tuple[str, Any]] = []
-
-    async def publish(self, subject: str, message: Any, *, msg_id: str) -> None:
-        self.sent.append((subject, message))
-
-    def progress(self) -> dict[str, UnitProgressed]:
-        """The last report of each unit."""
-        return {m.unit_id: m for _, m in self.sent if isinstance(m, UnitProgressed)}
-
-    def lines(self) -> list[tuple[str, str]]:
-        return [(m.level.value, m.message) for _, m in self.sent if isinstance(m, LogLine)]
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[SqliteReadStore]:
-    store = SqliteReadStore(tmp_path / "store.sqlite3")
-    yield store
-    await store.close()
 
 
 def runner(sim: Sim, store: SqliteReadStore, recorder: Recorder) -> AtlassianMigration:

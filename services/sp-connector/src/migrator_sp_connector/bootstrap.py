@@ -53,7 +53,7 @@ async def main(settings: ConnectorSettings | None = None) -> None:
 
         async def on_migrate_site(cmd: MigrateSite, delivery: Delivery) -> None:
             try:
-                await migrator.migrate(cmd, delivery.still_working)
+                await migrator.migrate(cmd)
             except PERMANENT as exc:  # retrying cannot help: the site ends ERROR now
                 await migrator.fail(cmd, str(exc))
             except Exception as exc:

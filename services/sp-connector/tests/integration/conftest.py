@@ -7,7 +7,7 @@ import base64
 import json
 import os
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -42,10 +42,6 @@ ORG = "org_1"
 ACK_WAIT_SECONDS = 1.0
 
 
-async def still_working() -> None:
-    """The delivery's heartbeat: nothing to extend when no JetStream message is being handled."""
-
-
 @dataclass
 class World:
     """The simulator, the store, the bus, and sp-connector's parts wired as bootstrap wires them."""
@@ -68,6 +64,21 @@ class World:
             source_site_url=source_url,
             **options,
         )
+
+    def before_each_call(self, hook: Callable[[httpx.Request], Awaitable[None]]) -> None:
+        """Run ``hook`` before each call sp-connector makes to the simulator (the test's own
+        ``/_sim`` calls aside): where a test stops a run, or changes the faults, part way through."""
+
+        async def on_request(request: httpx.Request) -> None:
+            if not request.url.path.startswith("/_sim"):
+                await hook(request)
+
+        self.sim.event_hooks["request"].append(on_request)
+
+    async def phase(self, cmd: MigrateSite) -> str | None:
+        """Where the site's migration is (its task's phase), or None before it started."""
+        task = await self.store.collection(readmodels.SP_TASKS).get(cmd.unit_id)
+        return None if task is None else str(task["phase"])
 
     async def faults(self, **switches: Any) -> None:
         (await self.sim.post("/_sim/faults", json=switches)).raise_for_status()

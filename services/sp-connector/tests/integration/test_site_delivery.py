@@ -31,7 +31,7 @@ async def test_a_site_held_up_by_throttling_longer_than_the_ack_wait_is_migrated
         # As bootstrap subscribes it (less the mapping of permanent failures to an ERROR unit).
         started.append(delivery.attempt)
         try:
-            await world.sites.migrate(cmd, delivery.still_working)
+            await world.sites.migrate(cmd)
         finally:
             ended.append(delivery.attempt)
 

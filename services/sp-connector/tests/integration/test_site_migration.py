@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import World, still_working
+from .conftest import World
 
 pytestmark = pytest.mark.integration
 
@@ -16,7 +16,7 @@ async def test_a_migrated_site_arrives_whole_and_its_last_report_says_done(world
     await world.faults(failItemsMatching=[])  # contoso's .tmp files fail by default
     cmd = world.migrate_site(SITE)
 
-    await world.sites.migrate(cmd, still_working)
+    await world.sites.migrate(cmd)
 
     source = await world.site(SITE)
     assert await world.site(DEST_SITE) == source
@@ -39,7 +39,7 @@ async def test_a_migrated_site_arrives_whole_and_its_last_report_says_done(world
 async def test_items_sharepoint_refuses_are_counted_as_errors_and_the_rest_arrives(world: World) -> None:
     cmd = world.migrate_site(SITE)  # the simulator refuses *.tmp files, as a blocking policy would
 
-    await world.sites.migrate(cmd, still_working)
+    await world.sites.migrate(cmd)
 
     source = await world.site(SITE)
     refused = {item["path"] for item in source if item["path"].endswith(".tmp")}
@@ -60,7 +60,7 @@ async def test_a_second_job_for_the_site_brings_only_what_changed_deletes_and_re
     world: World,
 ) -> None:
     await world.faults(failItemsMatching=[])
-    await world.sites.migrate(world.migrate_site(SITE), still_working)
+    await world.sites.migrate(world.migrate_site(SITE))
     before = await world.site(SITE)
     folder = next(i["path"] for i in reversed(before) if i["type"] == "folder" and i["path"].count("/") == 1)
     inside = [i for i in before if i["path"].startswith(folder + "/")]
@@ -75,7 +75,7 @@ async def test_a_second_job_for_the_site_brings_only_what_changed_deletes_and_re
     (await world.sim.post("/_sim/sites/changes", params={"url": SITE}, json=changes)).raise_for_status()
     cmd = world.migrate_site(SITE)
 
-    await world.sites.migrate(cmd, still_working)
+    await world.sites.migrate(cmd)
 
     assert await world.site(DEST_SITE) == await world.site(SITE)
     last = (await world.published(f"migrator.evt.unit.{cmd.job_id}.UnitProgressed"))[-1]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import World, still_working
+from .conftest import World
 
 pytestmark = pytest.mark.integration
 
@@ -28,7 +28,7 @@ async def test_earlier_versions_and_unique_permissions_arrive_with_users_mapped(
         SITE, include_versions=True, include_permissions=True, user_mappings={lisa: elsewhere}
     )
 
-    await world.sites.migrate(cmd, still_working)
+    await world.sites.migrate(cmd)
 
     namesake = ahmed.replace("@contoso.com", "@fabrikam.com")
     mapped = {lisa: elsewhere, ahmed: namesake}

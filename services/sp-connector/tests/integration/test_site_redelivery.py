@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-
+import httpx
 import pytest
-from migrator_contracts import readmodels
 from migrator_contracts.commands import MigrateSite
 
-from .conftest import World, still_working
+from .conftest import World
 
 pytestmark = pytest.mark.integration
 
@@ -20,15 +18,19 @@ class Killed(Exception):
     """The connector's process died here; JetStream redelivers the unacknowledged command."""
 
 
-def killed_in(world: World, cmd: MigrateSite, phase: str) -> Callable[[], Awaitable[None]]:
-    """A heartbeat that kills the run the first time it beats with the site's task in ``phase``."""
+def kill_in(world: World, cmd: MigrateSite, phase: str) -> None:
+    """Kill the run the first time it reads a SharePoint job's progress with the site's task in
+    ``phase``: a read of the source has run (reading), or the import is under way (submitted).
+    Once: the redelivery runs on."""
+    killed = False
 
-    async def heartbeat() -> None:
-        task = await world.store.collection(readmodels.SP_TASKS).get(cmd.unit_id)
-        if task is not None and task["phase"] == phase:
+    async def kill(request: httpx.Request) -> None:
+        nonlocal killed
+        if not killed and "GetMigrationJobProgress" in request.url.path and await world.phase(cmd) == phase:
+            killed = True
             raise Killed(phase)
 
-    return heartbeat
+    world.before_each_call(kill)
 
 
 @pytest.mark.parametrize(
@@ -43,11 +45,12 @@ async def test_a_site_command_redelivered_after_a_crash_brings_each_item_once(
 ) -> None:
     await world.faults(failItemsMatching=[])
     cmd = world.migrate_site(SITE)
+    kill_in(world, cmd, phase)
     with pytest.raises(Killed):
-        await world.sites.migrate(cmd, killed_in(world, cmd, phase))
+        await world.sites.migrate(cmd)
     assert len(await world.imports(DEST_SITE)) == imports_before
 
-    await world.sites.migrate(cmd, still_working)  # the redelivery
+    await world.sites.migrate(cmd)  # the redelivery
 
     await assert_migrated_once(world, cmd)
 
@@ -55,10 +58,10 @@ async def test_a_site_command_redelivered_after_a_crash_brings_each_item_once(
 async def test_a_site_command_redelivered_after_it_finished_changes_nothing(world: World) -> None:
     await world.faults(failItemsMatching=[])
     cmd = world.migrate_site(SITE)
-    await world.sites.migrate(cmd, still_working)
+    await world.sites.migrate(cmd)
     reports = await world.published(f"migrator.evt.unit.{cmd.job_id}.UnitProgressed")
 
-    await world.sites.migrate(cmd, still_working)  # the acknowledgement was lost
+    await world.sites.migrate(cmd)  # the acknowledgement was lost
 
     await assert_migrated_once(world, cmd)
     assert await world.published(f"migrator.evt.unit.{cmd.job_id}.UnitProgressed") == reports

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import httpx
 import pytest
-from migrator_contracts import readmodels
 from migrator_contracts.commands import MigrateSite
 
 from .conftest import World
@@ -24,15 +24,15 @@ async def test_a_site_throttled_at_both_ends_still_arrives_whole(world: World, s
 
     armed = False
 
-    async def heartbeat() -> None:
+    async def arm(_: httpx.Request) -> None:
         # Once the import is submitted, the destination's calls (its progress log) are throttled too.
         nonlocal armed
-        task = await world.store.collection(readmodels.SP_TASKS).get(cmd.unit_id)
-        if not armed and task is not None and task["phase"] == "submitted":
+        if not armed and await world.phase(cmd) == "submitted":
             armed = True
             await world.faults(throttle=throttle)
 
-    await world.sites.migrate(cmd, heartbeat)
+    world.before_each_call(arm)
+    await world.sites.migrate(cmd)
 
     assert armed
     source = await world.site(SITE)

@@ -11,7 +11,6 @@ from urllib.parse import urlencode, urlsplit
 import httpx
 from migrator_contracts import readmodels, subjects
 from migrator_contracts.base import iso
-from migrator_contracts.commands import DiscoverTenant
 from migrator_contracts.enums import TenantRole, TenantType
 from migrator_contracts.events import TenantConnected
 from migrator_contracts.rpc import (
@@ -21,6 +20,7 @@ from migrator_contracts.rpc import (
     ConsentRequest,
     RegisterServer,
 )
+from migrator_platform.discovery_jobs import queue_discovery
 from migrator_platform.ids import new_id
 from migrator_platform.readstore import ReadStore
 from migrator_platform.structured_logs import get_logger
@@ -207,18 +207,10 @@ class Connections:
         await self._publisher.publish(
             subjects.tenant_event(tenant_id, "TenantConnected"), event, msg_id=event.event_id
         )
-        discovery_id = new_id("dis")
-        await self._store.collection(readmodels.DISCOVERY_JOBS).insert(
-            discovery_id,
-            {
-                "id": discovery_id,
-                "tenantId": tenant_id,
-                "orgId": org_id,
-                "status": "QUEUED",
-                "startedAt": None,
-                "completedAt": None,
-            },
+        await queue_discovery(
+            self._store,
+            self._publisher,
+            subject=subjects.CMD_ATLASSIAN_DISCOVER,
+            tenant_id=tenant_id,
+            org_id=org_id,
         )
-        await self._tenants.update(tenant_id, {"latestDiscoveryJobId": discovery_id})
-        command = DiscoverTenant(tenant_id=tenant_id, org_id=org_id, discovery_job_id=discovery_id)
-        await self._publisher.publish(subjects.CMD_ATLASSIAN_DISCOVER, command, msg_id=discovery_id)

@@ -13,11 +13,13 @@ from migrator_contracts import readmodels
 from migrator_contracts.base import iso
 from migrator_contracts.commands import DiscoverTenant
 from migrator_contracts.enums import TenantType
+from migrator_platform.discovery_jobs import finish_discovery, running_discovery
 from migrator_platform.readstore import ReadStore
 from migrator_platform.structured_logs import get_logger
 from migrator_platform.throttling import raise_if_throttled, retrying
 
 from migrator_atlassian_connector.config import AtlassianSettings
+from migrator_atlassian_connector.ports import Publisher
 from migrator_atlassian_connector.tenants.credentials import Credentials
 
 log = get_logger(__name__)
@@ -31,18 +33,43 @@ class Discovery:
         *,
         store: ReadStore,
         credentials: Credentials,
+        publisher: Publisher,
         settings: AtlassianSettings,
     ) -> None:
         self._http, self._store, self._credentials, self._settings = http, store, credentials, settings
+        self._publisher = publisher
 
     async def discover(self, cmd: DiscoverTenant) -> None:
-        jobs = self._store.collection(readmodels.DISCOVERY_JOBS)
+        """Run one discovery; safe to run again for the same command."""
         tenants = self._store.collection(readmodels.TENANTS)
         tenant = await tenants.get(cmd.tenant_id)
         if tenant is None:
             log.info("discovery of a removed tenant skipped", tenant_id=cmd.tenant_id)
             return
-        await jobs.update(cmd.discovery_job_id, {"status": "RUNNING", "startedAt": iso(datetime.now(UTC))})
+        async with running_discovery(self._store, cmd):
+            projects, spaces, users = await self._discover(cmd, tenant)
+        now = datetime.now(UTC)
+        size = sum(int(i.get("sizeBytes") or i.get("attachmentsBytes") or 0) for i in projects + spaces)
+        await tenants.update(
+            cmd.tenant_id,
+            {
+                "projectCount": len(projects),
+                "spaceCount": len(spaces),
+                "userCount": users,
+                "totalSizeBytes": size,
+                "discoveredAt": iso(now),
+            },
+        )
+        await finish_discovery(self._store, self._publisher, cmd, at=now)
+        log.info(
+            "atlassian tenant discovered", tenant_id=cmd.tenant_id, projects=len(projects), spaces=len(spaces)
+        )
+
+    async def _discover(
+        self, cmd: DiscoverTenant, tenant: dict[str, Any]
+    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], int | None]:
+        """Read the tenant's projects and spaces (and a server's users) and replace its lists:
+        (projects, spaces, users)."""
         users: int | None = None
         if tenant["type"] == TenantType.ATLASSIAN_SERVER:
             projects, spaces = await self._server(cmd.tenant_id, tenant.get("workloads") or [])
@@ -69,22 +96,7 @@ class Discovery:
                         "sizeBytes": int(item.get("sizeBytes") or item.get("attachmentsBytes") or 0),
                     },
                 )
-        now = iso(datetime.now(UTC))
-        size = sum(int(i.get("sizeBytes") or i.get("attachmentsBytes") or 0) for i in projects + spaces)
-        await tenants.update(
-            cmd.tenant_id,
-            {
-                "projectCount": len(projects),
-                "spaceCount": len(spaces),
-                "userCount": users,
-                "totalSizeBytes": size,
-                "discoveredAt": now,
-            },
-        )
-        await jobs.update(cmd.discovery_job_id, {"status": "DONE", "completedAt": now})
-        log.info(
-            "atlassian tenant discovered", tenant_id=cmd.tenant_id, projects=len(projects), spaces=len(spaces)
-        )
+        return projects, spaces, users
 
     async def _server(
         self, tenant_id: str, workloads: list[str]

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -92,7 +92,6 @@ class AmrReader:
         include_versions: bool = False,
         include_permissions: bool = False,
         notice: Notice,
-        heartbeat: Callable[[], Awaitable[None]],
     ) -> SourceRead:
         """The whole library, or (with ``since_token``) what changed since plus ``retry_urls``:
         the items that failed last pass, read again by URL so the pass retries them."""
@@ -104,7 +103,6 @@ class AmrReader:
             tenant_id,
             site_url,
             notice=notice,
-            heartbeat=heartbeat,
             extra_options=extra,
             poll_seconds=self._poll,
             fallback_after=self._fallback,
@@ -155,13 +153,12 @@ class _Session:
         site_url: str,
         *,
         notice: Notice,
-        heartbeat: Callable[[], Awaitable[None]],
         extra_options: dict[str, Any],
         poll_seconds: float,
         fallback_after: float,
     ) -> None:
         self._sp, self._tenant, self._site = sp, tenant_id, site_url
-        self._notice, self._heartbeat = notice, heartbeat
+        self._notice = notice
         self._extra, self._poll, self._fallback = extra_options, poll_seconds, fallback_after
         self._container: str | None = None
 
@@ -205,7 +202,7 @@ class _Session:
 
                 # Past the end too: the queue may have lost or reordered a
                 # FinishManifestFileUpload, and the job's progress log has them all.
-                await events.run_to_end(apply, heartbeat=self._heartbeat, poll_seconds=self._poll)
+                await events.run_to_end(apply, poll_seconds=self._poll)
         finally:
             await queue.close()
         return objects, info.change_token

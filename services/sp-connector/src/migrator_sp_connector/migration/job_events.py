@@ -81,7 +81,6 @@ class JobEvents:
         self,
         apply: Callable[[list[dict[str, Any]]], Awaitable[bool]],
         *,
-        heartbeat: Callable[[], Awaitable[None]],
         poll_seconds: float,
         keep_token: Callable[[str], Awaitable[None]] | None = None,
         ended: bool = False,
@@ -93,7 +92,6 @@ class JobEvents:
             batch = await self.next()
             ended = await apply(batch.events)
             await self._done(batch, keep_token)
-            await heartbeat()
             if not batch.events:
                 await asyncio.sleep(poll_seconds)
         while True:

@@ -45,7 +45,6 @@ from migrator_sp_connector.migration.sharepoint_api import SharePointApi, ShareP
 log = get_logger(__name__)
 
 COPY_WORKERS = 32  # files copied source -> staging at once
-HEARTBEAT_EVERY = 200  # files between two "still working" signals while copying
 MAX_RETRY_URLS = 5_000  # failed items retried by URL on the next pass (one multi-URL AMR read)
 
 # SharePoint events that become a line in the job's log (level, message); JobError becomes
@@ -63,10 +62,6 @@ _EVENT_LINES: dict[str, tuple[LogLevel, str]] = {
 
 class Publisher(Protocol):
     async def publish(self, subject: str, message: Message, *, msg_id: str) -> None: ...
-
-
-class Heartbeat(Protocol):
-    async def __call__(self) -> None: ...
 
 
 def destination_site(source_url: str, dest_domain: str, source_domain: str = "") -> str:
@@ -109,7 +104,7 @@ class SiteMigrator:
         self._publisher, self._poll, self._fallback = publisher, poll_seconds, fallback_after
         self._reader = AmrReader(sp, poll_seconds=poll_seconds, fallback_after=fallback_after)
 
-    async def migrate(self, cmd: MigrateSite, heartbeat: Heartbeat) -> None:
+    async def migrate(self, cmd: MigrateSite) -> None:
         """Drive the site's migration; returns once SharePoint reports the job's end. (The
         consumer keeps the command's delivery alive for as long as this runs, however long a
         call or a Retry-After wait takes: a second worker beside this one would import the site
@@ -117,7 +112,7 @@ class SiteMigrator:
         async with throttle_lines(
             self._publisher, cmd.job_id, {"unitId": cmd.unit_id, "source": cmd.source_site_url}
         ):
-            await self._migrate(cmd, heartbeat)
+            await self._migrate(cmd)
 
     async def _log(
         self,
@@ -138,7 +133,7 @@ class SiteMigrator:
             key=f"{cmd.unit_id}:{key}" if key else None,
         )
 
-    async def _migrate(self, cmd: MigrateSite, heartbeat: Heartbeat) -> None:
+    async def _migrate(self, cmd: MigrateSite) -> None:
         stored = await self._tasks.get(cmd.unit_id)
         task = {k: v for k, v in stored.items() if k != "_id"} if stored else None
         if task is None:
@@ -146,9 +141,9 @@ class SiteMigrator:
             task = {"jobId": cmd.job_id, "phase": "reading", "seq": 0, "destUrl": dest_url, "progress": {}}
             await self._tasks.upsert(cmd.unit_id, task)
         if task["phase"] in ("reading", "packaging"):
-            task = await self._read_and_submit(cmd, task, heartbeat)
+            task = await self._read_and_submit(cmd, task)
         if task["phase"] == "submitted":
-            task = await self._follow(cmd, task, heartbeat)
+            task = await self._follow(cmd, task)
         progress = _load_progress(task["progress"])
         if task["phase"] == "finished" and not progress.fatal and task.get("changeToken"):
             await self._remember_pass(cmd, task)
@@ -173,9 +168,7 @@ class SiteMigrator:
         source = await self._tenants.get(cmd.source_tenant_id) or {}
         return destination_site(cmd.source_site_url, str(tenant["domain"]), str(source.get("domain") or ""))
 
-    async def _read_and_submit(
-        self, cmd: MigrateSite, task: dict[str, Any], heartbeat: Heartbeat
-    ) -> dict[str, Any]:
+    async def _read_and_submit(self, cmd: MigrateSite, task: dict[str, Any]) -> dict[str, Any]:
         src, dest = cmd.source_site_url, task["destUrl"]
         previous = None if cmd.full_pass else await self._sync.get(sync_key(cmd.org_id, src, dest))
 
@@ -190,7 +183,6 @@ class SiteMigrator:
             include_versions=cmd.include_versions,
             include_permissions=cmd.include_permissions,
             notice=notice,
-            heartbeat=heartbeat,
         )
         deleted = [o for o in read.objects if o.change == "Delete"]
         to_import = [o for o in read.objects if o.change != "Delete"]
@@ -220,7 +212,7 @@ class SiteMigrator:
         queue_uri = await self._sp.provision_queue(cmd.dest_tenant_id, dest)
         dest_tenant = await self._tenants.get(cmd.dest_tenant_id) or {}
         login_for = _login_mapper(cmd.user_mappings, str(dest_tenant.get("domain") or ""))
-        sources, failures = await self._copy(cmd, to_import, data_uri, key, heartbeat, login_for)
+        sources, failures = await self._copy(cmd, to_import, data_uri, key, login_for)
         for obj, error in failures:
             await self._item_failed(cmd, {"Id": obj.uid, "Url": obj.url, **error})
         task |= {"failedUrls": [_absolute(src, o.url) for o, _ in failures]}
@@ -260,7 +252,6 @@ class SiteMigrator:
         objects: list[ExportedObject],
         data_uri: str,
         key: bytes,
-        heartbeat: Heartbeat,
         login_for: Callable[[str], str],
     ) -> tuple[list[SourceObject], list[tuple[ExportedObject, dict[str, str]]]]:
         """Copy every file's content (and earlier versions) into the staging container, a few at
@@ -299,8 +290,6 @@ class SiteMigrator:
                 versions[obj.uid] = tuple((blob, len(data)) for blob, data in blobs)
                 await container.upload_encrypted(f"{obj.uid}.dat", content, key=key)
                 copied[obj.uid] = len(content)
-                if len(copied) % HEARTBEAT_EVERY == 0:
-                    await heartbeat()
 
         async with Container(data_uri) as container:
             await asyncio.gather(*(worker(container) for _ in range(COPY_WORKERS)))
@@ -318,7 +307,7 @@ class SiteMigrator:
         ]
         return sources, failures
 
-    async def _follow(self, cmd: MigrateSite, task: dict[str, Any], heartbeat: Heartbeat) -> dict[str, Any]:
+    async def _follow(self, cmd: MigrateSite, task: dict[str, Any]) -> dict[str, Any]:
         secrets = json.loads(self._box.open(task["secrets"], context=cmd.unit_id))
         key = base64.b64decode(secrets["key"])
         queue = ReportQueue(secrets["queue"])
@@ -355,7 +344,6 @@ class SiteMigrator:
         try:
             await events.run_to_end(
                 apply,
-                heartbeat=heartbeat,
                 poll_seconds=self._poll,
                 keep_token=keep_token,
                 ended=progress.ended,

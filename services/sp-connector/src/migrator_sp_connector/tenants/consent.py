@@ -9,13 +9,13 @@ from urllib.parse import urlencode
 from faststream.nats import NatsBroker
 from migrator_contracts import readmodels, subjects
 from migrator_contracts.base import iso
-from migrator_contracts.commands import DiscoverTenant
 from migrator_contracts.events import TenantConnected
 from migrator_contracts.readmodels import TenantDoc
 from migrator_contracts.rpc import ConnectTenantReply, ConnectTenantRequest, ConsentReply, ConsentRequest
 from migrator_microsoft.endpoints import LOGIN, Endpoints
 from migrator_microsoft.identity import ClientCredentials, TokenError
-from migrator_platform.bus import publish
+from migrator_platform.bus import BusPublisher, publish
+from migrator_platform.discovery_jobs import queue_discovery
 from migrator_platform.ids import new_id
 from migrator_platform.readstore import ReadStore
 from migrator_platform.structured_logs import get_logger
@@ -105,7 +105,13 @@ async def complete_consent(
         ),
         msg_id=f"{tenant_id}:connected:{req.state}",
     )
-    await request_discovery(store, broker, tenant_id=tenant_id, org_id=consent["orgId"])
+    await queue_discovery(
+        store,
+        BusPublisher(broker),
+        subject=subjects.CMD_TENANT_DISCOVER,
+        tenant_id=tenant_id,
+        org_id=consent["orgId"],
+    )
     return ConsentReply(ok=True, tenant_id=tenant_id)
 
 
@@ -132,27 +138,3 @@ async def _connect(store: ReadStore, consent: dict[str, str], *, external_tenant
     ).to_doc()
     await tenants.insert(tenant_id, doc | {"latestDiscoveryJobId": None})
     return tenant_id
-
-
-async def request_discovery(store: ReadStore, broker: NatsBroker, *, tenant_id: str, org_id: str) -> str:
-    """Queue a discovery job for the tenant; its id."""
-    discovery_id = new_id("dis")
-    await store.collection(readmodels.DISCOVERY_JOBS).insert(
-        discovery_id,
-        {
-            "id": discovery_id,
-            "tenantId": tenant_id,
-            "orgId": org_id,
-            "status": "QUEUED",
-            "startedAt": None,
-            "completedAt": None,
-        },
-    )
-    await store.collection(readmodels.TENANTS).update(tenant_id, {"latestDiscoveryJobId": discovery_id})
-    await publish(
-        broker,
-        subjects.CMD_TENANT_DISCOVER,
-        DiscoverTenant(tenant_id=tenant_id, org_id=org_id, discovery_job_id=discovery_id),
-        msg_id=discovery_id,
-    )
-    return discovery_id

@@ -7,13 +7,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from faststream.nats import NatsBroker
-from migrator_contracts import readmodels, subjects
+from migrator_contracts import readmodels
 from migrator_contracts.base import iso
 from migrator_contracts.commands import DiscoverTenant
-from migrator_contracts.enums import JobStatus
-from migrator_contracts.events import TenantDiscovered
 from migrator_microsoft.graph import GraphClient
-from migrator_platform.bus import publish
+from migrator_platform.bus import BusPublisher
+from migrator_platform.discovery_jobs import finish_discovery, running_discovery
 from migrator_platform.readstore import ReadStore
 from migrator_platform.structured_logs import get_logger
 
@@ -37,44 +36,11 @@ async def discover_tenant(
     if tenant is None or tenant.get("orgId") != cmd.org_id:
         log.warning("discovery of an unknown tenant skipped", tenant_id=cmd.tenant_id)
         return
-    jobs = store.collection(readmodels.DISCOVERY_JOBS)
-    await jobs.upsert(
-        cmd.discovery_job_id,
-        {
-            "id": cmd.discovery_job_id,
-            "tenantId": cmd.tenant_id,
-            "orgId": cmd.org_id,
-            "status": JobStatus.RUNNING.value,
-            "startedAt": iso(datetime.now(UTC)),
-            "completedAt": None,
-        },
-    )
-    if tenant.get("latestDiscoveryJobId") != cmd.discovery_job_id:
-        await store.collection(readmodels.TENANTS).update(
-            cmd.tenant_id, {"latestDiscoveryJobId": cmd.discovery_job_id}
-        )
-    try:
+    async with running_discovery(store, cmd):
         totals = await _discover(cmd, graph=graph, store=store)
-    except Exception:
-        await jobs.update(cmd.discovery_job_id, {"status": JobStatus.ERROR.value})
-        raise
     now = datetime.now(UTC)
     await store.collection(readmodels.TENANTS).update(cmd.tenant_id, totals | {"discoveredAt": iso(now)})
-    await jobs.update(cmd.discovery_job_id, {"status": JobStatus.DONE.value, "completedAt": iso(now)})
-    await publish(
-        broker,
-        subjects.tenant_event(cmd.tenant_id, "TenantDiscovered"),
-        TenantDiscovered(
-            event_id=f"{cmd.discovery_job_id}:done",
-            seq=int(now.timestamp()),
-            occurred_at=now,
-            tenant_id=cmd.tenant_id,
-            org_id=cmd.org_id,
-            discovery_job_id=cmd.discovery_job_id,
-            status=JobStatus.DONE,
-        ),
-        msg_id=cmd.discovery_job_id,
-    )
+    await finish_discovery(store, BusPublisher(broker), cmd, at=now)
     log.info("tenant discovered", tenant_id=cmd.tenant_id, **totals)
 
 
