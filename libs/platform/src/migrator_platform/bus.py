@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from faststream.nats import NatsBroker
 from faststream.nats.opentelemetry import NatsTelemetryMiddleware
@@ -138,8 +138,15 @@ def _stream_for(subject: str) -> str:
     raise ValueError(f"no stream captures {subject}")
 
 
+class Publisher(Protocol):
+    """The port handlers publish through: a command or event to JetStream, de-duplicated by
+    ``msg_id``. :class:`BusPublisher` over a broker; a recorder in tests."""
+
+    async def publish(self, subject: str, message: Message, *, msg_id: str) -> None: ...
+
+
 class BusPublisher:
-    """The ``Publisher`` port services' handlers depend on, over this broker."""
+    """The :class:`Publisher` over this broker."""
 
     def __init__(self, broker: NatsBroker) -> None:
         self._broker = broker

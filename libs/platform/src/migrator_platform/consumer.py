@@ -62,11 +62,6 @@ class Delivery:
         self.stream_seq = int(metadata.sequence.stream)
         self.subject = message.subject
 
-    async def still_working(self) -> None:
-        """Extend the ack deadline now (the consumer also does, every third of it, for as
-        long as the handler runs)."""
-        await self._message.in_progress()
-
     @contextmanager
     def traced(self, name: str) -> Iterator[None]:
         """A span in the trace this message was published in. A batch's handler runs under

@@ -6,20 +6,16 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
-from typing import Protocol
 
 from migrator_contracts import ids, readmodels, subjects
-from migrator_contracts.base import Message, iso
+from migrator_contracts.base import iso
 from migrator_contracts.commands import DiscoverTenant
 from migrator_contracts.enums import JobStatus
 from migrator_contracts.events import TenantDiscovered
 
+from migrator_platform.bus import Publisher
 from migrator_platform.ids import new_id
 from migrator_platform.readstore import ReadStore
-
-
-class Publisher(Protocol):
-    async def publish(self, subject: str, message: Message, *, msg_id: str) -> None: ...
 
 
 async def queue_discovery(

@@ -8,21 +8,17 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any
 
 from migrator_contracts import subjects
-from migrator_contracts.base import Message
 from migrator_contracts.enums import LogLevel
 from migrator_contracts.logs import LogLine
 
+from migrator_platform.bus import Publisher
 from migrator_platform.structured_logs import get_logger
 from migrator_platform.throttling import throttle_listener
 
 log = get_logger(__name__)
-
-
-class Publisher(Protocol):
-    async def publish(self, subject: str, message: Message, *, msg_id: str) -> None: ...
 
 
 async def publish_line(

@@ -9,17 +9,13 @@ from __future__ import annotations
 import time
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any
 
 from migrator_contracts import subjects
-from migrator_contracts.base import Message
 from migrator_contracts.enums import UnitStatus
 from migrator_contracts.events import ItemFailed, UnitProgressed
+from migrator_platform.bus import Publisher
 from migrator_platform.readstore import Collection
-
-
-class Publisher(Protocol):
-    async def publish(self, subject: str, message: Message, *, msg_id: str) -> None: ...
 
 
 @dataclass

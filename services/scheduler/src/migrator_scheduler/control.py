@@ -12,11 +12,11 @@ from migrator_contracts import subjects
 from migrator_contracts.commands import ControlJob, DeleteTenant, RevokeTenant
 from migrator_contracts.enums import TERMINAL_JOB_STATUSES, JobAction, JobStatus
 from migrator_contracts.events import Event, JobDeleted, JobPaused, JobResumed
+from migrator_platform.bus import Publisher
 from migrator_platform.structured_logs import get_logger
 
 from migrator_scheduler.domain.lifecycle import ControlDecision, decide
 from migrator_scheduler.handlers import Scheduler
-from migrator_scheduler.ports import Publisher
 
 log = get_logger(__name__)
 

@@ -35,6 +35,7 @@ from migrator_contracts.job_kinds import JOB_KINDS
 from migrator_contracts.logs import LogLine
 from migrator_contracts.readmodels import JobDoc, JobUnitDoc
 from migrator_platform import trace_context
+from migrator_platform.bus import Publisher
 from migrator_platform.ids import new_id
 from migrator_platform.readstore import Collection
 from migrator_platform.structured_logs import get_logger
@@ -43,7 +44,7 @@ from migrator_scheduler.domain.dispatch_plan import Candidate, InFlight, Limits,
 from migrator_scheduler.domain.lifecycle import can_transition
 from migrator_scheduler.domain.progress import COUNTERS, roll_up
 from migrator_scheduler.domain.units import check_job, due_at, split_into_units
-from migrator_scheduler.ports import Clock, DispatchLease, Publisher
+from migrator_scheduler.ports import Clock, DispatchLease
 
 log = get_logger(__name__)
 

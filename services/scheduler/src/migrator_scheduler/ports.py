@@ -5,14 +5,6 @@ from __future__ import annotations
 from contextlib import AbstractAsyncContextManager
 from typing import Protocol
 
-from migrator_contracts.base import Message
-
-
-class Publisher(Protocol):
-    """Publishes a command or event to JetStream, de-duplicated by ``msg_id``."""
-
-    async def publish(self, subject: str, message: Message, *, msg_id: str) -> None: ...
-
 
 class DispatchLease(Protocol):
     """Held by one scheduler replica at a time while it dispatches, so the limits are counted

@@ -13,11 +13,12 @@ from typing import Any
 
 from migrator_contracts.enums import JobStatus, JobType, LogLevel, UnitStatus
 from migrator_contracts.job_kinds import JOB_KINDS, UNIT_COMMANDS
+from migrator_platform.bus import Publisher
 from migrator_platform.job_log import publish_line
 from migrator_platform.structured_logs import get_logger
 
 from migrator_scheduler.handlers import Scheduler
-from migrator_scheduler.ports import Publisher, WorkerDirectory
+from migrator_scheduler.ports import WorkerDirectory
 
 log = get_logger(__name__)
 

@@ -13,13 +13,13 @@ from migrator_contracts import readmodels
 from migrator_contracts.base import iso
 from migrator_contracts.commands import DiscoverTenant
 from migrator_contracts.enums import TenantType
+from migrator_platform.bus import Publisher
 from migrator_platform.discovery_jobs import finish_discovery, running_discovery
 from migrator_platform.readstore import ReadStore
 from migrator_platform.structured_logs import get_logger
 from migrator_platform.throttling import raise_if_throttled, retrying
 
 from migrator_atlassian_connector.config import AtlassianSettings
-from migrator_atlassian_connector.ports import Publisher
 from migrator_atlassian_connector.tenants.credentials import Credentials
 
 log = get_logger(__name__)

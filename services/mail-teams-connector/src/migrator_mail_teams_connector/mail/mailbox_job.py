@@ -17,6 +17,7 @@ from typing import Any
 
 from migrator_contracts.commands import MigrateMailbox
 from migrator_contracts.enums import LogLevel, UnitStatus
+from migrator_platform.bus import Publisher
 from migrator_platform.job_log import publish_line, throttle_lines
 from migrator_platform.readstore import Collection
 from migrator_platform.structured_logs import get_logger
@@ -26,7 +27,7 @@ from migrator_mail_teams_connector.mail.batches import BatchMover, Target
 from migrator_mail_teams_connector.mail.exchange import EXPORT_BATCH, ExchangeApi, Item
 from migrator_mail_teams_connector.mail.folder_sync import FolderSync
 from migrator_mail_teams_connector.mail.ledger import IMPORTED, Ledger, Outcome, pair_key
-from migrator_mail_teams_connector.progress import Counters, Publisher, UnitReporter
+from migrator_mail_teams_connector.progress import Counters, UnitReporter
 from migrator_mail_teams_connector.tenants import TenantDirectory
 
 log = get_logger(__name__)

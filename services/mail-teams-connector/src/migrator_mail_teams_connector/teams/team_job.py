@@ -18,12 +18,13 @@ from migrator_contracts import subjects
 from migrator_contracts.commands import MigrateSite, MigrateTeam
 from migrator_contracts.enums import TERMINAL_UNIT_STATUSES, LogLevel, UnitStatus
 from migrator_contracts.events import UnitProgressed
+from migrator_platform.bus import Publisher
 from migrator_platform.job_log import publish_line, throttle_lines
 from migrator_platform.readstore import Collection
 from migrator_platform.structured_logs import get_logger
 
 from migrator_mail_teams_connector.controls import JobControls, Stopped
-from migrator_mail_teams_connector.progress import Counters, Publisher, UnitReporter
+from migrator_mail_teams_connector.progress import Counters, UnitReporter
 from migrator_mail_teams_connector.teams.authors import Author, AuthorMap, later, moment
 from migrator_mail_teams_connector.teams.channels import Channel, TeamsApi
 from migrator_mail_teams_connector.teams.threads import ChannelPair, Posted, ThreadMover

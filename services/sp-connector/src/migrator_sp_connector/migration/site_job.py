@@ -21,14 +21,14 @@ import uuid
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any
 from urllib.parse import urlsplit
 
 from migrator_contracts import subjects
-from migrator_contracts.base import Message
 from migrator_contracts.commands import MigrateSite
 from migrator_contracts.enums import LogLevel
 from migrator_contracts.events import ItemFailed, UnitProgressed
+from migrator_platform.bus import Publisher
 from migrator_platform.job_log import publish_line, throttle_lines
 from migrator_platform.readstore import Collection
 from migrator_platform.secret_box import SecretBox
@@ -58,10 +58,6 @@ _EVENT_LINES: dict[str, tuple[LogLevel, str]] = {
     "JobCancelled": (LogLevel.WARN, "SharePoint cancelled the import of {site}"),
     "JobDeleted": (LogLevel.WARN, "SharePoint deleted the import job of {site}"),
 }
-
-
-class Publisher(Protocol):
-    async def publish(self, subject: str, message: Message, *, msg_id: str) -> None: ...
 
 
 def destination_site(source_url: str, dest_domain: str, source_domain: str = "") -> str:
