@@ -23,6 +23,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TypeVar
 
+import nats.errors
 from faststream import BaseMiddleware, ContextRepo
 from faststream.middlewares.acknowledgement.config import AckPolicy
 from faststream.nats import ConsumerConfig, JStream, NatsBroker, PullSub
@@ -293,7 +294,36 @@ def _durable(
         title=f"{durable}:{subject}",
     )
     _settlements(broker.context)[subscriber] = outcomes
+    _fetch_timeouts_as_nats(subscriber)
     return subscriber
+
+
+def _fetch_timeouts_as_nats(subscriber: Any) -> None:
+    """Make the subscription's ``fetch`` time out only with ``nats.errors.TimeoutError``.
+
+    nats-py (2.16) raises the builtin ``TimeoutError`` from a batch fetch whose deadline runs
+    out between its two pull requests; FastStream (0.7.8) catches only nats-py's own. Its pull
+    loop then dies and is restarted, and a batch consumer drops the messages it had already
+    fetched for that batch: JetStream redelivers them only after the ack wait, so meanwhile a
+    projection misses lines that came before ones it stored."""
+    create = subscriber._create_subscription
+
+    async def create_subscription() -> None:
+        await create()
+        fetch = subscriber.subscription.fetch
+
+        async def fetch_timing_out_as_nats(*args: Any, **kwargs: Any) -> list[Msg]:
+            try:
+                messages: list[Msg] = await fetch(*args, **kwargs)
+            except nats.errors.TimeoutError:
+                raise
+            except TimeoutError as exc:
+                raise nats.errors.TimeoutError from exc
+            return messages
+
+        subscriber.subscription.fetch = fetch_timing_out_as_nats
+
+    subscriber._create_subscription = create_subscription
 
 
 def _typed(consume: Callable[..., Awaitable[None]], payload: object) -> Callable[..., Awaitable[None]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import nats
 import pytest
@@ -16,6 +17,7 @@ from migrator_devstack import infra
 from migrator_platform.bus import BusUnavailable, MessageTooLarge, create_broker, provision_streams, publish
 from migrator_platform.consumer import Delivery, converge_consumers, subscribe, subscribe_batch
 from migrator_platform.telemetry import configure_tracing
+from nats.js import JetStreamContext
 
 pytestmark = pytest.mark.integration
 
@@ -251,6 +253,49 @@ async def test_a_batch_consumer_gets_messages_in_order_and_poison_goes_alone(
             break
         await asyncio.sleep(0.1)
     assert info.num_ack_pending == 0 and info.num_pending == 0
+
+
+async def test_a_batch_fetch_timing_out_midway_hands_over_what_it_had_on_its_first_delivery(
+    broker: NatsBroker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """nats-py raises the builtin TimeoutError when a fetch's deadline runs out between its pull
+    requests. FastStream's batch loop, filling a batch, then lost the messages it already held
+    until the ack wait had them redelivered: a log line missing from history for 30 s."""
+    fetch_n = JetStreamContext.PullSubscription._fetch_n
+    fetches = 0
+
+    async def deadline_out_every_other_time(self: Any, *args: Any, **kwargs: Any) -> list[Any]:
+        nonlocal fetches
+        fetches += 1
+        if fetches % 2 == 0:
+            raise TimeoutError  # the builtin one (asyncio.TimeoutError), as nats-py's _fetch_n raises it
+        result: list[Any] = await fetch_n(self, *args, **kwargs)
+        return result
+
+    monkeypatch.setattr(JetStreamContext.PullSubscription, "_fetch_n", deadline_out_every_other_time)
+    received: list[tuple[int, int]] = []
+    everything = asyncio.Event()
+
+    async def handle(batch: list[tuple[Ping, Delivery]]) -> None:
+        received.extend((ping.n, delivery.attempt) for ping, delivery in batch)
+        if len(received) >= 3:
+            everything.set()
+
+    for n in range(3):  # fewer than a batch: the first fetch returns them, the next times out
+        await publish(broker, "migrator.evt.test.5.Ping", Ping(n=n), msg_id=f"partial-{n}")
+    subscribe_batch(
+        broker,
+        subject="migrator.evt.test.5.Ping",
+        stream=EVENTS,
+        durable="test-partial-batch",
+        model=Ping,
+        handler=handle,
+        batch_size=10,
+        ack_wait_seconds=120,
+    )
+    await broker.start()
+    await asyncio.wait_for(everything.wait(), 20)  # far less than the ack wait: not a redelivery
+    assert received == [(0, 1), (1, 1), (2, 1)]
 
 
 async def test_a_failing_batch_is_retried_whole_then_dead_lettered(broker: NatsBroker, nats_url: str) -> None:
