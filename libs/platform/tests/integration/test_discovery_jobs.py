@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -13,7 +12,7 @@ from faststream.nats import NatsBroker
 from migrator_contracts import readmodels, subjects
 from migrator_contracts.commands import DiscoverTenant
 from migrator_contracts.streams import ALL_STREAMS
-from migrator_platform.bus import BusPublisher, create_broker, provision_streams
+from migrator_platform.bus import BusPublisher
 from migrator_platform.discovery_jobs import finish_discovery, queue_discovery, running_discovery
 from migrator_platform.readstore import ReadStore
 from nats.js.errors import NotFoundError
@@ -21,15 +20,6 @@ from nats.js.errors import NotFoundError
 pytestmark = pytest.mark.integration
 
 ORG = "org_1"
-
-
-@pytest.fixture
-async def broker(nats_url: str) -> AsyncIterator[NatsBroker]:
-    broker = create_broker(nats_url=nats_url, service="test")
-    await broker.connect()
-    await provision_streams(broker.connection.jetstream())
-    yield broker
-    await broker.stop()
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 
 import httpx
 import pytest
@@ -11,7 +10,7 @@ from faststream.nats import NatsBroker
 from migrator_contracts.base import Message
 from migrator_contracts.streams import COMMANDS
 from migrator_devstack import infra
-from migrator_platform.bus import create_broker, provision_streams, publish
+from migrator_platform.bus import publish
 from migrator_platform.consumer import Delivery, configured_durables, subscribe
 from migrator_platform.health import serve_http_probes
 from migrator_platform.metrics import refresh_consumer_lag
@@ -27,15 +26,6 @@ class Ping(Message):
 
 def sample(name: str, **labels: str) -> float:
     return REGISTRY.get_sample_value(name, labels) or 0.0
-
-
-@pytest.fixture
-async def broker(nats_url: str) -> AsyncIterator[NatsBroker]:
-    broker = create_broker(nats_url=nats_url, service="test")
-    await broker.connect()
-    await provision_streams(broker.connection.jetstream())
-    yield broker
-    await broker.stop()
 
 
 async def test_handled_messages_are_counted_by_outcome_and_timed(broker: NatsBroker) -> None:
