@@ -81,7 +81,8 @@ class UnitProgressed(Event):
     bytes_transferred: int = 0
     message: str | None = None
     # What the unit is, for a reader who does not know it (a mailbox's UPN, a team's name, a
-    # site's URL), and where it went when the connector chose (a team it created).
+    # site's URL, a project's key): every connector sets it, and the job's log names the unit
+    # by it. ``dest`` is where it went when the connector chose (a team it created).
     source: str | None = None
     dest: str | None = None
 

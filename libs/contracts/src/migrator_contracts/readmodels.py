@@ -24,6 +24,7 @@ DISCOVERY_JOBS = "discovery_jobs"  # the connector of the tenant discovered
 JOBS = "jobs"  # scheduler
 JOB_UNITS = "job_units"  # scheduler
 JOB_LOGS = "job_logs"  # log-stream; one document per log line, ordered by its stream sequence
+LOG_JOBS = "log_jobs"  # log-stream; each job's organisation, from its events (whose retention its lines get)
 SP_TASKS = "sp_tasks"  # sp-connector; its own work state (SharePoint job ids, queue progress)
 SP_SYNC = "sp_sync"  # sp-connector; per (source site, destination site): the change token of the last pass
 DEVICES = "devices"  # device-hub; secrets as hashes only

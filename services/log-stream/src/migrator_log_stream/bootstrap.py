@@ -29,8 +29,7 @@ async def main(settings: LogStreamSettings | None = None) -> None:
 
     stream = LogStream(
         logs=logs,
-        jobs=runtime.store.collection(readmodels.JOBS),
-        units=runtime.store.collection(readmodels.JOB_UNITS),
+        jobs=runtime.store.collection(readmodels.LOG_JOBS),
         publish=publish_line,
         purge_subject=purge_subject,
         retention_days=settings.retention_days,

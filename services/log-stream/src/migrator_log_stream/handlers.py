@@ -4,6 +4,9 @@ Two steps, on two durable consumers: (1) each job or unit event that matters to 
 published as a :class:`LogLine` on ``migrator.log.job.<jobId>`` (alongside the lines other
 services write there directly); (2) every line on those subjects is stored with its stream
 sequence, which orders a job's history and is the SSE event id a client resumes from.
+
+log-stream reads nothing another service writes: a unit's name comes with its event, and a
+job's organisation (whose retention its lines get) from the job's events, kept in ``log_jobs``.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from typing import Any
 
 from migrator_contracts import subjects
 from migrator_contracts.base import iso
-from migrator_contracts.events import JobDeleted, UnitProgressed
+from migrator_contracts.events import JobDeleted
 from migrator_contracts.logs import LogLine
 from migrator_platform.readstore import Collection
 from migrator_platform.structured_logs import get_logger
@@ -36,17 +39,15 @@ class LogStream:
         *,
         logs: Collection,
         jobs: Collection,
-        units: Collection,
         publish: Publish,
         purge_subject: PurgeSubject,
         retention_days: Callable[[str | None], float],
         clock: Callable[[], float],
     ) -> None:
-        self._logs, self._jobs, self._units = logs, jobs, units
+        self._logs, self._jobs = logs, jobs
         self._publish, self._purge_subject = publish, purge_subject
         self._retention_days, self._clock = retention_days, clock
-        self._org_of: dict[str, str | None] = {}
-        self._source_of: dict[str, str] = {}
+        self._org_of: dict[str, str] = {}
 
     async def on_event(self, name: str, payload: dict[str, Any]) -> None:
         """Publish the line an event makes, if any (idempotent: the line id comes from the event id)."""
@@ -57,9 +58,11 @@ class LogStream:
         if model is None:
             return
         event: JobEvent = model.model_validate(payload)
-        named = isinstance(event, UnitProgressed) and event.source
-        source = None if named else await self._unit_source(getattr(event, "unit_id", None))
-        line = line_for(event, unit_source=source)
+        org_id = getattr(event, "org_id", None)
+        if org_id and event.job_id not in self._org_of:
+            await self._jobs.insert(event.job_id, {"orgId": org_id})
+            await self._learned_org(event.job_id, org_id)
+        line = line_for(event)
         if line is not None:
             await self._publish(subjects.job_log(line.job_id), line, line.id)
 
@@ -67,8 +70,11 @@ class LogStream:
         """Store lines with their stream sequence, in one write (a redelivery finds them there
         and changes nothing)."""
         docs: dict[str, dict[str, Any]] = {}
+        unplaced: set[str] = set()
         for line, stream_seq in lines:
             org_id = await self._org(line.job_id)
+            if org_id is None:
+                unplaced.add(line.job_id)
             docs[line.id] = {
                 "jobId": line.job_id,
                 "orgId": org_id,
@@ -81,11 +87,18 @@ class LogStream:
                 "expiresAt": max(line.ts.timestamp(), self._clock()) + self._retention_days(org_id) * 86400,
             }
         await self._logs.insert_many(docs)
+        # A line can outrun its job's first event (two consumers). Whichever of the two writes
+        # second sees the other's: here the organisation, there these lines.
+        for job_id in unplaced:
+            if (org_id := await self._org(job_id)) is not None:
+                await self._learned_org(job_id, org_id)
 
     async def forget_job(self, job_id: str) -> None:
         """A deleted job's lines go with it: from the stream and from the projection."""
         await self._purge_subject(subjects.job_log(job_id))
         removed = await self._logs.delete_many({"jobId": job_id})
+        await self._jobs.delete(job_id)
+        self._org_of.pop(job_id, None)
         log.info("deleted job's log lines removed", job_id=job_id, lines=removed)
 
     async def purge_expired(self) -> int:
@@ -96,19 +109,17 @@ class LogStream:
         if job_id not in self._org_of:
             job = await self._jobs.get(job_id)
             if job is None:
-                return None  # not projected yet: ask again next time rather than cache the miss
-            _remember(self._org_of, job_id, job.get("orgId"))
+                return None  # no event of the job seen yet: ask again next time
+            _remember(self._org_of, job_id, str(job["orgId"]))
         return self._org_of[job_id]
 
-    async def _unit_source(self, unit_id: str | None) -> str | None:
-        if unit_id is None:
-            return None
-        if unit_id not in self._source_of:
-            unit = await self._units.get(unit_id)
-            if unit is None:
-                return None
-            _remember(self._source_of, unit_id, str(unit.get("source") or unit_id))
-        return self._source_of[unit_id]
+    async def _learned_org(self, job_id: str, org_id: str) -> None:
+        """Give the job's lines stored before its organisation was known that organisation and
+        its retention (rare: only lines that outran the job's first event)."""
+        _remember(self._org_of, job_id, org_id)
+        expires_at = self._clock() + self._retention_days(org_id) * 86400
+        async for doc in self._logs.iterate({"jobId": job_id, "orgId": None}):
+            await self._logs.update(doc["_id"], {"orgId": org_id, "expiresAt": expires_at})
 
 
 def _remember(cache: dict[str, Any], key: str, value: Any) -> None:

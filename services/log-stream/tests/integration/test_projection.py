@@ -1,5 +1,6 @@
-"""The job_logs projection on the real embedded store: idempotent, retention per organisation,
-and a deleted job's lines gone from the stream and the store."""
+"""The job_logs projection on the real embedded store: idempotent, retention per organisation
+(learned from the job's events, even when a line comes first), and a deleted job's lines gone
+from the stream and the store."""
 
 from __future__ import annotations
 
@@ -48,11 +49,16 @@ def line(job: str, n: int) -> LogLine:
     )
 
 
-async def build(store: SqliteReadStore, clock: Clock) -> tuple[LogStream, list[tuple[str, Any]], list[str]]:
+def queued(job: str, org: str) -> dict[str, Any]:
+    return JobQueued(
+        event_id=f"{job}:queued", seq=1, occurred_at=datetime.fromtimestamp(NOW, UTC), job_id=job, org_id=org
+    ).model_dump(by_alias=True)
+
+
+async def build(
+    store: SqliteReadStore, clock: Clock, *, queue: bool = True
+) -> tuple[LogStream, list[tuple[str, Any]], list[str]]:
     settings = LogStreamSettings(log_retention_days=30, log_retention_days_by_org="org_keep=90,org_brief=1")
-    jobs = store.collection(readmodels.JOBS)
-    for job, org in (("job_keep", "org_keep"), ("job_brief", "org_brief"), ("job_plain", "org_plain")):
-        await jobs.insert(job, {"id": job, "orgId": org})
     published: list[tuple[str, Any]] = []
     purged: list[str] = []
 
@@ -64,13 +70,16 @@ async def build(store: SqliteReadStore, clock: Clock) -> tuple[LogStream, list[t
 
     stream = LogStream(
         logs=store.collection(readmodels.JOB_LOGS),
-        jobs=jobs,
-        units=store.collection(readmodels.JOB_UNITS),
+        jobs=store.collection(readmodels.LOG_JOBS),
         publish=publish,
         purge_subject=purge_subject,
         retention_days=settings.retention_days,
         clock=clock,
     )
+    if queue:
+        for job, org in (("job_keep", "org_keep"), ("job_brief", "org_brief"), ("job_plain", "org_plain")):
+            await stream.on_event("JobQueued", queued(job, org))
+        published.clear()
     return stream, published, purged
 
 
@@ -89,6 +98,35 @@ async def test_each_organisation_keeps_its_lines_for_its_own_retention(store: Sq
     assert [d["jobId"] for d in await logs.find()] == ["job_keep"]
     clock.now = NOW + 91 * DAY
     assert await stream.purge_expired() == 1 and await logs.count() == 0
+
+
+async def test_a_line_that_outruns_its_jobs_first_event_gets_the_jobs_retention(
+    store: SqliteReadStore,
+) -> None:
+    clock = Clock()
+    stream, _, _ = await build(store, clock, queue=False)
+    await stream.project([(line("job_brief", 0), 1), (line("job_keep", 0), 2)])
+    logs = store.collection(readmodels.JOB_LOGS)
+    assert {d["orgId"] for d in await logs.find()} == {None}
+    await stream.on_event("JobQueued", queued("job_brief", "org_brief"))
+    await stream.on_event("JobQueued", queued("job_keep", "org_keep"))
+    assert {d["jobId"]: d["orgId"] for d in await logs.find()} == {
+        "job_brief": "org_brief",
+        "job_keep": "org_keep",
+    }
+    clock.now = NOW + 2 * DAY
+    assert await stream.purge_expired() == 1  # org_brief's 1 day, not the default 30
+    clock.now = NOW + 31 * DAY
+    assert await stream.purge_expired() == 0  # org_keep's 90
+
+
+async def test_a_line_written_after_another_process_learned_its_job_is_placed_at_once(
+    store: SqliteReadStore,
+) -> None:
+    await build(store, Clock())  # one replica saw the job's events
+    writer, _, _ = await build(store, Clock(), queue=False)  # another projects its lines
+    await writer.project([(line("job_brief", 0), 1)])
+    assert [d["orgId"] for d in await store.collection(readmodels.JOB_LOGS).find()] == ["org_brief"]
 
 
 async def test_a_deleted_jobs_lines_go_from_the_stream_and_the_store(store: SqliteReadStore) -> None:
@@ -112,15 +150,8 @@ async def test_a_deleted_jobs_lines_go_from_the_stream_and_the_store(store: Sqli
 
 async def test_an_event_makes_its_line_once_and_other_events_make_none(store: SqliteReadStore) -> None:
     stream, published, _ = await build(store, Clock())
-    queued = JobQueued(
-        event_id="job_plain:queued",
-        seq=1,
-        occurred_at=datetime.fromtimestamp(NOW, UTC),
-        job_id="job_plain",
-        org_id="org_plain",
-    ).model_dump(by_alias=True)
-    await stream.on_event("JobQueued", queued)
-    await stream.on_event("JobQueued", queued)
+    await stream.on_event("JobQueued", queued("job_plain", "org_plain"))
+    await stream.on_event("JobQueued", queued("job_plain", "org_plain"))
     await stream.on_event("TenantConnected", {"eventId": "t"})
     assert [(s, m.id) for s, m in published] == [("migrator.log.job.job_plain", published[0][1].id)] * 2
     assert published[0][1].message == "Job queued"

@@ -13,7 +13,7 @@ from migrator_log_stream.domain.lines import line_for, line_id
 AT = datetime(2026, 5, 9, 8, 5, tzinfo=UTC)
 
 
-def unit(status: UnitStatus, **counters: int) -> UnitProgressed:
+def unit(status: UnitStatus, source: str | None = "https://s/sites/a", **counters: int) -> UnitProgressed:
     return UnitProgressed(
         event_id=f"u1:{status}",
         seq=3,
@@ -21,6 +21,7 @@ def unit(status: UnitStatus, **counters: int) -> UnitProgressed:
         job_id="job_1",
         unit_id="u1",
         status=status,
+        source=source,
         **counters,
     )
 
@@ -33,12 +34,17 @@ def test_the_same_event_always_makes_the_same_line() -> None:
 
 
 def test_a_unit_speaks_when_it_ends_not_while_it_runs() -> None:
-    assert line_for(unit(UnitStatus.RUNNING, done_items=5), unit_source="https://s/sites/a") is None
-    done = line_for(unit(UnitStatus.DONE, done_items=4210), unit_source="https://s/sites/a")
+    assert line_for(unit(UnitStatus.RUNNING, done_items=5)) is None
+    done = line_for(unit(UnitStatus.DONE, done_items=4210))
     assert done is not None and done.level is LogLevel.OK
     assert done.message == "https://s/sites/a → 4,210 items migrated"
-    partial = line_for(unit(UnitStatus.DONE, done_items=9, error_items=2), unit_source="https://s/sites/a")
+    partial = line_for(unit(UnitStatus.DONE, done_items=9, error_items=2))
     assert partial is not None and partial.level is LogLevel.WARN and partial.message.endswith("(2 failed)")
+
+
+def test_a_unit_its_connector_did_not_name_is_named_by_its_id() -> None:
+    failed = line_for(unit(UnitStatus.ERROR, source=None))
+    assert failed is not None and failed.message == "u1 — failed; no reason given"
 
 
 def test_an_item_failure_carries_its_url_and_code() -> None:
@@ -105,12 +111,11 @@ def test_a_failed_mailbox_reads_as_the_reference_writes_it() -> None:
     failed = unit(UnitStatus.ERROR).model_copy(
         update={"message": "403 Forbidden on MailboxItem.ImportExport.All", "source": "cfo@contoso.com"}
     )
-    line = line_for(failed, unit_source="mbp_0001")
+    line = line_for(failed)
     assert line is not None and line.level is LogLevel.ERROR
     assert line.message == "cfo@contoso.com — 403 Forbidden on MailboxItem.ImportExport.All"
 
 
 def test_a_unit_named_by_its_connector_is_called_so() -> None:
-    done = unit(UnitStatus.DONE, done_items=42).model_copy(update={"source": "Engineering"})
-    line = line_for(done, unit_source=None)
+    line = line_for(unit(UnitStatus.DONE, source="Engineering", done_items=42))
     assert line is not None and line.message == "Engineering → 42 items migrated"

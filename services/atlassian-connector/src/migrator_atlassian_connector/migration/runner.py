@@ -285,6 +285,7 @@ class AtlassianMigration:
             done_items=done,
             error_items=errors,
             message=message,
+            source=unit.key,
         )
         await self._publisher.publish(
             subjects.unit_event(cmd.job_id, "UnitProgressed"), event, msg_id=event.event_id

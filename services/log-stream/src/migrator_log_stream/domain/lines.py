@@ -45,11 +45,10 @@ def _plural(n: int, word: str) -> str:
     return f"{n:,} {word}{'' if n == 1 else 's'}"
 
 
-def line_for(event: JobEvent, *, unit_source: str | None = None) -> LogLine | None:
+def line_for(event: JobEvent) -> LogLine | None:
     """The log line for ``event``, or None when it is not worth a person's attention
-    (a unit's intermediate progress, for instance). ``unit_source`` names a unit's site or
-    mailbox for the unit events."""
-    level, message, fields = _describe(event, unit_source)
+    (a unit's intermediate progress, for instance)."""
+    level, message, fields = _describe(event)
     if message is None:
         return None
     return LogLine(
@@ -62,7 +61,7 @@ def line_for(event: JobEvent, *, unit_source: str | None = None) -> LogLine | No
     )
 
 
-def _describe(event: JobEvent, source: str | None) -> tuple[LogLevel, str | None, dict[str, Any]]:
+def _describe(event: JobEvent) -> tuple[LogLevel, str | None, dict[str, Any]]:
     if isinstance(event, JobQueued):
         when = f"; scheduled for {iso(event.scheduled_at)}" if event.scheduled_at else ""
         return LogLevel.INFO, f"Job queued{when}", {}
@@ -73,7 +72,8 @@ def _describe(event: JobEvent, source: str | None) -> tuple[LogLevel, str | None
     if isinstance(event, JobResumed):
         return LogLevel.INFO, "Job resumed: already-migrated items are skipped", {}
     if isinstance(event, UnitProgressed):
-        return _unit_line(event, event.source or source or event.unit_id)
+        # Every connector names the unit; an event from before they did is named by its id.
+        return _unit_line(event, event.source or event.unit_id)
     if isinstance(event, ItemFailed):
         fields = {"itemUrl": event.item_url, "errorCode": event.error_code, "unitId": event.unit_id}
         return LogLevel.ERROR, f"{event.item_url} — {event.error_code}: {event.message}", fields
