@@ -1,11 +1,13 @@
 """A tenant's discoveries in the ``discovery_jobs`` read model, kept the same way by every connector
-that discovers tenants: queued, running, then DONE (announced by ``TenantDiscovered``) or ERROR."""
+that discovers tenants: queued, running, then DONE (announced by ``TenantDiscovered``) or ERROR;
+and the lists a discovery finds, replaced the same way too."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable, Mapping
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+from typing import Any
 
 from migrator_contracts import ids, readmodels, subjects
 from migrator_contracts.base import iso
@@ -16,6 +18,9 @@ from migrator_contracts.events import TenantDiscovered
 from migrator_platform.bus import Publisher
 from migrator_platform.ids import new_id
 from migrator_platform.readstore import ReadStore
+from migrator_platform.structured_logs import get_logger
+
+log = get_logger(__name__)
 
 
 async def queue_discovery(
@@ -91,3 +96,29 @@ async def finish_discovery(
         ),
         msg_id=cmd.discovery_job_id,
     )
+
+
+async def tenant_to_discover(store: ReadStore, cmd: DiscoverTenant) -> dict[str, Any] | None:
+    """The tenant ``cmd`` asks to discover, or None (and a log line) when it is gone or belongs
+    to another organisation: the command is then done with, not retried."""
+    tenant = await store.collection(readmodels.TENANTS).get(cmd.tenant_id)
+    if tenant is None or tenant.get("orgId") != cmd.org_id:
+        log.warning("discovery of an unknown tenant skipped", tenant_id=cmd.tenant_id)
+        return None
+    return tenant
+
+
+async def replace_discovered(
+    store: ReadStore, collection: str, cmd: DiscoverTenant, docs: Iterable[Mapping[str, Any]]
+) -> None:
+    """The tenant's list in ``collection`` becomes ``docs`` (each keyed by its ``id``, stamped with
+    the tenant, organisation and discovery): each is written in place first, then what this
+    discovery did not see is deleted, so a reader never finds the list empty mid-discovery."""
+    target = store.collection(collection)
+    scope = {"tenantId": cmd.tenant_id, "orgId": cmd.org_id, "discoveryJobId": cmd.discovery_job_id}
+    for doc in docs:
+        await target.upsert(str(doc["id"]), {**doc, **scope})
+    await target.delete_many({"tenantId": cmd.tenant_id, "discoveryJobId": {"$ne": cmd.discovery_job_id}})
+    # And what was stored before discoveries stamped their id: real MongoDB's $ne would match
+    # it, the wire-protocol server the tests use does not; both match None to a missing field.
+    await target.delete_many({"tenantId": cmd.tenant_id, "discoveryJobId": None})

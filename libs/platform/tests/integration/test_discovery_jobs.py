@@ -1,9 +1,11 @@
-"""A tenant's discoveries in the read store and on real NATS: queued, running, DONE announced once, ERROR."""
+"""A tenant's discoveries in the read store and on real NATS: queued, running, DONE announced once,
+ERROR; the lists they find replaced in place; another organisation's tenant left alone."""
 
 from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -13,7 +15,13 @@ from migrator_contracts import readmodels, subjects
 from migrator_contracts.commands import DiscoverTenant
 from migrator_contracts.streams import ALL_STREAMS
 from migrator_platform.bus import BusPublisher
-from migrator_platform.discovery_jobs import finish_discovery, queue_discovery, running_discovery
+from migrator_platform.discovery_jobs import (
+    finish_discovery,
+    queue_discovery,
+    replace_discovered,
+    running_discovery,
+    tenant_to_discover,
+)
 from migrator_platform.readstore import ReadStore
 from nats.js.errors import NotFoundError
 
@@ -141,3 +149,48 @@ async def test_a_discovery_that_fails_is_recorded_error_and_its_failure_goes_on_
         assert (await job(store, cmd.discovery_job_id))["status"] == "RUNNING"
     await finish_discovery(store, BusPublisher(broker), cmd, at=datetime.now(UTC))
     assert (await job(store, cmd.discovery_job_id))["status"] == "DONE"
+
+
+async def test_a_discoverys_list_replaces_the_last_in_place_and_a_failed_one_leaves_it_whole(
+    store: ReadStore, tenant: str
+) -> None:
+    sites = store.collection(readmodels.DISCOVERED_SITES)
+    first = discovery(tenant)
+    await replace_discovered(
+        store, readmodels.DISCOVERED_SITES, first, [{"id": "a", "n": 1}, {"id": "b", "n": 1}]
+    )
+    await sites.insert("other", {"id": "other", "tenantId": "ten_other", "orgId": ORG})  # another tenant's
+    await sites.insert("old", {"id": "old", "tenantId": tenant, "orgId": ORG})  # stored before discovery ids
+
+    async def listed() -> dict[str, Any]:
+        return {d["id"]: d.get("n") for d in await sites.find({"tenantId": tenant})}
+
+    def breaks_after_one() -> Iterator[dict[str, Any]]:
+        yield {"id": "b", "n": 2}
+        raise GraphDown("503")
+
+    with pytest.raises(GraphDown):
+        await replace_discovered(store, readmodels.DISCOVERED_SITES, discovery(tenant), breaks_after_one())
+    assert await listed() == {"a": 1, "b": 2, "old": None}  # nothing the last one found is missing
+
+    again = discovery(tenant)
+    await replace_discovered(
+        store, readmodels.DISCOVERED_SITES, again, [{"id": "b", "n": 3}, {"id": "c", "n": 3}]
+    )
+    assert await listed() == {"b": 3, "c": 3}
+    c = await sites.get("c")
+    assert c is not None and (c["tenantId"], c["orgId"], c["discoveryJobId"]) == (
+        tenant,
+        ORG,
+        again.discovery_job_id,
+    )
+    assert await sites.get("other") is not None
+
+
+async def test_a_tenant_gone_or_of_another_organisation_is_not_discovered(
+    store: ReadStore, tenant: str
+) -> None:
+    assert (await tenant_to_discover(store, discovery(tenant)) or {}).get("id") == tenant
+    foreign = DiscoverTenant(tenant_id=tenant, org_id="org_other", discovery_job_id="dis_x")
+    assert await tenant_to_discover(store, foreign) is None
+    assert await tenant_to_discover(store, discovery("ten_gone")) is None

@@ -1,7 +1,7 @@
 """Discovery of an Atlassian tenant: its Jira projects and Confluence spaces, with their sizes.
 
 A server is read through its own REST APIs with its access token; a cloud site through
-api.atlassian.com with the site's OAuth token. Each run replaces the tenant's lists."""
+api.atlassian.com with the site's OAuth token. Each run replaces the tenant's lists, in place."""
 
 from __future__ import annotations
 
@@ -14,7 +14,12 @@ from migrator_contracts.base import iso
 from migrator_contracts.commands import DiscoverTenant
 from migrator_contracts.enums import TenantType
 from migrator_platform.bus import Publisher
-from migrator_platform.discovery_jobs import finish_discovery, running_discovery
+from migrator_platform.discovery_jobs import (
+    finish_discovery,
+    replace_discovered,
+    running_discovery,
+    tenant_to_discover,
+)
 from migrator_platform.readstore import ReadStore
 from migrator_platform.structured_logs import get_logger
 from migrator_platform.throttling import raise_if_throttled, retrying
@@ -42,9 +47,7 @@ class Discovery:
     async def discover(self, cmd: DiscoverTenant) -> None:
         """Run one discovery; safe to run again for the same command."""
         tenants = self._store.collection(readmodels.TENANTS)
-        tenant = await tenants.get(cmd.tenant_id)
-        if tenant is None:
-            log.info("discovery of a removed tenant skipped", tenant_id=cmd.tenant_id)
+        if (tenant := await tenant_to_discover(self._store, cmd)) is None:
             return
         async with running_discovery(self._store, cmd):
             projects, spaces, users = await self._discover(cmd, tenant)
@@ -80,22 +83,17 @@ class Discovery:
             (readmodels.DISCOVERED_PROJECTS, projects, "issueCount"),
             (readmodels.DISCOVERED_SPACES, spaces, "pageCount"),
         ):
-            collection = self._store.collection(name)
-            await collection.delete_many({"tenantId": cmd.tenant_id})
-            for item in found:
-                key = f"{cmd.tenant_id}:{item['key']}"
-                await collection.upsert(
-                    key,
-                    {
-                        "id": key,
-                        "tenantId": cmd.tenant_id,
-                        "orgId": cmd.org_id,
-                        "key": item["key"],
-                        "name": item.get("name"),
-                        size_field: int(item.get(size_field) or 0),
-                        "sizeBytes": int(item.get("sizeBytes") or item.get("attachmentsBytes") or 0),
-                    },
-                )
+            docs = (
+                {
+                    "id": f"{cmd.tenant_id}:{item['key']}",
+                    "key": item["key"],
+                    "name": item.get("name"),
+                    size_field: int(item.get(size_field) or 0),
+                    "sizeBytes": int(item.get("sizeBytes") or item.get("attachmentsBytes") or 0),
+                }
+                for item in found
+            )
+            await replace_discovered(self._store, name, cmd, docs)
         return projects, spaces, users
 
     async def _server(

@@ -12,7 +12,12 @@ from migrator_contracts.base import iso
 from migrator_contracts.commands import DiscoverTenant
 from migrator_microsoft.graph import GraphClient
 from migrator_platform.bus import BusPublisher
-from migrator_platform.discovery_jobs import finish_discovery, running_discovery
+from migrator_platform.discovery_jobs import (
+    finish_discovery,
+    replace_discovered,
+    running_discovery,
+    tenant_to_discover,
+)
 from migrator_platform.readstore import ReadStore
 from migrator_platform.structured_logs import get_logger
 
@@ -32,9 +37,7 @@ async def discover_tenant(
     The discovery job's record is created here when the request came from the API (on demand)
     rather than from the consent flow, which records it before asking.
     """
-    tenant = await store.collection(readmodels.TENANTS).get(cmd.tenant_id)
-    if tenant is None or tenant.get("orgId") != cmd.org_id:
-        log.warning("discovery of an unknown tenant skipped", tenant_id=cmd.tenant_id)
+    if await tenant_to_discover(store, cmd) is None:
         return
     async with running_discovery(store, cmd):
         totals = await _discover(cmd, graph=graph, store=store)
@@ -46,7 +49,6 @@ async def discover_tenant(
 
 async def _discover(cmd: DiscoverTenant, *, graph: GraphClient, store: ReadStore) -> dict[str, Any]:
     tenant = cmd.tenant_id
-    scope: dict[str, Any] = {"tenantId": tenant, "orgId": cmd.org_id, "discoveryJobId": cmd.discovery_job_id}
     usage = await graph.get_json(
         tenant, "/reports/getMailboxUsageDetail(period='D7')?$format=application/json"
     )
@@ -61,8 +63,7 @@ async def _discover(cmd: DiscoverTenant, *, graph: GraphClient, store: ReadStore
                 (await graph.get_json(tenant, f"/users/{user['id']}/drive"))["quota"]["total"]
             )
         users.append(
-            scope
-            | {
+            {
                 "id": stable_id("dbu", tenant, user["id"]),
                 "upn": user["userPrincipalName"],
                 "displayName": user.get("displayName"),
@@ -74,8 +75,7 @@ async def _discover(cmd: DiscoverTenant, *, graph: GraphClient, store: ReadStore
         quota = (await graph.get_json(tenant, f"/sites/{site['id']}/drive"))["quota"]
         pool = int(quota["total"])
         sites.append(
-            scope
-            | {
+            {
                 "id": stable_id("dbs", tenant, site["id"]),
                 "siteId": site["id"],
                 "name": site.get("displayName") or site.get("name"),
@@ -89,8 +89,7 @@ async def _discover(cmd: DiscoverTenant, *, graph: GraphClient, store: ReadStore
             tenant, f"/groups/{group['id']}/members/$count", headers={"ConsistencyLevel": "eventual"}
         )
         teams.append(
-            scope
-            | {
+            {
                 "id": stable_id("dbt", tenant, group["id"]),
                 "teamId": group["id"],
                 "name": group.get("displayName"),
@@ -103,11 +102,7 @@ async def _discover(cmd: DiscoverTenant, *, graph: GraphClient, store: ReadStore
         (readmodels.DISCOVERED_SITES, sites),
         (readmodels.DISCOVERED_TEAMS, teams),
     ):
-        collection = store.collection(name)
-        for doc in docs:
-            await collection.upsert(doc["id"], doc)
-        # What this discovery did not see is gone from the tenant.
-        await collection.delete_many({"tenantId": tenant, "discoveryJobId": {"$ne": cmd.discovery_job_id}})
+        await replace_discovered(store, name, cmd, docs)
     site_used = sum(int(s["sizeBytes"]) for s in sites)
     return {
         "mailboxCount": len(users),
