@@ -3,28 +3,33 @@
 from __future__ import annotations
 
 import httpx
-from migrator_contracts import readmodels, subjects
-from migrator_contracts.commands import MigrateSite
-from migrator_contracts.streams import COMMANDS
+from migrator_contracts import readmodels
 from migrator_microsoft.endpoints import Endpoints
-from migrator_microsoft.identity import ClientCredentials, TokenError
+from migrator_microsoft.graph import GraphClient
+from migrator_microsoft.identity import ClientCredentials
 from migrator_platform.bus import BusPublisher
-from migrator_platform.consumer import Delivery, subscribe
 from migrator_platform.secret_box import SecretBox
 from migrator_platform.service import Runtime, build_runtime, run_service
 
 from migrator_sp_connector.config import ConnectorSettings
-from migrator_sp_connector.migration.amr_reader import ReadFailed
-from migrator_sp_connector.migration.job_events import JobVanished
-from migrator_sp_connector.migration.manifest_stream import ManifestError
-from migrator_sp_connector.migration.sharepoint_api import SharePointApi, SharePointError
+from migrator_sp_connector.entrypoints.app import wire
+from migrator_sp_connector.migration.sharepoint_api import SharePointApi
 from migrator_sp_connector.migration.site_job import SiteMigrator
-from migrator_sp_connector.tenants.wiring import ensure_indexes
-from migrator_sp_connector.tenants.wiring import register as register_tenants
+from migrator_sp_connector.tenants.tokens import tenant_tokens
 
-# Failures that a retry cannot fix: SharePoint refused for good, tenant not connected, no token,
-# a source read that failed or cannot be read, an import SharePoint has forgotten.
-PERMANENT = (SharePointError, LookupError, TokenError, ReadFailed, ManifestError, JobVanished)
+
+async def ensure_indexes(runtime: Runtime) -> None:
+    """Indexes the tenant read models and the site tasks are queried by."""
+    store = runtime.store
+    await store.collection(readmodels.TENANTS).ensure_index(["orgId", "domain"], unique=True)
+    for name in (
+        readmodels.DISCOVERED_USERS,
+        readmodels.DISCOVERED_SITES,
+        readmodels.DISCOVERED_TEAMS,
+        readmodels.DISCOVERY_JOBS,
+    ):
+        await store.collection(name).ensure_index(["tenantId"])
+    await store.collection(readmodels.SP_TASKS).ensure_index(["jobId"])
 
 
 async def main(settings: ConnectorSettings | None = None) -> None:
@@ -37,7 +42,7 @@ async def main(settings: ConnectorSettings | None = None) -> None:
         credentials = ClientCredentials(
             client_id=settings.m365_client_id, client_secret=settings.m365_client_secret, endpoints=endpoints
         )
-        tokens = register_tenants(runtime, settings, http=http, endpoints=endpoints, credentials=credentials)
+        tokens = tenant_tokens(runtime.store, credentials)  # the tenants' tokens, for Graph and SharePoint
         migrator = SiteMigrator(
             sp=SharePointApi(
                 http, endpoints=endpoints, tokens=tokens, requests_per_minute=settings.sp_requests_per_minute
@@ -50,31 +55,13 @@ async def main(settings: ConnectorSettings | None = None) -> None:
             poll_seconds=settings.queue_poll_seconds,
             fallback_after=settings.sp_progress_fallback_seconds,
         )
-
-        async def on_migrate_site(cmd: MigrateSite, delivery: Delivery) -> None:
-            try:
-                await migrator.migrate(cmd)
-            except PERMANENT as exc:  # retrying cannot help: the site ends ERROR now
-                await migrator.fail(cmd, str(exc))
-            except Exception as exc:
-                if delivery.attempt >= settings.max_deliver:  # the last try: report before dead-lettering
-                    await migrator.fail(cmd, f"gave up after {delivery.attempt} attempts: {exc}")
-                raise
-
-        subscribe(
-            runtime.broker,
-            subject=subjects.CMD_SITE_MIGRATE,
-            stream=COMMANDS,
-            durable="sp-connector-migrate-site",
-            model=MigrateSite,
-            handler=on_migrate_site,
-            ack_wait_seconds=settings.ack_wait_seconds,
-            max_deliver=settings.max_deliver,
-            max_workers=settings.site_workers,
+        wire(
+            runtime,
+            settings,
+            endpoints=endpoints,
+            credentials=credentials,
+            tokens=tokens,
+            graph=GraphClient(http, endpoints=endpoints, tokens=tokens, page_size=settings.graph_page_size),
+            migrator=migrator,
         )
-
-        async def on_ready(rt: Runtime) -> None:
-            await ensure_indexes(rt)
-            await rt.store.collection(readmodels.SP_TASKS).ensure_index(["jobId"])
-
-        await run_service(runtime, on_ready=on_ready)
+        await run_service(runtime, on_ready=ensure_indexes)

@@ -1,0 +1,113 @@
+"""Every subscription: the consent requests, the discovery and revocation commands, and the
+site migrations."""
+
+from __future__ import annotations
+
+import json
+
+from faststream.nats.annotations import NatsMessage
+from migrator_contracts import subjects
+from migrator_contracts.commands import DiscoverTenant, MigrateSite, RevokeTenant
+from migrator_contracts.rpc import ConnectTenantRequest, ConsentReply, ConsentRequest
+from migrator_contracts.streams import COMMANDS
+from migrator_microsoft.endpoints import Endpoints
+from migrator_microsoft.graph import GraphClient
+from migrator_microsoft.identity import ClientCredentials, TenantTokens, TokenError
+from migrator_platform.consumer import Delivery, subscribe
+from migrator_platform.service import Runtime
+from pydantic import ValidationError
+
+from migrator_sp_connector.config import ConnectorSettings
+from migrator_sp_connector.migration.amr_reader import ReadFailed
+from migrator_sp_connector.migration.job_events import JobVanished
+from migrator_sp_connector.migration.manifest_stream import ManifestError
+from migrator_sp_connector.migration.sharepoint_api import SharePointError
+from migrator_sp_connector.migration.site_job import SiteMigrator
+from migrator_sp_connector.tenants.consent import complete_consent, start_consent
+from migrator_sp_connector.tenants.discovery import discover_tenant
+from migrator_sp_connector.tenants.removal import revoke_tenant
+
+RPC_QUEUE = "sp-connector-rpc"
+
+# Failures that a retry cannot fix: SharePoint refused for good, tenant not connected, no token,
+# a source read that failed or cannot be read, an import SharePoint has forgotten.
+PERMANENT = (SharePointError, LookupError, TokenError, ReadFailed, ManifestError, JobVanished)
+
+
+def wire(
+    runtime: Runtime,
+    settings: ConnectorSettings,
+    *,
+    endpoints: Endpoints,
+    credentials: ClientCredentials,
+    tokens: TenantTokens,
+    graph: GraphClient,
+    migrator: SiteMigrator,
+) -> None:
+    store, broker = runtime.store, runtime.broker
+
+    @broker.subscriber(subjects.RPC_TENANT_CONNECT, queue=RPC_QUEUE, title="tenants:connect")
+    async def _connect(msg: NatsMessage) -> bytes:
+        try:
+            request = ConnectTenantRequest.model_validate(json.loads(msg.body))
+        except (ValueError, ValidationError) as exc:
+            return json.dumps({"error": f"invalid request: {exc}"[:300]}).encode()
+        return (await start_consent(request, store=store, endpoints=endpoints, settings=settings)).to_json()
+
+    @broker.subscriber(subjects.RPC_TENANT_CONSENT, queue=RPC_QUEUE, title="tenants:consent")
+    async def _consent(msg: NatsMessage) -> bytes:
+        try:
+            request = ConsentRequest.model_validate(json.loads(msg.body))
+        except (ValueError, ValidationError):
+            return ConsentReply(ok=False, code="STATE_INVALID", error="Malformed consent callback").to_json()
+        reply = await complete_consent(request, store=store, credentials=credentials, broker=broker)
+        return reply.to_json()
+
+    async def on_discover(cmd: DiscoverTenant, _: Delivery) -> None:
+        await discover_tenant(cmd, graph=graph, store=store, broker=broker)
+
+    async def on_revoke(cmd: RevokeTenant, _: Delivery) -> None:
+        tokens.forget(cmd.tenant_id)
+        await revoke_tenant(cmd, store=store, broker=broker)
+
+    async def on_migrate_site(cmd: MigrateSite, delivery: Delivery) -> None:
+        try:
+            await migrator.migrate(cmd)
+        except PERMANENT as exc:  # retrying cannot help: the site ends ERROR now
+            await migrator.fail(cmd, str(exc))
+        except Exception as exc:
+            if delivery.attempt >= settings.max_deliver:  # the last try: report before dead-lettering
+                await migrator.fail(cmd, f"gave up after {delivery.attempt} attempts: {exc}")
+            raise
+
+    subscribe(
+        broker,
+        subject=subjects.CMD_TENANT_DISCOVER,
+        stream=COMMANDS,
+        durable="sp-connector-discover",
+        model=DiscoverTenant,
+        handler=on_discover,
+        ack_wait_seconds=settings.ack_wait_seconds,
+        max_deliver=settings.max_deliver,
+    )
+    subscribe(
+        broker,
+        subject=subjects.CMD_TENANT_REVOKE,
+        stream=COMMANDS,
+        durable="sp-connector-revoke",
+        model=RevokeTenant,
+        handler=on_revoke,
+        ack_wait_seconds=settings.ack_wait_seconds,
+        max_deliver=settings.max_deliver,
+    )
+    subscribe(
+        broker,
+        subject=subjects.CMD_SITE_MIGRATE,
+        stream=COMMANDS,
+        durable="sp-connector-migrate-site",
+        model=MigrateSite,
+        handler=on_migrate_site,
+        ack_wait_seconds=settings.ack_wait_seconds,
+        max_deliver=settings.max_deliver,
+        max_workers=settings.site_workers,
+    )
