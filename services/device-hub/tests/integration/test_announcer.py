@@ -12,9 +12,9 @@ from migrator_contracts import readmodels
 from migrator_contracts.base import Message
 from migrator_contracts.commands import QueueDeviceCommand
 from migrator_contracts.rpc import DeleteDevice, RegisterDevice
-from migrator_device_hub.announcer import Announcer
-from migrator_device_hub.command_queue import CommandQueue
-from migrator_device_hub.registry import Registry
+from migrator_device_hub.adapters.announcer import Announcer
+from migrator_device_hub.handlers.command_queue import CommandQueue
+from migrator_device_hub.handlers.registry import Registry
 from migrator_platform.bus import BusUnavailable
 from migrator_platform.readstore.sqlite import SqliteReadStore
 

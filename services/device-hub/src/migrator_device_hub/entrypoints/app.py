@@ -29,14 +29,15 @@ from migrator_platform.service import Runtime
 from migrator_platform.structured_logs import get_logger
 from pydantic import ValidationError
 
-from migrator_device_hub.announcer import Announcer
-from migrator_device_hub.checkins import Checkins
-from migrator_device_hub.command_queue import CommandQueue
+from migrator_device_hub.adapters.announcer import Announcer
 from migrator_device_hub.config import DeviceHubSettings
-from migrator_device_hub.listing import list_devices
+from migrator_device_hub.domain.refusals import Refused
+from migrator_device_hub.handlers.checkins import Checkins
+from migrator_device_hub.handlers.command_queue import CommandQueue
+from migrator_device_hub.handlers.listing import list_devices
+from migrator_device_hub.handlers.registry import Registry
 from migrator_device_hub.ports import Clock
-from migrator_device_hub.registry import Registry
-from migrator_device_hub.replies import Refused, answer, refusal
+from migrator_device_hub.replies import answer, refusal
 
 log = get_logger(__name__)
 

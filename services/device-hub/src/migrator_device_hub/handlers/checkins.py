@@ -13,19 +13,16 @@ from typing import Any
 
 from migrator_contracts import readmodels
 from migrator_contracts.base import iso
-from migrator_contracts.devices import (
-    REPORTED_STATUSES,
-    TERMINAL_COMMAND_STATUSES,
-    CommandStatus,
-)
+from migrator_contracts.devices import REPORTED_STATUSES, CommandStatus
 from migrator_contracts.rpc import DeviceCheckin, DeviceResult
 from migrator_platform.readstore import ReadStore
 from migrator_platform.structured_logs import get_logger
 
-from migrator_device_hub.announcer import Announcer
+from migrator_device_hub.adapters.announcer import Announcer
+from migrator_device_hub.domain.commands import HeldStep, check_result, held_step
+from migrator_device_hub.domain.refusals import Refused, command_not_found
+from migrator_device_hub.handlers.registry import Registry, checked_text
 from migrator_device_hub.ports import Clock
-from migrator_device_hub.registry import Registry, checked_text
-from migrator_device_hub.replies import Refused, command_not_found
 
 log = get_logger(__name__)
 
@@ -59,19 +56,14 @@ class Checkins:
         device_id, active = device["id"], device.get("activeCommandId")
         if active:
             current = await self._commands.get(active)
-            if current is not None and current["status"] == RUNNING:
-                if (
-                    checkin_id
-                    and current.get("checkinId") == checkin_id
-                    and not current.get("phase1CompletedAt")
-                ):
-                    return [current]  # a retry of the check-in whose reply was lost: the same command
-                return []  # the agent has it; the next command waits for its result
-            if current is not None and current["status"] == PENDING:
-                # A check-in claimed the device, then stopped before handing this out: finish it.
+            step = held_step(current, checkin_id)
+            if step is HeldStep.HAND_AGAIN and current is not None:
+                return [current]
+            if step is HeldStep.WAIT:
+                return []
+            if step is HeldStep.FINISH_HANDING and current is not None:
                 delivered = await self._deliver(current, checkin_id)
                 return [delivered] if delivered else []
-            # Finished or cancelled, but the device was not released (a step was interrupted).
             await self._release(device_id, active)
         for _ in range(8):  # a command cancelled while we claim it gives way to the next
             pending = await self._commands.find(
@@ -80,6 +72,7 @@ class Checkins:
             if not pending:
                 return []
             command = pending[0]
+            # One command at a time: the device is claimed only while it holds none.
             claimed = await self._devices.update(
                 device_id,
                 {"activeCommandId": command["id"]},
@@ -133,18 +126,7 @@ class Checkins:
         command = await self._commands.get(request.command_id) if request.command_id else None
         if command is None or command["deviceId"] != device["id"]:
             raise command_not_found()
-        if command["status"] in TERMINAL_COMMAND_STATUSES - {CommandStatus.CANCELLED} or (
-            status is CommandStatus.RUNNING and command.get("phase1CompletedAt")
-        ):
-            raise Refused(
-                409,
-                "RESULT_ALREADY_RECORDED",
-                f"This command's result is already recorded ({command['status']}); nothing changed",
-            )
-        if command["status"] != RUNNING:
-            raise Refused(
-                409, "COMMAND_NOT_RUNNING", f"The command was not handed to this device ({command['status']})"
-            )
+        check_result(command, status)
         now = iso(self._clock())
         changed: dict[str, Any] = {
             "status": status.value,

@@ -10,8 +10,8 @@ from migrator_contracts.devices import DeviceStatus, device_page, device_query
 from migrator_contracts.rpc import ListDevices
 from migrator_platform.readstore import ReadStore
 
+from migrator_device_hub.domain.refusals import Refused
 from migrator_device_hub.ports import Clock
-from migrator_device_hub.replies import Refused
 
 MAX_PAGE = 1000
 

@@ -13,10 +13,11 @@ from migrator_platform.ids import new_id
 from migrator_platform.readstore import ReadStore
 from migrator_platform.structured_logs import get_logger
 
-from migrator_device_hub import credentials
-from migrator_device_hub.announcer import Announcer
+from migrator_device_hub.adapters.announcer import Announcer
+from migrator_device_hub.domain import credentials
+from migrator_device_hub.domain.commands import visible_to
+from migrator_device_hub.domain.refusals import Refused, device_not_found
 from migrator_device_hub.ports import Clock
-from migrator_device_hub.replies import Refused, device_not_found
 
 log = get_logger(__name__)
 
@@ -83,7 +84,7 @@ class Registry:
     async def delete(self, request: DeleteDevice) -> dict[str, Any]:
         """Refuse the device's check-ins from now on; its commands go with it."""
         doc = await self._devices.get(request.device_id)
-        if doc is None or doc.get("orgId") != request.org_id or doc.get("deleted"):
+        if not visible_to(doc, request.org_id):
             raise device_not_found()
         marked = {"deleted": True, "deletedAt": iso(self._clock()), "unannounced": True}
         if not await self._devices.update(request.device_id, marked, where={"deleted": None}):

@@ -13,9 +13,10 @@ from migrator_platform.ids import new_id
 from migrator_platform.readstore import ReadStore
 from migrator_platform.structured_logs import get_logger
 
-from migrator_device_hub.announcer import Announcer
+from migrator_device_hub.adapters.announcer import Announcer
+from migrator_device_hub.domain.commands import cancel_needed, visible_to
+from migrator_device_hub.domain.refusals import Refused, command_not_found, device_not_found
 from migrator_device_hub.ports import Clock
-from migrator_device_hub.replies import Refused, command_not_found, device_not_found
 
 log = get_logger(__name__)
 
@@ -30,7 +31,7 @@ class CommandQueue:
         """Queue the command PENDING; the device's next check-in picks it up once the command
         before it has finished. Queuing the same ``command_id`` again changes nothing."""
         device = await self._devices.get(request.device_id)
-        if device is None or device.get("orgId") != request.org_id or device.get("deleted"):
+        if not visible_to(device, request.org_id):
             raise device_not_found()
         try:
             kind, payload = checked_payload(request.type, request.payload)
@@ -63,22 +64,14 @@ class CommandQueue:
     async def cancel(self, request: CancelDeviceCommand) -> dict[str, Any]:
         """PENDING → CANCELLED. A command already handed to its agent runs to its end: 409."""
         device = await self._devices.get(request.device_id)
-        if device is None or device.get("orgId") != request.org_id or device.get("deleted"):
+        if not visible_to(device, request.org_id):
             raise device_not_found()
         while True:
             doc = await self._commands.get(request.command_id)
             if doc is None or doc["deviceId"] != request.device_id:
                 raise command_not_found()
-            status = doc["status"]
-            if status == CommandStatus.CANCELLED:
-                return {"status": status}  # cancelling twice is not an error
-            if status != CommandStatus.PENDING:
-                raise Refused(
-                    409,
-                    "COMMAND_NOT_PENDING",
-                    f"Only a PENDING command can be cancelled; this one is {status}"
-                    + (" and the agent will report its result" if status == CommandStatus.RUNNING else ""),
-                )
+            if not cancel_needed(CommandStatus(doc["status"])):
+                return {"status": doc["status"]}  # cancelling twice is not an error
             changed = {
                 "status": CommandStatus.CANCELLED.value,
                 "updatedAt": iso(self._clock()),

@@ -1,0 +1,71 @@
+"""The rules of a device's command queue, without I/O: which device a caller may act on, one
+command at a time per device, what a check-in does about the command the device holds, which
+results and cancellations are taken.
+
+The handlers apply each decision with a compare-and-set on the store, so two replicas deciding
+at once cannot both act; these functions say what the decision is."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from enum import Enum
+from typing import Any, TypeGuard
+
+from migrator_contracts.devices import TERMINAL_COMMAND_STATUSES, CommandStatus
+
+from migrator_device_hub.domain.refusals import Refused
+
+
+def visible_to(device: dict[str, Any] | None, org_id: str) -> TypeGuard[dict[str, Any]]:
+    """Whether the organisation may see and act on the device: its own, and not deleted."""
+    return device is not None and device.get("orgId") == org_id and not device.get("deleted")
+
+
+class HeldStep(Enum):
+    """What a check-in does about the command the device holds."""
+
+    HAND_AGAIN = "hand again"  # a retry of the check-in whose reply was lost: the same command
+    WAIT = "wait"  # the agent has it; the next command waits for its result
+    FINISH_HANDING = "finish handing"  # claimed by a check-in that stopped before handing it out
+    RELEASE = "release"  # finished or cancelled, but the device was not released
+
+
+def held_step(command: Mapping[str, Any] | None, checkin_id: str | None) -> HeldStep:
+    """The step for the device's active ``command`` (None: it no longer exists)."""
+    status = command.get("status") if command is not None else None
+    if command is not None and status == CommandStatus.RUNNING:
+        retried = bool(checkin_id) and command.get("checkinId") == checkin_id
+        return HeldStep.HAND_AGAIN if retried and not command.get("phase1CompletedAt") else HeldStep.WAIT
+    if status == CommandStatus.PENDING:
+        return HeldStep.FINISH_HANDING
+    return HeldStep.RELEASE
+
+
+def check_result(command: Mapping[str, Any], reported: CommandStatus) -> None:
+    """Refuse a result the command cannot take: one already recorded (a repeat, or a second
+    "phase 1 done"), or one for a command that was never handed out or was cancelled."""
+    status = CommandStatus(command["status"])
+    repeated = reported is CommandStatus.RUNNING and bool(command.get("phase1CompletedAt"))
+    if status in TERMINAL_COMMAND_STATUSES - {CommandStatus.CANCELLED} or repeated:
+        raise Refused(
+            409,
+            "RESULT_ALREADY_RECORDED",
+            f"This command's result is already recorded ({status}); nothing changed",
+        )
+    if status is not CommandStatus.RUNNING:
+        raise Refused(409, "COMMAND_NOT_RUNNING", f"The command was not handed to this device ({status})")
+
+
+def cancel_needed(status: CommandStatus) -> bool:
+    """Whether cancelling a command of ``status`` changes it: a PENDING one is cancelled, a
+    CANCELLED one stays so (not an error); one handed to its agent runs to its end (409)."""
+    if status is CommandStatus.CANCELLED:
+        return False
+    if status is not CommandStatus.PENDING:
+        raise Refused(
+            409,
+            "COMMAND_NOT_PENDING",
+            f"Only a PENDING command can be cancelled; this one is {status}"
+            + (" and the agent will report its result" if status is CommandStatus.RUNNING else ""),
+        )
+    return True
