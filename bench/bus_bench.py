@@ -123,6 +123,7 @@ async def raw_latency(url: str) -> list[float]:
     puller = asyncio.create_task(pull())
     out = await _lone(lambda i: js.publish("raw.lone", b"{}", headers={"Nats-Msg-Id": f"rl{i}"}), seen)
     puller.cancel()
+    await asyncio.gather(puller, return_exceptions=True)  # stopped before the connection closes under it
     await nc.close()
     return out
 
