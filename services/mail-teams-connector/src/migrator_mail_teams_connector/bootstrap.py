@@ -10,14 +10,14 @@ from migrator_microsoft.identity import ClientCredentials, TenantTokens
 from migrator_platform.bus import BusPublisher
 from migrator_platform.service import Runtime, build_runtime, run_service
 
+from migrator_mail_teams_connector.adapters.exchange import ExchangeApi
+from migrator_mail_teams_connector.adapters.teams_graph import TeamsApi
 from migrator_mail_teams_connector.config import ConnectorSettings
 from migrator_mail_teams_connector.controls import JobControls
 from migrator_mail_teams_connector.entrypoints.app import wire
-from migrator_mail_teams_connector.mail.exchange import ExchangeApi
 from migrator_mail_teams_connector.mail.ledger import Ledger
 from migrator_mail_teams_connector.mail.mailbox_job import MailboxMigrator
 from migrator_mail_teams_connector.progress import UnitReporter
-from migrator_mail_teams_connector.teams.channels import TeamsApi
 from migrator_mail_teams_connector.teams.team_job import TeamMigrator
 from migrator_mail_teams_connector.tenants import TenantDirectory
 

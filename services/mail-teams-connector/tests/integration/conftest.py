@@ -19,12 +19,12 @@ from m365_simulator.app_tokens import SimTokens
 from m365_simulator.config import SimSettings
 from migrator_contracts import readmodels
 from migrator_contracts.events import TenantConnected
+from migrator_mail_teams_connector.adapters.exchange import ExchangeApi
+from migrator_mail_teams_connector.adapters.teams_graph import TeamsApi
 from migrator_mail_teams_connector.controls import JobControls
-from migrator_mail_teams_connector.mail.exchange import ExchangeApi
 from migrator_mail_teams_connector.mail.ledger import Ledger
 from migrator_mail_teams_connector.mail.mailbox_job import MailboxMigrator
 from migrator_mail_teams_connector.progress import UnitReporter
-from migrator_mail_teams_connector.teams.channels import TeamsApi
 from migrator_mail_teams_connector.teams.team_job import TeamMigrator
 from migrator_mail_teams_connector.tenants import TenantDirectory
 from migrator_microsoft.endpoints import Endpoints

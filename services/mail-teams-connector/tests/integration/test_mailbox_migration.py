@@ -122,7 +122,7 @@ async def test_a_mailbox_the_app_may_not_read_ends_error_saying_why(world: World
     cmd = command("P1", source="maria.mensah3@contoso.com", dest="maria.mensah3@fabrikam.com")
     with pytest.raises(Exception) as refused:
         await world.mail.migrate(cmd)
-    from migrator_mail_teams_connector.refusals import describe
+    from migrator_mail_teams_connector.domain.refusals import describe
 
     await world.mail.fail(cmd, describe(refused.value, "MailboxItem.ImportExport.All"))  # type: ignore[arg-type]
     error = await wait_reported(world, "P1", "ERROR")

@@ -102,7 +102,7 @@ async def test_a_team_of_the_same_name_at_the_destination_receives_the_threads(w
 
 
 async def test_a_team_the_app_may_not_read_ends_error_saying_why(world: World) -> None:
-    from migrator_mail_teams_connector.refusals import describe
+    from migrator_mail_teams_connector.domain.refusals import describe
 
     team_id = await new_team(world, "Locked", messages=2)
     await world.faults(forbiddenTeams=["Locked"])

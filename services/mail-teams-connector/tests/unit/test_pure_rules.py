@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from migrator_mail_teams_connector.mail.exchange import Folder
-from migrator_mail_teams_connector.mail.folders import classes_of, in_scope, place
-from migrator_mail_teams_connector.refusals import describe
-from migrator_mail_teams_connector.teams.authors import AuthorMap, later
+from migrator_mail_teams_connector.domain.authors import AuthorMap, later
+from migrator_mail_teams_connector.domain.folders import Folder, classes_of, in_scope, place
+from migrator_mail_teams_connector.domain.refusals import describe
 from migrator_microsoft.graph import GraphError
 
 pytestmark = pytest.mark.unit

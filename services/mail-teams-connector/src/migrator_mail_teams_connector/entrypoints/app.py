@@ -19,12 +19,12 @@ from migrator_microsoft.identity import TenantTokens, TokenError
 from migrator_platform.consumer import Delivery, subscribe
 from migrator_platform.service import Runtime
 
+from migrator_mail_teams_connector.adapters.exchange import PERMISSION as MAIL_PERMISSION
+from migrator_mail_teams_connector.adapters.teams_graph import PERMISSION as TEAMS_PERMISSION
 from migrator_mail_teams_connector.config import ConnectorSettings
 from migrator_mail_teams_connector.controls import JobControls
-from migrator_mail_teams_connector.mail.exchange import PERMISSION as MAIL_PERMISSION
+from migrator_mail_teams_connector.domain.refusals import describe
 from migrator_mail_teams_connector.mail.mailbox_job import MailboxMigrator
-from migrator_mail_teams_connector.refusals import describe
-from migrator_mail_teams_connector.teams.channels import PERMISSION as TEAMS_PERMISSION
 from migrator_mail_teams_connector.teams.team_job import TeamMigrator
 from migrator_mail_teams_connector.tenants import TenantDirectory
 

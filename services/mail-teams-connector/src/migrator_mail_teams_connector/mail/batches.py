@@ -16,7 +16,7 @@ from typing import Any
 
 from migrator_microsoft.graph import GraphError
 
-from migrator_mail_teams_connector.mail.exchange import (
+from migrator_mail_teams_connector.adapters.exchange import (
     ExchangeApi,
     Exported,
     ImportSession,

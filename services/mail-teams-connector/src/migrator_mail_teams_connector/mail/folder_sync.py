@@ -14,9 +14,9 @@ from typing import Any
 from migrator_microsoft.graph import GraphError
 from migrator_platform.readstore import Collection
 
+from migrator_mail_teams_connector.adapters.exchange import ExchangeApi, ItemPage
+from migrator_mail_teams_connector.domain.folders import Placed, in_scope, key, place
 from migrator_mail_teams_connector.mail.batches import Target
-from migrator_mail_teams_connector.mail.exchange import ExchangeApi, ItemPage
-from migrator_mail_teams_connector.mail.folders import Placed, in_scope, key, place
 
 # A delta link the mailbox no longer honours (its sync state is gone): the folder is read whole
 # again, and the ledger keeps what is there already from moving twice.

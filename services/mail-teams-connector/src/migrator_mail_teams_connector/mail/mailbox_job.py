@@ -22,9 +22,9 @@ from migrator_platform.job_log import publish_line, throttle_lines
 from migrator_platform.readstore import Collection
 from migrator_platform.structured_logs import get_logger
 
+from migrator_mail_teams_connector.adapters.exchange import EXPORT_BATCH, ExchangeApi, Item
 from migrator_mail_teams_connector.controls import JobControls, Stopped
 from migrator_mail_teams_connector.mail.batches import BatchMover, Target
-from migrator_mail_teams_connector.mail.exchange import EXPORT_BATCH, ExchangeApi, Item
 from migrator_mail_teams_connector.mail.folder_sync import FolderSync
 from migrator_mail_teams_connector.mail.ledger import IMPORTED, Ledger, Outcome, pair_key
 from migrator_mail_teams_connector.progress import Counters, UnitReporter

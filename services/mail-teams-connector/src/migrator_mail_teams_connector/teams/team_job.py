@@ -23,10 +23,10 @@ from migrator_platform.job_log import publish_line, throttle_lines
 from migrator_platform.readstore import Collection
 from migrator_platform.structured_logs import get_logger
 
+from migrator_mail_teams_connector.adapters.teams_graph import Channel, TeamsApi
 from migrator_mail_teams_connector.controls import JobControls, Stopped
+from migrator_mail_teams_connector.domain.authors import Author, AuthorMap, later, moment
 from migrator_mail_teams_connector.progress import Counters, UnitReporter
-from migrator_mail_teams_connector.teams.authors import Author, AuthorMap, later, moment
-from migrator_mail_teams_connector.teams.channels import Channel, TeamsApi
 from migrator_mail_teams_connector.teams.threads import ChannelPair, Posted, ThreadMover
 
 log = get_logger(__name__)

@@ -15,8 +15,8 @@ from typing import Any
 from migrator_microsoft.graph import GraphError
 from migrator_platform.readstore import Collection
 
-from migrator_mail_teams_connector.teams.authors import Author, AuthorMap, later
-from migrator_mail_teams_connector.teams.channels import Post, TeamsApi
+from migrator_mail_teams_connector.adapters.teams_graph import Post, TeamsApi
+from migrator_mail_teams_connector.domain.authors import Author, AuthorMap, later
 
 IMPORTED, FAILED = "imported", "failed"
 TAKEN = 409  # another message of the channel has this millisecond already

@@ -5,11 +5,20 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from migrator_mail_teams_connector.mail.exchange import Folder
-
 # The scope's keys and the folder classes they take (a class may have sub-classes:
 # ``IPF.Note.OutlookHomepage`` is mail).
 SCOPE_CLASSES = {"email": "IPF.Note", "calendar": "IPF.Appointment", "contacts": "IPF.Contact"}
+
+
+@dataclass(frozen=True)
+class Folder:
+    """A mailbox folder as Graph lists it (``type`` is its class, ``IPF.Note`` and so on)."""
+
+    id: str
+    name: str
+    parent_id: str
+    type: str
+    total_items: int
 
 
 @dataclass(frozen=True)

@@ -16,20 +16,13 @@ from typing import Any
 
 from migrator_microsoft.graph import GraphClient, GraphError
 
+from migrator_mail_teams_connector.domain.folders import Folder
+
 EXPORT_BATCH = 20  # exportItems takes at most 20 ids per request
 PERMISSION = "MailboxItem.ImportExport.All"  # what the app needs on a mailbox to move it
 # What an import URL answers once its session has expired (the page: "the importUrl expires and is
 # deleted"; it does not say with which status, so any of these means: start a new session).
 SESSION_GONE = frozenset({401, 403, 404, 410})
-
-
-@dataclass(frozen=True)
-class Folder:
-    id: str
-    name: str
-    parent_id: str
-    type: str
-    total_items: int
 
 
 @dataclass(frozen=True)
