@@ -29,9 +29,11 @@ def read_events(
     *,
     last_event_id: str | None = None,
     stop_after: int | None = None,
+    opened: threading.Event | None = None,
     **params: Any,
 ) -> list[tuple[str, str, dict[str, Any]]]:
-    """(event, id, data) for each SSE event, until ``done`` (or ``stop_after`` log events)."""
+    """(event, id, data) for each SSE event, until ``done`` (or ``stop_after`` log events);
+    ``opened`` is set once the gateway has answered (the stream is open)."""
     headers = {"Last-Event-ID": last_event_id} if last_event_id else {}
     out: list[tuple[str, str, dict[str, Any]]] = []
     with connect_sse(
@@ -39,6 +41,8 @@ def read_events(
     ) as source:
         assert source.response.status_code == 200, source.response.read()
         assert source.response.headers["content-type"].startswith("text/event-stream")
+        if opened is not None:
+            opened.set()
         for sse in source.iter_sse():
             if not sse.data:
                 continue  # a heartbeat comment (httpx-sse reports it as an empty message; browsers do not)
@@ -269,18 +273,19 @@ def test_a_gateway_stopping_ends_its_streams_and_they_resume_on_the_next(
         api, tenants, type="SHAREPOINT", scheduledAt="2099-01-01T00:00:00Z", options={"sites": [FINANCE]}
     )["id"]
     first = read_events(api, job_id, stop_after=1)  # "Job queued"
-    received, ended = b"", threading.Event()
+    received, opened, ended = b"", threading.Event(), threading.Event()
 
     def follow() -> None:
         nonlocal received
         with api.stream("GET", f"/v1/jobs/{job_id}/logs", headers={"Last-Event-ID": first[0][1]}) as response:
+            opened.set()
             for chunk in response.iter_raw():
                 received += chunk
         ended.set()
 
     reader = threading.Thread(target=follow, daemon=True)
     reader.start()
-    time.sleep(1)  # the stream is open and idle
+    assert opened.wait(30), "the gateway answered the stream"  # open, and idle
     stack.procs["gateway"].stop(timeout=30)  # SIGTERM
     assert ended.wait(30), "the stream ended when its gateway stopped"
     log = stack.procs["gateway"].log_path.read_text()
@@ -292,11 +297,12 @@ def test_a_gateway_stopping_ends_its_streams_and_they_resume_on_the_next(
     # The client resumes on the new gateway after the last line it saw: nothing is repeated, and
     # deleting the job ends the stream with done.
     resumed: list[tuple[str, str, dict[str, Any]]] = []
+    reopened = threading.Event()
     again = threading.Thread(
-        target=lambda: resumed.extend(read_events(api, job_id, last_event_id=first[0][1]))
+        target=lambda: resumed.extend(read_events(api, job_id, last_event_id=first[0][1], opened=reopened))
     )
     again.start()
-    time.sleep(1)
+    assert reopened.wait(30), "the new gateway answered the stream"
     assert api.delete(f"/v1/jobs/{job_id}").status_code == 200
     again.join(30)
     assert [(e, d["status"]) for e, _, d in resumed] == [("done", "CANCELLED")]
