@@ -155,6 +155,18 @@ async def test_a_jira_job_checks_then_migrates_and_reports_each_project(sim: Sim
     assert snapshot.checks["MissingAttachments"].outcome == "WARNING"
 
 
+async def test_a_task_created_before_a_crash_is_adopted_not_created_again(sim: Sim) -> None:
+    # A connector killed after Atlassian created its task, before it recorded the id: on the
+    # redelivery it must follow that task, or the job would migrate twice.
+    job_id = await sim.api.create_job(jira_job(["ALPHA"]))
+    check_id = await sim.api.ensure_task(job_id, "check")
+    lost_migrate_id = await sim.api.create_task(job_id, "migrate")
+    assert await sim.api.ensure_task(job_id, "migrate") == lost_migrate_id
+    assert await sim.api.ensure_task(job_id, "check") == check_id
+    listed = (await sim.api.tasks(job_id))["data"]
+    assert sorted(t["taskType"] for t in listed) == ["check", "migrate"]
+
+
 async def test_every_child_of_a_500_project_node_is_read_once(sim: Sim) -> None:
     generated = await sim.control.post(
         f"/_sim/servers/{SERVER_ID}/generate", json={"projects": 500, "seed": 3}

@@ -87,6 +87,23 @@ class MigrationApi:
         params = {"cursor": cursor} if cursor else None
         return await self._call("GET", f"/jobs/{job_id}/tasks", self._budget.reads, params=params)
 
+    async def latest_task(self, job_id: str, task: str) -> str | None:
+        """The newest ``task`` (check, migrate) of the migration job, if it has one: every page."""
+        cursor: str | None = None
+        while True:
+            page = await self.tasks(job_id, cursor)
+            for listed in page.get("data", []):
+                if listed.get("taskType") == task:  # newest first
+                    return str(listed["taskId"])
+            cursor = page.get("links", {}).get("next")
+            if not cursor:
+                return None
+
+    async def ensure_task(self, job_id: str, task: str, options: dict[str, Any] | None = None) -> str:
+        """The migration job's ``task``, created unless it exists: a connector killed between
+        creating a task and recording its id adopts that task instead of starting a second."""
+        return await self.latest_task(job_id, task) or await self.create_task(job_id, task, options)
+
     async def status(
         self,
         job_id: str,

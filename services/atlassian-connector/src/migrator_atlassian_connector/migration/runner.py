@@ -156,7 +156,7 @@ class AtlassianMigration:
         job_id = state["migrationJobId"]
         if not state.get("checksDone"):
             if not state.get("checkTaskId"):
-                state["checkTaskId"] = await target.api.create_task(job_id, "check")
+                state["checkTaskId"] = await target.api.ensure_task(job_id, "check")
                 await self._save(cmd, state)
             verdict, checks = await self._await_checks(target.api, job_id, state["checkTaskId"], wait)
             await self._record_checks(cmd, verdict, checks)
@@ -176,7 +176,7 @@ class AtlassianMigration:
             return
         if not state.get("migrateTaskId"):
             options = {"overrideChecks": cmd.override_checks} if cmd.override_checks else {}
-            state["migrateTaskId"] = await target.api.create_task(job_id, "migrate", options)
+            state["migrateTaskId"] = await target.api.ensure_task(job_id, "migrate", options)
             await self._save(cmd, state)
             await self._line(cmd, LogLevel.INFO, "Migration started on Atlassian", key="migrate")
         await self._follow(cmd, state, target.api, wait)
