@@ -89,13 +89,13 @@ from migrator_contracts.rpc import (
     ConsentRequest,
     DeleteDevice,
     DeviceCheckin,
-    DeviceReply,
     DeviceResult,
     HealthReply,
     ListDevices,
     RegisterDevice,
     RegisterServer,
     RegisterServerReply,
+    Reply,
     SetEnrollment,
 )
 from migrator_platform import consumer
@@ -138,17 +138,6 @@ HEALTH_PROBE = Extra(
     {"type": "null", "description": "No body."},
     headers=None,
 )
-RPC_ERROR = Extra(
-    "RpcError",
-    "The request could not be read (not JSON, or not the request's shape).",
-    {
-        "type": "object",
-        "properties": {"error": {"type": "string"}},
-        "required": ["error"],
-        "title": "RpcError",
-    },
-    headers=None,
-)
 DEAD_LETTER = Extra(
     "DeadLetter",
     "A message a consumer could not process (invalid, or failing after its last delivery), "
@@ -158,7 +147,18 @@ DEAD_LETTER = Extra(
     headers="DeadLetterHeaders",
 )
 
-HEADER_SCHEMAS: dict[str, dict[str, Any]] = {
+FIXED_SCHEMAS: dict[str, dict[str, Any]] = {
+    "ErrorBody": {
+        "type": "object",
+        "title": "ErrorBody",
+        "description": "A refused request's Reply body: the API's error body.",
+        "properties": {
+            "error": {"type": "string"},
+            "code": {"type": "string"},
+            "status": {"type": "integer"},
+        },
+        "required": ["error", "code", "status"],
+    },
     "MessageHeaders": {
         "type": "object",
         "title": "MessageHeaders",
@@ -256,14 +256,23 @@ DEVICE_REQUESTS: dict[str, type[Message]] = {
     subjects.RPC_DEVICE_ENROLLMENT: SetEnrollment,
 }
 RPC: dict[str, tuple[Msg, tuple[Msg, ...]]] = {
-    subjects.RPC_TENANT_CONNECT: (ConnectTenantRequest, (ConnectTenantReply, RPC_ERROR)),
-    subjects.RPC_TENANT_CONSENT: (ConsentRequest, (ConsentReply,)),
-    subjects.RPC_ATLASSIAN_CONNECT: (ConnectTenantRequest, (ConnectTenantReply, RPC_ERROR)),
-    subjects.RPC_ATLASSIAN_CONSENT: (ConsentRequest, (ConsentReply,)),
-    subjects.RPC_ATLASSIAN_REGISTER: (RegisterServer, (RegisterServerReply,)),
+    subjects.RPC_TENANT_CONNECT: (ConnectTenantRequest, (Reply,)),
+    subjects.RPC_TENANT_CONSENT: (ConsentRequest, (Reply,)),
+    subjects.RPC_ATLASSIAN_CONNECT: (ConnectTenantRequest, (Reply,)),
+    subjects.RPC_ATLASSIAN_CONSENT: (ConsentRequest, (Reply,)),
+    subjects.RPC_ATLASSIAN_REGISTER: (RegisterServer, (Reply,)),
     HEALTH: (HEALTH_PROBE, (HealthReply,)),
-    # device-hub answers {"status": <HTTP status>, "body": {...}}, what the gateway returns as is
-    **{subject: (model, (DeviceReply,)) for subject, model in DEVICE_REQUESTS.items()},
+    # {"status": <HTTP status>, "body": {...}}: what the gateway answers (device-hub's as is)
+    **{subject: (model, (Reply,)) for subject, model in DEVICE_REQUESTS.items()},
+}
+# What a successful Reply's body holds, where a model says it (device-hub's bodies are the API's
+# responses, which the OpenAPI document describes); a refusal's body is always ErrorBody.
+REPLY_BODIES: dict[str, type[Message]] = {
+    subjects.RPC_TENANT_CONNECT: ConnectTenantReply,
+    subjects.RPC_TENANT_CONSENT: ConsentReply,
+    subjects.RPC_ATLASSIAN_CONNECT: ConnectTenantReply,
+    subjects.RPC_ATLASSIAN_CONSENT: ConsentReply,
+    subjects.RPC_ATLASSIAN_REGISTER: RegisterServerReply,
 }
 
 # Sent through plain publish / request calls, which FastStream does not see.
@@ -585,11 +594,19 @@ def _ref(*parts: str) -> dict[str, str]:
 class _Components:
     def __init__(self) -> None:
         self.messages: dict[str, dict[str, Any]] = {}
-        self.schemas: dict[str, Any] = dict(HEADER_SCHEMAS)
+        self.schemas: dict[str, Any] = dict(FIXED_SCHEMAS)
 
     def _schema(self, name: str, schema: Any) -> None:
         if self.schemas.setdefault(name, schema) != schema:
             raise ValueError(f"two different schemas are named {name}")
+
+    def model(self, model: type[BaseModel]) -> str:
+        """Register ``model``'s schema (not as a message); its name."""
+        schema = model.model_json_schema(by_alias=True, ref_template=SCHEMAS + "{model}")
+        for def_name, sub in schema.pop("$defs", {}).items():
+            self._schema(def_name, sub)
+        self._schema(model.__name__, schema)
+        return model.__name__
 
     def add(self, msg: Msg, *, reply: bool = False) -> str:
         """Register ``msg`` (a reply carries no headers); its name."""
@@ -674,6 +691,14 @@ def build_document() -> dict[str, Any]:
                 },
                 "x-kind": "reply",
             }
+            if Reply in spec.replies:
+                success = REPLY_BODIES.get(spec.address)
+                channels[f"{cid}.reply"]["x-body"] = {
+                    "success": _ref("components", "schemas", components.model(success))
+                    if success
+                    else {"description": "The API's response (see the OpenAPI document)."},
+                    "refused": _ref("components", "schemas", "ErrorBody"),
+                }
         return cid
 
     def operation(service: str, action: str, spec: ChannelSpec, **extra: Any) -> dict[str, Any]:

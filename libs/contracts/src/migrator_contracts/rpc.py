@@ -1,4 +1,9 @@
-"""Request/reply payloads (core NATS, answered by a queue group)."""
+"""Request/reply payloads (core NATS, answered by a queue group).
+
+Every request is answered with a ``Reply``: the HTTP status and the body the gateway returns (a
+refusal's body is the API's error body), so an operator's ``nats req`` sees what HTTP would. The
+``…Reply`` models below are the bodies of the successful answers.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,11 @@ from typing import Any
 
 from migrator_contracts.base import Message
 from migrator_contracts.enums import TenantRole
+
+
+class Reply(Message):
+    status: int
+    body: dict[str, Any]
 
 
 class ConnectTenantRequest(Message):
@@ -32,10 +42,7 @@ class ConsentRequest(Message):
 
 
 class ConsentReply(Message):
-    ok: bool
-    tenant_id: str | None = None
-    code: str | None = None
-    error: str | None = None
+    tenant_id: str
 
 
 class RegisterServer(Message):
@@ -48,10 +55,7 @@ class RegisterServer(Message):
 
 
 class RegisterServerReply(Message):
-    ok: bool
-    tenant_id: str | None = None
-    code: str | None = None
-    error: str | None = None
+    tenant_id: str
 
 
 class HealthReply(Message):
@@ -61,13 +65,6 @@ class HealthReply(Message):
 
 
 # --- device-hub ------------------------------------------------------------------------------
-# Answered with a DeviceReply: the HTTP status and body the gateway returns as they are (an
-# error's body is the API's error body), so an operator's `nats req` sees what HTTP would.
-
-
-class DeviceReply(Message):
-    status: int
-    body: dict[str, Any]
 
 
 class RegisterDevice(Message):

@@ -58,7 +58,7 @@ class Connector:
         )
         ((msg_id, command),) = self.sent.on(subjects.CMD_ATLASSIAN_DISCOVER)
         assert isinstance(command, DiscoverTenant) and msg_id == command.discovery_job_id
-        return tenant["tenantId"], command
+        return tenant.tenant_id, command
 
     async def record(self, discovery_id: str) -> dict[str, Any]:
         found = await self.store.collection(readmodels.DISCOVERY_JOBS).get(discovery_id)

@@ -19,11 +19,13 @@ from migrator_contracts.rpc import (
     ConsentReply,
     ConsentRequest,
     RegisterServer,
+    RegisterServerReply,
 )
 from migrator_platform.bus import Publisher
 from migrator_platform.discovery_jobs import queue_discovery
 from migrator_platform.ids import new_id
 from migrator_platform.readstore import ReadStore
+from migrator_platform.rpc import Refused
 from migrator_platform.structured_logs import get_logger
 
 from migrator_atlassian_connector.config import AtlassianSettings
@@ -34,10 +36,14 @@ log = get_logger(__name__)
 PROBE_SECONDS = 5.0
 
 
-class Refusal(Exception):
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code, self.message = code, message
+def _consent_refused(code: str, message: str) -> Refused:
+    """A consent callback that connects nothing: the admin's browser gets a 400 naming why."""
+    return Refused(400, code, message)
+
+
+def _server_refused(code: str, message: str) -> Refused:
+    """A server that cannot be registered as it was described: 422, naming why."""
+    return Refused(422, code, message)
 
 
 class Connections:
@@ -89,22 +95,20 @@ class Connections:
         """Exchange the code, find the consented site, connect it, start its discovery."""
         consent = await self._consents.get(req.state)
         if consent is None:
-            return ConsentReply(ok=False, code="STATE_INVALID", error="Unknown consent state")
+            raise _consent_refused("STATE_INVALID", "Unknown consent state")
         if float(consent["expiresAt"]) < time.time():
-            return ConsentReply(
-                ok=False, code="STATE_EXPIRED", error="The consent link has expired; connect again"
-            )
+            raise _consent_refused("STATE_EXPIRED", "The consent link has expired; connect again")
         if not await self._consents.update(req.state, {"used": True}, where={"used": False}):
-            return ConsentReply(ok=False, code="STATE_USED", error="This consent link was already used")
+            raise _consent_refused("STATE_USED", "This consent link was already used")
         if req.error or not req.code:
             message = req.error_description or req.error or "The administrator did not consent"
-            return ConsentReply(ok=False, code="CONSENT_DENIED", error=message)
+            raise _consent_refused("CONSENT_DENIED", message)
         try:
             tokens = await self._credentials.exchange(req.code, consent["redirectUri"])
             cloud_id = await self._cloud_id(tokens["accessToken"], consent["domain"])
         except (TokenError, LookupError) as exc:
             log.warning("atlassian consent not completed", domain=consent["domain"], error=str(exc))
-            return ConsentReply(ok=False, code="TOKEN_FAILED", error=str(exc))
+            raise _consent_refused("TOKEN_FAILED", str(exc)) from exc
         tenant_id = await self._upsert_tenant(
             consent["orgId"],
             consent["domain"],
@@ -114,7 +118,7 @@ class Connections:
         )
         await self._credentials.save(tenant_id, consent["orgId"], tokens | {"cloudId": cloud_id})
         await self._connected(tenant_id, consent["orgId"], consent["domain"], req.state)
-        return ConsentReply(ok=True, tenant_id=tenant_id)
+        return ConsentReply(tenant_id=tenant_id)
 
     async def _cloud_id(self, access_token: str, domain: str) -> str:
         response = await self._http.get(
@@ -127,7 +131,7 @@ class Connections:
                 return str(resource["id"])
         raise LookupError(f"the consent did not include the site {domain}")
 
-    async def register_server(self, req: RegisterServer) -> dict[str, Any]:
+    async def register_server(self, req: RegisterServer) -> RegisterServerReply:
         """Check the server answers with this id and token, find its products, connect it."""
         base = req.base_url.rstrip("/")
         headers = {"Authorization": f"Bearer {req.access_token}"}
@@ -136,19 +140,21 @@ class Connections:
                 f"{base}/rest/api/2/serverInfo", headers=headers, timeout=PROBE_SECONDS
             )
         except (httpx.HTTPError, httpx.InvalidURL, ValueError) as exc:
-            raise Refusal(
+            raise _server_refused(
                 "SERVER_UNREACHABLE", f"The server did not answer at {base}: {type(exc).__name__}"
             ) from exc
         if info.status_code in (401, 403):
-            raise Refusal("SERVER_UNAUTHORIZED", "The server refused the access token")
+            raise _server_refused("SERVER_UNAUTHORIZED", "The server refused the access token")
         if info.status_code != 200:
-            raise Refusal("SERVER_UNREACHABLE", f"The server answered HTTP {info.status_code} at {base}")
+            raise _server_refused(
+                "SERVER_UNREACHABLE", f"The server answered HTTP {info.status_code} at {base}"
+            )
         try:
             answered = str(info.json().get("serverId", ""))
         except ValueError:
             answered = ""
         if answered != req.server_id:
-            raise Refusal("SERVER_ID_MISMATCH", f"The server at {base} is not {req.server_id}")
+            raise _server_refused("SERVER_ID_MISMATCH", f"The server at {base} is not {req.server_id}")
         workloads = []
         for workload, path in (("JIRA", "/rest/api/2/project"), ("CONFLUENCE", "/rest/api/space?limit=1")):
             try:
@@ -168,7 +174,7 @@ class Connections:
             tenant_id, req.org_id, {"serverToken": req.access_token, "baseUrl": base}
         )
         await self._connected(tenant_id, req.org_id, req.server_id, new_id("reg"))
-        return {"tenantId": tenant_id}
+        return RegisterServerReply(tenant_id=tenant_id)
 
     async def _upsert_tenant(
         self, org_id: str, domain: str, kind: TenantType, role: TenantRole, fields: dict[str, Any]

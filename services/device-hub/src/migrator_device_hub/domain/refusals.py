@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
+from migrator_platform.rpc import Refused
 
-class Refused(Exception):
-    """A request refused with the API's error body (``status``, ``code``, message)."""
-
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(message)
-        self.status, self.code, self.message = status, code, message
+__all__ = ["Refused", "command_not_found", "device_not_found"]
 
 
 def device_not_found() -> Refused:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import orjson
 from faststream.nats import NatsBroker
@@ -22,23 +22,36 @@ R = TypeVar("R", bound=Message)
 async def ask(
     broker: NatsBroker, subject: str, request: Message, reply_model: type[R], *, wait_seconds: float
 ) -> R:
-    """Send ``request`` and parse the reply (503 SERVICE_UNAVAILABLE on timeout or no responder)."""
-    reply = await _request(broker, subject, request.to_json(), wait_seconds)
+    """Send ``request`` and read the answer's body as ``reply_model``; a refusal is raised as the
+    ``ApiError`` it carries (503 SERVICE_UNAVAILABLE on timeout or no responder)."""
+    status, body = await _answer(broker, subject, request, wait_seconds)
+    if status >= 400:
+        raise ApiError(status, str(body.get("code", "ERROR")), str(body.get("error", "Refused")))
     try:
-        return reply_model.model_validate_json(reply)
+        return reply_model.model_validate(body)
     except ValidationError as exc:
         raise ApiError(502, "BAD_GATEWAY", "The service gave an unreadable answer") from exc
 
 
 async def relay(broker: NatsBroker, subject: str, request: Message, *, wait_seconds: float) -> Response:
-    """Ask a service that answers ``{"status", "body"}`` (device-hub) and return that as the response."""
-    reply = await _request(broker, subject, request.to_json(), wait_seconds)
+    """Ask a service and return its answer as the response, status and body as they are."""
+    status, body = await _answer(broker, subject, request, wait_seconds)
+    return FastJSONResponse(body, status_code=status)
+
+
+async def _answer(
+    broker: NatsBroker, subject: str, request: Message, wait_seconds: float
+) -> tuple[int, dict[str, Any]]:
+    """The ``Reply`` every responder gives: its status and body."""
+    data = await _request(broker, subject, request.to_json(), wait_seconds)
     try:
-        answer = orjson.loads(reply)
+        answer = orjson.loads(data)
         status, body = int(answer["status"]), answer["body"]
     except (orjson.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
         raise ApiError(502, "BAD_GATEWAY", "The service gave an unreadable answer") from exc
-    return FastJSONResponse(body, status_code=status)
+    if not isinstance(body, dict):
+        raise ApiError(502, "BAD_GATEWAY", "The service gave an unreadable answer")
+    return status, body
 
 
 async def _request(broker: NatsBroker, subject: str, payload: bytes, wait_seconds: float) -> bytes:

@@ -3,19 +3,16 @@ site migrations."""
 
 from __future__ import annotations
 
-import json
-
-from faststream.nats.annotations import NatsMessage
 from migrator_contracts import subjects
 from migrator_contracts.commands import DiscoverTenant, MigrateSite, RevokeTenant
-from migrator_contracts.rpc import ConnectTenantRequest, ConsentReply, ConsentRequest
+from migrator_contracts.rpc import ConnectTenantReply, ConnectTenantRequest, ConsentReply, ConsentRequest
 from migrator_contracts.streams import COMMANDS
 from migrator_microsoft.endpoints import Endpoints
 from migrator_microsoft.graph import GraphClient
 from migrator_microsoft.identity import ClientCredentials, TenantTokens, TokenError
 from migrator_platform.consumer import Delivery, subscribe
+from migrator_platform.rpc import answer_requests
 from migrator_platform.service import Runtime
-from pydantic import ValidationError
 
 from migrator_sp_connector.config import ConnectorSettings
 from migrator_sp_connector.migration.amr_reader import ReadFailed
@@ -28,6 +25,7 @@ from migrator_sp_connector.tenants.discovery import discover_tenant
 from migrator_sp_connector.tenants.removal import revoke_tenant
 
 RPC_QUEUE = "sp-connector-rpc"
+RPC_WORKERS = 8
 
 # Failures that a retry cannot fix: SharePoint refused for good, tenant not connected, no token,
 # a source read that failed or cannot be read, an import SharePoint has forgotten.
@@ -46,22 +44,24 @@ def wire(
 ) -> None:
     store, broker = runtime.store, runtime.broker
 
-    @broker.subscriber(subjects.RPC_TENANT_CONNECT, queue=RPC_QUEUE, title="tenants:connect")
-    async def _connect(msg: NatsMessage) -> bytes:
-        try:
-            request = ConnectTenantRequest.model_validate(json.loads(msg.body))
-        except (ValueError, ValidationError) as exc:
-            return json.dumps({"error": f"invalid request: {exc}"[:300]}).encode()
-        return (await start_consent(request, store=store, endpoints=endpoints, settings=settings)).to_json()
+    async def connect(request: ConnectTenantRequest) -> ConnectTenantReply:
+        return await start_consent(request, store=store, endpoints=endpoints, settings=settings)
 
-    @broker.subscriber(subjects.RPC_TENANT_CONSENT, queue=RPC_QUEUE, title="tenants:consent")
-    async def _consent(msg: NatsMessage) -> bytes:
-        try:
-            request = ConsentRequest.model_validate(json.loads(msg.body))
-        except (ValueError, ValidationError):
-            return ConsentReply(ok=False, code="STATE_INVALID", error="Malformed consent callback").to_json()
-        reply = await complete_consent(request, store=store, credentials=credentials, broker=broker)
-        return reply.to_json()
+    async def consent(request: ConsentRequest) -> ConsentReply:
+        return await complete_consent(request, store=store, credentials=credentials, broker=broker)
+
+    # A consent waits on the identity provider's token: one slow callback must not hold the rest.
+    answer_requests(
+        runtime,
+        subjects.RPC_TENANT_CONNECT,
+        ConnectTenantRequest,
+        connect,
+        queue=RPC_QUEUE,
+        workers=RPC_WORKERS,
+    )
+    answer_requests(
+        runtime, subjects.RPC_TENANT_CONSENT, ConsentRequest, consent, queue=RPC_QUEUE, workers=RPC_WORKERS
+    )
 
     async def on_discover(cmd: DiscoverTenant, _: Delivery) -> None:
         await discover_tenant(cmd, graph=graph, store=store, broker=broker)

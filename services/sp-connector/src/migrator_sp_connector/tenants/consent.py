@@ -18,6 +18,7 @@ from migrator_platform.bus import BusPublisher, publish
 from migrator_platform.discovery_jobs import queue_discovery
 from migrator_platform.ids import new_id
 from migrator_platform.readstore import ReadStore
+from migrator_platform.rpc import Refused
 from migrator_platform.structured_logs import get_logger
 
 from migrator_sp_connector.config import ConnectorSettings
@@ -59,8 +60,9 @@ async def start_consent(
     return ConnectTenantReply(auth_url=url, state=state)
 
 
-def _refused(code: str, message: str) -> ConsentReply:
-    return ConsentReply(ok=False, code=code, error=message)
+def _refused(code: str, message: str) -> Refused:
+    """A consent callback that connects nothing: the admin's browser gets a 400 naming why."""
+    return Refused(400, code, message)
 
 
 async def complete_consent(
@@ -70,24 +72,25 @@ async def complete_consent(
     credentials: ClientCredentials,
     broker: NatsBroker,
 ) -> ConsentReply:
-    """Validate the state (known, unexpired, unused), fetch a token, connect the tenant, start discovery."""
+    """Validate the state (known, unexpired, unused), fetch a token, connect the tenant, start
+    discovery; ``Refused`` when the callback cannot connect it."""
     consents = store.collection(readmodels.CONSENTS)
     consent = await consents.get(req.state)
     if consent is None:
-        return _refused("STATE_INVALID", "Unknown consent state")
+        raise _refused("STATE_INVALID", "Unknown consent state")
     if float(consent["expiresAt"]) < time.time():
-        return _refused("STATE_EXPIRED", "The consent link has expired; connect the tenant again")
+        raise _refused("STATE_EXPIRED", "The consent link has expired; connect the tenant again")
     if not await consents.update(req.state, {"used": True}, where={"used": False}):
-        return _refused("STATE_USED", "This consent link was already used")
+        raise _refused("STATE_USED", "This consent link was already used")
     if req.error or req.admin_consent != "True" or not req.tenant:
-        return _refused(
+        raise _refused(
             "CONSENT_DENIED", req.error_description or req.error or "The administrator did not consent"
         )
     try:  # the consent is real only if the directory now gives the app a token
         await credentials.token(req.tenant)
     except TokenError as exc:
         log.warning("token refused after consent", domain=consent["domain"], error=str(exc))
-        return _refused("TOKEN_FAILED", "The identity provider refused a token for this tenant")
+        raise _refused("TOKEN_FAILED", "The identity provider refused a token for this tenant") from exc
     tenant_id = await _connect(store, consent, external_tenant_id=req.tenant)
     await remember_directory(store, tenant_id, org_id=consent["orgId"], external_tenant_id=req.tenant)
     now = datetime.now(UTC)
@@ -112,7 +115,7 @@ async def complete_consent(
         tenant_id=tenant_id,
         org_id=consent["orgId"],
     )
-    return ConsentReply(ok=True, tenant_id=tenant_id)
+    return ConsentReply(tenant_id=tenant_id)
 
 
 async def _connect(store: ReadStore, consent: dict[str, str], *, external_tenant_id: str) -> str:

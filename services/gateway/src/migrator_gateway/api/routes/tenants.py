@@ -139,8 +139,6 @@ async def callback(
         ConsentReply,
         wait_seconds=settings.rpc_timeout_seconds * 3,
     )
-    if not reply.ok:
-        raise ApiError(400, reply.code or "CONSENT_FAILED", reply.error or "Consent failed")
     return {"connected": True, "tenantId": reply.tenant_id}
 
 
@@ -158,11 +156,6 @@ async def register_server(body: RegisterServerBody, caller: CallerDep) -> JSONRe
         RegisterReplyMessage,
         wait_seconds=caller.settings.rpc_timeout_seconds * 3,
     )
-    if not reply.ok or not reply.tenant_id:
-        status = 400 if reply.code == "VALIDATION_ERROR" else 422
-        raise ApiError(
-            status, reply.code or "SERVER_REFUSED", reply.error or "The server could not be registered"
-        )
     tenant = await tenant_of_org(caller.store, caller.org_id, reply.tenant_id)
     return JSONResponse({"tenant": tenant_view(tenant)}, status_code=201)
 
