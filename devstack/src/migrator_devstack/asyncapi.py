@@ -90,6 +90,7 @@ from migrator_contracts.rpc import (
     DeleteDevice,
     DeviceCheckin,
     DeviceResult,
+    HealthProbe,
     HealthReply,
     ListDevices,
     RegisterDevice,
@@ -132,12 +133,6 @@ class Extra:
     headers: str | None = "MessageHeaders"
 
 
-HEALTH_PROBE = Extra(
-    "HealthProbe",
-    "An empty request: the subject alone asks whether the service is ready.",
-    {"type": "null", "description": "No body."},
-    headers=None,
-)
 DEAD_LETTER = Extra(
     "DeadLetter",
     "A message a consumer could not process (invalid, or failing after its last delivery), "
@@ -261,7 +256,7 @@ RPC: dict[str, tuple[Msg, tuple[Msg, ...]]] = {
     subjects.RPC_ATLASSIAN_CONNECT: (ConnectTenantRequest, (Reply,)),
     subjects.RPC_ATLASSIAN_CONSENT: (ConsentRequest, (Reply,)),
     subjects.RPC_ATLASSIAN_REGISTER: (RegisterServer, (Reply,)),
-    HEALTH: (HEALTH_PROBE, (HealthReply,)),
+    HEALTH: (HealthProbe, (Reply,)),
     # {"status": <HTTP status>, "body": {...}}: what the gateway answers (device-hub's as is)
     **{subject: (model, (Reply,)) for subject, model in DEVICE_REQUESTS.items()},
 }
@@ -273,6 +268,7 @@ REPLY_BODIES: dict[str, type[Message]] = {
     subjects.RPC_ATLASSIAN_CONNECT: ConnectTenantReply,
     subjects.RPC_ATLASSIAN_CONSENT: ConsentReply,
     subjects.RPC_ATLASSIAN_REGISTER: RegisterServerReply,
+    HEALTH: HealthReply,
 }
 
 # Sent through plain publish / request calls, which FastStream does not see.
@@ -418,7 +414,7 @@ async def _wire(service: str, bootstrap: ModuleType) -> Wiring:
 
     async def run_service(runtime: Runtime, **_: Any) -> None:
         # What ``run_service`` adds before it connects: the readiness responder.
-        answer_health(runtime.broker, service=runtime.name, is_ready=lambda: False)
+        answer_health(runtime, is_ready=lambda: False)
         built.append(runtime)
 
     with ExitStack() as patches:

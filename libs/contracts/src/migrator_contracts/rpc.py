@@ -58,6 +58,10 @@ class RegisterServerReply(Message):
     tenant_id: str
 
 
+class HealthProbe(Message):
+    """Asking a service whether it is ready: the subject says which; the body is empty."""
+
+
 class HealthReply(Message):
     service: str
     ready: bool

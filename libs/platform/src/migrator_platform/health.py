@@ -5,20 +5,25 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from faststream.nats import NatsBroker
-from migrator_contracts.rpc import HealthReply
+from migrator_contracts.rpc import HealthProbe, HealthReply
 from migrator_contracts.subjects import rpc_health
 
 from migrator_platform.metrics import exposition
+from migrator_platform.rpc import answer_requests
+
+if TYPE_CHECKING:  # service.py wires health through this module
+    from migrator_platform.service import Runtime
 
 
-def answer_health(broker: NatsBroker, *, service: str, is_ready: Callable[[], bool]) -> None:
+def answer_health(runtime: Runtime, *, is_ready: Callable[[], bool]) -> None:
     """Answer ``migrator.rpc.health.<service>`` (queue group: one replica replies)."""
 
-    @broker.subscriber(rpc_health(service), queue=f"{service}-health", title=f"{service}:health")
-    async def _health() -> bytes:
-        return HealthReply(service=service, ready=is_ready()).to_json()
+    async def health(_: HealthProbe) -> HealthReply:
+        return HealthReply(service=runtime.name, ready=is_ready())
+
+    answer_requests(runtime, rpc_health(runtime.name), HealthProbe, health, queue=f"{runtime.name}-health")
 
 
 async def serve_http_probes(*, port: int, is_ready: Callable[[], bool]) -> asyncio.Server:

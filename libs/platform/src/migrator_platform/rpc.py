@@ -8,7 +8,7 @@ API's error body (``error``, ``code``, ``status``) when the request is refused. 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import orjson
 from migrator_contracts.base import Message
@@ -16,8 +16,10 @@ from pydantic import ValidationError
 
 from migrator_platform.readstore import STORE_UNAVAILABLE_ERRORS
 from migrator_platform.responder import Responder
-from migrator_platform.service import Runtime
 from migrator_platform.structured_logs import get_logger
+
+if TYPE_CHECKING:  # service.py imports this module (through health.py)
+    from migrator_platform.service import Runtime
 
 log = get_logger(__name__)
 
@@ -69,7 +71,7 @@ def answer_requests(
 
     async def answer_one(data: bytes) -> bytes:
         try:
-            request = model.model_validate_json(data)
+            request = model.model_validate_json(data or b"{}")  # an empty request asks with no fields
         except ValidationError as exc:
             return refusal(Refused(400, "VALIDATION_ERROR", describe(exc)))
         try:

@@ -88,7 +88,7 @@ async def run_service(
 ) -> None:
     """Serve until SIGINT/SIGTERM; in-flight handlers finish before the connection drains."""
     app = FastStream(runtime.broker)
-    answer_health(runtime.broker, service=runtime.name, is_ready=lambda: runtime.ready)
+    answer_health(runtime, is_ready=lambda: runtime.ready)
     probes: list[asyncio.Server] = []
 
     @app.on_startup

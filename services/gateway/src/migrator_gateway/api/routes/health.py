@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-import json
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
+from migrator_contracts.rpc import HealthProbe, HealthReply
 from migrator_contracts.subjects import rpc_health
 
 from migrator_gateway.api import schemas
 from migrator_gateway.api.deps import BusDep, ReadStoreDep, SettingsDep
-from migrator_gateway.api.errors import error_body
+from migrator_gateway.api.errors import ApiError, error_body
+from migrator_gateway.api.rpc import ask
 
 router = APIRouter(tags=["health"])
 
@@ -29,15 +30,15 @@ async def healthz() -> dict[str, str]:
 async def readyz(broker: BusDep, store: ReadStoreDep, settings: SettingsDep) -> JSONResponse:
     """Ask every required service over NATS, concurrently, with a one-second budget."""
 
-    async def ask(service: str) -> bool:
+    async def ready(service: str) -> bool:
         try:
-            reply = await broker.connection.request(rpc_health(service), b"", timeout=1.0)
-            return bool(json.loads(reply.data).get("ready"))
-        except Exception:
+            reply = await ask(broker, rpc_health(service), HealthProbe(), HealthReply, wait_seconds=1.0)
+        except ApiError:  # not answering, or not answering sensibly: not ready
             return False
+        return reply.ready
 
     names = settings.services
-    answers = await asyncio.gather(*(ask(s) for s in names))
+    answers = await asyncio.gather(*(ready(s) for s in names))
     services = dict(zip(names, answers, strict=True)) | {"read-store": await store.ping()}
     if all(services.values()):
         return JSONResponse({"status": "ready", "services": services})
