@@ -84,7 +84,7 @@ class LogStream:
                 "ts": iso(line.ts),
                 "fields": line.fields,
                 "final": bool(line.fields.get("final")),
-                "expiresAt": max(line.ts.timestamp(), self._clock()) + self._retention_days(org_id) * 86400,
+                "expiresAt": self._expires_at(org_id, written=line.ts.timestamp()),
             }
         await self._logs.insert_many(docs)
         # A line can outrun its job's first event (two consumers). Whichever of the two writes
@@ -105,6 +105,11 @@ class LogStream:
         """Delete the lines past their organisation's retention; how many went."""
         return await self._logs.delete_many({"expiresAt": {"$lt": self._clock()}})
 
+    def _expires_at(self, org_id: str | None, *, written: float = 0.0) -> float:
+        """When a line goes: its organisation's retention after it was written, counted from now
+        at the earliest (a line replayed late still gets its full retention)."""
+        return max(written, self._clock()) + self._retention_days(org_id) * 86400
+
     async def _org(self, job_id: str) -> str | None:
         if job_id not in self._org_of:
             job = await self._jobs.get(job_id)
@@ -117,7 +122,7 @@ class LogStream:
         """Give the job's lines stored before its organisation was known that organisation and
         its retention (rare: only lines that outran the job's first event)."""
         _remember(self._org_of, job_id, org_id)
-        expires_at = self._clock() + self._retention_days(org_id) * 86400
+        expires_at = self._expires_at(org_id)
         async for doc in self._logs.iterate({"jobId": job_id, "orgId": None}):
             await self._logs.update(doc["_id"], {"orgId": org_id, "expiresAt": expires_at})
 
