@@ -123,6 +123,7 @@ class Tenant(BaseModel):
     spaceCount: int | None = Field(
         default=None, description="Atlassian tenants: Confluence spaces discovered"
     )
+    userCount: int | None = Field(default=None, description="Atlassian tenants: users discovered")
 
 
 class TenantList(BaseModel):

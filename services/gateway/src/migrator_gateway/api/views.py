@@ -7,6 +7,8 @@ from typing import Any
 import orjson
 from fastapi.responses import JSONResponse
 
+from migrator_gateway.api import schemas
+
 
 class FastJSONResponse(JSONResponse):
     """JSON rendered by orjson (several times faster than the standard library on our shapes)."""
@@ -15,56 +17,11 @@ class FastJSONResponse(JSONResponse):
         return orjson.dumps(content)
 
 
-JOB_LIST_FIELDS = (
-    "id",
-    "type",
-    "status",
-    "sourceTenantId",
-    "destTenantId",
-    "totalItems",
-    "doneItems",
-    "errorItems",
-    "skippedItems",
-    "bytesTransferred",
-    "createdAt",
-    "startedAt",
-    "completedAt",
-)
-JOB_FIELDS = (
-    "id",
-    "type",
-    "status",
-    "sourceTenantId",
-    "destTenantId",
-    "scope",
-    "totalItems",
-    "doneItems",
-    "errorItems",
-    "skippedItems",
-    "bytesTransferred",
-    "dryRun",
-    "createdAt",
-    "startedAt",
-    "completedAt",
-)
-TENANT_FIELDS = (
-    "id",
-    "domain",
-    "type",
-    "role",
-    "mailboxCount",
-    "siteCount",
-    "totalSizeBytes",
-    "sharepointQuotaBytes",
-    "sharepointUsedBytes",
-    "onedriveQuotaPerUserBytes",
-    "workloads",
-    "discoveredAt",
-    "connectedAt",
-    "projectCount",
-    "spaceCount",
-    "userCount",
-)
+# The fields each response shows are the documented schema's, in its order: the OpenAPI
+# document and the payload come from one type.
+JOB_LIST_FIELDS = tuple(schemas.JobSummary.model_fields)
+JOB_FIELDS = tuple(schemas.Job.model_fields)
+TENANT_FIELDS = tuple(schemas.Tenant.model_fields)
 _COUNTERS = {"totalItems", "doneItems", "errorItems", "skippedItems", "bytesTransferred"}
 
 
