@@ -56,7 +56,20 @@ class Doc(BaseModel):
         return self.model_dump(by_alias=True, mode="json")
 
 
+class LastControl(Doc):
+    """The job's last pause / resume / delete request and what came of it (a redelivered
+    request is recognised by its id and announced again, never applied twice)."""
+
+    request_id: str
+    action: str
+    outcome: str  # APPLIED | REJECTED
+    code: str | None = None  # why it was rejected
+    status: str  # the job's status after it
+
+
 class JobDoc(Doc):
+    """A job as the scheduler writes it: the API's fields, then its own bookkeeping."""
+
     id: str
     org_id: str
     type: str
@@ -76,7 +89,16 @@ class JobDoc(Doc):
     created_at: str
     started_at: str | None = None
     completed_at: str | None = None
-    version: int = 0
+    version: int = 0  # optimistic concurrency: every change is conditional on it
+    # The scheduler's bookkeeping, never shown by the API.
+    due_at: float = 0.0  # epoch seconds from which it may start (its scheduledAt, else created)
+    dispatch_complete: bool = False  # every unit's command is on the bus
+    trace_context: dict[str, str] | None = None  # W3C context of the request that created it
+    start_to_announce: int | None = None  # the version whose JobStarted is not yet published
+    waiting_since: str | None = None  # when it began waiting for a destination slot, if it is
+    last_control: LastControl | None = None
+    paused_at: str | None = None
+    deleted: bool | None = None  # True once deleted; null (not False) until then: listings match null
 
 
 class JobUnitDoc(Doc):

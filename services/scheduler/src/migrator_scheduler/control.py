@@ -12,6 +12,7 @@ from migrator_contracts import subjects
 from migrator_contracts.commands import ControlJob, DeleteTenant, RevokeTenant
 from migrator_contracts.enums import TERMINAL_JOB_STATUSES, JobAction, JobStatus
 from migrator_contracts.events import Event, JobDeleted, JobPaused, JobResumed
+from migrator_contracts.readmodels import JobDoc, LastControl
 from migrator_platform.bus import Publisher
 from migrator_platform.structured_logs import get_logger
 
@@ -31,31 +32,32 @@ class JobControl:
 
     async def control_job(self, cmd: ControlJob) -> None:
         for _ in range(20):  # optimistic concurrency with the progress roll-up
-            job = await self._jobs.get(cmd.job_id)
-            if job is None or job.get("orgId") != cmd.org_id:
+            stored = await self._jobs.get(cmd.job_id)
+            job = JobDoc.model_validate(stored) if stored is not None else None
+            if job is None or job.org_id != cmd.org_id:
                 log.warning("control for an unknown job ignored", job_id=cmd.job_id)
                 return
-            last = job.get("lastControl") or {}
-            if last.get("requestId") == cmd.request_id:  # redelivered: announce again (de-duplicated)
-                if last.get("outcome") == "APPLIED":
-                    await self._announce(job, cmd, JobStatus(last["status"]), int(job["version"]))
+            last = job.last_control
+            if last is not None and last.request_id == cmd.request_id:  # redelivered: announce again
+                if last.outcome == "APPLIED":
+                    await self._announce(job, cmd, JobStatus(last.status), job.version)
                 return
-            current = JobStatus(job["status"])
+            current = JobStatus(job.status)
             decision = (
                 ControlDecision(current, rejected="JOB_NOT_FOUND")
-                if job.get("deleted")
+                if job.deleted
                 else decide(current, cmd.action)
             )
-            version = int(job["version"])
+            version = job.version
             changes: dict[str, Any] = {
                 "version": version + 1,
-                "lastControl": {
-                    "requestId": cmd.request_id,
-                    "action": cmd.action.value,
-                    "outcome": "APPLIED" if decision.applied else "REJECTED",
-                    "code": decision.rejected,
-                    "status": decision.status.value,
-                },
+                "lastControl": LastControl(
+                    request_id=cmd.request_id,
+                    action=cmd.action.value,
+                    outcome="APPLIED" if decision.applied else "REJECTED",
+                    code=decision.rejected,
+                    status=decision.status.value,
+                ).to_doc(),
             }
             if decision.applied:
                 changes |= _changes_for(current, decision, self._scheduler.now_iso())
@@ -99,13 +101,13 @@ class JobControl:
             msg_id=f"{cmd.request_id}:revoke",
         )
 
-    async def _announce(self, job: dict[str, Any], cmd: ControlJob, status: JobStatus, seq: int) -> None:
+    async def _announce(self, job: JobDoc, cmd: ControlJob, status: JobStatus, seq: int) -> None:
         common: dict[str, Any] = {
-            "event_id": f"{job['id']}:{cmd.request_id}",
+            "event_id": f"{job.id}:{cmd.request_id}",
             "seq": seq,
             "occurred_at": self._scheduler.now(),
-            "job_id": job["id"],
-            "org_id": job["orgId"],
+            "job_id": job.id,
+            "org_id": job.org_id,
         }
         event: Event
         if cmd.action is JobAction.PAUSE:
@@ -114,7 +116,7 @@ class JobControl:
             event, name = JobResumed(**common), "JobResumed"
         else:
             event, name = JobDeleted(**common, status=status), "JobDeleted"
-        await self._publisher.publish(subjects.job_event(job["id"], name), event, msg_id=common["event_id"])
+        await self._publisher.publish(subjects.job_event(job.id, name), event, msg_id=common["event_id"])
 
 
 def _changes_for(current: JobStatus, decision: ControlDecision, now: str) -> dict[str, Any]:

@@ -113,13 +113,10 @@ class Scheduler:
             created_at=iso(created),
             scheduled_at=iso(cmd.scheduled_at) if cmd.scheduled_at else None,
             version=1,
-        ).to_doc()
-        doc |= {
-            "dueAt": due_at(scheduled_at=cmd.scheduled_at, created_at=created),
-            "dispatchComplete": False,
+            due_at=due_at(scheduled_at=cmd.scheduled_at, created_at=created),
             # A start or dispatch from the timer loop continues the trace of the request.
-            "traceContext": trace_context.capture(),
-        }
+            trace_context=trace_context.capture(),
+        ).to_doc()
         if not await self._jobs.insert(cmd.job_id, doc):
             log.info("job already recorded", job_id=cmd.job_id)
         for unit in split_into_units(cmd.job_id, JobType(cmd.type), cmd.options):

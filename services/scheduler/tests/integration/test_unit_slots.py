@@ -202,3 +202,52 @@ async def test_options_a_type_does_not_take_are_refused_and_nothing_is_recorded(
                 )
             )
     assert await store.collection(readmodels.JOBS).get("job_BAD") is None
+
+
+def _declared(model: type[readmodels.Doc]) -> set[str]:
+    return {field.alias or name for name, field in model.model_fields.items()}
+
+
+async def test_every_field_the_scheduler_writes_is_declared_by_its_read_model(
+    store: SqliteReadStore, broker: NatsBroker
+) -> None:
+    # Readers (the gateway, the repositories) rely on the model: a field written outside it is
+    # one nobody can find. Take a job through its whole life, then read what is stored.
+    sched, control, watch = build(store, broker, Clock(), presence=presence_of(broker))
+    await create(sched, "job_RM", JobType.EMAIL, {"mailboxes": ["rm@contoso.com"]})
+    (unit,) = await units_of(store, "job_RM")
+    await watch.check()
+
+    async def report(seq: int, status: UnitStatus, done: int) -> None:
+        await sched.apply_unit_progress(
+            UnitProgressed(
+                event_id=f"{unit['id']}:{seq}",
+                seq=seq,
+                occurred_at=datetime.now(UTC),
+                job_id="job_RM",
+                unit_id=unit["id"],
+                status=status,
+                total_items=10,
+                done_items=done,
+                message="done" if status is UnitStatus.DONE else None,
+            )
+        )
+
+    await report(1, UnitStatus.RUNNING, 2)
+    for action in (JobAction.PAUSE, JobAction.RESUME):
+        await control.control_job(
+            ControlJob(job_id="job_RM", org_id="org_1", action=action, request_id=f"r_{action.value}")
+        )
+    await report(2, UnitStatus.DONE, 10)
+    await control.control_job(
+        ControlJob(job_id="job_RM", org_id="org_1", action=JobAction.DELETE, request_id="r_d")
+    )
+
+    job = await store.collection(readmodels.JOBS).get("job_RM")
+    assert job is not None and job["deleted"] and job["lastControl"]["requestId"] == "r_d"
+    assert set(job) - {"_id"} <= _declared(readmodels.JobDoc), set(job) - _declared(readmodels.JobDoc)
+    readmodels.JobDoc.model_validate(job)
+    (unit,) = await units_of(store, "job_RM")
+    assert unit["status"] == UnitStatus.DONE.value
+    undeclared = set(unit) - {"_id"} - _declared(readmodels.JobUnitDoc)
+    assert not undeclared, undeclared
