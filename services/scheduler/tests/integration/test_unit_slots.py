@@ -75,6 +75,24 @@ async def create(sched: Scheduler, job_id: str, job_type: JobType, selection: di
     )
 
 
+async def progress(
+    sched: Scheduler, job_id: str, unit_id: str, seq: int, status: UnitStatus, *, done: int, total: int
+) -> None:
+    """What the unit's connector reports, as its UnitProgressed event."""
+    await sched.apply_unit_progress(
+        UnitProgressed(
+            event_id=f"{unit_id}:{seq}",
+            seq=seq,
+            occurred_at=datetime.now(UTC),
+            job_id=job_id,
+            unit_id=unit_id,
+            status=status,
+            total_items=total,
+            done_items=done,
+        )
+    )
+
+
 async def units_of(store: SqliteReadStore, job_id: str) -> list[dict[str, Any]]:
     return await store.collection(readmodels.JOB_UNITS).find({"jobId": job_id}, sort=[("_id", 1)])
 
@@ -150,18 +168,7 @@ async def test_a_unit_handed_back_at_a_pause_is_sent_again_on_resume(
     unit_id = first["unitId"]
 
     async def report(seq: int, status: UnitStatus, done: int) -> None:
-        await sched.apply_unit_progress(
-            UnitProgressed(
-                event_id=f"{unit_id}:{seq}",
-                seq=seq,
-                occurred_at=datetime.now(UTC),
-                job_id="job_HB",
-                unit_id=unit_id,
-                status=status,
-                total_items=100,
-                done_items=done,
-            )
-        )
+        await progress(sched, "job_HB", unit_id, seq, status, done=done, total=100)
 
     await report(1, UnitStatus.RUNNING, 20)
     assert (await units_of(store, "job_HB"))[0]["startedAt"], "started when the connector says so"
@@ -219,19 +226,7 @@ async def test_every_field_the_scheduler_writes_is_declared_by_its_read_model(
     await watch.check()
 
     async def report(seq: int, status: UnitStatus, done: int) -> None:
-        await sched.apply_unit_progress(
-            UnitProgressed(
-                event_id=f"{unit['id']}:{seq}",
-                seq=seq,
-                occurred_at=datetime.now(UTC),
-                job_id="job_RM",
-                unit_id=unit["id"],
-                status=status,
-                total_items=10,
-                done_items=done,
-                message="done" if status is UnitStatus.DONE else None,
-            )
-        )
+        await progress(sched, "job_RM", unit["id"], seq, status, done=done, total=10)
 
     await report(1, UnitStatus.RUNNING, 2)
     for action in (JobAction.PAUSE, JobAction.RESUME):
