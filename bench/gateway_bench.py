@@ -176,7 +176,7 @@ def main() -> None:
 
 
 async def seed_jobs(tmp: Path, org: str) -> None:
-    from migrator_platform.readstore.sqlite import SqliteReadStore
+    from migrator_readstore.sqlite import SqliteReadStore
 
     store = SqliteReadStore(tmp / "readstore.sqlite3")
     jobs = store.collection("jobs")

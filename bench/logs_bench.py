@@ -34,7 +34,7 @@ from migrator_devstack import infra
 from migrator_gateway.api.csv_export import csv_chunks
 from migrator_gateway.log_tails import LogTails
 from migrator_platform.bus import provision_streams
-from migrator_platform.readstore.sqlite import SqliteReadStore
+from migrator_readstore.sqlite import SqliteReadStore
 from nats.aio.msg import Msg
 
 JOB = "job_bench"

@@ -17,7 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from migrator_platform.readstore.sqlite import SqliteReadStore
+from migrator_readstore.sqlite import SqliteReadStore
 
 UPSERT = (
     "INSERT INTO c (_id, doc) VALUES (?, json(?)) ON CONFLICT(_id) DO UPDATE SET "

@@ -27,7 +27,7 @@ from migrator_contracts.commands import CreateJob
 from migrator_contracts.enums import JobType
 from migrator_devstack import infra
 from migrator_platform.bus import BusPublisher, create_broker, provision_streams
-from migrator_platform.readstore.sqlite import SqliteReadStore
+from migrator_readstore.sqlite import SqliteReadStore
 from migrator_scheduler.domain.dispatch_plan import Limits
 from migrator_scheduler.handlers import Scheduler
 from nats.js.api import StreamConfig

@@ -41,8 +41,8 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from migrator_contracts.commands import MigrateSite
 from migrator_devstack import infra
 from migrator_platform.bus import BusPublisher, create_broker, provision_streams
-from migrator_platform.readstore.sqlite import SqliteReadStore
 from migrator_platform.secret_box import SecretBox
+from migrator_readstore.sqlite import SqliteReadStore
 from migrator_sp_connector.migration.azure_storage import ReportQueue
 from migrator_sp_connector.migration.job_events import JobEvents
 from migrator_sp_connector.migration.manifest_stream import ManifestStream

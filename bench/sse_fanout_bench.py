@@ -133,7 +133,7 @@ async def _publish(url: str, per_second: int, seconds: float) -> tuple[int, list
 
 
 async def _seed_job(tmp: Path) -> None:
-    from migrator_platform.readstore.sqlite import SqliteReadStore
+    from migrator_readstore.sqlite import SqliteReadStore
 
     store = SqliteReadStore(tmp / "readstore.sqlite3")
     await store.collection("jobs").insert(

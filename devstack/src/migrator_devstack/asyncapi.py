@@ -102,10 +102,10 @@ from migrator_contracts.rpc import (
 from migrator_platform import consumer
 from migrator_platform.bus import create_broker
 from migrator_platform.health import answer_health
-from migrator_platform.readstore.sqlite import SqliteReadStore
 from migrator_platform.responder import Responder
 from migrator_platform.service import Runtime
 from migrator_platform.settings import ServiceSettings
+from migrator_readstore.sqlite import SqliteReadStore
 from pydantic import BaseModel
 from pydantic.alias_generators import to_camel
 

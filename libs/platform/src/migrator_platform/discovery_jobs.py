@@ -14,10 +14,10 @@ from migrator_contracts.base import iso
 from migrator_contracts.commands import DiscoverTenant
 from migrator_contracts.enums import JobStatus
 from migrator_contracts.events import TenantDiscovered
+from migrator_readstore import ReadStore
 
 from migrator_platform.bus import Publisher
 from migrator_platform.ids import new_id
-from migrator_platform.readstore import ReadStore
 from migrator_platform.structured_logs import get_logger
 
 log = get_logger(__name__)

@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import orjson
 from migrator_contracts.base import Message
+from migrator_readstore import STORE_UNAVAILABLE_ERRORS
 from pydantic import ValidationError
 
-from migrator_platform.readstore import STORE_UNAVAILABLE_ERRORS
 from migrator_platform.responder import Responder
 from migrator_platform.structured_logs import get_logger
 

@@ -9,13 +9,13 @@ from typing import Any
 
 from faststream import FastStream
 from faststream.nats import NatsBroker
+from migrator_readstore import ReadStore
+from migrator_readstore.factory import open_read_store
 
 from migrator_platform.bus import create_broker, provision_streams
 from migrator_platform.consumer import configured_durables, consumed_commands, converge_consumers
 from migrator_platform.health import answer_health, serve_http_probes
 from migrator_platform.metrics import refresh_consumer_lag
-from migrator_platform.readstore import ReadStore
-from migrator_platform.readstore.factory import open_read_store
 from migrator_platform.responder import Responder
 from migrator_platform.settings import ServiceSettings
 from migrator_platform.structured_logs import configure_logging, get_logger

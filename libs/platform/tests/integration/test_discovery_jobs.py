@@ -22,7 +22,7 @@ from migrator_platform.discovery_jobs import (
     running_discovery,
     tenant_to_discover,
 )
-from migrator_platform.readstore import ReadStore
+from migrator_readstore import ReadStore
 from nats.js.errors import NotFoundError
 
 pytestmark = pytest.mark.integration

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from migrator_contracts.events import UnitProgressed
 from migrator_contracts.logs import LogLine
-from migrator_platform.readstore.sqlite import SqliteReadStore
+from migrator_readstore.sqlite import SqliteReadStore
 
 
 class Recorder:

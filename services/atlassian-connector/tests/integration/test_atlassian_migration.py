@@ -25,8 +25,8 @@ from migrator_contracts import readmodels
 from migrator_contracts.commands import AtlassianUnit, MigrateAtlassianScope
 from migrator_contracts.enums import JobType, UnitStatus
 from migrator_contracts.events import TenantRemoved, UnitProgressed
-from migrator_platform.readstore.sqlite import SqliteReadStore
 from migrator_platform.throttling import throttle_listener
+from migrator_readstore.sqlite import SqliteReadStore
 
 from .conftest import Recorder
 

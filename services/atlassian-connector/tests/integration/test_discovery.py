@@ -24,8 +24,8 @@ from migrator_contracts.commands import DiscoverTenant
 from migrator_contracts.enums import JobStatus
 from migrator_contracts.events import TenantDiscovered
 from migrator_contracts.rpc import RegisterServer
-from migrator_platform.readstore.sqlite import SqliteReadStore
 from migrator_platform.secret_box import SecretBox
+from migrator_readstore.sqlite import SqliteReadStore
 
 from .conftest import Recorder
 

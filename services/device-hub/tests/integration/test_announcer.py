@@ -16,7 +16,7 @@ from migrator_device_hub.adapters.announcer import Announcer
 from migrator_device_hub.handlers.command_queue import CommandQueue
 from migrator_device_hub.handlers.registry import Registry
 from migrator_platform.bus import BusUnavailable
-from migrator_platform.readstore.sqlite import SqliteReadStore
+from migrator_readstore.sqlite import SqliteReadStore
 
 pytestmark = pytest.mark.integration
 

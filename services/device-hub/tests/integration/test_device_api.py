@@ -22,8 +22,8 @@ from migrator_device_hub.entrypoints.app import wire
 from migrator_gateway.app import create_app
 from migrator_gateway.config import GatewaySettings
 from migrator_platform.bus import create_broker, provision_streams
-from migrator_platform.readstore.sqlite import SqliteReadStore
 from migrator_platform.service import Runtime
+from migrator_readstore.sqlite import SqliteReadStore
 
 pytestmark = pytest.mark.integration
 

@@ -10,7 +10,7 @@ import argparse
 import asyncio
 import sys
 
-from migrator_platform.readstore import open_read_store
+from migrator_readstore import open_read_store
 
 from migrator_gateway.auth.api_keys import ensure_key, list_keys, new_key, revoke_key
 from migrator_gateway.config import GatewaySettings

@@ -17,10 +17,10 @@ from migrator_contracts.base import utcnow
 from migrator_platform.bus import create_broker, provision_streams
 from migrator_platform.health import serve_http_probes
 from migrator_platform.metrics import HttpMetrics
-from migrator_platform.readstore import open_read_store
 from migrator_platform.structured_logs import get_logger
 from migrator_platform.telemetry import configure_tracing
 from migrator_platform.workers import WorkerPresence
+from migrator_readstore import open_read_store
 
 from migrator_gateway.api import hot_reads
 from migrator_gateway.api.errors import install_error_handlers

@@ -23,8 +23,8 @@ import pytest
 from migrator_contracts import readmodels, subjects
 from migrator_gateway.app import create_app
 from migrator_gateway.config import GatewaySettings
-from migrator_platform.readstore import ReadStore
 from migrator_platform.workers import BUCKET, WorkerPresence
+from migrator_readstore import ReadStore
 from nats.aio.client import Client
 
 ORG = "org_GATEWAY"

@@ -15,7 +15,7 @@ from migrator_gateway.auth.api_keys import (
     org_for_key,
     revoke_key,
 )
-from migrator_platform.readstore.sqlite import SqliteReadStore
+from migrator_readstore.sqlite import SqliteReadStore
 
 pytestmark = pytest.mark.integration
 

@@ -18,8 +18,8 @@ from migrator_contracts import subjects
 from migrator_contracts.base import iso
 from migrator_contracts.events import JobDeleted
 from migrator_contracts.logs import LogLine
-from migrator_platform.readstore import Collection
 from migrator_platform.structured_logs import get_logger
+from migrator_readstore import Collection
 
 from migrator_log_stream.domain.lines import EVENT_MODELS, JobEvent, line_for
 

@@ -16,7 +16,7 @@ from migrator_contracts.events import JobQueued
 from migrator_contracts.logs import LogLine
 from migrator_log_stream.config import LogStreamSettings
 from migrator_log_stream.handlers import LogStream
-from migrator_platform.readstore.sqlite import SqliteReadStore
+from migrator_readstore.sqlite import SqliteReadStore
 
 pytestmark = pytest.mark.integration
 

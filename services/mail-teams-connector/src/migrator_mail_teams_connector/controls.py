@@ -7,7 +7,7 @@ in which the resume's event and the new command arrive does not matter.
 
 from __future__ import annotations
 
-from migrator_platform.readstore import Collection
+from migrator_readstore import Collection
 
 STOPPING = ("PAUSED", "DELETED")
 

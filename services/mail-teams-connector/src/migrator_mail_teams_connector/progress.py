@@ -15,7 +15,7 @@ from migrator_contracts import subjects
 from migrator_contracts.enums import UnitStatus
 from migrator_contracts.events import ItemFailed, UnitProgressed
 from migrator_platform.bus import Publisher
-from migrator_platform.readstore import Collection
+from migrator_readstore import Collection
 
 
 @dataclass

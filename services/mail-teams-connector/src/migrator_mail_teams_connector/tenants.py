@@ -11,7 +11,7 @@ from typing import Any
 
 from migrator_contracts.events import TenantConnected, TenantRemoved
 from migrator_microsoft.identity import TokenError
-from migrator_platform.readstore import Collection
+from migrator_readstore import Collection
 
 
 class TenantDirectory:

@@ -30,7 +30,7 @@ from migrator_mail_teams_connector.tenants import TenantDirectory
 from migrator_microsoft.endpoints import Endpoints
 from migrator_microsoft.graph import GraphClient
 from migrator_platform.bus import BusPublisher, create_broker, provision_streams
-from migrator_platform.readstore.sqlite import SqliteReadStore
+from migrator_readstore.sqlite import SqliteReadStore
 
 SOURCE, DEST = "ten_SRC", "ten_DST"
 DOMAINS = {SOURCE: "contoso.com", DEST: "fabrikam.com"}

@@ -6,10 +6,10 @@ import time
 
 from migrator_contracts import readmodels
 from migrator_platform.bus import BusPublisher
-from migrator_platform.lease import KvLease
 from migrator_platform.service import Runtime, build_runtime, run_service
 from migrator_platform.workers import WorkerPresence
 
+from migrator_scheduler.adapters.lease import KvLease
 from migrator_scheduler.config import SchedulerSettings
 from migrator_scheduler.control import JobControl
 from migrator_scheduler.entrypoints.app import dispatch_loop, wire

@@ -37,8 +37,8 @@ from migrator_contracts.readmodels import JobDoc, JobUnitDoc
 from migrator_platform import trace_context
 from migrator_platform.bus import Publisher
 from migrator_platform.ids import new_id
-from migrator_platform.readstore import Collection
 from migrator_platform.structured_logs import get_logger
+from migrator_readstore import Collection
 
 from migrator_scheduler.domain.dispatch_plan import Candidate, InFlight, Limits, plan
 from migrator_scheduler.domain.lifecycle import can_transition

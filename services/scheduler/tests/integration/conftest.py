@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from faststream.nats import NatsBroker
 from migrator_platform.bus import create_broker, provision_streams
-from migrator_platform.readstore.sqlite import SqliteReadStore
+from migrator_readstore.sqlite import SqliteReadStore
 
 
 @pytest.fixture

@@ -20,8 +20,8 @@ from migrator_contracts.commands import CreateJob
 from migrator_contracts.enums import JobType, UnitStatus
 from migrator_contracts.events import UnitProgressed
 from migrator_platform.bus import BusPublisher
-from migrator_platform.lease import KvLease
-from migrator_platform.readstore.sqlite import SqliteReadStore
+from migrator_readstore.sqlite import SqliteReadStore
+from migrator_scheduler.adapters.lease import KvLease
 from migrator_scheduler.domain.dispatch_plan import Limits
 from migrator_scheduler.handlers import Scheduler
 

@@ -19,8 +19,8 @@ from migrator_contracts.commands import ControlJob, CreateJob
 from migrator_contracts.enums import JobAction, JobType, UnitStatus
 from migrator_contracts.events import UnitProgressed
 from migrator_platform.bus import BusPublisher
-from migrator_platform.readstore.sqlite import SqliteReadStore
 from migrator_platform.workers import WorkerPresence
+from migrator_readstore.sqlite import SqliteReadStore
 from migrator_scheduler.control import JobControl
 from migrator_scheduler.domain.dispatch_plan import Limits
 from migrator_scheduler.domain.units import InvalidJob

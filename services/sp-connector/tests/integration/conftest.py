@@ -29,8 +29,8 @@ from migrator_devstack import infra
 from migrator_microsoft.endpoints import Endpoints
 from migrator_microsoft.graph import GraphClient
 from migrator_platform.bus import BusPublisher, create_broker, provision_streams
-from migrator_platform.readstore.sqlite import SqliteReadStore
 from migrator_platform.secret_box import SecretBox
+from migrator_readstore.sqlite import SqliteReadStore
 from migrator_sp_connector.migration.sharepoint_api import SharePointApi
 from migrator_sp_connector.migration.site_job import SiteMigrator
 

@@ -23,9 +23,9 @@ from migrator_contracts.enums import JobType, LogLevel, UnitStatus
 from migrator_contracts.events import UnitProgressed
 from migrator_platform.bus import Publisher
 from migrator_platform.job_log import publish_line
-from migrator_platform.readstore import Collection
 from migrator_platform.structured_logs import get_logger
 from migrator_platform.throttling import throttle_listener
+from migrator_readstore import Collection
 
 from migrator_atlassian_connector.migration.api import MigrationApi, MigrationApiError
 from migrator_atlassian_connector.migration.status_tree import Node, check_results, migration_snapshot

@@ -5,7 +5,7 @@ from __future__ import annotations
 from migrator_contracts import readmodels
 from migrator_contracts.commands import MigrateAtlassianScope
 from migrator_contracts.enums import JobType
-from migrator_platform.readstore import ReadStore
+from migrator_readstore import ReadStore
 
 
 async def with_discovered_sizes(store: ReadStore, cmd: MigrateAtlassianScope) -> MigrateAtlassianScope:

@@ -24,9 +24,9 @@ from migrator_contracts.rpc import (
 from migrator_platform.bus import Publisher
 from migrator_platform.discovery_jobs import queue_discovery
 from migrator_platform.ids import new_id
-from migrator_platform.readstore import ReadStore
 from migrator_platform.rpc import Refused
 from migrator_platform.structured_logs import get_logger
+from migrator_readstore import ReadStore
 
 from migrator_atlassian_connector.config import AtlassianSettings
 from migrator_atlassian_connector.tenants.credentials import SCOPES, Credentials, TokenError

@@ -9,8 +9,8 @@ from typing import Any
 
 import httpx
 from migrator_contracts import readmodels
-from migrator_platform.readstore import ReadStore
 from migrator_platform.secret_box import SecretBox
+from migrator_readstore import ReadStore
 
 from migrator_atlassian_connector.config import AtlassianSettings
 

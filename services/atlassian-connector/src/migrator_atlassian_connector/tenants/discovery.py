@@ -20,9 +20,9 @@ from migrator_platform.discovery_jobs import (
     running_discovery,
     tenant_to_discover,
 )
-from migrator_platform.readstore import ReadStore
 from migrator_platform.structured_logs import get_logger
 from migrator_platform.throttling import raise_if_throttled, retrying
+from migrator_readstore import ReadStore
 
 from migrator_atlassian_connector.config import AtlassianSettings
 from migrator_atlassian_connector.tenants.credentials import Credentials

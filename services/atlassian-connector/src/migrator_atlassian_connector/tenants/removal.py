@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from migrator_contracts import readmodels
 from migrator_contracts.events import TenantRemoved
-from migrator_platform.readstore import ReadStore
 from migrator_platform.structured_logs import get_logger
+from migrator_readstore import ReadStore
 
 log = get_logger(__name__)
 

@@ -14,8 +14,8 @@ from typing import Any
 from migrator_contracts import subjects
 from migrator_contracts.events import DeviceCommandChanged, DeviceDeleted, DeviceRegistered, Event
 from migrator_platform.bus import BusUnavailable, Publisher
-from migrator_platform.readstore import Collection
 from migrator_platform.structured_logs import get_logger
+from migrator_readstore import Collection
 
 from migrator_device_hub.ports import Clock
 

@@ -15,8 +15,8 @@ from migrator_contracts import readmodels
 from migrator_contracts.base import iso
 from migrator_contracts.devices import REPORTED_STATUSES, CommandStatus
 from migrator_contracts.rpc import DeviceCheckin, DeviceResult
-from migrator_platform.readstore import ReadStore
 from migrator_platform.structured_logs import get_logger
+from migrator_readstore import ReadStore
 
 from migrator_device_hub.adapters.announcer import Announcer
 from migrator_device_hub.domain.commands import HeldStep, check_result, held_step

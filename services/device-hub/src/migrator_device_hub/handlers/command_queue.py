@@ -10,8 +10,8 @@ from migrator_contracts.commands import QueueDeviceCommand
 from migrator_contracts.devices import CommandStatus, PayloadError, checked_payload, command_view
 from migrator_contracts.rpc import CancelDeviceCommand
 from migrator_platform.ids import new_id
-from migrator_platform.readstore import ReadStore
 from migrator_platform.structured_logs import get_logger
+from migrator_readstore import ReadStore
 
 from migrator_device_hub.adapters.announcer import Announcer
 from migrator_device_hub.domain.commands import cancel_needed, visible_to

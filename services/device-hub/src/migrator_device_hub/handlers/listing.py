@@ -8,7 +8,7 @@ from typing import Any
 from migrator_contracts import readmodels
 from migrator_contracts.devices import DeviceStatus, device_page, device_query
 from migrator_contracts.rpc import ListDevices
-from migrator_platform.readstore import ReadStore
+from migrator_readstore import ReadStore
 
 from migrator_device_hub.domain.refusals import Refused
 from migrator_device_hub.ports import Clock

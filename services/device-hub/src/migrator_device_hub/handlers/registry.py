@@ -10,8 +10,8 @@ from migrator_contracts import ids, readmodels
 from migrator_contracts.base import iso
 from migrator_contracts.rpc import DeleteDevice, RegisterDevice, SetEnrollment
 from migrator_platform.ids import new_id
-from migrator_platform.readstore import ReadStore
 from migrator_platform.structured_logs import get_logger
+from migrator_readstore import ReadStore
 
 from migrator_device_hub.adapters.announcer import Announcer
 from migrator_device_hub.domain import credentials

@@ -7,8 +7,8 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from faststream.nats import NatsBroker
-from migrator_platform.readstore import ReadStore
 from migrator_platform.workers import WorkerPresence
+from migrator_readstore import ReadStore
 
 from migrator_gateway.api.errors import ApiError
 from migrator_gateway.auth.api_keys import KeyCache

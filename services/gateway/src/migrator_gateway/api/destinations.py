@@ -16,7 +16,7 @@ from migrator_gateway.api.errors import preflight_error
 from migrator_gateway.api.selection import discovered_names, listed
 
 if TYPE_CHECKING:
-    from migrator_platform.readstore import ReadStore
+    from migrator_readstore import ReadStore
 
 
 async def resolve_destinations(

@@ -8,8 +8,8 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from migrator_platform.bus import BusUnavailable, MessageTooLarge
-from migrator_platform.readstore import STORE_UNAVAILABLE_ERRORS
 from migrator_platform.structured_logs import get_logger
+from migrator_readstore import STORE_UNAVAILABLE_ERRORS
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = get_logger(__name__)

@@ -24,8 +24,8 @@ from migrator_gateway.api.selection import resolve_selection, same_item
 
 if TYPE_CHECKING:
     from migrator_contracts.job_kinds import JobOptions
-    from migrator_platform.readstore import ReadStore
     from migrator_platform.workers import WorkerPresence
+    from migrator_readstore import ReadStore
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from migrator_contracts.job_kinds import JOB_KINDS, site_key
 from migrator_gateway.api.errors import preflight_error
 
 if TYPE_CHECKING:
-    from migrator_platform.readstore import ReadStore
+    from migrator_readstore import ReadStore
 
 # Units (sites, mailboxes, teams) in one job: more belong in several jobs of a batch, where
 # each wave can be scheduled, paused and watched on its own.

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 
 from migrator_contracts import readmodels
 from migrator_contracts.base import iso
-from migrator_platform.readstore import ReadStore
+from migrator_readstore import ReadStore
 
 KEY_FORMAT = re.compile(r"^tmk_(live|test)_[A-Za-z0-9_\-]{20,}$")
 PREFIX_LENGTH = 16  # "tmk_test_" and 7 random characters: enough to name a key, useless to guess it

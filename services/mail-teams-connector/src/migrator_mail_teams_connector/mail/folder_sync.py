@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from migrator_microsoft.graph import GraphError
-from migrator_platform.readstore import Collection
+from migrator_readstore import Collection
 
 from migrator_mail_teams_connector.adapters.exchange import ExchangeApi, ItemPage
 from migrator_mail_teams_connector.domain.folders import Placed, in_scope, key, place

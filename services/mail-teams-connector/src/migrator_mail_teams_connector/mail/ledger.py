@@ -13,7 +13,7 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any
 
-from migrator_platform.readstore import Collection
+from migrator_readstore import Collection
 
 IMPORTED, FAILED = "imported", "failed"
 

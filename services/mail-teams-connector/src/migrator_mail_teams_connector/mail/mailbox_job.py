@@ -19,8 +19,8 @@ from migrator_contracts.commands import MigrateMailbox
 from migrator_contracts.enums import LogLevel, UnitStatus
 from migrator_platform.bus import Publisher
 from migrator_platform.job_log import publish_line, throttle_lines
-from migrator_platform.readstore import Collection
 from migrator_platform.structured_logs import get_logger
+from migrator_readstore import Collection
 
 from migrator_mail_teams_connector.adapters.exchange import EXPORT_BATCH, ExchangeApi, Item
 from migrator_mail_teams_connector.controls import JobControls, Stopped

@@ -20,8 +20,8 @@ from migrator_contracts.enums import TERMINAL_UNIT_STATUSES, LogLevel, UnitStatu
 from migrator_contracts.events import UnitProgressed
 from migrator_platform.bus import Publisher
 from migrator_platform.job_log import publish_line, throttle_lines
-from migrator_platform.readstore import Collection
 from migrator_platform.structured_logs import get_logger
+from migrator_readstore import Collection
 
 from migrator_mail_teams_connector.adapters.teams_graph import Channel, TeamsApi
 from migrator_mail_teams_connector.controls import JobControls, Stopped

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from migrator_microsoft.graph import GraphError
-from migrator_platform.readstore import Collection
+from migrator_readstore import Collection
 
 from migrator_mail_teams_connector.adapters.teams_graph import Post, TeamsApi
 from migrator_mail_teams_connector.domain.authors import Author, AuthorMap, later

@@ -30,9 +30,9 @@ from migrator_contracts.enums import LogLevel
 from migrator_contracts.events import ItemFailed, UnitProgressed
 from migrator_platform.bus import Publisher
 from migrator_platform.job_log import publish_line, throttle_lines
-from migrator_platform.readstore import Collection
 from migrator_platform.secret_box import SecretBox
 from migrator_platform.structured_logs import get_logger
+from migrator_readstore import Collection
 
 from migrator_sp_connector.migration.amr_reader import AmrReader
 from migrator_sp_connector.migration.azure_storage import Container, ReportQueue

@@ -17,9 +17,9 @@ from migrator_microsoft.identity import ClientCredentials, TokenError
 from migrator_platform.bus import BusPublisher, publish
 from migrator_platform.discovery_jobs import queue_discovery
 from migrator_platform.ids import new_id
-from migrator_platform.readstore import ReadStore
 from migrator_platform.rpc import Refused
 from migrator_platform.structured_logs import get_logger
+from migrator_readstore import ReadStore
 
 from migrator_sp_connector.config import ConnectorSettings
 from migrator_sp_connector.tenants.tokens import remember_directory

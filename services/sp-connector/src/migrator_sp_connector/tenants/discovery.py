@@ -18,8 +18,8 @@ from migrator_platform.discovery_jobs import (
     running_discovery,
     tenant_to_discover,
 )
-from migrator_platform.readstore import ReadStore
 from migrator_platform.structured_logs import get_logger
+from migrator_readstore import ReadStore
 
 log = get_logger(__name__)
 

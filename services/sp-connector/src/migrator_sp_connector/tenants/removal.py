@@ -9,8 +9,8 @@ from migrator_contracts import readmodels, subjects
 from migrator_contracts.commands import RevokeTenant
 from migrator_contracts.events import TenantRemoved
 from migrator_platform.bus import publish
-from migrator_platform.readstore import ReadStore
 from migrator_platform.structured_logs import get_logger
+from migrator_readstore import ReadStore
 
 log = get_logger(__name__)
 

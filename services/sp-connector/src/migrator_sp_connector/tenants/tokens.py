@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from migrator_contracts import readmodels
 from migrator_microsoft.identity import ClientCredentials, TenantTokens, TokenError
-from migrator_platform.readstore import ReadStore
+from migrator_readstore import ReadStore
 
 
 async def remember_directory(

@@ -17,7 +17,7 @@ from migrator_contracts.commands import ControlJob, CreateJob, CreateJobBatch
 from migrator_contracts.enums import ATLASSIAN_JOB_TYPES, JobAction, JobStatus, JobType
 from migrator_platform.bus import publish
 from migrator_platform.ids import new_id
-from migrator_platform.readstore import ReadStore
+from migrator_readstore import ReadStore
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from migrator_gateway.api import schemas

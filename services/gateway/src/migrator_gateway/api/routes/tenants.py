@@ -23,7 +23,7 @@ from migrator_contracts.rpc import (
 )
 from migrator_platform.bus import publish
 from migrator_platform.ids import new_id
-from migrator_platform.readstore import ReadStore
+from migrator_readstore import ReadStore
 from pydantic import BaseModel, ConfigDict, Field
 
 from migrator_gateway.api import schemas

@@ -8,8 +8,8 @@ from typing import Any
 from pymongo import ASCENDING, DESCENDING, AsyncMongoClient
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
-from migrator_platform.readstore.errors import DuplicateKey
-from migrator_platform.readstore.protocol import Filter, Sort
+from migrator_readstore.errors import DuplicateKey
+from migrator_readstore.protocol import Filter, Sort
 
 DUPLICATE_KEY = 11000  # MongoDB's error code for a unique index refusing a write
 

@@ -10,12 +10,12 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from migrator_platform.readstore.errors import DuplicateKey
-from migrator_platform.readstore.protocol import Filter, Sort
-from migrator_platform.readstore.sql_filters import field_expr, order_sql, set_sql, where_sql
+from migrator_readstore.errors import DuplicateKey
+from migrator_readstore.protocol import Filter, Sort
+from migrator_readstore.sql_filters import field_expr, order_sql, set_sql, where_sql
 
 if TYPE_CHECKING:
-    from migrator_platform.readstore.sqlite import SqliteReadStore
+    from migrator_readstore.sqlite import SqliteReadStore
 
 
 # Finds this small run on the caller's thread, like key gets: an indexed page of a few dozen

@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind
 
-from migrator_platform.readstore.protocol import Collection, Filter, ReadStore, Sort
+from migrator_readstore.protocol import Collection, Filter, ReadStore, Sort
 
 _tracer = trace.get_tracer("migrator.readstore")
 T = TypeVar("T")

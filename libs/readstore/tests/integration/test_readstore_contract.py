@@ -7,8 +7,8 @@ import random
 from pathlib import Path
 
 import pytest
-from migrator_platform.readstore import DuplicateKey, ReadStore
-from migrator_platform.readstore.sqlite import SqliteReadStore
+from migrator_readstore import DuplicateKey, ReadStore
+from migrator_readstore.sqlite import SqliteReadStore
 
 pytestmark = pytest.mark.integration
 

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from migrator_platform.readstore.protocol import ReadStore
-from migrator_platform.readstore.traced import TracedStore
+from migrator_readstore.protocol import ReadStore
+from migrator_readstore.traced import TracedStore
 
 
 def open_read_store(*, mongo_url: str | None, sqlite_path: Path, database: str = "migrator") -> ReadStore:
     """The store the configuration asks for, its writes traced."""
     if mongo_url:
-        from migrator_platform.readstore.mongo import MongoReadStore
+        from migrator_readstore.mongo import MongoReadStore
 
         return TracedStore(MongoReadStore(mongo_url, database), system="mongodb")
-    from migrator_platform.readstore.sqlite import SqliteReadStore
+    from migrator_readstore.sqlite import SqliteReadStore
 
     return TracedStore(SqliteReadStore(sqlite_path), system="sqlite")

@@ -19,7 +19,7 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
-from migrator_platform.readstore.sqlite_collection import SqliteCollection
+from migrator_readstore.sqlite_collection import SqliteCollection
 
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 _BATCH = 256

@@ -1,7 +1,0 @@
-"""Read-model storage: one small interface, two real backends (embedded SQLite, MongoDB)."""
-
-from migrator_platform.readstore.errors import STORE_UNAVAILABLE_ERRORS, DuplicateKey
-from migrator_platform.readstore.factory import open_read_store
-from migrator_platform.readstore.protocol import Collection, ReadStore, Sort
-
-__all__ = ["STORE_UNAVAILABLE_ERRORS", "Collection", "DuplicateKey", "ReadStore", "Sort", "open_read_store"]
