@@ -35,6 +35,16 @@ def test_a_paused_job_finishes_its_current_site_starts_no_other_and_resumes_to_d
     created = create(
         api, tenants, type="SHAREPOINT", options={"sites": [FINANCE, ENGINEERING], "fullPass": True}
     )
+    # A site is in flight only once its connector has started it: paused before that, the
+    # connector hands the site back untouched (and nothing would finish while paused).
+    wait_until(
+        lambda: any(
+            s["status"] == "RUNNING" for s in api.get(f"/v1/jobs/{created['id']}/sites").json()["sites"]
+        ),
+        timeout=60,
+        interval=0.05,
+        what="the first site to be in flight",
+    )
     paused = api.patch(f"/v1/jobs/{created['id']}/pause")
     assert paused.status_code == 200 and paused.json() == {"status": "PAUSED"}, paused.text
     assert job(api, created["id"])["status"] == "PAUSED"
