@@ -6,6 +6,7 @@ scoping; each collection has exactly one writing service, and the gateway only r
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
@@ -54,6 +55,13 @@ class Doc(BaseModel):
 
     def to_doc(self) -> dict[str, Any]:
         return self.model_dump(by_alias=True, mode="json")
+
+    @classmethod
+    def undeclared(cls, stored: Mapping[str, Any]) -> set[str]:
+        """The fields of a stored document this model does not declare (``_id`` is the store's):
+        what its writer wrote outside the model, which no reader can rely on."""
+        declared = {field.alias or name for name, field in cls.model_fields.items()}
+        return set(stored) - declared - {"_id"}
 
 
 class LastControl(Doc):
@@ -129,9 +137,12 @@ class JobUnitDoc(Doc):
 
 
 class TenantDoc(Doc):
+    """A connected tenant: sp-connector writes M365 ones, atlassian-connector Atlassian cloud
+    sites and Server / Data Center sources (``type``); discovery fills the counts."""
+
     id: str
     org_id: str
-    domain: str
+    domain: str  # an Atlassian server's id, for a server
     type: str = "M365"
     role: str
     mailbox_count: int | None = None
@@ -140,7 +151,13 @@ class TenantDoc(Doc):
     sharepoint_quota_bytes: int | None = None
     sharepoint_used_bytes: int | None = None
     onedrive_quota_per_user_bytes: int | None = None
+    project_count: int | None = None  # Atlassian: Jira projects discovered
+    space_count: int | None = None  # Atlassian: Confluence spaces discovered
+    user_count: int | None = None  # Atlassian servers: users discovered
     workloads: list[str] = []
     discovered_at: str | None = None
     connected_at: str
-    external_tenant_id: str | None = None
+    external_tenant_id: str | None = None  # the directory's tenant id, a site's cloud id, a server's id
+    site_url: str | None = None  # Atlassian cloud sites
+    server_base_url: str | None = None  # Atlassian servers
+    latest_discovery_job_id: str | None = None

@@ -111,6 +111,7 @@ async def test_a_registered_server_is_discovered_and_the_discovery_announced_onc
 
     tenant, record = await connector.tenant(tenant_id), await connector.record(cmd.discovery_job_id)
     assert (tenant["projectCount"], tenant["spaceCount"]) == (3, 2)
+    assert not readmodels.TenantDoc.undeclared(tenant), readmodels.TenantDoc.undeclared(tenant)
     assert (record["status"], record["completedAt"]) == ("DONE", tenant["discoveredAt"])
     announced = connector.announced(tenant_id)
     assert {msg_id for msg_id, _ in announced} == {cmd.discovery_job_id}  # JetStream keeps one

@@ -53,7 +53,7 @@ async def test_discovery_stores_the_tenants_users_sites_and_teams_and_announces_
     assert sorted(s["url"] for s in found[readmodels.DISCOVERED_SITES]) == sites
     assert sorted(t["name"] for t in found[readmodels.DISCOVERED_TEAMS]) == sorted(truth["teamNames"])
     tenant = await world.store.collection(readmodels.TENANTS).get(SOURCE)
-    assert tenant is not None
+    assert tenant is not None and not readmodels.TenantDoc.undeclared(tenant), tenant
     assert (tenant["mailboxCount"], tenant["siteCount"], tenant["latestDiscoveryJobId"]) == (
         len(truth["userNames"]),
         len(sites),

@@ -13,6 +13,7 @@ from migrator_contracts import readmodels, subjects
 from migrator_contracts.base import iso
 from migrator_contracts.enums import TenantRole, TenantType
 from migrator_contracts.events import TenantConnected
+from migrator_contracts.readmodels import TenantDoc
 from migrator_contracts.rpc import (
     ConnectTenantReply,
     ConnectTenantRequest,
@@ -186,17 +187,18 @@ class Connections:
             await self._tenants.update(existing["_id"], {"role": role.value, "connectedAt": now, **fields})
             return str(existing["_id"])
         tenant_id = new_id("ten")
-        doc = {
-            "id": tenant_id,
-            "orgId": org_id,
-            "domain": domain,
-            "type": kind.value,
-            "role": role.value,
-            "workloads": ["JIRA", "CONFLUENCE"],
-            "connectedAt": now,
-            "discoveredAt": None,
-            "latestDiscoveryJobId": None,
-        } | fields
+        doc = (
+            TenantDoc(
+                id=tenant_id,
+                org_id=org_id,
+                domain=domain,
+                type=kind.value,
+                role=role.value,
+                workloads=["JIRA", "CONFLUENCE"],
+                connected_at=now,
+            ).to_doc()
+            | fields
+        )
         await self._tenants.insert(tenant_id, doc)
         return tenant_id
 

@@ -139,5 +139,5 @@ async def _connect(store: ReadStore, consent: dict[str, str], *, external_tenant
         connected_at=now,
         external_tenant_id=external_tenant_id,
     ).to_doc()
-    await tenants.insert(tenant_id, doc | {"latestDiscoveryJobId": None})
+    await tenants.insert(tenant_id, doc)
     return tenant_id
