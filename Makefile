@@ -13,10 +13,11 @@ SRC := libs services simulators devstack clients deploy/check tests-e2e bench co
 run: install
 	$(PY) -m migrator_devstack
 
+# --durations: the slowest tests are named in every run's log, where the time goes.
 test: install lint typecheck validate
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q --durations=15
 	@echo "== the end-to-end suite again, with MongoDB (PyMongo on a wire-protocol server) as the read store"
-	MIGRATOR_E2E_STORE=mongo-wire $(PY) -m pytest -q tests-e2e
+	MIGRATOR_E2E_STORE=mongo-wire $(PY) -m pytest -q --durations=10 tests-e2e
 
 install: $(VENV)/.synced tools/node_modules/.installed
 
