@@ -18,6 +18,7 @@ from migrator_platform.bus import BusUnavailable, MessageTooLarge, create_broker
 from migrator_platform.consumer import Delivery, converge_consumers, subscribe, subscribe_batch
 from migrator_platform.telemetry import configure_tracing
 from nats.js import JetStreamContext
+from opentelemetry import context, propagate
 
 pytestmark = pytest.mark.integration
 
@@ -98,6 +99,31 @@ async def test_a_republished_message_is_stored_once_and_carries_trace_context(
         assert first.headers["Nats-Msg-Id"] == "same-id"
         version, trace_id, span_id, _flags = first.headers["traceparent"].split("-")
         assert version == "00" and len(trace_id) == 32 and len(span_id) == 16
+    finally:
+        await nc.close()
+
+
+async def test_a_message_published_inside_an_unsampled_trace_continues_that_trace(
+    broker: NatsBroker, nats_url: str
+) -> None:
+    # No span is made for it (nobody would record one), but the consumer's logs must still
+    # carry the trace id of the request that caused the message.
+    caller = "4bf92f3577b34da6a3ce929d0e0e4736"
+    parent = propagate.extract({"traceparent": f"00-{caller}-00f067aa0ba902b7-00"})
+    token = context.attach(parent)
+    try:
+        await publish(broker, "migrator.cmd.test.traced", Ping(n=1), msg_id="traced-1")
+    finally:
+        context.detach(token)
+    await publish(broker, "migrator.cmd.test.traced", Ping(n=2), msg_id="traced-2")  # no caller: a new trace
+    nc = await nats.connect(nats_url)
+    try:
+        sub = await nc.jetstream().subscribe("migrator.cmd.test.traced", durable="test-traced")
+        inside, alone = [await sub.next_msg(timeout=2) for _ in range(2)]
+        assert inside.headers is not None and alone.headers is not None
+        assert inside.headers["traceparent"].split("-")[1] == caller
+        _, trace_id, _, flags = alone.headers["traceparent"].split("-")
+        assert trace_id not in (caller, "0" * 32) and flags == "00"
     finally:
         await nc.close()
 
