@@ -20,6 +20,9 @@ class LogStreamSettings(ServiceSettings):
     # Most log lines projected in one write (order does not matter: each carries its stream
     # sequence); a busy job's lines go in batches this size, a quiet one's as they come.
     log_projection_batch: int = Field(default=200, ge=1)
+    # Most domain events turned into lines per delivery, handled in stream order: every
+    # progress event passes here, and one pipeline pass per event cost more than the event.
+    log_event_batch: int = Field(default=100, ge=1)
 
     @field_validator("log_retention_days_by_org")
     @classmethod

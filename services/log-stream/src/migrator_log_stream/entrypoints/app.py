@@ -6,7 +6,7 @@ from migrator_contracts import subjects
 from migrator_contracts.base import Message
 from migrator_contracts.logs import LogLine
 from migrator_contracts.streams import EVENTS, LOG_PROJECTION_DURABLE, LOGS
-from migrator_platform.consumer import Delivery, subscribe, subscribe_batch
+from migrator_platform.consumer import Delivery, subscribe_batch
 from migrator_platform.service import Runtime
 from migrator_platform.structured_logs import get_logger
 from pydantic import ConfigDict
@@ -26,22 +26,25 @@ class AnyEvent(Message):
 
 
 def wire(runtime: Runtime, settings: LogStreamSettings, stream: LogStream) -> None:
-    async def on_event(evt: AnyEvent, delivery: Delivery) -> None:
-        name = delivery.subject.rsplit(".", 1)[-1]
-        await stream.on_event(name, evt.model_dump(by_alias=True))
+    async def on_events(batch: list[tuple[AnyEvent, Delivery]]) -> None:
+        for evt, delivery in batch:  # in stream order: a job's lines keep its events' order
+            name = delivery.subject.rsplit(".", 1)[-1]
+            with delivery.traced(f"{name} to log line"):  # in the event's own trace
+                await stream.on_event(name, evt.model_dump(by_alias=True))
 
     async def on_lines(batch: list[tuple[LogLine, Delivery]]) -> None:
         await stream.project([(line, delivery.stream_seq) for line, delivery in batch])
 
     # One consumer and one worker for every event: a job's lines are published in the order
-    # its events were (a unit's last line before the job's final one).
-    subscribe(
+    # its events were (a unit's last line before the job's final one), a fetch's worth at once.
+    subscribe_batch(
         runtime.broker,
         subject=subjects.EVT_ALL,
         stream=EVENTS,
         durable="log-stream-events",
         model=AnyEvent,
-        handler=on_event,
+        handler=on_events,
+        batch_size=settings.log_event_batch,
         max_deliver=settings.max_deliver,
         ack_wait_seconds=settings.ack_wait_seconds,
     )
