@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 
 import pytest
-from migrator_sp_connector.migration.encryption import encrypt
-from migrator_sp_connector.migration.manifest_stream import ManifestError, ManifestStream
+from migrator_sp_connector.domain.encryption import encrypt
+from migrator_sp_connector.domain.manifest_stream import ManifestError, ManifestStream
 
 MANIFEST = (
     b'<?xml version="1.0" encoding="utf-8"?><SPObjects xmlns="urn:deployment-manifest-schema">'

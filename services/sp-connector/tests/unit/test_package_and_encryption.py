@@ -7,8 +7,8 @@ import json
 from xml.etree import ElementTree as ET
 
 import pytest
-from migrator_sp_connector.migration.encryption import decrypt, encrypt, new_key, open_queue_message
-from migrator_sp_connector.migration.package import NS, SourceObject, build_manifest
+from migrator_sp_connector.domain.encryption import decrypt, encrypt, new_key, open_queue_message
+from migrator_sp_connector.domain.package import NS, SourceObject, build_manifest
 
 pytestmark = pytest.mark.unit
 

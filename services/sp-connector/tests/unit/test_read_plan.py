@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from migrator_sp_connector.domain.manifest_stream import ExportedObject
 from migrator_sp_connector.migration.amr_reader import MAX_URLS, plan_reads
-from migrator_sp_connector.migration.manifest_stream import ExportedObject
 from migrator_sp_connector.migration.site_job import destination_site
 
 pytestmark = pytest.mark.unit

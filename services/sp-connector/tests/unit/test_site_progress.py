@@ -6,7 +6,7 @@ import random
 
 import pytest
 from migrator_contracts.enums import UnitStatus
-from migrator_sp_connector.migration.progress import SiteProgress, apply_event
+from migrator_sp_connector.domain.progress import SiteProgress, apply_event
 
 pytestmark = pytest.mark.unit
 

@@ -19,7 +19,7 @@ from typing import Any
 from migrator_contracts import subjects
 from migrator_contracts.base import iso
 from migrator_contracts.commands import AtlassianUnit, MigrateAtlassianScope
-from migrator_contracts.enums import JobType, LogLevel, UnitStatus
+from migrator_contracts.enums import LogLevel, UnitStatus
 from migrator_contracts.events import UnitProgressed
 from migrator_platform.bus import Publisher
 from migrator_platform.job_log import publish_line
@@ -27,12 +27,17 @@ from migrator_platform.structured_logs import get_logger
 from migrator_platform.throttling import throttle_listener
 from migrator_readstore import Collection
 
+from migrator_atlassian_connector.domain.migration_rules import (
+    FLOWS,
+    blocking_failures,
+    definition,
+    unit_report,
+)
+from migrator_atlassian_connector.domain.status_nodes import Node
 from migrator_atlassian_connector.migration.api import MigrationApi, MigrationApiError
-from migrator_atlassian_connector.migration.status_tree import Node, check_results, migration_snapshot
+from migrator_atlassian_connector.migration.status_tree import check_results, migration_snapshot
 
 log = get_logger(__name__)
-
-FLOWS = {JobType.JIRA: ("jira", "projects", "all"), JobType.CONFLUENCE: ("confluence", "spaces", "ALL")}
 
 
 @dataclass(frozen=True)
@@ -46,48 +51,6 @@ class Target:
 
 Resolve = Callable[[MigrateAtlassianScope], Awaitable[Target]]
 Wait = Callable[[], Awaitable[None]]  # one pause between polls
-
-
-def definition(cmd: MigrateAtlassianScope, target: Target) -> dict[str, Any]:
-    """The Atlassian job definition for this job's scope."""
-    product, container, included = FLOWS[cmd.job_type]
-    return {
-        "flow": f"{product}-onpremises-to-cloud",
-        "name": cmd.name or cmd.job_id,
-        "source": {"serverId": target.server_id},
-        "destination": {"url": target.site_url},
-        "scope": {container: {"includedKeys": [u.key for u in cmd.units], "includedData": included}},
-        "usersAndGroups": {"mode": "ALL"},
-        "apps": {"includedKeys": []},
-    }
-
-
-def blocking_failures(checks: dict[str, Node], overrides: list[str]) -> list[tuple[str, Node]]:
-    """FAILED checks that stop the migration: all of them but those the operator overrode."""
-    return [
-        (name, node)
-        for name, node in sorted(checks.items())
-        if node.outcome == "FAILED" and name not in overrides
-    ]
-
-
-def unit_report(unit: AtlassianUnit, node: Node | None, known_total: int) -> tuple[UnitStatus, int, int, int]:
-    """(status, total, done, errors) of a project or space from its status node.
-
-    Progress is point in time: a finished node carries none, so the total is what was last
-    seen (or discovered), and a finished node counts all of it as done or failed."""
-    total = known_total or unit.total_items
-    if node is None or not node.finished:
-        counted = node.processed() if node is not None else None
-        processed, seen_total = counted if counted else (0, 0)
-        total = max(total, seen_total)
-        status = (
-            UnitStatus.RUNNING if node is not None and node.status == "IN_PROGRESS" else UnitStatus.QUEUED
-        )
-        return status, total, processed, 0
-    if node.outcome == "FAILED":
-        return UnitStatus.ERROR, total, 0, total
-    return UnitStatus.DONE, total, total, 0
 
 
 class AtlassianMigration:
@@ -145,7 +108,9 @@ class AtlassianMigration:
         state.pop("_id", None)
         if not state.get("migrationJobId"):
             try:
-                state["migrationJobId"] = await target.api.create_job(definition(cmd, target))
+                state["migrationJobId"] = await target.api.create_job(
+                    definition(cmd, server_id=target.server_id, site_url=target.site_url)
+                )
             except MigrationApiError as exc:
                 await self._fail_all(cmd, state, f"Atlassian refused the migration: {exc}")
                 return

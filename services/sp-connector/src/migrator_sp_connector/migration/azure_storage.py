@@ -10,7 +10,7 @@ from types import TracebackType
 from azure.storage.blob.aio import ContainerClient
 from azure.storage.queue.aio import QueueClient
 
-from migrator_sp_connector.migration.encryption import encrypt
+from migrator_sp_connector.domain.encryption import encrypt
 
 
 class Container:

@@ -17,8 +17,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from migrator_sp_connector.domain.encryption import open_queue_message
 from migrator_sp_connector.migration.azure_storage import QueuedReport, ReportQueue
-from migrator_sp_connector.migration.encryption import open_queue_message
 from migrator_sp_connector.migration.sharepoint_api import SharePointError
 
 KNOWN_EVENTS = frozenset(

@@ -1,0 +1,1 @@
+"""atlassian-connector's rules without I/O: status nodes and the decisions of a migration."""

@@ -1,0 +1,55 @@
+"""The rules of one Atlassian migration, without I/O: the job definition for a scope, which
+failed checks stop it, and what a project's or space's status node says about its unit."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from migrator_contracts.commands import AtlassianUnit, MigrateAtlassianScope
+from migrator_contracts.enums import JobType, UnitStatus
+
+from migrator_atlassian_connector.domain.status_nodes import Node
+
+FLOWS = {JobType.JIRA: ("jira", "projects", "all"), JobType.CONFLUENCE: ("confluence", "spaces", "ALL")}
+
+
+def definition(cmd: MigrateAtlassianScope, *, server_id: str, site_url: str) -> dict[str, Any]:
+    """The Atlassian job definition for this job's scope, from the server to the site."""
+    product, container, included = FLOWS[cmd.job_type]
+    return {
+        "flow": f"{product}-onpremises-to-cloud",
+        "name": cmd.name or cmd.job_id,
+        "source": {"serverId": server_id},
+        "destination": {"url": site_url},
+        "scope": {container: {"includedKeys": [u.key for u in cmd.units], "includedData": included}},
+        "usersAndGroups": {"mode": "ALL"},
+        "apps": {"includedKeys": []},
+    }
+
+
+def blocking_failures(checks: dict[str, Node], overrides: list[str]) -> list[tuple[str, Node]]:
+    """FAILED checks that stop the migration: all of them but those the operator overrode."""
+    return [
+        (name, node)
+        for name, node in sorted(checks.items())
+        if node.outcome == "FAILED" and name not in overrides
+    ]
+
+
+def unit_report(unit: AtlassianUnit, node: Node | None, known_total: int) -> tuple[UnitStatus, int, int, int]:
+    """(status, total, done, errors) of a project or space from its status node.
+
+    Progress is point in time: a finished node carries none, so the total is what was last
+    seen (or discovered), and a finished node counts all of it as done or failed."""
+    total = known_total or unit.total_items
+    if node is None or not node.finished:
+        counted = node.processed() if node is not None else None
+        processed, seen_total = counted if counted else (0, 0)
+        total = max(total, seen_total)
+        status = (
+            UnitStatus.RUNNING if node is not None and node.status == "IN_PROGRESS" else UnitStatus.QUEUED
+        )
+        return status, total, processed, 0
+    if node.outcome == "FAILED":
+        return UnitStatus.ERROR, total, 0, total
+    return UnitStatus.DONE, total, total, 0
