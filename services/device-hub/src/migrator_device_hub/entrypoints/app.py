@@ -3,9 +3,11 @@ the announcement sweep. The responders are the platform's ``answer_requests``.""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 from migrator_contracts import readmodels, subjects
+from migrator_contracts.base import Message
 from migrator_contracts.commands import QueueDeviceCommand
 from migrator_contracts.rpc import (
     CancelDeviceCommand,
@@ -19,7 +21,7 @@ from migrator_contracts.rpc import (
 from migrator_contracts.streams import COMMANDS
 from migrator_platform.bus import BusPublisher
 from migrator_platform.consumer import Delivery, Rejected, subscribe
-from migrator_platform.rpc import Refused, answer_requests
+from migrator_platform.rpc import Body, Refused, answer_requests
 from migrator_platform.service import Runtime
 
 from migrator_device_hub.adapters.announcer import Announcer
@@ -31,6 +33,7 @@ from migrator_device_hub.handlers.registry import Registry
 from migrator_device_hub.ports import Clock
 
 RPC_QUEUE = "device-hub-rpc"
+M = TypeVar("M", bound=Message)
 
 
 def wire(runtime: Runtime, settings: DeviceHubSettings, clock: Clock) -> Announcer:
@@ -50,7 +53,14 @@ def wire(runtime: Runtime, settings: DeviceHubSettings, clock: Clock) -> Announc
     async def list_handler(request: ListDevices) -> dict[str, Any]:
         return await list_devices(store, request, clock)
 
-    def answer(subject: str, model: Any, handle: Any, *, status: int = 200, busy: bool = False) -> None:
+    def answer(
+        subject: str,
+        model: type[M],
+        handle: Callable[[M], Awaitable[Body]],
+        *,
+        status: int = 200,
+        busy: bool = False,
+    ) -> None:
         answer_requests(
             runtime, subject, model, handle, queue=RPC_QUEUE, status=status, workers=workers if busy else 1
         )
