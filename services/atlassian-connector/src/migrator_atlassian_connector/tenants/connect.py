@@ -3,7 +3,6 @@ Center by its id, URL and an administrator's access token (the source)."""
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -23,6 +22,7 @@ from migrator_contracts.rpc import (
     RegisterServerReply,
 )
 from migrator_platform.bus import Publisher
+from migrator_platform.consent_states import claim_state, consent_refused, open_state
 from migrator_platform.discovery_jobs import queue_discovery
 from migrator_platform.ids import new_id
 from migrator_platform.rpc import Refused
@@ -35,11 +35,6 @@ from migrator_atlassian_connector.tenants.credentials import SCOPES, Credentials
 log = get_logger(__name__)
 # A server being registered answers quickly or not at all: the caller is waiting on the reply.
 PROBE_SECONDS = 5.0
-
-
-def _consent_refused(code: str, message: str) -> Refused:
-    """A consent callback that connects nothing: the admin's browser gets a 400 naming why."""
-    return Refused(400, code, message)
 
 
 def _server_refused(code: str, message: str) -> Refused:
@@ -64,17 +59,9 @@ class Connections:
 
     async def start_consent(self, req: ConnectTenantRequest) -> ConnectTenantReply:
         """A single-use, expiring state and the URL where a site admin consents."""
-        state = new_id("atl")  # the gateway routes callbacks by this prefix
-        await self._consents.insert(
-            state,
-            {
-                "orgId": req.org_id,
-                "domain": req.domain,
-                "role": req.role.value,
-                "redirectUri": req.redirect_uri,
-                "expiresAt": time.time() + self._settings.consent_ttl_seconds,
-                "used": False,
-            },
+        # The gateway routes callbacks by the state's prefix.
+        state = await open_state(
+            self._consents, req, prefix="atl", ttl_seconds=self._settings.consent_ttl_seconds
         )
         query = urlencode(
             {
@@ -94,22 +81,16 @@ class Connections:
 
     async def complete_consent(self, req: ConsentRequest) -> ConsentReply:
         """Exchange the code, find the consented site, connect it, start its discovery."""
-        consent = await self._consents.get(req.state)
-        if consent is None:
-            raise _consent_refused("STATE_INVALID", "Unknown consent state")
-        if float(consent["expiresAt"]) < time.time():
-            raise _consent_refused("STATE_EXPIRED", "The consent link has expired; connect again")
-        if not await self._consents.update(req.state, {"used": True}, where={"used": False}):
-            raise _consent_refused("STATE_USED", "This consent link was already used")
+        consent = await claim_state(self._consents, req.state)
         if req.error or not req.code:
             message = req.error_description or req.error or "The administrator did not consent"
-            raise _consent_refused("CONSENT_DENIED", message)
+            raise consent_refused("CONSENT_DENIED", message)
         try:
             tokens = await self._credentials.exchange(req.code, consent["redirectUri"])
             cloud_id = await self._cloud_id(tokens["accessToken"], consent["domain"])
         except (TokenError, LookupError) as exc:
             log.warning("atlassian consent not completed", domain=consent["domain"], error=str(exc))
-            raise _consent_refused("TOKEN_FAILED", str(exc)) from exc
+            raise consent_refused("TOKEN_FAILED", str(exc)) from exc
         tenant_id = await self._upsert_tenant(
             consent["orgId"],
             consent["domain"],

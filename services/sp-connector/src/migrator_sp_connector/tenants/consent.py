@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime
 from urllib.parse import urlencode
 
@@ -15,9 +14,9 @@ from migrator_contracts.rpc import ConnectTenantReply, ConnectTenantRequest, Con
 from migrator_microsoft.endpoints import LOGIN, Endpoints
 from migrator_microsoft.identity import ClientCredentials, TokenError
 from migrator_platform.bus import BusPublisher, publish
+from migrator_platform.consent_states import claim_state, consent_refused, open_state
 from migrator_platform.discovery_jobs import queue_discovery
 from migrator_platform.ids import new_id
-from migrator_platform.rpc import Refused
 from migrator_platform.structured_logs import get_logger
 from migrator_readstore import ReadStore
 
@@ -38,17 +37,8 @@ async def start_consent(
     req: ConnectTenantRequest, *, store: ReadStore, endpoints: Endpoints, settings: ConnectorSettings
 ) -> ConnectTenantReply:
     """Record a single-use, expiring state and return where the admin must go."""
-    state = new_id("tok")
-    await store.collection(readmodels.CONSENTS).insert(
-        state,
-        {
-            "orgId": req.org_id,
-            "domain": req.domain,
-            "role": req.role.value,
-            "redirectUri": req.redirect_uri,
-            "expiresAt": time.time() + settings.consent_ttl_seconds,
-            "used": False,
-        },
+    state = await open_state(
+        store.collection(readmodels.CONSENTS), req, prefix="tok", ttl_seconds=settings.consent_ttl_seconds
     )
     url = consent_url(
         endpoints=endpoints,
@@ -60,11 +50,6 @@ async def start_consent(
     return ConnectTenantReply(auth_url=url, state=state)
 
 
-def _refused(code: str, message: str) -> Refused:
-    """A consent callback that connects nothing: the admin's browser gets a 400 naming why."""
-    return Refused(400, code, message)
-
-
 async def complete_consent(
     req: ConsentRequest,
     *,
@@ -74,23 +59,18 @@ async def complete_consent(
 ) -> ConsentReply:
     """Validate the state (known, unexpired, unused), fetch a token, connect the tenant, start
     discovery; ``Refused`` when the callback cannot connect it."""
-    consents = store.collection(readmodels.CONSENTS)
-    consent = await consents.get(req.state)
-    if consent is None:
-        raise _refused("STATE_INVALID", "Unknown consent state")
-    if float(consent["expiresAt"]) < time.time():
-        raise _refused("STATE_EXPIRED", "The consent link has expired; connect the tenant again")
-    if not await consents.update(req.state, {"used": True}, where={"used": False}):
-        raise _refused("STATE_USED", "This consent link was already used")
+    consent = await claim_state(store.collection(readmodels.CONSENTS), req.state)
     if req.error or req.admin_consent != "True" or not req.tenant:
-        raise _refused(
+        raise consent_refused(
             "CONSENT_DENIED", req.error_description or req.error or "The administrator did not consent"
         )
     try:  # the consent is real only if the directory now gives the app a token
         await credentials.token(req.tenant)
     except TokenError as exc:
         log.warning("token refused after consent", domain=consent["domain"], error=str(exc))
-        raise _refused("TOKEN_FAILED", "The identity provider refused a token for this tenant") from exc
+        raise consent_refused(
+            "TOKEN_FAILED", "The identity provider refused a token for this tenant"
+        ) from exc
     tenant_id = await _connect(store, consent, external_tenant_id=req.tenant)
     await remember_directory(store, tenant_id, org_id=consent["orgId"], external_tenant_id=req.tenant)
     now = datetime.now(UTC)

@@ -1,0 +1,50 @@
+"""The single-use, expiring state of an admin-consent flow, as both connectors keep it: opened
+when a tenant is connected, claimed once by the identity provider's callback."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from migrator_contracts.rpc import ConnectTenantRequest
+from migrator_readstore import Collection
+
+from migrator_platform.ids import new_id
+from migrator_platform.rpc import Refused
+
+
+async def open_state(
+    consents: Collection, req: ConnectTenantRequest, *, prefix: str, ttl_seconds: float
+) -> str:
+    """Record a new state for ``req``; its id (``prefix``: which connector issued it)."""
+    state = new_id(prefix)
+    await consents.insert(
+        state,
+        {
+            "orgId": req.org_id,
+            "domain": req.domain,
+            "role": req.role.value,
+            "redirectUri": req.redirect_uri,
+            "expiresAt": time.time() + ttl_seconds,
+            "used": False,
+        },
+    )
+    return state
+
+
+async def claim_state(consents: Collection, state: str) -> dict[str, Any]:
+    """The consent ``state`` stands for, now used; ``Refused`` (400) when it is unknown, expired
+    or already used: the admin's browser is told which."""
+    consent = await consents.get(state)
+    if consent is None:
+        raise consent_refused("STATE_INVALID", "Unknown consent state")
+    if float(consent["expiresAt"]) < time.time():
+        raise consent_refused("STATE_EXPIRED", "The consent link has expired; connect the tenant again")
+    if not await consents.update(state, {"used": True}, where={"used": False}):
+        raise consent_refused("STATE_USED", "This consent link was already used")
+    return consent
+
+
+def consent_refused(code: str, message: str) -> Refused:
+    """A consent callback that connects nothing: a 400 naming why."""
+    return Refused(400, code, message)
