@@ -26,3 +26,5 @@ ALL_STREAMS = (COMMANDS, EVENTS, LOGS, DEAD_LETTERS)
 # log-stream's consumer that projects log lines: the gateway reads its progress to know the
 # history it serves is complete before a live tail takes over.
 LOG_PROJECTION_DURABLE = "log-stream-project"
+# log-stream's consumer that turns events into log lines: a log export waits for it too.
+LOG_EVENTS_DURABLE = "log-stream-events"

@@ -24,7 +24,7 @@ from typing import Any
 import orjson
 from migrator_contracts import subjects
 from migrator_contracts.base import iso
-from migrator_contracts.streams import LOG_PROJECTION_DURABLE, LOGS
+from migrator_contracts.streams import EVENTS, LOG_EVENTS_DURABLE, LOG_PROJECTION_DURABLE, LOGS
 from migrator_platform.structured_logs import get_logger
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
@@ -245,20 +245,26 @@ class LogTails:
             loop = asyncio.get_running_loop()
             if loop.time() - self._floor_at < FLOOR_REFRESH_SECONDS:
                 return self._floor
-            try:
-                info = await self._js.consumer_info(LOGS.name, LOG_PROJECTION_DURABLE)
-                floor = int(info.ack_floor.stream_seq or 0) if info.ack_floor else 0
-                if not info.num_pending and not info.num_ack_pending and info.delivered:
-                    floor = max(floor, int(info.delivered.stream_seq or 0))  # all delivered, all stored
-                self._floor = max(self._floor, floor)
-            except Exception as exc:  # log-stream not started yet, or the bus restarting
-                log.debug("projection progress unknown", error=repr(exc))
+            floor, _ = await _consumer_progress(self._js, LOGS.name, LOG_PROJECTION_DURABLE)
+            self._floor = max(self._floor, floor)
             self._floor_at = loop.time()
             return self._floor
 
     async def projected_now(self, *, within: float) -> bool:
-        """Wait until every line already on the stream is stored (an export then is complete)."""
-        return await self.projected_through(await self._stream_end(), within=within)
+        """Wait until every event and line already published has its line stored (an export
+        then is complete): a job's ERROR line is often made from the very event that ended it,
+        by log-stream's event consumer, which the job's status does not wait for."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + within
+        events_end = int((await self._js.stream_info(EVENTS.name)).state.last_seq)
+        while True:
+            floor, idle = await _consumer_progress(self._js, EVENTS.name, LOG_EVENTS_DURABLE)
+            if idle or floor >= events_end:
+                break
+            if loop.time() >= deadline:
+                return False
+            await asyncio.sleep(FLOOR_REFRESH_SECONDS)
+        return await self.projected_through(await self._stream_end(), within=max(0.0, deadline - loop.time()))
 
     async def _stream_end(self) -> int:
         """The sequence of the last message on the log stream."""
@@ -303,3 +309,19 @@ class LogTails:
             await tail.subscription.unsubscribe()
         except Exception as exc:  # the connection may be gone already
             log.debug("tail unsubscribe failed", job_id=tail.job_id, error=repr(exc))
+
+
+async def _consumer_progress(js: JetStreamContext, stream: str, durable: str) -> tuple[int, bool]:
+    """How far ``durable`` has come: the stream sequence up to which it has acked everything
+    (0 when unknown), and whether it is idle, with nothing pending or unacked (a filtered
+    consumer's floor never reaches the stream's end when the last messages are not its own)."""
+    try:
+        info = await js.consumer_info(stream, durable)
+    except Exception as exc:  # log-stream not started yet, or the bus restarting
+        log.debug("consumer progress unknown", consumer=durable, error=repr(exc))
+        return 0, False
+    floor = int(info.ack_floor.stream_seq or 0) if info.ack_floor else 0
+    idle = not info.num_pending and not info.num_ack_pending
+    if idle and info.delivered:
+        floor = max(floor, int(info.delivered.stream_seq or 0))  # all delivered, all acked
+    return floor, idle

@@ -8,9 +8,11 @@ from collections.abc import AsyncIterator
 
 import nats
 import pytest
+from migrator_contracts.streams import EVENTS, LOG_EVENTS_DURABLE, LOG_PROJECTION_DURABLE, LOGS
 from migrator_gateway.log_tails import LogTails, TailClient
 from migrator_platform.bus import provision_streams
 from nats.aio.client import Client
+from nats.js.api import ConsumerConfig, DeliverPolicy
 
 pytestmark = pytest.mark.integration
 
@@ -84,4 +86,40 @@ async def test_a_tail_nobody_watches_is_closed_after_its_idle_time(nc: Client) -
     again, _ = await tails.join("jI")  # and opens again on demand
     await publish(nc, "jI", 1)
     assert await drain(again, 1) == ["log_jI_0"]
+    await tails.close()
+
+
+async def test_an_export_waits_until_the_events_already_published_have_their_lines_stored(nc: Client) -> None:
+    """A job's ERROR line is made from the event that ended it: a user who sees the job ended
+    and exports its log right away gets that line, however late log-stream is in making it."""
+    js = nc.jetstream()
+    new = ConsumerConfig(deliver_policy=DeliverPolicy.NEW)  # the module's other lines are not ours
+    events = await js.pull_subscribe(
+        "migrator.evt.>", durable=LOG_EVENTS_DURABLE, stream=EVENTS.name, config=new
+    )
+    lines = await js.pull_subscribe(
+        "migrator.log.job.>", durable=LOG_PROJECTION_DURABLE, stream=LOGS.name, config=new
+    )
+    tails = LogTails(js)
+    await js.publish("migrator.evt.unit.u1.UnitProgressed", b"{}")
+    assert not await tails.projected_now(within=0.3)  # its line is not even written yet
+    stored: list[str] = []
+
+    async def log_stream() -> None:  # slow at each step: the event becomes a line, the line is stored
+        await asyncio.sleep(0.3)
+        [event] = await events.fetch(1)
+        await publish(nc, "jE", 1)
+        await event.ack_sync()
+        await asyncio.sleep(0.3)
+        [line] = await lines.fetch(1)
+        stored.append(json.loads(line.data)["id"])
+        await line.ack_sync()
+
+    working = asyncio.create_task(log_stream())
+    assert await tails.projected_now(within=5)
+    assert stored == ["log_jE_0"]
+    await working
+    assert await tails.projected_now(within=0)  # nothing left to wait for: at once
+    for stream, durable in ((EVENTS.name, LOG_EVENTS_DURABLE), (LOGS.name, LOG_PROJECTION_DURABLE)):
+        await js.delete_consumer(stream, durable)
     await tails.close()

@@ -15,7 +15,7 @@ from migrator_contracts import readmodels, subjects
 from migrator_contracts.enums import JobStatus, UnitStatus
 from migrator_contracts.events import Event, JobCompleted, JobQueued, UnitProgressed
 from migrator_contracts.logs import LogLine
-from migrator_contracts.streams import EVENTS, LOG_PROJECTION_DURABLE, LOGS
+from migrator_contracts.streams import EVENTS, LOG_EVENTS_DURABLE, LOG_PROJECTION_DURABLE, LOGS
 from migrator_log_stream.config import LogStreamSettings
 from migrator_log_stream.entrypoints.app import wire
 from migrator_log_stream.handlers import LogStream
@@ -63,7 +63,7 @@ async def _settled(broker: NatsBroker) -> None:
     """Once both of log-stream's consumers have acked everything published (10 s at most)."""
     js = broker.connection.jetstream()
     deadline = time.monotonic() + 10
-    for stream, durable in ((EVENTS.name, "log-stream-events"), (LOGS.name, LOG_PROJECTION_DURABLE)):
+    for stream, durable in ((EVENTS.name, LOG_EVENTS_DURABLE), (LOGS.name, LOG_PROJECTION_DURABLE)):
         while True:
             info = await js.consumer_info(stream, durable)
             if info.num_pending == 0 and info.num_ack_pending == 0:

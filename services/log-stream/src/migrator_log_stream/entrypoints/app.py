@@ -5,7 +5,7 @@ from __future__ import annotations
 from migrator_contracts import subjects
 from migrator_contracts.base import Message
 from migrator_contracts.logs import LogLine
-from migrator_contracts.streams import EVENTS, LOG_PROJECTION_DURABLE, LOGS
+from migrator_contracts.streams import EVENTS, LOG_EVENTS_DURABLE, LOG_PROJECTION_DURABLE, LOGS
 from migrator_platform.consumer import Delivery, subscribe_batch
 from migrator_platform.service import Runtime
 from migrator_platform.structured_logs import get_logger
@@ -41,7 +41,7 @@ def wire(runtime: Runtime, settings: LogStreamSettings, stream: LogStream) -> No
         runtime.broker,
         subject=subjects.EVT_ALL,
         stream=EVENTS,
-        durable="log-stream-events",
+        durable=LOG_EVENTS_DURABLE,
         model=AnyEvent,
         handler=on_events,
         batch_size=settings.log_event_batch,
