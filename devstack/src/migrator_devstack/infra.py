@@ -6,6 +6,7 @@ Used by ``make run`` and by the test suite, so both exercise exactly the same pr
 from __future__ import annotations
 
 import os
+import random
 import shutil
 import socket
 import subprocess
@@ -21,10 +22,37 @@ AZURITE_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1
 
 
 def free_port() -> int:
-    """A TCP port free on loopback right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    """A TCP port free on loopback now, and handed out once per process.
+
+    Chosen below the kernel's ephemeral range, not by binding port 0: a port from that range
+    can be taken, between this call and the service's own bind, by any outgoing connection
+    (the next HTTP request, a NATS client), and the service then fails with "address already
+    in use". Below the range only listeners bind.
+    """
+    low = _ephemeral_low()
+    for _ in range(500):
+        port = random.randrange(max(1024, low - 16_000), low)
+        if port in _handed_out:
+            continue
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _handed_out.add(port)
+        return port
+    raise RuntimeError(f"no free port found on loopback below {low}")
+
+
+_handed_out: set[int] = set()
+
+
+def _ephemeral_low() -> int:
+    """The first port of the kernel's ephemeral range (Linux's default when unknown)."""
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
 
 
 def wait_for_port(port: int, *, timeout: float = 30.0, proc: subprocess.Popen[bytes] | None = None) -> None:
