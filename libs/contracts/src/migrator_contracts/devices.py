@@ -1,21 +1,19 @@
-"""Devices: the command vocabulary and payload schemas, the status rule, and the API's views.
+"""Devices: their statuses, the command vocabulary, and each command type's payload schema
+(checked by the gateway when an operator queues a command, and by device-hub, which may be
+asked directly on the bus).
 
-device-hub writes devices and their commands; the gateway reads them. Both apply the same
-status rule and the same views here, so ``GET /v1/devices`` and ``nats req
-migrator.rpc.devices.list`` answer alike.
+How a status is worked out, and how devices and commands are shown, is device-hub's: the
+gateway relays device reads to it.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 from pydantic.alias_generators import to_camel
-
-from migrator_contracts.base import iso
 
 
 class DeviceStatus(StrEnum):
@@ -43,24 +41,6 @@ class CommandType(StrEnum):
     ENTRA_JOIN = "ENTRA_JOIN"  # leave the source, reboot, join the destination (no profile work)
     ROLLBACK = "ROLLBACK"  # restore the source join and profiles of an earlier migration
     COLLECT_LOGS = "COLLECT_LOGS"  # upload the agent's logs for support
-
-
-ONLINE_WINDOW = timedelta(minutes=10)
-
-
-def device_status(last_seen_at: str | None, active_command_id: str | None, now: datetime) -> DeviceStatus:
-    """MIGRATING while a command is in progress (even through the reboot between its phases),
-    ONLINE if seen within the last 10 minutes, otherwise OFFLINE."""
-    if active_command_id:
-        return DeviceStatus.MIGRATING
-    if last_seen_at is not None and last_seen_at >= online_since(now):
-        return DeviceStatus.ONLINE
-    return DeviceStatus.OFFLINE
-
-
-def online_since(now: datetime) -> str:
-    """The oldest ``lastSeenAt`` that still counts as ONLINE (timestamps compare as strings)."""
-    return iso(now - ONLINE_WINDOW)
 
 
 # --- payload schemas -------------------------------------------------------------------------
@@ -151,54 +131,3 @@ def checked_payload(command_type: str, payload: Any) -> tuple[CommandType, dict[
             problems.append(f"{where}: {error['msg'].removeprefix('Value error, ')}")
         raise PayloadError("; ".join(problems)) from None
     return kind, model.model_dump(by_alias=True, exclude_unset=True)
-
-
-# --- views -----------------------------------------------------------------------------------
-
-DEVICE_FIELDS = ("id", "hostname", "ipAddress", "domain", "lastSeenAt", "agentVersion", "createdAt")
-COMMAND_FIELDS = ("id", "deviceId", "type", "payload", "status", "result", "createdAt", "updatedAt")
-
-
-def device_query(
-    org_id: str, status: DeviceStatus | None, now: datetime, after: str | None = None
-) -> dict[str, Any]:
-    """The store filter for an organisation's devices, optionally in one computed status, and
-    after the cursor ``after`` (listings page by id, in registration order)."""
-    where: dict[str, Any] = {"orgId": org_id, "deleted": None}
-    if after:
-        where["_id"] = {"$gt": after}
-    if status is DeviceStatus.MIGRATING:
-        where["activeCommandId"] = {"$gt": ""}
-    elif status is DeviceStatus.ONLINE:
-        where |= {"activeCommandId": None, "lastSeenAt": {"$gte": online_since(now)}}
-    elif status is DeviceStatus.OFFLINE:
-        where |= {"activeCommandId": None, "lastSeenAt": {"$lt": online_since(now)}}
-    return where
-
-
-def device_view(doc: dict[str, Any], now: datetime) -> dict[str, Any]:
-    """A device as the API shows it: never its secret's hash, always its computed status."""
-    view = {f: doc.get(f) for f in DEVICE_FIELDS}
-    view["status"] = device_status(doc.get("lastSeenAt"), doc.get("activeCommandId"), now).value
-    return view
-
-
-def command_view(doc: dict[str, Any]) -> dict[str, Any]:
-    return {f: doc.get(f) for f in COMMAND_FIELDS}
-
-
-def page_of(docs: list[dict[str, Any]], limit: int) -> tuple[list[dict[str, Any]], str | None]:
-    """The first ``limit`` of ``limit + 1`` documents read, and the cursor after them (their
-    last ``_id``) if there are more: listings are keyset-paged on ids."""
-    page = docs[:limit]
-    return page, (page[-1]["_id"] if len(docs) > limit and page else None)
-
-
-def device_page(docs: list[dict[str, Any]], limit: int, now: datetime) -> dict[str, Any]:
-    """A page of a device listing, as the API and the bus answer it."""
-    page, cursor = page_of(docs, limit)
-    return {
-        "devices": [device_view(d, now) for d in page],
-        "nextCursor": cursor,
-        "hasMore": cursor is not None,
-    }

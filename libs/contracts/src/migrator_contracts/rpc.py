@@ -105,6 +105,11 @@ class ListDevices(Message):
     cursor: str | None = None
 
 
+class GetDevice(Message):
+    org_id: str
+    device_id: str
+
+
 class DeleteDevice(Message):
     org_id: str
     device_id: str

@@ -1,7 +1,7 @@
 """Every device endpoint and rule, through the real gateway app, real NATS and the real store.
 
 device-hub runs in-process: two replicas share the request/reply queue group, as two processes
-would, and the gateway and the replicas measure time with one injectable clock."""
+would, and measure time (a device's status) with one injectable clock."""
 
 from __future__ import annotations
 
@@ -113,7 +113,7 @@ async def hub(nats_url: str, tmp_path: Path) -> AsyncIterator[Hub]:
         bootstrap_keys=f"org_A:{KEY_A},org_B:{KEY_B}",
         rpc_timeout_seconds=5,
     )
-    app = create_app(gateway_settings, clock=clock)
+    app = create_app(gateway_settings)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         url = "http://gateway"

@@ -7,13 +7,11 @@ import signal
 import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from datetime import datetime
 from types import FrameType
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
-from migrator_contracts.base import utcnow
 from migrator_platform.bus import create_broker, provision_streams
 from migrator_platform.health import serve_http_probes
 from migrator_platform.metrics import HttpMetrics
@@ -33,9 +31,8 @@ from migrator_gateway.rate_limit import RateLimiter
 log = get_logger(__name__)
 
 
-def create_app(settings: GatewaySettings, *, clock: Callable[[], datetime] = utcnow) -> FastAPI:
-    """Build the app; clients are created in the lifespan, once per process. ``clock`` is what
-    a device's computed status is measured against (injectable for tests)."""
+def create_app(settings: GatewaySettings) -> FastAPI:
+    """Build the app; clients are created in the lifespan, once per process."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -53,7 +50,6 @@ def create_app(settings: GatewaySettings, *, clock: Callable[[], datetime] = utc
             await ensure_key(store, org_id=org_id, key=key)
         await store.collection("jobs").ensure_index(["orgId", "deleted", "createdAt"])
         app.state.settings, app.state.store, app.state.broker = settings, store, broker
-        app.state.clock = clock
         # Read only: a job type whose command subjects no running connector consumes is refused.
         app.state.presence = WorkerPresence(
             broker.connection.jetstream, interval_seconds=settings.worker_presence_seconds

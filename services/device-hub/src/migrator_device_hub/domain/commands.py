@@ -15,6 +15,13 @@ from migrator_contracts.devices import TERMINAL_COMMAND_STATUSES, CommandStatus
 
 from migrator_device_hub.domain.refusals import Refused
 
+COMMAND_FIELDS = ("id", "deviceId", "type", "payload", "status", "result", "createdAt", "updatedAt")
+
+
+def command_view(doc: Mapping[str, Any]) -> dict[str, Any]:
+    """A command as operators see it (not its version or announcement bookkeeping)."""
+    return {f: doc.get(f) for f in COMMAND_FIELDS}
+
 
 def visible_to(device: dict[str, Any] | None, org_id: str) -> TypeGuard[dict[str, Any]]:
     """Whether the organisation may see and act on the device: its own, and not deleted."""

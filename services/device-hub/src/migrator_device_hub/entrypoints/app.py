@@ -4,7 +4,7 @@ the announcement sweep. The responders are the platform's ``answer_requests``.""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from migrator_contracts import readmodels, subjects
 from migrator_contracts.base import Message
@@ -14,6 +14,7 @@ from migrator_contracts.rpc import (
     DeleteDevice,
     DeviceCheckin,
     DeviceResult,
+    GetDevice,
     ListDevices,
     RegisterDevice,
     SetEnrollment,
@@ -28,7 +29,7 @@ from migrator_device_hub.adapters.announcer import Announcer
 from migrator_device_hub.config import DeviceHubSettings
 from migrator_device_hub.handlers.checkins import Checkins
 from migrator_device_hub.handlers.command_queue import CommandQueue
-from migrator_device_hub.handlers.listing import list_devices
+from migrator_device_hub.handlers.listing import Listing
 from migrator_device_hub.handlers.registry import Registry
 from migrator_device_hub.ports import Clock
 
@@ -48,10 +49,8 @@ def wire(runtime: Runtime, settings: DeviceHubSettings, clock: Clock) -> Announc
     registry = Registry(store, announcer, clock)
     checkins = Checkins(store, registry, announcer, clock)
     queue = CommandQueue(store, announcer, clock)
+    listing = Listing(store, clock)
     workers = settings.device_rpc_workers
-
-    async def list_handler(request: ListDevices) -> dict[str, Any]:
-        return await list_devices(store, request, clock)
 
     def answer(
         subject: str,
@@ -73,7 +72,8 @@ def wire(runtime: Runtime, settings: DeviceHubSettings, clock: Clock) -> Announc
     answer(subjects.RPC_DEVICE_ENROLLMENT, SetEnrollment, registry.set_enrollment)
     answer(subjects.RPC_DEVICE_CANCEL, CancelDeviceCommand, queue.cancel)
     answer(subjects.RPC_DEVICE_COMMAND, QueueDeviceCommand, queue.queue, status=201)
-    answer(subjects.RPC_DEVICE_LIST, ListDevices, list_handler)
+    answer(subjects.RPC_DEVICE_LIST, ListDevices, listing.list)
+    answer(subjects.RPC_DEVICE_GET, GetDevice, listing.get)
 
     async def on_queue(command: QueueDeviceCommand, delivery: Delivery) -> None:
         try:

@@ -7,14 +7,14 @@ from typing import Any
 from migrator_contracts import ids, readmodels
 from migrator_contracts.base import iso
 from migrator_contracts.commands import QueueDeviceCommand
-from migrator_contracts.devices import CommandStatus, PayloadError, checked_payload, command_view
+from migrator_contracts.devices import CommandStatus, PayloadError, checked_payload
 from migrator_contracts.rpc import CancelDeviceCommand
 from migrator_platform.ids import new_id
 from migrator_platform.structured_logs import get_logger
 from migrator_readstore import ReadStore
 
 from migrator_device_hub.adapters.announcer import Announcer
-from migrator_device_hub.domain.commands import cancel_needed, visible_to
+from migrator_device_hub.domain.commands import cancel_needed, command_view, visible_to
 from migrator_device_hub.domain.refusals import Refused, command_not_found, device_not_found
 from migrator_device_hub.ports import Clock
 

@@ -22,6 +22,7 @@ class FastJSONResponse(JSONResponse):
 JOB_LIST_FIELDS = tuple(schemas.JobSummary.model_fields)
 JOB_FIELDS = tuple(schemas.Job.model_fields)
 TENANT_FIELDS = tuple(schemas.Tenant.model_fields)
+COMMAND_FIELDS = tuple(schemas.DeviceCommand.model_fields)
 _COUNTERS = {"totalItems", "doneItems", "errorItems", "skippedItems", "bytesTransferred"}
 
 

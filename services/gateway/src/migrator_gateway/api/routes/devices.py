@@ -4,31 +4,21 @@ secret, answered by device-hub over request/reply) and what operators call with 
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 from migrator_contracts import ids, readmodels, subjects
 from migrator_contracts.base import Message, iso, utcnow
 from migrator_contracts.commands import QueueDeviceCommand
-from migrator_contracts.devices import (
-    CommandStatus,
-    CommandType,
-    DeviceStatus,
-    PayloadError,
-    checked_payload,
-    command_view,
-    device_page,
-    device_query,
-    device_view,
-    page_of,
-)
+from migrator_contracts.devices import CommandStatus, CommandType, DeviceStatus, PayloadError, checked_payload
 from migrator_contracts.rpc import (
     CancelDeviceCommand,
     DeleteDevice,
     DeviceCheckin,
     DeviceResult,
+    GetDevice,
+    ListDevices,
     RegisterDevice,
     SetEnrollment,
 )
@@ -42,7 +32,7 @@ from migrator_gateway.api.deps import BusDep, Caller, CallerDep, SettingsDep
 from migrator_gateway.api.errors import ApiError
 from migrator_gateway.api.polling import poll_for
 from migrator_gateway.api.rpc import relay
-from migrator_gateway.api.views import FastJSONResponse
+from migrator_gateway.api.views import COMMAND_FIELDS, FastJSONResponse, pick
 
 router = APIRouter(prefix="/v1/devices", tags=["devices"], responses=schemas.COMMON_ERRORS)
 
@@ -99,11 +89,6 @@ class EnrollmentBody(BaseModel):
 async def _ask_hub(caller: Caller, subject: str, request: Message) -> Response:
     """An operator's request to device-hub, answered as it answers."""
     return await relay(caller.broker, subject, request, wait_seconds=caller.settings.rpc_timeout_seconds)
-
-
-def _now(request: Request) -> datetime:
-    now: datetime = request.app.state.clock()
-    return now
 
 
 @router.post("/register", status_code=201, responses={201: {"model": schemas.DeviceRegistration}})
@@ -172,30 +157,29 @@ async def drop_enrollment(caller: CallerDep) -> Response:
 
 @router.get("", responses={200: {"model": schemas.DevicePage}})
 async def list_devices(
-    request: Request,
     caller: CallerDep,
     status: DeviceStatus | None = None,
     limit: int = Query(500, ge=1, le=MAX_PAGE),
     cursor: str | None = None,
-) -> FastJSONResponse:
+) -> Response:
     """The organisation's devices in registration order, with their computed status; a page at a
     time for large fleets (``nextCursor``)."""
-    now = _now(request)
-    where = device_query(caller.org_id, status, now, after=cursor)
-    docs = await caller.store.collection(readmodels.DEVICES).find(where, sort=[("_id", 1)], limit=limit + 1)
-    return FastJSONResponse(device_page(docs, limit, now))
+    request = ListDevices(org_id=caller.org_id, status=status, limit=limit, cursor=cursor)
+    return await _ask_hub(caller, subjects.RPC_DEVICE_LIST, request)
 
 
-async def _device_of_org(caller: Caller, device_id: str) -> dict[str, Any]:
+async def _device_of_org(caller: Caller, device_id: str) -> None:
     doc = await caller.store.collection(readmodels.DEVICES).get(device_id)
     if doc is None or doc.get("orgId") != caller.org_id or doc.get("deleted"):
         raise ApiError(404, "DEVICE_NOT_FOUND", "Device not found")
-    return doc
 
 
 @router.get("/{device_id}", responses={200: {"model": schemas.DeviceEnvelope}})
-async def get_device(device_id: str, request: Request, caller: CallerDep) -> FastJSONResponse:
-    return FastJSONResponse({"device": device_view(await _device_of_org(caller, device_id), _now(request))})
+async def get_device(device_id: str, caller: CallerDep) -> Response:
+    """The device with its computed status (worked out by device-hub, whose rule it is)."""
+    return await _ask_hub(
+        caller, subjects.RPC_DEVICE_GET, GetDevice(org_id=caller.org_id, device_id=device_id)
+    )
 
 
 @router.delete("/{device_id}", responses={200: {"model": schemas.Deleted}})
@@ -234,7 +218,7 @@ async def queue_command(device_id: str, body: QueueCommandBody, caller: CallerDe
             "createdAt": created,
             "updatedAt": created,
         }
-    return JSONResponse({"command": command_view(doc)}, status_code=201)
+    return JSONResponse({"command": pick(doc, COMMAND_FIELDS)}, status_code=201)
 
 
 @router.get("/{device_id}/commands", responses={200: {"model": schemas.DeviceCommandPage}})
@@ -255,10 +239,10 @@ async def list_commands(
     docs = await caller.store.collection(readmodels.DEVICE_COMMANDS).find(
         where, sort=[("_id", -1)], limit=limit + 1
     )
-    page, cursor = page_of(docs, limit)
-    return FastJSONResponse(
-        {"commands": [command_view(d) for d in page], "nextCursor": cursor, "hasMore": cursor is not None}
-    )
+    page = docs[:limit]
+    cursor = page[-1]["_id"] if len(docs) > limit and page else None
+    commands = [pick(d, COMMAND_FIELDS) for d in page]
+    return FastJSONResponse({"commands": commands, "nextCursor": cursor, "hasMore": cursor is not None})
 
 
 @router.patch(
