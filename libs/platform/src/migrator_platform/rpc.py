@@ -7,7 +7,7 @@ API's error body (``error``, ``code``, ``status``) when the request is refused. 
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import orjson
@@ -46,12 +46,15 @@ def refusal(exc: Refused) -> bytes:
     return reply({"error": exc.message, "code": exc.code, "status": exc.status}, exc.status)
 
 
-def describe(exc: ValidationError) -> str:
-    """What is wrong with a request, in the API's words (``field: problem; …``)."""
+def describe(errors: Sequence[Mapping[str, Any]], *, located: bool = False) -> str:
+    """What is wrong with a request, in the API's words (``field: problem; …``, the first five).
+    ``located``: each error's path starts with where in the HTTP request it is (``body``,
+    ``query``…), which the API's words leave out."""
     problems = []
-    for error in exc.errors()[:5]:
-        where = ".".join(str(p) for p in error["loc"])
-        problems.append(f"{where}: {error['msg']}" if where else error["msg"])
+    for error in errors[:5]:
+        loc = tuple(error.get("loc", ()))[1 if located else 0 :]
+        where, msg = ".".join(str(p) for p in loc), str(error.get("msg", "invalid"))
+        problems.append(f"{where}: {msg}" if where else msg)
     return "; ".join(problems)
 
 
@@ -73,7 +76,7 @@ def answer_requests(
         try:
             request = model.model_validate_json(data or b"{}")  # an empty request asks with no fields
         except ValidationError as exc:
-            return refusal(Refused(400, "VALIDATION_ERROR", describe(exc)))
+            return refusal(Refused(400, "VALIDATION_ERROR", describe(exc.errors())))
         try:
             return reply(await handle(request), status)
         except Refused as exc:

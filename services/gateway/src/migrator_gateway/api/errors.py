@@ -8,6 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from migrator_platform.bus import BusUnavailable, MessageTooLarge
+from migrator_platform.rpc import describe
 from migrator_platform.structured_logs import get_logger
 from migrator_readstore import STORE_UNAVAILABLE_ERRORS
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -51,11 +52,6 @@ def _respond(status: int, code: str, message: str, headers: dict[str, str] | Non
     return JSONResponse(error_body(status, code, message), status_code=status, headers=headers)
 
 
-def _describe(error: dict[str, Any]) -> str:
-    where = ".".join(str(p) for p in error.get("loc", ()) if p not in ("body", "query", "path"))
-    return f"{where}: {error.get('msg', 'invalid')}" if where else str(error.get("msg", "invalid"))
-
-
 def install_error_handlers(app: FastAPI) -> None:
     """Map every failure, expected or not, to the error body."""
 
@@ -96,7 +92,7 @@ def install_error_handlers(app: FastAPI) -> None:
         errors = exc.errors()
         if any(e.get("type") == "json_invalid" for e in errors):
             return _respond(400, "INVALID_JSON", "The request body is not valid JSON")
-        return _respond(400, "VALIDATION_ERROR", "; ".join(_describe(e) for e in errors[:5]))
+        return _respond(400, "VALIDATION_ERROR", describe(errors, located=True))
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
