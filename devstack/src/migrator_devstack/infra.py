@@ -27,11 +27,16 @@ def free_port() -> int:
     Chosen below the kernel's ephemeral range, not by binding port 0: a port from that range
     can be taken, between this call and the service's own bind, by any outgoing connection
     (the next HTTP request, a NATS client), and the service then fails with "address already
-    in use". Below the range only listeners bind.
+    in use". Below the range only listeners bind. Each process draws from its own slice of
+    that span (by process id), so two test runs side by side do not pick the same port
+    before either has bound it.
     """
     low = _ephemeral_low()
+    span = max(1024, low - 16_000), low
+    width = (span[1] - span[0]) // _SLICES
+    start = span[0] + (os.getpid() % _SLICES) * width
     for _ in range(500):
-        port = random.randrange(max(1024, low - 16_000), low)
+        port = random.randrange(start, start + width)
         if port in _handed_out:
             continue
         with socket.socket() as s:
@@ -45,6 +50,7 @@ def free_port() -> int:
 
 
 _handed_out: set[int] = set()
+_SLICES = 8
 
 
 def _ephemeral_low() -> int:
