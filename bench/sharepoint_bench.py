@@ -43,9 +43,9 @@ from migrator_devstack import infra
 from migrator_platform.bus import BusPublisher, create_broker, provision_streams
 from migrator_platform.secret_box import SecretBox
 from migrator_readstore.sqlite import SqliteReadStore
+from migrator_sp_connector.adapters.azure_storage import ReportQueue
 from migrator_sp_connector.domain.manifest_stream import ManifestStream
 from migrator_sp_connector.domain.progress import SiteProgress
-from migrator_sp_connector.migration.azure_storage import ReportQueue
 from migrator_sp_connector.migration.job_events import JobEvents
 from migrator_sp_connector.migration.site_job import SiteMigrator, _dump_progress
 

@@ -9,9 +9,9 @@ from migrator_platform.bus import BusPublisher
 from migrator_platform.secret_box import SecretBox
 from migrator_platform.service import Runtime, build_runtime, run_service
 
+from migrator_atlassian_connector.adapters.migration_api import Budgets, MigrationApi
 from migrator_atlassian_connector.config import AtlassianSettings
 from migrator_atlassian_connector.entrypoints.app import wire
-from migrator_atlassian_connector.migration.api import Budgets, MigrationApi
 from migrator_atlassian_connector.migration.runner import AtlassianMigration, Resolve, Target
 from migrator_atlassian_connector.tenants.connect import Connections
 from migrator_atlassian_connector.tenants.credentials import Credentials

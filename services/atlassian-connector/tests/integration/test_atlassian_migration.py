@@ -17,7 +17,7 @@ import httpx
 import pytest
 from atlassian_simulator.app import create_app
 from atlassian_simulator.config import SimSettings
-from migrator_atlassian_connector.migration.api import MigrationApi, MigrationApiError, SiteBudget
+from migrator_atlassian_connector.adapters.migration_api import MigrationApi, MigrationApiError, SiteBudget
 from migrator_atlassian_connector.migration.runner import AtlassianMigration, Target
 from migrator_atlassian_connector.migration.status_tree import Snapshot, check_results, migration_snapshot
 from migrator_atlassian_connector.tenants.removal import forget_tenant

@@ -11,9 +11,9 @@ from migrator_platform.bus import BusPublisher
 from migrator_platform.secret_box import SecretBox
 from migrator_platform.service import Runtime, build_runtime, run_service
 
+from migrator_sp_connector.adapters.sharepoint_api import SharePointApi
 from migrator_sp_connector.config import ConnectorSettings
 from migrator_sp_connector.entrypoints.app import wire
-from migrator_sp_connector.migration.sharepoint_api import SharePointApi
 from migrator_sp_connector.migration.site_job import SiteMigrator
 from migrator_sp_connector.tenants.tokens import tenant_tokens
 

@@ -31,7 +31,7 @@ from migrator_microsoft.graph import GraphClient
 from migrator_platform.bus import BusPublisher, create_broker, provision_streams
 from migrator_platform.secret_box import SecretBox
 from migrator_readstore.sqlite import SqliteReadStore
-from migrator_sp_connector.migration.sharepoint_api import SharePointApi
+from migrator_sp_connector.adapters.sharepoint_api import SharePointApi
 from migrator_sp_connector.migration.site_job import SiteMigrator
 
 SOURCE, DEST = "ten_SRC", "ten_DST"

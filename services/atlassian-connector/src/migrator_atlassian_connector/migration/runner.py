@@ -27,6 +27,7 @@ from migrator_platform.structured_logs import get_logger
 from migrator_platform.throttling import throttle_listener
 from migrator_readstore import Collection
 
+from migrator_atlassian_connector.adapters.migration_api import MigrationApi, MigrationApiError
 from migrator_atlassian_connector.domain.migration_rules import (
     FLOWS,
     blocking_failures,
@@ -34,7 +35,6 @@ from migrator_atlassian_connector.domain.migration_rules import (
     unit_report,
 )
 from migrator_atlassian_connector.domain.status_nodes import Node
-from migrator_atlassian_connector.migration.api import MigrationApi, MigrationApiError
 from migrator_atlassian_connector.migration.status_tree import check_results, migration_snapshot
 
 log = get_logger(__name__)

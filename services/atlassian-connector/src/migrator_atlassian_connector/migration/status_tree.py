@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from migrator_atlassian_connector.adapters.migration_api import MigrationApi
 from migrator_atlassian_connector.domain.status_nodes import Node, node_of
-from migrator_atlassian_connector.migration.api import MigrationApi
 
 
 async def expand(

@@ -14,11 +14,11 @@ from migrator_platform.consumer import Delivery, subscribe
 from migrator_platform.rpc import answer_requests
 from migrator_platform.service import Runtime
 
+from migrator_sp_connector.adapters.sharepoint_api import SharePointError
 from migrator_sp_connector.config import ConnectorSettings
 from migrator_sp_connector.domain.manifest_stream import ManifestError
 from migrator_sp_connector.migration.amr_reader import ReadFailed
 from migrator_sp_connector.migration.job_events import JobVanished
-from migrator_sp_connector.migration.sharepoint_api import SharePointError
 from migrator_sp_connector.migration.site_job import SiteMigrator
 from migrator_sp_connector.tenants.consent import complete_consent, start_consent
 from migrator_sp_connector.tenants.discovery import discover_tenant

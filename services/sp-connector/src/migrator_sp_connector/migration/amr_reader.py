@@ -21,11 +21,11 @@ from typing import Any
 
 from migrator_platform.structured_logs import get_logger
 
+from migrator_sp_connector.adapters.azure_storage import Container, ReportQueue
+from migrator_sp_connector.adapters.sharepoint_api import SharePointApi, SharePointError
 from migrator_sp_connector.domain.encryption import new_key
 from migrator_sp_connector.domain.manifest_stream import ExportedObject, ManifestStream
-from migrator_sp_connector.migration.azure_storage import Container, ReportQueue
 from migrator_sp_connector.migration.job_events import JobEvents, Notice
-from migrator_sp_connector.migration.sharepoint_api import SharePointApi, SharePointError
 
 log = get_logger(__name__)
 

@@ -17,9 +17,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from migrator_sp_connector.adapters.azure_storage import QueuedReport, ReportQueue
+from migrator_sp_connector.adapters.sharepoint_api import SharePointError
 from migrator_sp_connector.domain.encryption import open_queue_message
-from migrator_sp_connector.migration.azure_storage import QueuedReport, ReportQueue
-from migrator_sp_connector.migration.sharepoint_api import SharePointError
 
 KNOWN_EVENTS = frozenset(
     {

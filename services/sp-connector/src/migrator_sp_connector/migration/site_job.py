@@ -34,13 +34,13 @@ from migrator_platform.secret_box import SecretBox
 from migrator_platform.structured_logs import get_logger
 from migrator_readstore import Collection
 
+from migrator_sp_connector.adapters.azure_storage import Container, ReportQueue
+from migrator_sp_connector.adapters.sharepoint_api import SharePointApi, SharePointError
 from migrator_sp_connector.domain.manifest_stream import ExportedObject
 from migrator_sp_connector.domain.package import SourceObject, build_manifest, companion_files
 from migrator_sp_connector.domain.progress import SiteProgress, apply_event
 from migrator_sp_connector.migration.amr_reader import AmrReader
-from migrator_sp_connector.migration.azure_storage import Container, ReportQueue
 from migrator_sp_connector.migration.job_events import JobEvents
-from migrator_sp_connector.migration.sharepoint_api import SharePointApi, SharePointError
 
 log = get_logger(__name__)
 
