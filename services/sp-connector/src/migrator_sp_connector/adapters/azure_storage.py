@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import os
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from types import TracebackType
@@ -12,12 +13,22 @@ from azure.storage.queue.aio import QueueClient
 
 from migrator_sp_connector.domain.encryption import encrypt
 
+_PROXY_VARIABLES = ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "https_proxy", "http_proxy", "all_proxy")
+
+
+def _use_env_settings() -> bool:
+    """Whether the Azure clients read proxy settings from the environment: only when a proxy is
+    set. Trusting the environment (Azure's default) makes aiohttp read ``~/.netrc`` and every
+    proxy variable, on a worker thread, for each request: a fifth of sp-connector's CPU time on
+    a 10,000-item site, to find nothing a SAS URL needs."""
+    return any(os.environ.get(name) for name in _PROXY_VARIABLES)
+
 
 class Container:
     """One blob container (by SAS URI), shared by the many uploads and downloads of a job."""
 
     def __init__(self, container_uri: str) -> None:
-        self._client = ContainerClient.from_container_url(container_uri)
+        self._client = ContainerClient.from_container_url(container_uri, use_env_settings=_use_env_settings())
 
     async def __aenter__(self) -> Container:
         return self
@@ -52,7 +63,7 @@ class ReportQueue:
     """Reads the reporting queue: a message stays invisible while handled and is deleted only after."""
 
     def __init__(self, queue_uri: str, *, visibility_timeout: int = 60) -> None:
-        self._client = QueueClient.from_queue_url(queue_uri)
+        self._client = QueueClient.from_queue_url(queue_uri, use_env_settings=_use_env_settings())
         self._visibility = visibility_timeout
 
     async def receive(self, *, max_messages: int = 32) -> list[QueuedReport]:
