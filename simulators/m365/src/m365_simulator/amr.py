@@ -320,7 +320,7 @@ async def _run(
         objects = _objects(site, prefixes, options, since)
         parts = _manifest_parts(objects, sim.settings.amr_manifest_split_bytes)
         names = ["Manifest.xml", *(f"Manifest{i}.xml" for i in range(2, len(parts) + 1))]
-        async with ContainerClient.from_container_url(manifest_uri) as container:
+        async with ContainerClient.from_container_url(manifest_uri, use_env_settings=False) as container:
 
             async def upload(name: str, data: bytes) -> None:
                 blob = f"{job.id}/{name}"

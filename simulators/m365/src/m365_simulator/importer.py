@@ -73,7 +73,7 @@ async def _run(
             await reporter.emit("JobCancelled", CancelledByUser="true")
             await reporter.emit("JobDeleted")
             return
-        async with ContainerClient.from_container_url(manifest_uri) as meta:
+        async with ContainerClient.from_container_url(manifest_uri, use_env_settings=False) as meta:
             try:
                 objects = ET.fromstring(await read_blob(meta, "Manifest.xml", key)).findall(f"{NS}SPObject")
             except Exception as exc:
@@ -81,7 +81,7 @@ async def _run(
                 objects = []
         stats["total"] = len(objects)
         last_progress = 0.0
-        async with ContainerClient.from_container_url(source_uri) as data:
+        async with ContainerClient.from_container_url(source_uri, use_env_settings=False) as data:
             for start in range(0, len(objects), READ_AHEAD):
                 chunk = objects[start : start + READ_AHEAD]
                 bodies = await asyncio.gather(*(_fetch(sim, data, obj, key) for obj in chunk))

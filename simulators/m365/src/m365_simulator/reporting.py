@@ -76,7 +76,7 @@ class Reporter:
         # The wrong-key fault: the service encrypts with a key the caller does not have.
         self.key = os.urandom(32) if key and faults.wrong_key else key
         faults.wrong_key = False
-        self.queue = QueueClient.from_queue_url(queue_uri) if queue_uri else None
+        self.queue = QueueClient.from_queue_url(queue_uri, use_env_settings=False) if queue_uri else None
         self.correlation = str(uuid.uuid4())
         self._garbage, self._unknown = faults.garbage_queue_messages, faults.unknown_events
         faults.garbage_queue_messages = faults.unknown_events = 0  # once, for the next job

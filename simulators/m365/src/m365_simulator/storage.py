@@ -24,7 +24,9 @@ async def provision_containers(settings: SimSettings) -> tuple[str, str]:
     """
     credential = {"account_name": settings.storage_account, "account_key": settings.storage_key}
     uris = []
-    async with BlobServiceClient(settings.blob_url, credential=credential) as service:
+    # The simulator's Azure clients all pass use_env_settings=False: Azurite is local, and trusting the
+    # environment costs aiohttp a thread hop, ~/.netrc and the proxy variables per request.
+    async with BlobServiceClient(settings.blob_url, credential=credential, use_env_settings=False) as service:
         for kind in ("data", "meta"):
             name = f"spmig-{uuid.uuid4().hex[:20]}-{kind}"
             await service.create_container(name)
@@ -43,7 +45,9 @@ async def provision_queue(settings: SimSettings) -> str:
     """A new reporting queue and its SAS URI (add, read, update, process)."""
     credential = {"account_name": settings.storage_account, "account_key": settings.storage_key}
     name = f"spmig-{uuid.uuid4().hex[:20]}"
-    async with QueueServiceClient(settings.queue_url, credential=credential) as service:
+    async with QueueServiceClient(
+        settings.queue_url, credential=credential, use_env_settings=False
+    ) as service:
         await service.create_queue(name)
     sas = generate_queue_sas(
         settings.storage_account,
