@@ -7,10 +7,12 @@ scoping; each collection has exactly one writing service, and the gateway only r
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
+
+from migrator_contracts.devices import CommandStatus, CommandType
 
 # collection name -> owning (writing) service
 ORGS = "orgs"  # gateway bootstrap / admin (identity is the gateway's own concern)
@@ -62,6 +64,12 @@ class Doc(BaseModel):
         what its writer wrote outside the model, which no reader can rely on."""
         declared = {field.alias or name for name, field in cls.model_fields.items()}
         return set(stored) - declared - {"_id"}
+
+    def changed(self, **fields: Any) -> tuple[Self, dict[str, Any]]:
+        """This document with ``fields`` changed, and those fields as they are stored: what an
+        update writes, and the document it leaves behind."""
+        new = self.model_copy(update=fields)
+        return new, new.model_dump(by_alias=True, mode="json", include=set(fields))
 
 
 class LastControl(Doc):
@@ -161,3 +169,49 @@ class TenantDoc(Doc):
     site_url: str | None = None  # Atlassian cloud sites
     server_base_url: str | None = None  # Atlassian servers
     latest_discovery_job_id: str | None = None
+
+
+class DeviceDoc(Doc):
+    """A registered device (device-hub). Its status is never stored: it is worked out on read."""
+
+    id: str
+    org_id: str
+    hostname: str
+    ip_address: str
+    domain: str
+    agent_version: str | None = None
+    secret_hash: str
+    created_at: str
+    last_seen_at: str  # registering is the first contact, so never null (the OFFLINE filter relies on it)
+    active_command_id: str | None = None  # the command it holds: one at a time (see device-hub's checkins)
+    deleted: bool | None = None  # True once deleted; null until then: listings match null
+    deleted_at: str | None = None
+    unannounced: bool | None = None  # changed, its event not yet confirmed by the bus (the outbox mark)
+
+
+class DeviceCommandDoc(Doc):
+    """One command in a device's queue and history (device-hub)."""
+
+    id: str
+    device_id: str
+    org_id: str
+    type: CommandType
+    payload: dict[str, Any] = {}
+    status: CommandStatus
+    result: str | None = None
+    created_at: str
+    updated_at: str
+    version: int = 1  # every change is conditional on it, and names its event
+    checkin_id: str | None = None  # the check-in it was handed to: a retry of that one gets it again
+    delivered_at: str | None = None
+    phase1_completed_at: str | None = None  # a two-phase command reported its first phase (rebooting)
+    completed_at: str | None = None
+    unannounced: bool | None = None
+
+
+class DeviceEnrollmentDoc(Doc):
+    """An organisation's enrolment rule (device-hub): present only while a token is required."""
+
+    org_id: str
+    token_hash: str
+    created_at: str

@@ -13,6 +13,7 @@ from migrator_contracts.base import Message
 from migrator_contracts.commands import QueueDeviceCommand
 from migrator_contracts.rpc import DeleteDevice, RegisterDevice
 from migrator_device_hub.adapters.announcer import Announcer
+from migrator_device_hub.adapters.device_store import Commands, Devices
 from migrator_device_hub.handlers.command_queue import CommandQueue
 from migrator_device_hub.handlers.registry import Registry
 from migrator_platform.bus import BusUnavailable
@@ -43,7 +44,7 @@ async def test_unconfirmed_changes_are_announced_by_the_sweep(tmp_path: Path) ->
     try:
         await store.collection(readmodels.ORGS).insert("org_A", {"id": "org_A"})
         bus = FlakyBus()
-        devices, commands = store.collection(readmodels.DEVICES), store.collection(readmodels.DEVICE_COMMANDS)
+        devices, commands = Devices(store), Commands(store)
         announcer = Announcer(devices=devices, commands=commands, publisher=bus, clock=clock)
         registry, queue = Registry(store, announcer, clock), CommandQueue(store, announcer, clock)
 

@@ -410,6 +410,33 @@ async def test_an_organisation_can_require_an_enrolment_token(hub: Hub) -> None:
     assert (await hub.agent.post("/v1/devices/register", json=body)).status_code == 201
 
 
+async def test_every_field_device_hub_stores_is_declared_by_its_model(hub: Hub) -> None:
+    """A device and its commands through every change device-hub makes: what is stored is what
+    the models declare, so a reader (device-hub's own, the gateway) can rely on all of it."""
+    await hub.api.post("/v1/devices/enrollment-token")
+    enrollment = await hub.store.collection(readmodels.DEVICE_ENROLLMENT).get("org_A")
+    assert enrollment is not None and not readmodels.DeviceEnrollmentDoc.undeclared(enrollment)
+    await hub.api.delete("/v1/devices/enrollment-token")
+    device_id, secret = await hub.register()
+    two_phase, cancelled, last = [await hub.queue(device_id) for _ in range(3)]
+    assert (await hub.api.patch(f"/v1/devices/{device_id}/commands/{cancelled}/cancel")).status_code == 200
+    await hub.checkin(device_id, secret, agentVersion="0.7.2", checkinId="chk_1")
+    await hub.report(device_id, secret, two_phase, "RUNNING", "Phase 1")
+    await hub.report(device_id, secret, two_phase, "DONE", "Phase 2")
+    await hub.checkin(device_id, secret)
+    await hub.report(device_id, secret, last, "ERROR", "0x80070005")
+    device = await hub.store.collection(readmodels.DEVICES).get(device_id)
+    assert device is not None and device["agentVersion"] == "0.7.2"
+    assert not readmodels.DeviceDoc.undeclared(device), readmodels.DeviceDoc.undeclared(device)
+    commands = await hub.store.collection(readmodels.DEVICE_COMMANDS).find({"deviceId": device_id})
+    assert sorted(c["status"] for c in commands) == ["CANCELLED", "DONE", "ERROR"]
+    for command in commands:
+        assert not readmodels.DeviceCommandDoc.undeclared(command), readmodels.DeviceCommandDoc.undeclared(
+            command
+        )
+    assert all(readmodels.DeviceCommandDoc.model_validate(c).version > 1 for c in commands)
+
+
 async def test_operators_list_and_queue_over_nats_alone(hub: Hub) -> None:
     device_id, secret = await hub.register()
     nc = await nats.connect(hub.nats_url)

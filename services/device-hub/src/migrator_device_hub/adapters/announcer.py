@@ -9,14 +9,13 @@ document's id and version) keeps a republished one from being stored twice.
 
 from __future__ import annotations
 
-from typing import Any
-
 from migrator_contracts import subjects
 from migrator_contracts.events import DeviceCommandChanged, DeviceDeleted, DeviceRegistered, Event
+from migrator_contracts.readmodels import DeviceCommandDoc, DeviceDoc
 from migrator_platform.bus import BusUnavailable, Publisher
 from migrator_platform.structured_logs import get_logger
-from migrator_readstore import Collection
 
+from migrator_device_hub.adapters.device_store import Commands, Devices
 from migrator_device_hub.ports import Clock
 
 log = get_logger(__name__)
@@ -28,35 +27,34 @@ class Announcer:
     def __init__(
         self,
         *,
-        devices: Collection,
-        commands: Collection,
+        devices: Devices,
+        commands: Commands,
         publisher: Publisher,
         clock: Clock,
     ) -> None:
         self._devices, self._commands, self._publisher, self._clock = devices, commands, publisher, clock
 
-    async def command_changed(self, doc: dict[str, Any]) -> None:
+    async def command_changed(self, command: DeviceCommandDoc) -> None:
         """Publish the command's state now; on failure the sweep tries again."""
-        version = int(doc["version"])
         event = DeviceCommandChanged(
-            event_id=f"{doc['id']}:{version}",
-            seq=version,
+            event_id=f"{command.id}:{command.version}",
+            seq=command.version,
             occurred_at=self._clock(),
-            command_id=doc["id"],
-            device_id=doc["deviceId"],
-            org_id=doc["orgId"],
-            type=doc["type"],
-            status=doc["status"],
-            result=doc.get("result"),
+            command_id=command.id,
+            device_id=command.device_id,
+            org_id=command.org_id,
+            type=command.type.value,
+            status=command.status.value,
+            result=command.result,
         )
-        if await self._publish(subjects.device_event(doc["deviceId"], "DeviceCommandChanged"), event):
-            await self._commands.update(doc["id"], {"unannounced": None}, where={"version": version})
+        if await self._publish(subjects.device_event(command.device_id, "DeviceCommandChanged"), event):
+            await self._commands.announced(command)
 
-    async def device_changed(self, doc: dict[str, Any]) -> None:
+    async def device_changed(self, device: DeviceDoc) -> None:
         """DeviceRegistered, or DeviceDeleted and then the registration and its commands removed."""
-        device_id, org_id = doc["id"], doc["orgId"]
+        device_id, org_id = device.id, device.org_id
         event: Event
-        if doc.get("deleted"):
+        if device.deleted:
             event = DeviceDeleted(
                 event_id=f"{device_id}:deleted",
                 seq=2,
@@ -71,26 +69,26 @@ class Announcer:
                 occurred_at=self._clock(),
                 device_id=device_id,
                 org_id=org_id,
-                hostname=doc["hostname"],
-                domain=doc["domain"],
+                hostname=device.hostname,
+                domain=device.domain,
             )
         name = type(event).__name__
         if not await self._publish(subjects.device_event(device_id, name), event):
             return
-        if doc.get("deleted"):
-            await self._commands.delete_many({"deviceId": device_id})
-            await self._devices.delete(device_id)
+        if device.deleted:
+            await self._commands.remove_of_device(device_id)
+            await self._devices.remove(device_id)
         else:
-            await self._devices.update(device_id, {"unannounced": None}, where={"deleted": None})
+            await self._devices.announced(device_id)
 
     async def sweep(self) -> int:
         """Announce every change still marked; how many."""
         done = 0
-        for doc in await self._commands.find({"unannounced": True}, limit=SWEEP_BATCH):
-            await self.command_changed(doc)
+        for command in await self._commands.unannounced(SWEEP_BATCH):
+            await self.command_changed(command)
             done += 1
-        for doc in await self._devices.find({"unannounced": True}, limit=SWEEP_BATCH):
-            await self.device_changed(doc)
+        for device in await self._devices.unannounced(SWEEP_BATCH):
+            await self.device_changed(device)
             done += 1
         return done
 

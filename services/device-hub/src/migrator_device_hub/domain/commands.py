@@ -7,25 +7,25 @@ at once cannot both act; these functions say what the decision is."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from enum import Enum
 from typing import Any, TypeGuard
 
 from migrator_contracts.devices import TERMINAL_COMMAND_STATUSES, CommandStatus
+from migrator_contracts.readmodels import DeviceCommandDoc, DeviceDoc
 
 from migrator_device_hub.domain.refusals import Refused
 
-COMMAND_FIELDS = ("id", "deviceId", "type", "payload", "status", "result", "createdAt", "updatedAt")
+COMMAND_FIELDS = {"id", "device_id", "type", "payload", "status", "result", "created_at", "updated_at"}
 
 
-def command_view(doc: Mapping[str, Any]) -> dict[str, Any]:
+def command_view(command: DeviceCommandDoc) -> dict[str, Any]:
     """A command as operators see it (not its version or announcement bookkeeping)."""
-    return {f: doc.get(f) for f in COMMAND_FIELDS}
+    return command.model_dump(by_alias=True, mode="json", include=COMMAND_FIELDS)
 
 
-def visible_to(device: dict[str, Any] | None, org_id: str) -> TypeGuard[dict[str, Any]]:
+def visible_to(device: DeviceDoc | None, org_id: str) -> TypeGuard[DeviceDoc]:
     """Whether the organisation may see and act on the device: its own, and not deleted."""
-    return device is not None and device.get("orgId") == org_id and not device.get("deleted")
+    return device is not None and device.org_id == org_id and not device.deleted
 
 
 class HeldStep(Enum):
@@ -37,22 +37,22 @@ class HeldStep(Enum):
     RELEASE = "release"  # finished or cancelled, but the device was not released
 
 
-def held_step(command: Mapping[str, Any] | None, checkin_id: str | None) -> HeldStep:
+def held_step(command: DeviceCommandDoc | None, checkin_id: str | None) -> HeldStep:
     """The step for the device's active ``command`` (None: it no longer exists)."""
-    status = command.get("status") if command is not None else None
-    if command is not None and status == CommandStatus.RUNNING:
-        retried = bool(checkin_id) and command.get("checkinId") == checkin_id
-        return HeldStep.HAND_AGAIN if retried and not command.get("phase1CompletedAt") else HeldStep.WAIT
-    if status == CommandStatus.PENDING:
+    status = command.status if command is not None else None
+    if command is not None and status is CommandStatus.RUNNING:
+        retried = bool(checkin_id) and command.checkin_id == checkin_id
+        return HeldStep.HAND_AGAIN if retried and not command.phase1_completed_at else HeldStep.WAIT
+    if status is CommandStatus.PENDING:
         return HeldStep.FINISH_HANDING
     return HeldStep.RELEASE
 
 
-def check_result(command: Mapping[str, Any], reported: CommandStatus) -> None:
+def check_result(command: DeviceCommandDoc, reported: CommandStatus) -> None:
     """Refuse a result the command cannot take: one already recorded (a repeat, or a second
     "phase 1 done"), or one for a command that was never handed out or was cancelled."""
-    status = CommandStatus(command["status"])
-    repeated = reported is CommandStatus.RUNNING and bool(command.get("phase1CompletedAt"))
+    status = command.status
+    repeated = reported is CommandStatus.RUNNING and bool(command.phase1_completed_at)
     if status in TERMINAL_COMMAND_STATUSES - {CommandStatus.CANCELLED} or repeated:
         raise Refused(
             409,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-from migrator_contracts import readmodels, subjects
+from migrator_contracts import subjects
 from migrator_contracts.base import Message
 from migrator_contracts.commands import QueueDeviceCommand
 from migrator_contracts.rpc import (
@@ -26,6 +26,7 @@ from migrator_platform.rpc import Body, Refused, answer_requests
 from migrator_platform.service import Runtime
 
 from migrator_device_hub.adapters.announcer import Announcer
+from migrator_device_hub.adapters.device_store import Commands, Devices
 from migrator_device_hub.config import DeviceHubSettings
 from migrator_device_hub.handlers.checkins import Checkins
 from migrator_device_hub.handlers.command_queue import CommandQueue
@@ -41,8 +42,8 @@ def wire(runtime: Runtime, settings: DeviceHubSettings, clock: Clock) -> Announc
     """Subscribe every handler; returns the announcer the sweep runs."""
     store = runtime.store
     announcer = Announcer(
-        devices=store.collection(readmodels.DEVICES),
-        commands=store.collection(readmodels.DEVICE_COMMANDS),
+        devices=Devices(store),
+        commands=Commands(store),
         publisher=BusPublisher(runtime.broker),
         clock=clock,
     )

@@ -170,7 +170,8 @@ async def list_devices(
 
 async def _device_of_org(caller: Caller, device_id: str) -> None:
     doc = await caller.store.collection(readmodels.DEVICES).get(device_id)
-    if doc is None or doc.get("orgId") != caller.org_id or doc.get("deleted"):
+    device = readmodels.DeviceDoc.model_validate(doc) if doc is not None else None
+    if device is None or device.org_id != caller.org_id or device.deleted:
         raise ApiError(404, "DEVICE_NOT_FOUND", "Device not found")
 
 
