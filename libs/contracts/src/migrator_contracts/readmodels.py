@@ -68,8 +68,12 @@ class Doc(BaseModel):
     def changed(self, **fields: Any) -> tuple[Self, dict[str, Any]]:
         """This document with ``fields`` changed, and those fields as they are stored: what an
         update writes, and the document it leaves behind."""
-        new = self.model_copy(update=fields)
-        return new, new.model_dump(by_alias=True, mode="json", include=set(fields))
+        return self.model_copy(update=fields), self.as_stored(**fields)
+
+    @classmethod
+    def as_stored(cls, **fields: Any) -> dict[str, Any]:
+        """``fields`` (by their Python names) as a partial update writes them: stored names, JSON."""
+        return cls.model_construct(**fields).model_dump(by_alias=True, mode="json", include=set(fields))
 
 
 class LastControl(Doc):

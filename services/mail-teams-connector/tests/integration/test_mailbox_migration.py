@@ -12,6 +12,8 @@ import pytest
 from fidelity import dest_folders, mailbox_difference
 from migrator_contracts import readmodels
 from migrator_contracts.commands import MigrateMailbox
+from migrator_mail_teams_connector.mail.ledger import FAILED, IMPORTED, LedgerEntry
+from migrator_mail_teams_connector.mail.mailbox_task import MailboxTask
 
 pytestmark = pytest.mark.integration
 
@@ -107,6 +109,11 @@ async def test_item_failures_expired_sessions_and_throttling_lose_nothing_else(w
     assert mailbox_difference(source, await world.mailbox(dest_upn), failed=failed_ids) == ({}, {})
     assert any(line.startswith("Throttled (429) — retrying in") for line in world.lines("job_F1"))
     assert done["doneItems"] + done["errorItems"] == done["totalItems"]
+    task = await world.store.collection(readmodels.MAILBOX_TASKS).get("mbp_F1")
+    assert task is not None and not MailboxTask.undeclared(task), MailboxTask.undeclared(task)
+    entries = await world.store.collection(readmodels.MAILBOX_ITEMS).find({"unitId": "mbp_F1"})
+    assert {e["status"] for e in entries} == {IMPORTED, FAILED}
+    assert not set().union(*(LedgerEntry.undeclared(e) for e in entries)), "the ledger holds what it declares"
 
     await world.faults(unexportableItems={})
     await world.mail.migrate(command("F2", source=upn, dest=dest_upn))

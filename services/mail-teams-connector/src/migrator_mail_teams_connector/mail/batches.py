@@ -12,7 +12,6 @@ import asyncio
 from collections import defaultdict
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from migrator_microsoft.graph import GraphError
 
@@ -24,6 +23,7 @@ from migrator_mail_teams_connector.adapters.exchange import (
     Item,
 )
 from migrator_mail_teams_connector.mail.ledger import Ledger, Outcome
+from migrator_mail_teams_connector.mail.mailbox_task import PendingBatch, PendingItem
 
 SESSION_RENEWALS = 3  # new sessions one item may ask for before it is an item error
 SESSION_MARGIN = timedelta(seconds=60)  # a session this close to its expiry is replaced first
@@ -105,34 +105,23 @@ class BatchMover:
             )
         return session
 
-    async def reconcile(self, target: Target, pending: dict[str, Any]) -> list[Outcome]:
+    async def reconcile(self, target: Target, pending: PendingBatch) -> list[Outcome]:
         """The outcomes of the batch in flight when the connector died: those the ledger has
         (written, not yet counted), and imports whose answer was lost, found at the destination
         as items the ledger does not know with the same size and creation time. The rest were
         never imported and are read again with their page; an update is simply done again."""
-        written = {d["srcId"]: d for d in await self._ledger.of_batch(target.unit_id, int(pending["batch"]))}
+        written = {e.src_id: e for e in await self._ledger.of_batch(target.unit_id, pending.batch)}
         outcomes: list[Outcome] = []
-        unknown: list[dict[str, Any]] = []
-        for item in pending["items"]:
-            doc = written.get(item["id"])
-            if doc is not None:
-                outcomes.append(
-                    Outcome(
-                        item["id"],
-                        str(doc.get("changeKey") or ""),
-                        int(doc.get("size") or 0),
-                        str(doc.get("created") or ""),
-                        dest_id=doc.get("destId"),
-                        dest_change_key=str(doc.get("destChangeKey") or ""),
-                        code=str(doc.get("code") or ""),
-                        message=str(doc.get("message") or ""),
-                    )
-                )
-            elif not item.get("replace"):
+        unknown: list[PendingItem] = []
+        for item in pending.items:
+            entry = written.get(item.id)
+            if entry is not None:
+                outcomes.append(entry.outcome())
+            elif not item.replace:
                 unknown.append(item)
         if not unknown:
             return outcomes
-        dest_folder = str(pending["destFolder"])
+        dest_folder = pending.dest_folder
         at_dest = await self._exchange.folder_items(target.dest_tenant, target.dest_mailbox, dest_folder)
         known = await self._ledger.dest_ids(target.pair, dest_folder)
         orphans: dict[tuple[int, str], list[Item]] = defaultdict(list)
@@ -141,14 +130,14 @@ class BatchMover:
                 orphans[(found.size, found.created)].append(found)
         landed = []
         for i in unknown:
-            if orphans.get(shape := (int(i["size"]), i["created"])):
+            if orphans.get(shape := (i.size, i.created)):
                 found = orphans[shape].pop()
                 landed.append(
                     Outcome(
-                        i["id"],
-                        i["changeKey"],
-                        int(i["size"]),
-                        i["created"],
+                        i.id,
+                        i.change_key,
+                        i.size,
+                        i.created,
                         dest_id=found.id,
                         dest_change_key=found.change_key,
                     )
@@ -157,8 +146,8 @@ class BatchMover:
             target.pair,
             landed,
             unit_id=target.unit_id,
-            batch=int(pending["batch"]),
-            src_folder=str(pending["srcFolder"]),
+            batch=pending.batch,
+            src_folder=pending.src_folder,
             dest_folder=dest_folder,
         )
         return outcomes + landed

@@ -11,8 +11,8 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from dataclasses import dataclass
-from typing import Any
 
+from migrator_contracts.readmodels import Doc
 from migrator_readstore import Collection
 
 IMPORTED, FAILED = "imported", "failed"
@@ -38,6 +38,37 @@ class Outcome:
     message: str = ""
 
 
+class LedgerEntry(Doc):
+    """One ``mailbox_items`` document: a source item of a pair, and what it became."""
+
+    pair: str
+    src_id: str
+    src_folder_id: str
+    dest_folder_id: str
+    status: str  # IMPORTED | FAILED
+    dest_id: str | None = None
+    dest_change_key: str = ""
+    change_key: str = ""
+    size: int = 0
+    created: str = ""
+    code: str | None = None
+    message: str | None = None
+    unit_id: str  # the unit and batch that wrote it: a batch written but not counted is found by them
+    batch: int
+
+    def outcome(self) -> Outcome:
+        return Outcome(
+            self.src_id,
+            self.change_key,
+            self.size,
+            self.created,
+            dest_id=self.dest_id,
+            dest_change_key=self.dest_change_key,
+            code=self.code or "",
+            message=self.message or "",
+        )
+
+
 class Ledger:
     """``mailbox_items``: one document per pair and source item."""
 
@@ -48,10 +79,12 @@ class Ledger:
     def _key(pair: str, src_id: str) -> str:
         return f"{pair}:{src_id}"
 
-    async def entries(self, pair: str, src_ids: list[str]) -> dict[str, dict[str, Any]]:
+    async def entries(self, pair: str, src_ids: list[str]) -> dict[str, LedgerEntry]:
         """The ledger entries of these source items (absent: never seen)."""
         found = await asyncio.gather(*(self._items.get(self._key(pair, i)) for i in src_ids))
-        return {i: doc for i, doc in zip(src_ids, found, strict=True) if doc is not None}
+        return {
+            i: LedgerEntry.model_validate(d) for i, d in zip(src_ids, found, strict=True) if d is not None
+        }
 
     async def write(
         self,
@@ -68,37 +101,40 @@ class Ledger:
             *(
                 self._items.upsert(
                     self._key(pair, o.src_id),
-                    {
-                        "pair": pair,
-                        "srcId": o.src_id,
-                        "srcFolderId": src_folder,
-                        "destFolderId": dest_folder,
-                        "status": IMPORTED if o.dest_id else FAILED,
-                        "destId": o.dest_id,
-                        "destChangeKey": o.dest_change_key,
-                        "changeKey": o.change_key,
-                        "size": o.size,
-                        "created": o.created,
-                        "code": o.code,
-                        "message": o.message,
-                        "unitId": unit_id,
-                        "batch": batch,
-                    },
+                    LedgerEntry(
+                        pair=pair,
+                        src_id=o.src_id,
+                        src_folder_id=src_folder,
+                        dest_folder_id=dest_folder,
+                        status=IMPORTED if o.dest_id else FAILED,
+                        dest_id=o.dest_id,
+                        dest_change_key=o.dest_change_key,
+                        change_key=o.change_key,
+                        size=o.size,
+                        created=o.created,
+                        code=o.code,
+                        message=o.message,
+                        unit_id=unit_id,
+                        batch=batch,
+                    ).to_doc(),
                 )
                 for o in outcomes
             )
         )
 
-    async def failed_before(self, pair: str, src_folder: str, *, unit_id: str) -> list[dict[str, Any]]:
+    async def failed_before(self, pair: str, src_folder: str, *, unit_id: str) -> list[LedgerEntry]:
         """Items of this folder that failed in an earlier job: the delta will not list them again."""
         failed = await self._items.find({"pair": pair, "srcFolderId": src_folder, "status": FAILED})
-        return [doc for doc in failed if doc.get("unitId") != unit_id]
+        entries = [LedgerEntry.model_validate(d) for d in failed]
+        return [e for e in entries if e.unit_id != unit_id]
 
     async def dest_ids(self, pair: str, dest_folder: str) -> set[str]:
         """The destination items of this folder that the ledger knows."""
         docs = await self._items.find({"pair": pair, "destFolderId": dest_folder, "status": IMPORTED})
         return {str(d["destId"]) for d in docs}
 
-    async def of_batch(self, unit_id: str, batch: int) -> list[dict[str, Any]]:
+    async def of_batch(self, unit_id: str, batch: int) -> list[LedgerEntry]:
         """What one batch of a unit wrote."""
-        return await self._items.find({"unitId": unit_id, "batch": batch})
+        return [
+            LedgerEntry.model_validate(d) for d in await self._items.find({"unitId": unit_id, "batch": batch})
+        ]
