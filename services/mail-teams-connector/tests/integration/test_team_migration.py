@@ -115,6 +115,8 @@ async def test_a_team_the_app_may_not_read_ends_error_saying_why(world: World) -
 
 async def test_paused_and_cut_off_a_team_resumes_without_losing_or_doubling_a_message(world: World) -> None:
     from migrator_contracts import readmodels
+    from migrator_mail_teams_connector.teams.team_task import TeamTask
+    from migrator_mail_teams_connector.teams.threads import MessageEntry
 
     team_id = await new_team(world, "Big Room", messages=40, seed=7)
     run = asyncio.create_task(world.teams.migrate(command("C1", team_id)))
@@ -144,3 +146,9 @@ async def test_paused_and_cut_off_a_team_resumes_without_losing_or_doubling_a_me
     assert (done["doneItems"], done["errorItems"]) == (posts, 0), f"CUT_SEED={seed}"
     dest = thread_shape(await team(world, "fabrikam.com", "Big Room"))
     assert dest == thread_shape(source, author=namesake("fabrikam.com")), f"CUT_SEED={seed}"
+    stored = await tasks.get("tpr_C1")
+    assert stored is not None and not TeamTask.undeclared(stored), TeamTask.undeclared(stored)
+    entries = await world.store.collection(readmodels.TEAM_MESSAGES).find({"unitId": "tpr_C1"})
+    assert entries and not set().union(*(MessageEntry.undeclared(e) for e in entries)), (
+        "the ledger holds what it declares"
+    )

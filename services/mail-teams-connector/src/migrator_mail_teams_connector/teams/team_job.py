@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from typing import Any
 
 from migrator_contracts import subjects
 from migrator_contracts.commands import MigrateSite, MigrateTeam
@@ -27,6 +26,7 @@ from migrator_mail_teams_connector.adapters.teams_graph import Channel, TeamsApi
 from migrator_mail_teams_connector.controls import JobControls, Stopped
 from migrator_mail_teams_connector.domain.authors import Author, AuthorMap, later, moment
 from migrator_mail_teams_connector.progress import Counters, UnitReporter
+from migrator_mail_teams_connector.teams.team_task import FilesProgress, TeamTask, TeamTasks
 from migrator_mail_teams_connector.teams.threads import ChannelPair, Posted, ThreadMover
 
 log = get_logger(__name__)
@@ -52,76 +52,69 @@ class TeamMigrator:
         files_poll_seconds: float = 1.0,
     ) -> None:
         self._api, self._controls, self._reporter, self._publisher = api, controls, reporter, publisher
-        self._tasks, self._poll = tasks, files_poll_seconds
-        self._threads = ThreadMover(api, messages, tasks)
+        self._tasks, self._poll = TeamTasks(tasks), files_poll_seconds
+        self._threads = ThreadMover(api, messages, self._tasks)
 
     async def migrate(self, cmd: MigrateTeam) -> None:
         """Move the team, or as much of it as until its job is stopped."""
-        task = await self._tasks.get(cmd.unit_id) or {}
-        async with throttle_lines(
-            self._publisher, cmd.job_id, {"unitId": cmd.unit_id, "source": task.get("name")}
-        ):
-            if task.get("phase") == "finished":  # a redelivery after the end: say it again
-                await self._report(cmd, task, UnitStatus(task["status"]), message=task.get("message"))
+        task = await self._tasks.get(cmd.unit_id)
+        async with throttle_lines(self._publisher, cmd.job_id, {"unitId": cmd.unit_id, "source": task.name}):
+            if task.phase == "finished" and task.status:  # a redelivery after the end: say it again
+                await self._report(cmd, task, task.status, message=task.message)
                 return
             try:
                 await self._controls.check(cmd.job_id, dispatched_at_version=cmd.job_version)
                 task = await self._start(cmd, task)
                 await self._run(cmd, task)
             except Stopped:
-                await self._report(cmd, await self._task(cmd), UnitStatus.QUEUED)
+                await self._report(cmd, await self._tasks.get(cmd.unit_id), UnitStatus.QUEUED)
 
     async def fail(self, cmd: MigrateTeam, reason: str) -> None:
         """Give up on the team: it ends ERROR with ``reason``."""
         log.error("team migration failed", unit_id=cmd.unit_id, reason=reason[:500])
-        await self._tasks.upsert(
-            cmd.unit_id, {"phase": "finished", "status": "ERROR", "message": reason[:500]}
-        )
-        await self._report(cmd, await self._task(cmd), UnitStatus.ERROR, message=reason[:500])
+        await self._tasks.set(cmd.unit_id, phase="finished", status=UnitStatus.ERROR, message=reason[:500])
+        await self._report(cmd, await self._tasks.get(cmd.unit_id), UnitStatus.ERROR, message=reason[:500])
 
     async def files_progressed(self, event: UnitProgressed) -> None:
         """A team's channel files moved on (the site migration's own progress): kept with the team."""
         if not event.unit_id.endswith(FILES):
             return
         team_unit = event.unit_id.removesuffix(FILES)
-        if await self._tasks.get(team_unit) is None:
+        if not await self._tasks.exists(team_unit):
             return
-        files = {
-            "status": event.status.value,
-            "counters": Counters(
+        files = FilesProgress(
+            status=event.status,
+            counters=Counters(
                 event.total_items,
                 event.done_items,
                 event.error_items,
                 event.skipped_items,
                 event.bytes_transferred,
             ).dump(),
-            "message": event.message,
-        }
-        await self._tasks.put_if_newer(team_unit, {"files": files}, seq=event.seq, seq_field="filesSeq")
+            message=event.message,
+        )
+        await self._tasks.files_progressed(team_unit, files, seq=event.seq)
 
-    async def _task(self, cmd: MigrateTeam) -> dict[str, Any]:
-        return await self._tasks.get(cmd.unit_id) or {}
-
-    def _counters(self, task: dict[str, Any]) -> Counters:
-        own, files = Counters.of(task.get("counters")), Counters.of((task.get("files") or {}).get("counters"))
+    def _counters(self, task: TeamTask) -> Counters:
+        own, files = Counters.of(task.counters), Counters.of(task.files.counters if task.files else None)
         return Counters(*(a + b for a, b in zip(own.dump().values(), files.dump().values(), strict=True)))
 
     async def _report(
-        self, cmd: MigrateTeam, task: dict[str, Any], status: UnitStatus, *, message: str | None = None
+        self, cmd: MigrateTeam, task: TeamTask, status: UnitStatus, *, message: str | None = None
     ) -> None:
         await self._reporter.report(
             job_id=cmd.job_id,
             unit_id=cmd.unit_id,
             status=status,
             counters=self._counters(task),
-            source=str(task.get("name") or cmd.source_team_id),
-            dest=task.get("destTeam"),
+            source=task.name or cmd.source_team_id,
+            dest=task.dest_team,
             message=message,
         )
 
-    async def _start(self, cmd: MigrateTeam, task: dict[str, Any]) -> dict[str, Any]:
+    async def _start(self, cmd: MigrateTeam, task: TeamTask) -> TeamTask:
         """The destination team, found or made once, then kept."""
-        if not task.get("destTeam"):
+        if not task.dest_team:
             source = await self._api.team(cmd.source_tenant_id, cmd.source_team_id)
             name, description = str(source.get("displayName") or ""), str(source.get("description") or "")
             dest = cmd.dest_team_id or next(iter(await self._api.teams_named(cmd.dest_tenant_id, name)), None)
@@ -131,17 +124,18 @@ class TeamMigrator:
                     cmd.dest_tenant_id, name=name, description=description, owner_id=owner
                 )
                 await self._line(cmd, LogLevel.INFO, f"{name}: created at the destination", key="created")
-            task = task | {
-                "jobId": cmd.job_id,
+            started: dict[str, object] = {
+                "job_id": cmd.job_id,
                 "phase": "running",
                 "name": name,
-                "destTeam": dest,
+                "dest_team": dest,
                 "pair": team_pair(cmd.org_id, cmd.source_team_id, dest),
                 "counters": Counters().dump(),
                 "batch": 0,
-                "channelsDone": [],
+                "channels_done": [],
             }
-            await self._tasks.upsert(cmd.unit_id, task)
+            await self._tasks.set(cmd.unit_id, **started)
+            task = task.model_copy(update=started)
         await self._report(cmd, task, UnitStatus.RUNNING)
         return task
 
@@ -153,28 +147,27 @@ class TeamMigrator:
             source_users=[], dest_users=users, mappings={}, fallback=cmd.fallback_user
         ).fallback.id
 
-    async def _run(self, cmd: MigrateTeam, task: dict[str, Any]) -> None:
+    async def _run(self, cmd: MigrateTeam, task: TeamTask) -> None:
         scope = cmd.scope or {}
-        uncounted = await self._threads.uncounted(cmd.unit_id, int(task.get("batch") or 0) + 1)
+        uncounted = await self._threads.uncounted(cmd.unit_id, task.batch + 1)
         if uncounted:
             await self._commit(cmd, uncounted)
         if scope.get("messages", True):
-            await self._messages(cmd, await self._task(cmd))
+            await self._messages(cmd, await self._tasks.get(cmd.unit_id))
         if scope.get("files", True):
-            await self._files(cmd, await self._task(cmd))
-        task = await self._task(cmd)
-        files = task.get("files") or {}
-        failed = files.get("status") == UnitStatus.ERROR.value
-        message = f"channel files: {files.get('message') or 'the site migration failed'}" if failed else None
+            await self._files(cmd, await self._tasks.get(cmd.unit_id))
+        task = await self._tasks.get(cmd.unit_id)
+        failed = task.files is not None and task.files.status is UnitStatus.ERROR
+        why = task.files.message if task.files else None
+        message = f"channel files: {why or 'the site migration failed'}" if failed else None
         counters = self._counters(task)
         counters.total = counters.done + counters.error + counters.skipped
         status = UnitStatus.ERROR if failed else UnitStatus.DONE
-        await self._tasks.upsert(
-            cmd.unit_id, {"phase": "finished", "status": status.value, "message": message}
-        )
+        await self._tasks.set(cmd.unit_id, phase="finished", status=status, message=message)
         await self._report(cmd, task, status, message=message)
 
-    async def _messages(self, cmd: MigrateTeam, task: dict[str, Any]) -> None:
+    async def _messages(self, cmd: MigrateTeam, task: TeamTask) -> None:
+        assert task.dest_team and task.pair  # found or made by _start
         authors = AuthorMap(
             source_users=await self._api.users(cmd.source_tenant_id),
             dest_users=await self._api.users(cmd.dest_tenant_id),
@@ -182,9 +175,9 @@ class TeamMigrator:
             fallback=cmd.fallback_user,
         )
         dest_channels = {
-            c.name.casefold(): c for c in await self._api.channels(cmd.dest_tenant_id, task["destTeam"])
+            c.name.casefold(): c for c in await self._api.channels(cmd.dest_tenant_id, task.dest_team)
         }
-        done = list(task.get("channelsDone") or [])
+        done = list(task.channels_done)
         sources = sorted(
             await self._api.channels(cmd.source_tenant_id, cmd.source_team_id), key=_general_first
         )
@@ -192,7 +185,7 @@ class TeamMigrator:
             if source.id in done:
                 continue
             channel = await self._channel(cmd, task, source, dest_channels)
-            if pending := (await self._task(cmd)).get("pendingPost"):
+            if pending := (await self._tasks.get(cmd.unit_id)).pending_post:
                 await self._commit(cmd, await self._threads.settle_pending(channel, pending))
 
             async def commit(outcomes: list[Posted]) -> None:
@@ -203,44 +196,45 @@ class TeamMigrator:
                 await self._line(
                     cmd,
                     LogLevel.WARN,
-                    f"{task['name']}: {author.unmapped} has no account at the destination; "
+                    f"{task.name}: {author.unmapped} has no account at the destination; "
                     f"their messages are posted as {author.upn}",
                     key=f"unmapped:{author.unmapped}",
                 )
 
             await self._controls.check(cmd.job_id, dispatched_at_version=cmd.job_version)
             await self._threads.move(channel, authors, commit=commit, unmapped=unmapped)
-            await self._api.complete_migration(cmd.dest_tenant_id, task["destTeam"], channel.dest_channel)
+            await self._api.complete_migration(cmd.dest_tenant_id, task.dest_team, channel.dest_channel)
             done.append(source.id)
-            await self._tasks.upsert(cmd.unit_id, {"channelsDone": done})
+            await self._tasks.set(cmd.unit_id, channels_done=done)
 
     async def _channel(
-        self, cmd: MigrateTeam, task: dict[str, Any], source: Channel, dest_channels: dict[str, Channel]
+        self, cmd: MigrateTeam, task: TeamTask, source: Channel, dest_channels: dict[str, Channel]
     ) -> ChannelPair:
         """The destination channel, in migration mode, reaching back to the source's oldest message."""
+        assert task.dest_team and task.pair  # found or made by _start
         dest = dest_channels.get(source.name.casefold())
         if dest is None:
             dest = await self._api.create_channel(
-                cmd.dest_tenant_id, task["destTeam"], name=source.name, description=source.description
+                cmd.dest_tenant_id, task.dest_team, name=source.name, description=source.description
             )
             dest_channels[source.name.casefold()] = dest
-        dest = await self._api.channel(cmd.dest_tenant_id, task["destTeam"], dest.id)
+        dest = await self._api.channel(cmd.dest_tenant_id, task.dest_team, dest.id)
         if dest.migration_mode != "inProgress":
             # conversationCreationDateTime must be older than the channel's creation, which it
             # replaces (without it the creation becomes now, and no older message would be taken).
             roots = await self._api.posts(cmd.source_tenant_id, cmd.source_team_id, source.id)
             times = [moment(t) for t in (roots[0].created if roots else "", dest.created) if t]
             since = later(min(times).isoformat().replace("+00:00", "Z"), -1000) if times else None
-            await self._api.start_migration(cmd.dest_tenant_id, task["destTeam"], dest.id, since=since)
+            await self._api.start_migration(cmd.dest_tenant_id, task.dest_team, dest.id, since=since)
         return ChannelPair(
             source_tenant=cmd.source_tenant_id,
             dest_tenant=cmd.dest_tenant_id,
             src_team=cmd.source_team_id,
-            dest_team=task["destTeam"],
+            dest_team=task.dest_team,
             src_channel=source.id,
             dest_channel=dest.id,
-            label=f"{task['name']}/{source.name}",
-            pair=task["pair"],
+            label=f"{task.name}/{source.name}",
+            pair=task.pair,
             unit_id=cmd.unit_id,
         )
 
@@ -248,16 +242,15 @@ class TeamMigrator:
         """Count a batch once (counters and batch number in one write); name what was refused."""
         if not outcomes:
             return
-        task = await self._task(cmd)
-        counters = Counters.of(task.get("counters"))
+        task = await self._tasks.get(cmd.unit_id)
+        counters = Counters.of(task.counters)
         for outcome in outcomes:
             if outcome.dest_id:
                 counters.done, counters.bytes = counters.done + 1, counters.bytes + outcome.size
             else:
                 counters.error += 1
         counters.total = counters.done + counters.error
-        batch = int(task.get("batch") or 0) + 1
-        await self._tasks.upsert(cmd.unit_id, {"counters": counters.dump(), "batch": batch})
+        await self._tasks.set(cmd.unit_id, counters=counters.dump(), batch=task.batch + 1)
         for outcome in outcomes:
             if not outcome.dest_id:
                 await self._reporter.item_failed(
@@ -268,11 +261,12 @@ class TeamMigrator:
                     message=outcome.message,
                 )
         if self._reporter.due(cmd.unit_id):
-            await self._report(cmd, task | {"counters": counters.dump()}, UnitStatus.RUNNING)
+            await self._report(cmd, task.model_copy(update={"counters": counters.dump()}), UnitStatus.RUNNING)
 
-    async def _files(self, cmd: MigrateTeam, task: dict[str, Any]) -> None:
+    async def _files(self, cmd: MigrateTeam, task: TeamTask) -> None:
         """The team's site through the SharePoint path, followed to its end."""
-        if not task.get("filesSent"):
+        assert task.dest_team  # found or made by _start
+        if not task.files_sent:
             site = MigrateSite(
                 job_id=cmd.job_id,
                 unit_id=f"{cmd.unit_id}{FILES}",
@@ -280,24 +274,26 @@ class TeamMigrator:
                 source_tenant_id=cmd.source_tenant_id,
                 dest_tenant_id=cmd.dest_tenant_id,
                 source_site_url=await self._api.site_url(cmd.source_tenant_id, cmd.source_team_id),
-                dest_site_url=await self._api.site_url(cmd.dest_tenant_id, task["destTeam"]),
+                dest_site_url=await self._api.site_url(cmd.dest_tenant_id, task.dest_team),
                 job_version=cmd.job_version,
             )
             await self._publisher.publish(subjects.CMD_SITE_MIGRATE, site, msg_id=f"{site.unit_id}:dispatch")
-            await self._tasks.upsert(cmd.unit_id, {"filesSent": True})
-        while (await self._task(cmd)).get("files", {}).get("status") not in {
-            s.value for s in TERMINAL_UNIT_STATUSES
-        }:
+            await self._tasks.set(cmd.unit_id, files_sent=True)
+        while not _files_ended(await self._tasks.get(cmd.unit_id)):
             # Paused: the site goes on in sp-connector; the team waits for it again on resume.
             await self._controls.check(cmd.job_id, dispatched_at_version=cmd.job_version)
             if self._reporter.due(cmd.unit_id):
-                await self._report(cmd, await self._task(cmd), UnitStatus.RUNNING)
+                await self._report(cmd, await self._tasks.get(cmd.unit_id), UnitStatus.RUNNING)
             await asyncio.sleep(self._poll)
 
     async def _line(self, cmd: MigrateTeam, level: LogLevel, message: str, *, key: str) -> None:
         await publish_line(
             self._publisher, cmd.job_id, level, message, {"unitId": cmd.unit_id}, key=f"{cmd.unit_id}:{key}"
         )
+
+
+def _files_ended(task: TeamTask) -> bool:
+    return task.files is not None and task.files.status in TERMINAL_UNIT_STATUSES
 
 
 def _general_first(channel: Channel) -> tuple[bool, str]:
