@@ -12,6 +12,7 @@ import pytest
 from fidelity import dest_folders, mailbox_difference
 from migrator_contracts import readmodels
 from migrator_contracts.commands import MigrateMailbox
+from migrator_mail_teams_connector.mail.folder_sync import FolderState, MailboxSync
 from migrator_mail_teams_connector.mail.ledger import FAILED, IMPORTED, LedgerEntry
 from migrator_mail_teams_connector.mail.mailbox_task import MailboxTask
 
@@ -111,6 +112,9 @@ async def test_item_failures_expired_sessions_and_throttling_lose_nothing_else(w
     assert done["doneItems"] + done["errorItems"] == done["totalItems"]
     task = await world.store.collection(readmodels.MAILBOX_TASKS).get("mbp_F1")
     assert task is not None and not MailboxTask.undeclared(task), MailboxTask.undeclared(task)
+    sync = await world.store.collection(readmodels.MAILBOX_SYNC).get(task["pair"])
+    assert sync is not None and not MailboxSync.undeclared(sync), MailboxSync.undeclared(sync)
+    assert not set().union(*(FolderState.undeclared(f) for f in sync["folders"].values()))
     entries = await world.store.collection(readmodels.MAILBOX_ITEMS).find({"unitId": "mbp_F1"})
     assert {e["status"] for e in entries} == {IMPORTED, FAILED}
     assert not set().union(*(LedgerEntry.undeclared(e) for e in entries)), "the ledger holds what it declares"

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from migrator_contracts.readmodels import Doc
 from migrator_microsoft.graph import GraphError
 from migrator_readstore import Collection
 
@@ -23,6 +24,25 @@ from migrator_mail_teams_connector.mail.batches import Target
 DELTA_GONE = frozenset({410})
 
 
+class FolderState(Doc):
+    """One source folder of the pair: where it goes, and where its delta stands."""
+
+    path: str
+    dest_id: str
+    position: str | None = None  # the next page mid-pass, the delta link after a pass
+    complete: bool = False  # read whole once: from now on only what changed comes
+
+
+class MailboxSync(Doc):
+    """One ``mailbox_sync`` document: a (source, destination) mailbox pair's folders."""
+
+    org_id: str
+    source: str
+    src_mailbox: str
+    dest_mailbox: str
+    folders: dict[str, FolderState]  # by source folder id
+
+
 class FolderSync:
     """The folders of one unit's mailbox pair."""
 
@@ -31,14 +51,14 @@ class FolderSync:
     ) -> None:
         self._exchange, self._sync, self._target = exchange, sync, target
         self._org_id, self._upn = org_id, upn
-        self._state: dict[str, dict[str, Any]] = {}  # source folder id -> its entry
+        self._state: dict[str, FolderState] = {}  # source folder id -> its entry
         self._sizes: dict[str, int] = {}
 
     async def prepare(self, scope: dict[str, Any]) -> list[Placed]:
         """The source folders the scope takes, parents first, each with a destination folder."""
         t = self._target
-        doc = await self._sync.get(t.pair) or {}
-        self._state = dict(doc.get("folders") or {})
+        doc = await self._sync.get(t.pair)
+        self._state = MailboxSync.model_validate(doc).folders if doc is not None else {}
         placed = place(await self._exchange.folders(t.source_tenant, t.src_mailbox))
         chosen = in_scope(placed, scope)
         by_path = {key(p.path): p for p in placed}
@@ -70,31 +90,32 @@ class FolderSync:
             return dest[key(path)]
 
         for folder in chosen:
-            entry = self._state.get(folder.folder.id, {})
-            entry |= {"path": folder.path, "destId": await ensure(folder.path)}
-            self._state[folder.folder.id] = entry
+            dest_id = await ensure(folder.path)
+            if (entry := self._state.get(folder.folder.id)) is not None:
+                entry.path, entry.dest_id = folder.path, dest_id
+            else:
+                self._state[folder.folder.id] = FolderState(path=folder.path, dest_id=dest_id)
             self._sizes[folder.folder.id] = folder.folder.total_items
         await self._save()
         return chosen
 
     async def _save(self) -> None:
         t = self._target
-        await self._sync.upsert(
-            t.pair,
-            {
-                "orgId": self._org_id,
-                "source": self._upn,
-                "srcMailbox": t.src_mailbox,
-                "destMailbox": t.dest_mailbox,
-                "folders": self._state,
-            },
+        sync = MailboxSync(
+            org_id=self._org_id,
+            source=self._upn,
+            src_mailbox=t.src_mailbox,
+            dest_mailbox=t.dest_mailbox,
+            folders=self._state,
         )
+        await self._sync.upsert(t.pair, sync.to_doc())
 
     def dest_of(self, src_folder: str) -> str:
-        return str(self._state[src_folder]["destId"])
+        return self._state[src_folder].dest_id
 
     def path_of(self, src_folder: str) -> str:
-        return str((self._state.get(src_folder) or {}).get("path") or src_folder)
+        entry = self._state.get(src_folder)
+        return entry.path if entry is not None else src_folder
 
     def estimate(self, done_here: set[str]) -> int:
         """Items still to come, as far as known now: a folder never read whole will bring its
@@ -102,7 +123,7 @@ class FolderSync:
         return sum(
             size
             for folder, size in self._sizes.items()
-            if folder not in done_here and not self._state[folder].get("complete")
+            if folder not in done_here and not self._state[folder].complete
         )
 
     async def next_page(self, src_folder: str, *, notice: Callable[[str], Awaitable[None]]) -> ItemPage:
@@ -110,24 +131,24 @@ class FolderSync:
         entry, t = self._state[src_folder], self._target
         start = self._exchange.items_delta(t.src_mailbox, src_folder)
         try:
-            return await self._exchange.items_page(t.source_tenant, entry.get("position") or start)
+            return await self._exchange.items_page(t.source_tenant, entry.position or start)
         except GraphError as exc:
-            if exc.status not in DELTA_GONE or not entry.get("position"):
+            if exc.status not in DELTA_GONE or not entry.position:
                 raise
             gone = exc.code or str(exc.status)
         await notice(
-            f"{self._upn}/{entry['path']}: the mailbox no longer knows where the last pass stopped "
+            f"{self._upn}/{entry.path}: the mailbox no longer knows where the last pass stopped "
             f"({gone}); reading the folder whole, skipping what is already there"
         )
-        entry["position"] = None
+        entry.position = None
         return await self._exchange.items_page(t.source_tenant, start)
 
     async def advance(self, src_folder: str, page: ItemPage) -> bool:
         """Past this page: the folder's position moves on (saved). True when the pass is over."""
         entry = self._state[src_folder]
         if page.next_link:
-            entry["position"] = page.next_link
+            entry.position = page.next_link
         else:
-            entry |= {"position": page.delta_link, "complete": True}
+            entry.position, entry.complete = page.delta_link, True
         await self._save()
         return not page.next_link
