@@ -47,7 +47,8 @@ from migrator_sp_connector.adapters.azure_storage import ReportQueue
 from migrator_sp_connector.domain.manifest_stream import ManifestStream
 from migrator_sp_connector.domain.progress import SiteProgress
 from migrator_sp_connector.migration.job_events import JobEvents
-from migrator_sp_connector.migration.site_job import SiteMigrator, _dump_progress
+from migrator_sp_connector.migration.site_job import SiteMigrator
+from migrator_sp_connector.migration.site_task import SiteTask, StoredProgress
 
 CHUNK = 4 * 1024 * 1024
 AZURITE_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
@@ -214,13 +215,13 @@ async def connector_loop(queue_url: str, n: int, key: bytes, job_id: str, tmp: P
         dest_tenant_id="t2",
         source_site_url="https://c.sharepoint.com/sites/big",
     )
-    task: dict[str, Any] = {
-        "jobId": "job_bench",
-        "seq": 0,
-        "destUrl": "https://f.sharepoint.com/sites/big",
-        "spJobId": job_id,
-        "progress": _dump_progress(SiteProgress(total=n)),
-    }
+    task = SiteTask(
+        job_id="job_bench",
+        phase="submitted",
+        dest_url="https://f.sharepoint.com/sites/big",
+        sp_job_id=job_id,
+        progress=StoredProgress.of(SiteProgress(total=n)),
+    )
 
     async def no_notice(key: str, message: str) -> None:
         raise AssertionError(message)

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from migrator_contracts import readmodels
+from migrator_sp_connector.migration.site_job import sync_key
+from migrator_sp_connector.migration.site_task import SiteSync, SiteTask, StoredProgress
 
-from .conftest import World
+from .conftest import ORG, World
 
 pytestmark = pytest.mark.integration
 
@@ -54,6 +57,14 @@ async def test_items_sharepoint_refuses_are_counted_as_errors_and_the_rest_arriv
     )
     failed = await world.published(f"migrator.evt.unit.{cmd.job_id}.ItemFailed")
     assert sorted(f["itemUrl"] for f in failed) == sorted(refused)
+    # The pair's next pass reads the refused items again; what the connector keeps is what its
+    # models declare (anything else no reader could rely on).
+    task = await world.store.collection(readmodels.SP_TASKS).get(cmd.unit_id)
+    assert task is not None and not SiteTask.undeclared(task), SiteTask.undeclared(task)
+    assert not StoredProgress.undeclared(task["progress"]), StoredProgress.undeclared(task["progress"])
+    sync = await world.store.collection(readmodels.SP_SYNC).get(sync_key(ORG, SITE, DEST_SITE))
+    assert sync is not None and not SiteSync.undeclared(sync), SiteSync.undeclared(sync)
+    assert len(sync["retryUrls"]) == len(refused) and sync["changeToken"]
 
 
 async def test_a_second_job_for_the_site_brings_only_what_changed_deletes_and_renames_included(

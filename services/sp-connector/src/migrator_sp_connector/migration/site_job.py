@@ -41,6 +41,7 @@ from migrator_sp_connector.domain.package import SourceObject, build_manifest, c
 from migrator_sp_connector.domain.progress import SiteProgress, apply_event
 from migrator_sp_connector.migration.amr_reader import AmrReader
 from migrator_sp_connector.migration.job_events import JobEvents
+from migrator_sp_connector.migration.site_task import SiteSync, SiteTask, SiteTasks
 
 log = get_logger(__name__)
 
@@ -96,7 +97,7 @@ class SiteMigrator:
         poll_seconds: float = 0.5,
         fallback_after: float = 60.0,
     ) -> None:
-        self._sp, self._tasks, self._tenants, self._sync, self._box = sp, tasks, tenants, sync, box
+        self._sp, self._tasks, self._tenants, self._box = sp, SiteTasks(tasks, sync), tenants, box
         self._publisher, self._poll, self._fallback = publisher, poll_seconds, fallback_after
         self._reader = AmrReader(sp, poll_seconds=poll_seconds, fallback_after=fallback_after)
 
@@ -130,29 +131,24 @@ class SiteMigrator:
         )
 
     async def _migrate(self, cmd: MigrateSite) -> None:
-        stored = await self._tasks.get(cmd.unit_id)
-        task = {k: v for k, v in stored.items() if k != "_id"} if stored else None
+        task = await self._tasks.get(cmd.unit_id)
         if task is None:
             dest_url = cmd.dest_site_url or await self._default_destination(cmd)
-            task = {"jobId": cmd.job_id, "phase": "reading", "seq": 0, "destUrl": dest_url, "progress": {}}
-            await self._tasks.upsert(cmd.unit_id, task)
-        if task["phase"] in ("reading", "packaging"):
+            task = SiteTask(job_id=cmd.job_id, dest_url=dest_url)
+            await self._tasks.put(cmd.unit_id, task)
+        if task.phase in ("reading", "packaging"):
             task = await self._read_and_submit(cmd, task)
-        if task["phase"] == "submitted":
+        if task.phase == "submitted":
             task = await self._follow(cmd, task)
-        progress = _load_progress(task["progress"])
-        if task["phase"] == "finished" and not progress.fatal and task.get("changeToken"):
+        if task.phase == "finished" and not task.progress.fatal and task.change_token:
             await self._remember_pass(cmd, task)
         await self._report(cmd, task)  # republish the final state: harmless if already seen
 
     async def fail(self, cmd: MigrateSite, reason: str) -> None:
         """Give up on the site: it ends ERROR (its items not migrated count as skipped)."""
-        stored = await self._tasks.get(cmd.unit_id)
-        task: dict[str, Any] = (
-            {k: v for k, v in stored.items() if k != "_id"} if stored else {"jobId": cmd.job_id, "seq": 0}
-        )
-        progress = replace(_load_progress(task.get("progress") or {}), fatal=reason[:500], ended=True)
-        task = await self._save(cmd, task | {"phase": "finished"}, progress=progress)
+        task = await self._tasks.get(cmd.unit_id) or SiteTask(job_id=cmd.job_id)
+        progress = replace(task.progress.progress(), fatal=reason[:500], ended=True)
+        task = await self._save(cmd, task, progress, phase="finished")
         log.error("site migration failed", unit_id=cmd.unit_id, reason=reason[:500])
         await self._log(cmd, LogLevel.ERROR, f"{cmd.source_site_url}: {reason[:500]}", {}, key="fatal")
         await self._report(cmd, task)
@@ -164,9 +160,9 @@ class SiteMigrator:
         source = await self._tenants.get(cmd.source_tenant_id) or {}
         return destination_site(cmd.source_site_url, str(tenant["domain"]), str(source.get("domain") or ""))
 
-    async def _read_and_submit(self, cmd: MigrateSite, task: dict[str, Any]) -> dict[str, Any]:
-        src, dest = cmd.source_site_url, task["destUrl"]
-        previous = None if cmd.full_pass else await self._sync.get(sync_key(cmd.org_id, src, dest))
+    async def _read_and_submit(self, cmd: MigrateSite, task: SiteTask) -> SiteTask:
+        src, dest = cmd.source_site_url, _destination(task)
+        previous = None if cmd.full_pass else await self._tasks.last_pass(sync_key(cmd.org_id, src, dest))
 
         async def notice(key: str, message: str) -> None:
             await self._log(cmd, LogLevel.WARN, message, {}, key=f"read:{key}")
@@ -174,8 +170,8 @@ class SiteMigrator:
         read = await self._reader.read(
             cmd.source_tenant_id,
             src,
-            since_token=(previous or {}).get("changeToken"),
-            retry_urls=list((previous or {}).get("retryUrls") or []),
+            since_token=previous.change_token if previous else None,
+            retry_urls=previous.retry_urls if previous else [],
             include_versions=cmd.include_versions,
             include_permissions=cmd.include_permissions,
             notice=notice,
@@ -191,9 +187,10 @@ class SiteMigrator:
                 {"changed": len(to_import), "deleted": len(deleted)},
                 key="pass",
             )
-        task |= {"changeToken": read.change_token, "incremental": read.incremental}
         progress = SiteProgress(total=len(read.objects), retried=read.retried)
-        task = await self._save(cmd, task, progress=progress)
+        task = await self._save(
+            cmd, task, progress, change_token=read.change_token, incremental=read.incremental
+        )
         await self._report(cmd, task)
         src_path, dest_path = urlsplit(src).path, urlsplit(dest).path
         for obj in [*deleted, *(o for o in to_import if o.change == "Rename")]:
@@ -202,8 +199,7 @@ class SiteMigrator:
             await self._sp.recycle(cmd.dest_tenant_id, dest, where, folder=obj.is_folder)
         progress = replace(progress, local_done=len(deleted))
         if not to_import:
-            task = await self._save(cmd, task | {"phase": "finished"}, progress=replace(progress, ended=True))
-            return task
+            return await self._save(cmd, task, replace(progress, ended=True), phase="finished")
         data_uri, manifest_uri, key = await self._sp.provision_containers(cmd.dest_tenant_id, dest)
         queue_uri = await self._sp.provision_queue(cmd.dest_tenant_id, dest)
         dest_tenant = await self._tenants.get(cmd.dest_tenant_id) or {}
@@ -211,11 +207,10 @@ class SiteMigrator:
         sources, failures = await self._copy(cmd, to_import, data_uri, key, login_for)
         for obj, error in failures:
             await self._item_failed(cmd, {"Id": obj.uid, "Url": obj.url, **error})
-        task |= {"failedUrls": [_absolute(src, o.url) for o, _ in failures]}
         progress = replace(progress, local_failed=frozenset(o.uid for o, _ in failures))
-        task = await self._save(cmd, task, progress=progress)
+        task = await self._save(cmd, task, progress, failed_urls=[_absolute(src, o.url) for o, _ in failures])
         if not sources:
-            return await self._save(cmd, task | {"phase": "finished"}, progress=replace(progress, ended=True))
+            return await self._save(cmd, task, replace(progress, ended=True), phase="finished")
         web_id = str(uuid.uuid5(uuid.NAMESPACE_URL, dest))
         manifest, _ = build_manifest(sources, site_path=src_path, web_id=web_id)
         async with Container(manifest_uri) as container:
@@ -238,8 +233,10 @@ class SiteMigrator:
             json.dumps({"key": base64.b64encode(key).decode(), "queue": queue_uri}).encode(),
             context=cmd.unit_id,
         )
-        task |= {"phase": "submitted", "spJobId": sp_job_id, "secrets": sealed, "progressToken": "0"}
-        await self._tasks.upsert(cmd.unit_id, task)
+        task = task.model_copy(
+            update={"phase": "submitted", "sp_job_id": sp_job_id, "secrets": sealed, "progress_token": "0"}
+        )
+        await self._tasks.put(cmd.unit_id, task)
         return task
 
     async def _copy(
@@ -303,12 +300,13 @@ class SiteMigrator:
         ]
         return sources, failures
 
-    async def _follow(self, cmd: MigrateSite, task: dict[str, Any]) -> dict[str, Any]:
-        secrets = json.loads(self._box.open(task["secrets"], context=cmd.unit_id))
+    async def _follow(self, cmd: MigrateSite, task: SiteTask) -> SiteTask:
+        assert task.secrets is not None and task.sp_job_id is not None, "a submitted task has both"
+        secrets = json.loads(self._box.open(task.secrets, context=cmd.unit_id))
         key = base64.b64decode(secrets["key"])
         queue = ReportQueue(secrets["queue"])
-        progress = _load_progress(task["progress"])
-        sp_job_id, dest = str(task["spJobId"]), str(task["destUrl"])
+        progress = task.progress.progress()
+        sp_job_id, dest = task.sp_job_id, _destination(task)
 
         async def notice(notice_key: str, message: str) -> None:
             await self._log(
@@ -320,7 +318,7 @@ class SiteMigrator:
             key=key,
             job_id=sp_job_id,
             fetch_progress=lambda token: self._sp.job_progress(cmd.dest_tenant_id, dest, sp_job_id, token),
-            next_token=str(task.get("progressToken") or "0"),
+            next_token=task.progress_token,
             fallback_after=self._fallback,
             notice=notice,
         )
@@ -332,8 +330,8 @@ class SiteMigrator:
 
         async def keep_token(token: str) -> None:
             nonlocal task
-            task = task | {"progressToken": token}
-            await self._tasks.upsert(cmd.unit_id, task)
+            task = task.model_copy(update={"progress_token": token})
+            await self._tasks.put(cmd.unit_id, task)
 
         # The site's final state waits until the progress log is read to its end (migrate()
         # publishes it after this returns; also after a crash here).
@@ -346,17 +344,17 @@ class SiteMigrator:
             )
         finally:
             await queue.close()
-        task |= {"phase": "finished"}
-        await self._tasks.upsert(cmd.unit_id, task)
+        task = task.model_copy(update={"phase": "finished"})
+        await self._tasks.put(cmd.unit_id, task)
         return task
 
     async def _apply(
         self,
         cmd: MigrateSite,
-        task: dict[str, Any],
+        task: SiteTask,
         progress: SiteProgress,
         events: list[dict[str, Any]],
-    ) -> tuple[dict[str, Any], SiteProgress]:
+    ) -> tuple[SiteTask, SiteProgress]:
         """Apply a batch of events, JobEnd last; report progress, but not the end (that waits
         until the progress log is reconciled)."""
         events = sorted(events, key=lambda e: e.get("Event") == "JobEnd")  # stable: the rest keep order
@@ -367,56 +365,56 @@ class SiteMigrator:
             if kind == "JobError":
                 await self._item_failed(cmd, event)
                 url = _absolute(cmd.source_site_url, str(event.get("Url") or ""))
-                if url not in task.get("failedUrls", []):
-                    task = task | {"failedUrls": [*task.get("failedUrls", []), url]}
+                if url not in task.failed_urls:
+                    task = task.model_copy(update={"failed_urls": [*task.failed_urls, url]})
             elif kind in _EVENT_LINES:
                 level, template = _EVENT_LINES[kind]
-                values = {k: str(v) for k, v in event.items()} | {"site": task["destUrl"]}
+                values = {k: str(v) for k, v in event.items()} | {"site": str(task.dest_url)}
                 item = event.get("Id") or event.get("Time") or ""
                 await self._log(
                     cmd,
                     level,
                     template.format_map(_Missing(values)),
                     {k: event[k] for k in ("Url", "ErrorCode", "Message") if event.get(k)},
-                    key=f"{task.get('spJobId')}:{kind}:{item}",
+                    key=f"{task.sp_job_id}:{kind}:{item}",
                 )
         if progress != before:
-            task = await self._save(cmd, task, progress=progress)
+            task = await self._save(cmd, task, progress)
             if not progress.ended:
                 await self._report(cmd, task)
         return task, progress
 
-    async def _remember_pass(self, cmd: MigrateSite, task: dict[str, Any]) -> None:
+    async def _remember_pass(self, cmd: MigrateSite, task: SiteTask) -> None:
         """The next job for this pair of sites reads only what changes from here, and what failed."""
-        failed = list(task.get("failedUrls") or [])
-        await self._sync.upsert(
-            sync_key(cmd.org_id, cmd.source_site_url, task["destUrl"]),
-            {
-                "orgId": cmd.org_id,
-                "sourceTenantId": cmd.source_tenant_id,
-                "destTenantId": cmd.dest_tenant_id,
-                "sourceSiteUrl": cmd.source_site_url,
-                "destSiteUrl": task["destUrl"],
-                # Past what one multi-URL read takes, the next pass reads everything instead.
-                "changeToken": task["changeToken"] if len(failed) <= MAX_RETRY_URLS else None,
-                "retryUrls": failed if len(failed) <= MAX_RETRY_URLS else [],
-                "lastJobId": cmd.job_id,
-                "lastPassAt": datetime.now(UTC).isoformat(),
-            },
+        dest, failed = _destination(task), task.failed_urls
+        fits = len(failed) <= MAX_RETRY_URLS  # past what one multi-URL read takes, read everything
+        await self._tasks.remember_pass(
+            sync_key(cmd.org_id, cmd.source_site_url, dest),
+            SiteSync(
+                org_id=cmd.org_id,
+                source_tenant_id=cmd.source_tenant_id,
+                dest_tenant_id=cmd.dest_tenant_id,
+                source_site_url=cmd.source_site_url,
+                dest_site_url=dest,
+                change_token=task.change_token if fits else None,
+                retry_urls=failed if fits else [],
+                last_job_id=cmd.job_id,
+                last_pass_at=datetime.now(UTC).isoformat(),
+            ),
         )
 
     async def _save(
-        self, cmd: MigrateSite, task: dict[str, Any], *, progress: SiteProgress
-    ) -> dict[str, Any]:
-        task = task | {"seq": int(task["seq"]) + 1, "progress": _dump_progress(progress)}
-        await self._tasks.upsert(cmd.unit_id, task)
+        self, cmd: MigrateSite, task: SiteTask, progress: SiteProgress, **fields: Any
+    ) -> SiteTask:
+        task = task.with_progress(progress, **fields)
+        await self._tasks.put(cmd.unit_id, task)
         return task
 
-    async def _report(self, cmd: MigrateSite, task: dict[str, Any]) -> None:
-        progress = _load_progress(task["progress"])
+    async def _report(self, cmd: MigrateSite, task: SiteTask) -> None:
+        progress = task.progress.progress()
         counters = progress.counters()
         status = progress.status
-        seq = int(task["seq"])
+        seq = task.seq
         await self._publisher.publish(
             subjects.unit_event(cmd.job_id, "UnitProgressed"),
             UnitProgressed(
@@ -455,6 +453,11 @@ class SiteMigrator:
         )
 
 
+def _destination(task: SiteTask) -> str:
+    assert task.dest_url is not None, "a unit that began knows its destination"
+    return task.dest_url
+
+
 def _login_mapper(mappings: dict[str, str], dest_domain: str) -> Callable[[str], str]:
     """Source user -> destination user: the job's userMappings, else the same name at the
     destination's domain (a user missing there is a JobWarning from the import, not a failure)."""
@@ -483,38 +486,3 @@ class _Missing(dict[str, str]):
 
     def __missing__(self, key: str) -> str:
         return "?"
-
-
-def _dump_progress(p: SiteProgress) -> dict[str, Any]:
-    return {
-        "total": p.total,
-        "processed": p.processed,
-        "bytes": p.bytes,
-        "failedIds": sorted(p.failed_ids),
-        "fatal": p.fatal,
-        "ended": p.ended,
-        "doneHigh": p.done_high,
-        "reportedErrors": p.reported_errors,
-        "localDone": p.local_done,
-        "localFailed": sorted(p.local_failed),
-        "retried": p.retried,
-    }
-
-
-def _load_progress(d: dict[str, Any]) -> SiteProgress:
-    if not d:
-        return SiteProgress()
-    return replace(
-        SiteProgress(),
-        total=d["total"],
-        processed=d["processed"],
-        bytes=d["bytes"],
-        failed_ids=frozenset(d["failedIds"]),
-        fatal=d.get("fatal"),
-        ended=bool(d["ended"]),
-        done_high=int(d.get("doneHigh", 0)),
-        reported_errors=int(d.get("reportedErrors", 0)),
-        local_done=int(d.get("localDone", 0)),
-        local_failed=frozenset(d.get("localFailed") or ()),
-        retried=int(d.get("retried", 0)),
-    )
