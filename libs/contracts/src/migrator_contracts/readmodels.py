@@ -219,3 +219,26 @@ class DeviceEnrollmentDoc(Doc):
     org_id: str
     token_hash: str
     created_at: str
+
+
+class CheckRow(Doc):
+    """One of Atlassian's pre-migration checks, as it last read."""
+
+    name: str
+    status: str
+    outcome: str | None = None
+    message: str | None = None
+    overridden: bool = False  # the job asked to go ahead despite it (``overrideChecks``)
+
+
+class JobChecksDoc(Doc):
+    """A JIRA / CONFLUENCE job's pre-migration checks (atlassian-connector, by job id); a job
+    whose checks have not run has none, and reads as PENDING."""
+
+    job_id: str
+    org_id: str
+    status: str = "PENDING"
+    outcome: str | None = None
+    message: str | None = None
+    checks: list[CheckRow] = []
+    checked_at: str | None = None

@@ -18,6 +18,7 @@ import pytest
 from atlassian_simulator.app import create_app
 from atlassian_simulator.config import SimSettings
 from migrator_atlassian_connector.adapters.migration_api import MigrationApi, MigrationApiError, SiteBudget
+from migrator_atlassian_connector.migration.job_state import AtlassianTask, UnitReport
 from migrator_atlassian_connector.migration.runner import AtlassianMigration, Target
 from migrator_atlassian_connector.migration.status_tree import Snapshot, check_results, migration_snapshot
 from migrator_atlassian_connector.tenants.removal import forget_tenant
@@ -272,6 +273,13 @@ async def test_a_jira_job_runs_to_its_end_with_a_failed_project(sim: Sim, store:
     assert checks is not None and checks["outcome"] == "WARNING" and len(checks["checks"]) == 22
     seqs = [m.seq for _, m in recorder.sent if isinstance(m, UnitProgressed)]
     assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs)
+    # What the connector keeps is what its models declare (the gateway reads the checks by theirs).
+    assert not readmodels.JobChecksDoc.undeclared(checks), readmodels.JobChecksDoc.undeclared(checks)
+    assert not set().union(*(readmodels.CheckRow.undeclared(c) for c in checks["checks"]))
+    state = await store.collection(readmodels.ATLASSIAN_TASKS).get("job_ATL1")
+    assert state is not None and not AtlassianTask.undeclared(state), AtlassianTask.undeclared(state)
+    assert not set().union(*(UnitReport.undeclared(u) for u in state["units"].values()))
+    assert state["seq"] == seqs[-1]  # a resumed run goes on from the last report sent
 
 
 async def test_a_failed_blocking_check_stops_the_job_before_migrate(sim: Sim, store: SqliteReadStore) -> None:

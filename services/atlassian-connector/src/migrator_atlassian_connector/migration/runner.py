@@ -21,6 +21,7 @@ from migrator_contracts.base import iso
 from migrator_contracts.commands import AtlassianUnit, MigrateAtlassianScope
 from migrator_contracts.enums import LogLevel, UnitStatus
 from migrator_contracts.events import UnitProgressed
+from migrator_contracts.readmodels import CheckRow, JobChecksDoc
 from migrator_platform.bus import Publisher
 from migrator_platform.job_log import publish_line
 from migrator_platform.structured_logs import get_logger
@@ -35,6 +36,7 @@ from migrator_atlassian_connector.domain.migration_rules import (
     unit_report,
 )
 from migrator_atlassian_connector.domain.status_nodes import Node
+from migrator_atlassian_connector.migration.job_state import AtlassianTask, AtlassianTasks, UnitReport
 from migrator_atlassian_connector.migration.status_tree import check_results, migration_snapshot
 
 log = get_logger(__name__)
@@ -64,7 +66,7 @@ class AtlassianMigration:
         poll_seconds: float = 2.0,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
-        self._tasks, self._checks, self._publisher = tasks, checks, publisher
+        self._tasks, self._checks, self._publisher = AtlassianTasks(tasks), checks, publisher
         self._resolve, self._poll, self._clock = resolve, poll_seconds, clock
 
     async def run(self, cmd: MigrateAtlassianScope) -> None:
@@ -99,31 +101,25 @@ class AtlassianMigration:
             await asyncio.sleep(self._poll)
 
         target = await self._resolve(cmd)
-        state = await self._tasks.get(cmd.job_id) or {
-            "jobId": cmd.job_id,
-            "orgId": cmd.org_id,
-            "seq": 0,
-            "units": {},
-        }
-        state.pop("_id", None)
-        if not state.get("migrationJobId"):
+        state = await self._tasks.get(cmd.job_id) or AtlassianTask(job_id=cmd.job_id, org_id=cmd.org_id)
+        if not state.migration_job_id:
             try:
-                state["migrationJobId"] = await target.api.create_job(
+                state.migration_job_id = await target.api.create_job(
                     definition(cmd, server_id=target.server_id, site_url=target.site_url)
                 )
             except MigrationApiError as exc:
                 await self._fail_all(cmd, state, f"Atlassian refused the migration: {exc}")
                 return
-            await self._save(cmd, state)
+            await self._tasks.put(state)
             await self._line(
                 cmd, LogLevel.INFO, "Atlassian migration created; running pre-migration checks", key="created"
             )
-        job_id = state["migrationJobId"]
-        if not state.get("checksDone"):
-            if not state.get("checkTaskId"):
-                state["checkTaskId"] = await target.api.ensure_task(job_id, "check")
-                await self._save(cmd, state)
-            verdict, checks = await self._await_checks(target.api, job_id, state["checkTaskId"], wait)
+        job_id = state.migration_job_id
+        if not state.checks_done:
+            if not state.check_task_id:
+                state.check_task_id = await target.api.ensure_task(job_id, "check")
+                await self._tasks.put(state)
+            verdict, checks = await self._await_checks(target.api, job_id, state.check_task_id, wait)
             await self._record_checks(cmd, verdict, checks)
             blocking = blocking_failures(checks, cmd.override_checks)
             if blocking:
@@ -131,20 +127,20 @@ class AtlassianMigration:
                 first = blocking[0][1].message or "no detail given"
                 await self._fail_all(cmd, state, f"Pre-migration check failed: {names} ({first})")
                 return
-            state["checksDone"] = True
-            await self._save(cmd, state)
+            state.checks_done = True
+            await self._tasks.put(state)
         if cmd.dry_run:
             for unit in cmd.units:
                 await self._report(
                     cmd, state, unit, UnitStatus.DONE, unit.total_items, 0, 0, "Checks passed (dry run)"
                 )
             return
-        if not state.get("migrateTaskId"):
+        if not state.migrate_task_id:
             options = {"overrideChecks": cmd.override_checks} if cmd.override_checks else {}
-            state["migrateTaskId"] = await target.api.ensure_task(job_id, "migrate", options)
-            await self._save(cmd, state)
+            state.migrate_task_id = await target.api.ensure_task(job_id, "migrate", options)
+            await self._tasks.put(state)
             await self._line(cmd, LogLevel.INFO, "Migration started on Atlassian", key="migrate")
-        await self._follow(cmd, state, target.api, wait)
+        await self._follow(cmd, state, target.api, job_id, state.migrate_task_id, wait)
 
     async def _await_checks(
         self, api: MigrationApi, job_id: str, task_id: str, wait: Wait
@@ -160,27 +156,25 @@ class AtlassianMigration:
     ) -> None:
         """On the job for the API (``job_checks``), and each one worth a look in its log."""
         rows = [
-            {
-                "name": name,
-                "status": n.status,
-                "outcome": n.outcome,
-                "message": n.message,
-                "overridden": name in cmd.override_checks,
-            }
+            CheckRow(
+                name=name,
+                status=n.status,
+                outcome=n.outcome,
+                message=n.message,
+                overridden=name in cmd.override_checks,
+            )
             for name, n in sorted(checks.items())
         ]
-        await self._checks.upsert(
-            cmd.job_id,
-            {
-                "jobId": cmd.job_id,
-                "orgId": cmd.org_id,
-                "status": verdict.status,
-                "outcome": verdict.outcome,
-                "message": verdict.message,
-                "checks": rows,
-                "checkedAt": iso(self._clock()),
-            },
+        recorded = JobChecksDoc(
+            job_id=cmd.job_id,
+            org_id=cmd.org_id,
+            status=verdict.status,
+            outcome=verdict.outcome,
+            message=verdict.message,
+            checks=rows,
+            checked_at=iso(self._clock()),
         )
+        await self._checks.upsert(cmd.job_id, recorded.to_doc())
         for name, node in sorted(checks.items()):
             if node.outcome in ("WARNING", "FAILED"):
                 level = (
@@ -198,18 +192,23 @@ class AtlassianMigration:
         )
 
     async def _follow(
-        self, cmd: MigrateAtlassianScope, state: dict[str, Any], api: MigrationApi, wait: Wait
+        self,
+        cmd: MigrateAtlassianScope,
+        state: AtlassianTask,
+        api: MigrationApi,
+        job_id: str,
+        task_id: str,
+        wait: Wait,
     ) -> None:
         """Read the status tree until every project or space has finished; report as it moves."""
         _, container, _ = FLOWS[cmd.job_type]
         while True:
-            snapshot = await migration_snapshot(
-                api, state["migrationJobId"], state["migrateTaskId"], container
-            )
+            snapshot = await migration_snapshot(api, job_id, task_id, container)
             finished = True
             for unit in cmd.units:
                 node = snapshot.items.get(unit.key)
-                known = int(state["units"].get(unit.unit_id, {}).get("total", 0))
+                last = state.units.get(unit.unit_id)
+                known = last.total if last else 0
                 status, total, done, errors = unit_report(unit, node, known)
                 message = (
                     node.message if node is not None and node.finished and node.outcome != "SUCCESS" else None
@@ -223,7 +222,7 @@ class AtlassianMigration:
     async def _report(
         self,
         cmd: MigrateAtlassianScope,
-        state: dict[str, Any],
+        state: AtlassianTask,
         unit: AtlassianUnit,
         status: UnitStatus,
         total: int,
@@ -232,13 +231,13 @@ class AtlassianMigration:
         message: str | None,
     ) -> None:
         """Publish the unit's progress if it changed since the last report (absolute counters)."""
-        now = {"status": status.value, "total": total, "done": done, "errors": errors, "message": message}
-        if state["units"].get(unit.unit_id) == now:
+        now = UnitReport(status=status, total=total, done=done, errors=errors, message=message)
+        if state.units.get(unit.unit_id) == now:
             return
-        state["seq"] = int(state.get("seq", 0)) + 1
-        state["units"][unit.unit_id] = now
-        await self._save(cmd, state)  # before publishing: a restart continues the sequence
-        seq = state["seq"]
+        state.seq += 1
+        state.units[unit.unit_id] = now
+        await self._tasks.put(state)  # before publishing: a restart continues the sequence
+        seq = state.seq
         event = UnitProgressed(
             event_id=f"{unit.unit_id}:{seq}",
             seq=seq,
@@ -272,14 +271,11 @@ class AtlassianMigration:
                 key_name=unit.key,
             )
 
-    async def _fail_all(self, cmd: MigrateAtlassianScope, state: dict[str, Any], reason: str) -> None:
+    async def _fail_all(self, cmd: MigrateAtlassianScope, state: AtlassianTask, reason: str) -> None:
         log.warning("atlassian migration stopped", job_id=cmd.job_id, reason=reason)
         await self._line(cmd, LogLevel.ERROR, reason, key="stopped")
         for unit in cmd.units:
             await self._report(cmd, state, unit, UnitStatus.ERROR, unit.total_items, 0, 0, reason)
-
-    async def _save(self, cmd: MigrateAtlassianScope, state: dict[str, Any]) -> None:
-        await self._tasks.upsert(cmd.job_id, state)
 
     async def _line(
         self, cmd: MigrateAtlassianScope, level: LogLevel, message: str, *, key: str, **fields: Any

@@ -23,6 +23,7 @@ JOB_LIST_FIELDS = tuple(schemas.JobSummary.model_fields)
 JOB_FIELDS = tuple(schemas.Job.model_fields)
 TENANT_FIELDS = tuple(schemas.Tenant.model_fields)
 COMMAND_FIELDS = tuple(schemas.DeviceCommand.model_fields)
+CHECKS_FIELDS = tuple(schemas.JobChecks.model_fields)
 _COUNTERS = {"totalItems", "doneItems", "errorItems", "skippedItems", "bytesTransferred"}
 
 

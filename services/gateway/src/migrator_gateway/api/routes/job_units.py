@@ -16,7 +16,7 @@ from migrator_gateway.api import schemas
 from migrator_gateway.api.deps import Caller, CallerDep
 from migrator_gateway.api.errors import ApiError
 from migrator_gateway.api.routes.jobs import job_of_org
-from migrator_gateway.api.views import FastJSONResponse
+from migrator_gateway.api.views import CHECKS_FIELDS, FastJSONResponse, pick
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"], responses=schemas.COMMON_ERRORS)
 
@@ -185,13 +185,10 @@ async def checks(job_id: str, caller: CallerDep) -> FastJSONResponse:
     """Atlassian's pre-migration checks of a JIRA / CONFLUENCE job: each check's status,
     outcome and message (``status`` PENDING until they have run)."""
     await job_of_org(caller.store, caller.org_id, job_id)
-    doc = await caller.store.collection(readmodels.JOB_CHECKS).get(job_id) or {}
-    return FastJSONResponse(
-        {
-            "status": doc.get("status", "PENDING"),
-            "outcome": doc.get("outcome"),
-            "message": doc.get("message"),
-            "checks": doc.get("checks", []),
-            "checkedAt": doc.get("checkedAt"),
-        }
+    doc = await caller.store.collection(readmodels.JOB_CHECKS).get(job_id)
+    checks = (
+        readmodels.JobChecksDoc.model_validate(doc)
+        if doc
+        else readmodels.JobChecksDoc(job_id=job_id, org_id=caller.org_id)
     )
+    return FastJSONResponse(pick(checks.to_doc(), CHECKS_FIELDS))
