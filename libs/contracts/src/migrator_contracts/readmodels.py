@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
 
 from migrator_contracts.devices import CommandStatus, CommandType
+from migrator_contracts.enums import JobStatus
 
 # collection name -> owning (writing) service
 ORGS = "orgs"  # gateway bootstrap / admin (identity is the gateway's own concern)
@@ -242,3 +243,57 @@ class JobChecksDoc(Doc):
     message: str | None = None
     checks: list[CheckRow] = []
     checked_at: str | None = None
+
+
+class DiscoveryJobDoc(Doc):
+    """One discovery of a tenant (``discovery_jobs``), kept by the connector that discovers it."""
+
+    id: str
+    tenant_id: str
+    org_id: str
+    status: JobStatus
+    started_at: str | None = None
+    completed_at: str | None = None
+
+
+class DiscoveredDoc(Doc):
+    """What every discovered thing carries: whose it is, and the discovery that last saw it."""
+
+    id: str
+    tenant_id: str
+    org_id: str
+    discovery_job_id: str
+
+
+class DiscoveredUserDoc(DiscoveredDoc):
+    upn: str
+    display_name: str | None = None
+    source_size_bytes: int = 0  # the mailbox's
+
+
+class DiscoveredSiteDoc(DiscoveredDoc):
+    site_id: str
+    name: str | None = None
+    url: str
+    size_bytes: str  # a decimal string, as the public API shows it
+
+
+class DiscoveredTeamDoc(DiscoveredDoc):
+    team_id: str
+    name: str | None = None
+    description: str = ""
+    member_count: int = 0
+
+
+class DiscoveredProjectDoc(DiscoveredDoc):
+    key: str
+    name: str | None = None
+    issue_count: int = 0
+    size_bytes: int = 0
+
+
+class DiscoveredSpaceDoc(DiscoveredDoc):
+    key: str
+    name: str | None = None
+    page_count: int = 0
+    size_bytes: int = 0

@@ -4,7 +4,7 @@ and the lists a discovery finds, replaced the same way too."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -29,17 +29,10 @@ async def queue_discovery(
     """Record a QUEUED discovery as the tenant's latest and send its ``DiscoverTenant`` on
     ``subject`` (the discovering connector's); its id."""
     discovery_id = new_id(ids.DISCOVERY_JOB)
-    await store.collection(readmodels.DISCOVERY_JOBS).insert(
-        discovery_id,
-        {
-            "id": discovery_id,
-            "tenantId": tenant_id,
-            "orgId": org_id,
-            "status": JobStatus.QUEUED.value,
-            "startedAt": None,
-            "completedAt": None,
-        },
+    queued = readmodels.DiscoveryJobDoc(
+        id=discovery_id, tenant_id=tenant_id, org_id=org_id, status=JobStatus.QUEUED
     )
+    await store.collection(readmodels.DISCOVERY_JOBS).insert(discovery_id, queued.to_doc())
     await store.collection(readmodels.TENANTS).update(tenant_id, {"latestDiscoveryJobId": discovery_id})
     command = DiscoverTenant(tenant_id=tenant_id, org_id=org_id, discovery_job_id=discovery_id)
     await publisher.publish(subject, command, msg_id=discovery_id)
@@ -54,24 +47,21 @@ async def running_discovery(store: ReadStore, cmd: DiscoverTenant) -> AsyncItera
     The record is created here when the discovery was asked for on demand (the gateway sends the
     command without one) rather than queued by :func:`queue_discovery`."""
     jobs = store.collection(readmodels.DISCOVERY_JOBS)
-    await jobs.upsert(
-        cmd.discovery_job_id,
-        {
-            "id": cmd.discovery_job_id,
-            "tenantId": cmd.tenant_id,
-            "orgId": cmd.org_id,
-            "status": JobStatus.RUNNING.value,
-            "startedAt": iso(datetime.now(UTC)),
-            "completedAt": None,
-        },
+    running = readmodels.DiscoveryJobDoc(
+        id=cmd.discovery_job_id,
+        tenant_id=cmd.tenant_id,
+        org_id=cmd.org_id,
+        status=JobStatus.RUNNING,
+        started_at=iso(datetime.now(UTC)),
     )
+    await jobs.upsert(cmd.discovery_job_id, running.to_doc())
     await store.collection(readmodels.TENANTS).update(
         cmd.tenant_id, {"latestDiscoveryJobId": cmd.discovery_job_id}
     )
     try:
         yield
     except Exception:
-        await jobs.update(cmd.discovery_job_id, {"status": JobStatus.ERROR.value})
+        await jobs.update(cmd.discovery_job_id, readmodels.DiscoveryJobDoc.as_stored(status=JobStatus.ERROR))
         raise
 
 
@@ -81,7 +71,8 @@ async def finish_discovery(
     """The discovery is DONE at ``at``, and ``TenantDiscovered`` says so once however often this
     runs (its ``Nats-Msg-Id`` is the discovery's id)."""
     await store.collection(readmodels.DISCOVERY_JOBS).update(
-        cmd.discovery_job_id, {"status": JobStatus.DONE.value, "completedAt": iso(at)}
+        cmd.discovery_job_id,
+        readmodels.DiscoveryJobDoc.as_stored(status=JobStatus.DONE, completed_at=iso(at)),
     )
     await publisher.publish(
         subjects.tenant_event(cmd.tenant_id, "TenantDiscovered"),
@@ -108,16 +99,22 @@ async def tenant_to_discover(store: ReadStore, cmd: DiscoverTenant) -> dict[str,
     return tenant
 
 
+def found_by(cmd: DiscoverTenant) -> dict[str, str]:
+    """What each document a discovery finds carries of it (``DiscoveredDoc``'s own fields)."""
+    return {"tenant_id": cmd.tenant_id, "org_id": cmd.org_id, "discovery_job_id": cmd.discovery_job_id}
+
+
 async def replace_discovered(
-    store: ReadStore, collection: str, cmd: DiscoverTenant, docs: Iterable[Mapping[str, Any]]
+    store: ReadStore, collection: str, cmd: DiscoverTenant, docs: Iterable[readmodels.DiscoveredDoc]
 ) -> None:
-    """The tenant's list in ``collection`` becomes ``docs`` (each keyed by its ``id``, stamped with
-    the tenant, organisation and discovery): each is written in place first, then what this
-    discovery did not see is deleted, so a reader never finds the list empty mid-discovery."""
+    """The tenant's list in ``collection`` becomes ``docs`` (each keyed by its ``id``, made with
+    :func:`found_by` this discovery): each is written in place first, then what this discovery did
+    not see is deleted, so a reader never finds the list empty mid-discovery."""
     target = store.collection(collection)
-    scope = {"tenantId": cmd.tenant_id, "orgId": cmd.org_id, "discoveryJobId": cmd.discovery_job_id}
     for doc in docs:
-        await target.upsert(str(doc["id"]), {**doc, **scope})
+        if doc.discovery_job_id != cmd.discovery_job_id or doc.tenant_id != cmd.tenant_id:
+            raise ValueError(f"{doc.id} was not found by discovery {cmd.discovery_job_id}")
+        await target.upsert(doc.id, doc.to_doc())
     await target.delete_many({"tenantId": cmd.tenant_id, "discoveryJobId": {"$ne": cmd.discovery_job_id}})
     # And what was stored before discoveries stamped their id: real MongoDB's $ne would match
     # it, the wire-protocol server the tests use does not; both match None to a missing field.

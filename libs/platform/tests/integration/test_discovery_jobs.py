@@ -17,6 +17,7 @@ from migrator_contracts.streams import ALL_STREAMS
 from migrator_platform.bus import BusPublisher
 from migrator_platform.discovery_jobs import (
     finish_discovery,
+    found_by,
     queue_discovery,
     replace_discovered,
     running_discovery,
@@ -155,29 +156,37 @@ async def test_a_discoverys_list_replaces_the_last_in_place_and_a_failed_one_lea
     store: ReadStore, tenant: str
 ) -> None:
     sites = store.collection(readmodels.DISCOVERED_SITES)
+
+    def site(cmd: DiscoverTenant, site_id: str, size: int) -> readmodels.DiscoveredSiteDoc:
+        return readmodels.DiscoveredSiteDoc(
+            **found_by(cmd), id=site_id, site_id=site_id, url=f"https://x/{site_id}", size_bytes=str(size)
+        )
+
     first = discovery(tenant)
     await replace_discovered(
-        store, readmodels.DISCOVERED_SITES, first, [{"id": "a", "n": 1}, {"id": "b", "n": 1}]
+        store, readmodels.DISCOVERED_SITES, first, [site(first, "a", 1), site(first, "b", 1)]
     )
     await sites.insert("other", {"id": "other", "tenantId": "ten_other", "orgId": ORG})  # another tenant's
     await sites.insert("old", {"id": "old", "tenantId": tenant, "orgId": ORG})  # stored before discovery ids
 
     async def listed() -> dict[str, Any]:
-        return {d["id"]: d.get("n") for d in await sites.find({"tenantId": tenant})}
+        return {d["id"]: d.get("sizeBytes") for d in await sites.find({"tenantId": tenant})}
 
-    def breaks_after_one() -> Iterator[dict[str, Any]]:
-        yield {"id": "b", "n": 2}
+    broken = discovery(tenant)
+
+    def breaks_after_one() -> Iterator[readmodels.DiscoveredSiteDoc]:
+        yield site(broken, "b", 2)
         raise GraphDown("503")
 
     with pytest.raises(GraphDown):
-        await replace_discovered(store, readmodels.DISCOVERED_SITES, discovery(tenant), breaks_after_one())
-    assert await listed() == {"a": 1, "b": 2, "old": None}  # nothing the last one found is missing
+        await replace_discovered(store, readmodels.DISCOVERED_SITES, broken, breaks_after_one())
+    assert await listed() == {"a": "1", "b": "2", "old": None}  # nothing the last one found is missing
 
     again = discovery(tenant)
     await replace_discovered(
-        store, readmodels.DISCOVERED_SITES, again, [{"id": "b", "n": 3}, {"id": "c", "n": 3}]
+        store, readmodels.DISCOVERED_SITES, again, [site(again, "b", 3), site(again, "c", 3)]
     )
-    assert await listed() == {"b": 3, "c": 3}
+    assert await listed() == {"b": "3", "c": "3"}
     c = await sites.get("c")
     assert c is not None and (c["tenantId"], c["orgId"], c["discoveryJobId"]) == (
         tenant,
@@ -185,6 +194,9 @@ async def test_a_discoverys_list_replaces_the_last_in_place_and_a_failed_one_lea
         again.discovery_job_id,
     )
     assert await sites.get("other") is not None
+    with pytest.raises(ValueError, match="not found by discovery"):  # stamped by another: a mix-up
+        await replace_discovered(store, readmodels.DISCOVERED_SITES, discovery(tenant), [site(again, "d", 1)])
+    assert await listed() == {"b": "3", "c": "3"}
 
 
 async def test_a_tenant_gone_or_of_another_organisation_is_not_discovered(

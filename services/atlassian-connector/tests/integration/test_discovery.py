@@ -113,6 +113,13 @@ async def test_a_registered_server_is_discovered_and_the_discovery_announced_onc
     assert (tenant["projectCount"], tenant["spaceCount"]) == (3, 2)
     assert not readmodels.TenantDoc.undeclared(tenant), readmodels.TenantDoc.undeclared(tenant)
     assert (record["status"], record["completedAt"]) == ("DONE", tenant["discoveredAt"])
+    assert not readmodels.DiscoveryJobDoc.undeclared(record), readmodels.DiscoveryJobDoc.undeclared(record)
+    for name, model in (
+        (readmodels.DISCOVERED_PROJECTS, readmodels.DiscoveredProjectDoc),
+        (readmodels.DISCOVERED_SPACES, readmodels.DiscoveredSpaceDoc),
+    ):
+        found = await connector.store.collection(name).find({"tenantId": tenant_id})
+        assert found and not set().union(*map(model.undeclared, found)), name
     announced = connector.announced(tenant_id)
     assert {msg_id for msg_id, _ in announced} == {cmd.discovery_job_id}  # JetStream keeps one
     _, event = announced[-1]

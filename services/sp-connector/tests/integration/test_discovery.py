@@ -61,6 +61,14 @@ async def test_discovery_stores_the_tenants_users_sites_and_teams_and_announces_
     )
     job = await world.store.collection(readmodels.DISCOVERY_JOBS).get(cmd.discovery_job_id)
     assert job is not None and job["status"] == "DONE"
+    assert not readmodels.DiscoveryJobDoc.undeclared(job), readmodels.DiscoveryJobDoc.undeclared(job)
+    models = {
+        readmodels.DISCOVERED_USERS: readmodels.DiscoveredUserDoc,
+        readmodels.DISCOVERED_SITES: readmodels.DiscoveredSiteDoc,
+        readmodels.DISCOVERED_TEAMS: readmodels.DiscoveredTeamDoc,
+    }
+    undeclared = {name: set().union(*map(models[name].undeclared, docs)) for name, docs in found.items()}
+    assert not any(undeclared.values()), undeclared  # the gateway reads them by these models
     assert await announced(world, cmd) == 1
 
 

@@ -13,9 +13,11 @@ from migrator_contracts import readmodels
 from migrator_contracts.base import iso
 from migrator_contracts.commands import DiscoverTenant
 from migrator_contracts.enums import TenantType
+from migrator_contracts.readmodels import DiscoveredProjectDoc, DiscoveredSpaceDoc
 from migrator_platform.bus import Publisher
 from migrator_platform.discovery_jobs import (
     finish_discovery,
+    found_by,
     replace_discovered,
     running_discovery,
     tenant_to_discover,
@@ -79,21 +81,29 @@ class Discovery:
             users = await self._server_users(cmd.tenant_id)
         else:
             projects, spaces = await self._cloud(cmd.tenant_id)
-        for name, found, size_field in (
-            (readmodels.DISCOVERED_PROJECTS, projects, "issueCount"),
-            (readmodels.DISCOVERED_SPACES, spaces, "pageCount"),
-        ):
-            docs = (
-                {
-                    "id": f"{cmd.tenant_id}:{item['key']}",
-                    "key": item["key"],
-                    "name": item.get("name"),
-                    size_field: int(item.get(size_field) or 0),
-                    "sizeBytes": int(item.get("sizeBytes") or item.get("attachmentsBytes") or 0),
-                }
-                for item in found
-            )
-            await replace_discovered(self._store, name, cmd, docs)
+        found = found_by(cmd)
+
+        def common(item: dict[str, Any]) -> dict[str, Any]:
+            return {
+                **found,
+                "id": f"{cmd.tenant_id}:{item['key']}",
+                "key": item["key"],
+                "name": item.get("name"),
+                "size_bytes": int(item.get("sizeBytes") or item.get("attachmentsBytes") or 0),
+            }
+
+        await replace_discovered(
+            self._store,
+            readmodels.DISCOVERED_PROJECTS,
+            cmd,
+            [DiscoveredProjectDoc(**common(p), issue_count=int(p.get("issueCount") or 0)) for p in projects],
+        )
+        await replace_discovered(
+            self._store,
+            readmodels.DISCOVERED_SPACES,
+            cmd,
+            [DiscoveredSpaceDoc(**common(s), page_count=int(s.get("pageCount") or 0)) for s in spaces],
+        )
         return projects, spaces, users
 
     async def _server(

@@ -10,10 +10,12 @@ from faststream.nats import NatsBroker
 from migrator_contracts import readmodels
 from migrator_contracts.base import iso
 from migrator_contracts.commands import DiscoverTenant
+from migrator_contracts.readmodels import DiscoveredSiteDoc, DiscoveredTeamDoc, DiscoveredUserDoc
 from migrator_microsoft.graph import GraphClient
 from migrator_platform.bus import BusPublisher
 from migrator_platform.discovery_jobs import (
     finish_discovery,
+    found_by,
     replace_discovered,
     running_discovery,
     tenant_to_discover,
@@ -55,7 +57,8 @@ async def _discover(cmd: DiscoverTenant, *, graph: GraphClient, store: ReadStore
     mailbox_bytes = {
         u["userPrincipalName"].lower(): int(u.get("storageUsedInBytes") or 0) for u in usage["value"]
     }
-    users: list[dict[str, Any]] = []
+    found = found_by(cmd)
+    users: list[DiscoveredUserDoc] = []
     onedrive_quota: int | None = None
     async for user in graph.pages(tenant, "/users?$select=id,userPrincipalName,displayName,mail"):
         if onedrive_quota is None:
@@ -63,51 +66,52 @@ async def _discover(cmd: DiscoverTenant, *, graph: GraphClient, store: ReadStore
                 (await graph.get_json(tenant, f"/users/{user['id']}/drive"))["quota"]["total"]
             )
         users.append(
-            {
-                "id": stable_id("dbu", tenant, user["id"]),
-                "upn": user["userPrincipalName"],
-                "displayName": user.get("displayName"),
-                "sourceSizeBytes": mailbox_bytes.get(user["userPrincipalName"].lower(), 0),
-            }
+            DiscoveredUserDoc(
+                **found,
+                id=stable_id("dbu", tenant, user["id"]),
+                upn=user["userPrincipalName"],
+                display_name=user.get("displayName"),
+                source_size_bytes=mailbox_bytes.get(user["userPrincipalName"].lower(), 0),
+            )
         )
-    sites, pool = [], None
+    sites: list[DiscoveredSiteDoc] = []
+    pool = None
     async for site in graph.pages(tenant, "/sites?search=*"):
         quota = (await graph.get_json(tenant, f"/sites/{site['id']}/drive"))["quota"]
         pool = int(quota["total"])
         sites.append(
-            {
-                "id": stable_id("dbs", tenant, site["id"]),
-                "siteId": site["id"],
-                "name": site.get("displayName") or site.get("name"),
-                "url": site["webUrl"],
-                "sizeBytes": str(int(quota.get("used") or 0)),
-            }
+            DiscoveredSiteDoc(
+                **found,
+                id=stable_id("dbs", tenant, site["id"]),
+                site_id=site["id"],
+                name=site.get("displayName") or site.get("name"),
+                url=site["webUrl"],
+                size_bytes=str(int(quota.get("used") or 0)),
+            )
         )
-    teams = []
+    teams: list[DiscoveredTeamDoc] = []
     async for group in graph.pages(tenant, "/groups?$filter=resourceProvisioningOptions/Any(x:x eq 'Team')"):
         count = await graph.get_text(
             tenant, f"/groups/{group['id']}/members/$count", headers={"ConsistencyLevel": "eventual"}
         )
         teams.append(
-            {
-                "id": stable_id("dbt", tenant, group["id"]),
-                "teamId": group["id"],
-                "name": group.get("displayName"),
-                "description": group.get("description") or "",
-                "memberCount": int(count),
-            }
+            DiscoveredTeamDoc(
+                **found,
+                id=stable_id("dbt", tenant, group["id"]),
+                team_id=group["id"],
+                name=group.get("displayName"),
+                description=group.get("description") or "",
+                member_count=int(count),
+            )
         )
-    for name, docs in (
-        (readmodels.DISCOVERED_USERS, users),
-        (readmodels.DISCOVERED_SITES, sites),
-        (readmodels.DISCOVERED_TEAMS, teams),
-    ):
-        await replace_discovered(store, name, cmd, docs)
-    site_used = sum(int(s["sizeBytes"]) for s in sites)
+    await replace_discovered(store, readmodels.DISCOVERED_USERS, cmd, users)
+    await replace_discovered(store, readmodels.DISCOVERED_SITES, cmd, sites)
+    await replace_discovered(store, readmodels.DISCOVERED_TEAMS, cmd, teams)
+    site_used = sum(int(s.size_bytes) for s in sites)
     return {
         "mailboxCount": len(users),
         "siteCount": len(sites),
-        "totalSizeBytes": sum(u["sourceSizeBytes"] for u in users) + site_used,
+        "totalSizeBytes": sum(u.source_size_bytes for u in users) + site_used,
         "sharepointQuotaBytes": pool,
         "sharepointUsedBytes": site_used,
         "onedriveQuotaPerUserBytes": onedrive_quota,

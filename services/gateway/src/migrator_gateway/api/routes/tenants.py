@@ -35,18 +35,13 @@ from migrator_gateway.api.views import tenant_view
 router = APIRouter(prefix="/v1/tenants", tags=["tenants"], responses=schemas.COMMON_ERRORS)
 
 DOMAIN = r"^([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$"
+# Each list shows its documented schema's fields, in its order.
 DISCOVERED = {
-    "users": (readmodels.DISCOVERED_USERS, ("id", "tenantId", "upn", "displayName", "sourceSizeBytes")),
-    "sites": (readmodels.DISCOVERED_SITES, ("id", "tenantId", "siteId", "name", "url", "sizeBytes")),
-    "teams": (
-        readmodels.DISCOVERED_TEAMS,
-        ("id", "tenantId", "teamId", "name", "description", "memberCount"),
-    ),
-    "projects": (
-        readmodels.DISCOVERED_PROJECTS,
-        ("id", "tenantId", "key", "name", "issueCount", "sizeBytes"),
-    ),
-    "spaces": (readmodels.DISCOVERED_SPACES, ("id", "tenantId", "key", "name", "pageCount", "sizeBytes")),
+    "users": (readmodels.DISCOVERED_USERS, tuple(schemas.DiscoveredUser.model_fields)),
+    "sites": (readmodels.DISCOVERED_SITES, tuple(schemas.DiscoveredSite.model_fields)),
+    "teams": (readmodels.DISCOVERED_TEAMS, tuple(schemas.DiscoveredTeam.model_fields)),
+    "projects": (readmodels.DISCOVERED_PROJECTS, tuple(schemas.DiscoveredProject.model_fields)),
+    "spaces": (readmodels.DISCOVERED_SPACES, tuple(schemas.DiscoveredSpace.model_fields)),
 }
 
 
@@ -225,9 +220,10 @@ async def _discovered(store: ReadStore, org_id: str, tenant_id: str, kind: str) 
     )
     latest = None
     if tenant.get("latestDiscoveryJobId"):
-        job = await store.collection(readmodels.DISCOVERY_JOBS).get(tenant["latestDiscoveryJobId"])
-        if job is not None:
-            latest = {"id": job["id"], "status": job["status"], "completedAt": job.get("completedAt")}
+        doc = await store.collection(readmodels.DISCOVERY_JOBS).get(tenant["latestDiscoveryJobId"])
+        if doc is not None:
+            job = readmodels.DiscoveryJobDoc.model_validate(doc)
+            latest = {"id": job.id, "status": job.status.value, "completedAt": job.completed_at}
     return {kind: [{f: d.get(f) for f in fields} for d in docs], "latestJob": latest}
 
 
