@@ -38,7 +38,7 @@ from migrator_platform import trace_context
 from migrator_platform.bus import Publisher
 from migrator_platform.ids import new_id
 from migrator_platform.structured_logs import get_logger
-from migrator_readstore import Collection
+from migrator_readstore import Collection, Filter, Sort
 
 from migrator_scheduler.domain.dispatch_plan import Candidate, InFlight, Limits, plan
 from migrator_scheduler.domain.lifecycle import can_transition
@@ -93,6 +93,18 @@ class Scheduler:
 
     def now_iso(self) -> str:
         return iso(self.now())
+
+    async def job(self, job_id: str) -> JobDoc | None:
+        doc = await self._jobs.get(job_id)
+        return None if doc is None else JobDoc.model_validate(doc)
+
+    async def jobs_where(self, where: Filter, *, sort: Sort = (), limit: int | None = None) -> list[JobDoc]:
+        return [JobDoc.model_validate(d) for d in await self._jobs.find(where, sort=sort, limit=limit)]
+
+    async def units_where(
+        self, where: Filter, *, sort: Sort = (), limit: int | None = None
+    ) -> list[JobUnitDoc]:
+        return [JobUnitDoc.model_validate(d) for d in await self._units.find(where, sort=sort, limit=limit)]
 
     async def create_job(self, cmd: CreateJob) -> None:
         """Record the job and its units (once), announce it, and start it if it is due.
@@ -159,60 +171,61 @@ class Scheduler:
     async def start_if_due(self, job_id: str, *, dispatch: bool = True) -> bool:
         """QUEUED → RUNNING if its time has come; exactly one caller wins (compare-and-set).
         ``dispatch=False`` leaves dispatching to the caller (one pass for many starts)."""
-        job = await self._jobs.get(job_id)
-        if job is None or job["status"] != JobStatus.QUEUED.value or float(job["dueAt"]) > self._clock():
+        job = await self.job(job_id)
+        if job is None or job.status != JobStatus.QUEUED.value or job.due_at > self._clock():
             return False
         if not can_transition(JobStatus.QUEUED, JobStatus.RUNNING):
             return False
-        version = int(job["version"])
-        changes = {
-            "status": JobStatus.RUNNING.value,
-            "startedAt": job.get("startedAt") or iso(self.now()),
-            "version": version + 1,
+        version = job.version
+        job, changes = job.changed(
+            status=JobStatus.RUNNING.value,
+            started_at=job.started_at or iso(self.now()),
+            version=version + 1,
             # An outbox of one: the start is announced after this write, and until that
             # succeeds (the bus may be down) every tick tries again.
-            "startToAnnounce": version + 1,
-        }
+            start_to_announce=version + 1,
+        )
         won = await self._jobs.update(
             job_id, changes, where={"version": version, "status": JobStatus.QUEUED.value}
         )
         if not won:
             return False
-        units = await self._units.find({"jobId": job_id})
-        await self._announce_start(job | changes, total_units=len(units))
+        units = await self._units.find({"jobId": job_id})  # raw: only counted
+        await self._announce_start(job, total_units=len(units))
         if dispatch:
             await self.dispatch_pending()
-        if not units or all(u.get("dispatched") for u in units):
+        if all(u.get("dispatched") for u in units):
             # Nothing to migrate, or (after a resume) nothing left: finish at once.
             await self.refresh_job(job_id)
         return True
 
-    async def _announce_start(self, job: dict[str, Any], *, total_units: int | None = None) -> None:
+    async def _announce_start(self, job: JobDoc, *, total_units: int | None = None) -> None:
         """Publish the JobStarted a start left to announce (once per start: a resumed job
         starts again), then clear it. A retry carries the same Nats-Msg-Id, so it is stored once."""
-        seq = int(job.get("startToAnnounce") or 0)
+        seq = job.start_to_announce
         if not seq:
             return
-        job_id = job["id"]
         if total_units is None:
-            total_units = await self._units.count({"jobId": job_id})
-        with trace_context.resumed(job.get("traceContext"), "announce start"):
+            total_units = await self._units.count({"jobId": job.id})
+        with trace_context.resumed(job.trace_context, "announce start"):
             await self._announce_started(job, seq=seq, total_units=total_units)
-        await self._jobs.update(job_id, {"startToAnnounce": None}, where={"startToAnnounce": seq})
+        await self._jobs.update(
+            job.id, JobDoc.as_stored(start_to_announce=None), where={"startToAnnounce": seq}
+        )
 
-    async def _announce_started(self, job: dict[str, Any], *, seq: int, total_units: int) -> None:
-        job_id = job["id"]
+    async def _announce_started(self, job: JobDoc, *, seq: int, total_units: int) -> None:
+        assert job.started_at is not None, "a job announced as started has started"
         await self._publisher.publish(
-            subjects.job_event(job_id, "JobStarted"),
+            subjects.job_event(job.id, "JobStarted"),
             JobStarted(
-                event_id=f"{job_id}:started",
+                event_id=f"{job.id}:started",
                 seq=seq,
-                occurred_at=datetime.fromisoformat(job["startedAt"]),
-                job_id=job_id,
-                org_id=job["orgId"],
+                occurred_at=datetime.fromisoformat(job.started_at),
+                job_id=job.id,
+                org_id=job.org_id,
                 total_units=total_units,
             ),
-            msg_id=f"{job_id}:started:{seq}",
+            msg_id=f"{job.id}:started:{seq}",
         )
 
     async def dispatch_pending(self) -> None:
@@ -240,6 +253,8 @@ class Scheduler:
         finished job's units hold no slot: its connector stops them between two batches, and
         a unit no connector ever starts must not block its tenant for good."""
         unfinished = [s.value for s in UnitStatus if s not in TERMINAL_UNIT_STATUSES]
+        # Read raw, as roll_up reads: every pass reads every unit in flight (thousands, when
+        # many one-site jobs start together), for four fields; a model each would slow each pass.
         units = await self._units.find({"dispatched": True, "status": {"$in": unfinished}})
         job_ids = sorted({u["jobId"] for u in units})
         running = {
@@ -253,7 +268,7 @@ class Scheduler:
         )
 
     async def _dispatch_pass(self) -> None:
-        running = await self._jobs.find(
+        running = await self.jobs_where(
             {"status": JobStatus.RUNNING.value, "dispatchComplete": False},
             sort=[("startedAt", 1), ("_id", 1)],
             limit=1000,
@@ -263,97 +278,87 @@ class Scheduler:
         in_flight = await self.in_flight()
         candidates, complete = [], []
         for job in running:
-            if JOB_KINDS[JobType(job["type"])].whole_job:
+            if JOB_KINDS[JobType(job.type)].whole_job:
                 await self.dispatch_whole(job)
                 continue
             pending = await self._units.find(
-                {"jobId": job["id"], "dispatched": False}, sort=[("_id", 1)], limit=self._limits.per_job + 1
+                {"jobId": job.id, "dispatched": False}, sort=[("_id", 1)], limit=self._limits.per_job + 1
             )
             if not pending:
-                complete.append(job["id"])
+                complete.append(job.id)
                 continue
-            candidates.append(
-                Candidate(
-                    job["id"], job["orgId"], job["destTenantId"], job["type"], [u["id"] for u in pending]
-                )
-            )
-        jobs_by_id = {job["id"]: job for job in running}
+            unit_ids = [str(u["id"]) for u in pending]  # only their ids: each is read when it is sent
+            candidates.append(Candidate(job.id, job.org_id, job.dest_tenant_id, job.type, unit_ids))
+        jobs_by_id = {job.id: job for job in running}
         planned = plan(candidates, in_flight, self._limits)
         started = {job_id for job_id, _ in planned}
         for chunk in range(0, len(planned), DISPATCH_CHUNK):
             await self._dispatch_units(jobs_by_id, planned[chunk : chunk + DISPATCH_CHUNK])
         for job_id in complete:
-            await self._jobs.update(job_id, {"dispatchComplete": True})
+            await self._jobs.update(job_id, JobDoc.as_stored(dispatch_complete=True))
         for candidate in candidates:
             await self._note_waiting(
                 jobs_by_id[candidate.job_id], in_flight, waiting=candidate.job_id not in started
             )
 
-    async def dispatch_whole(self, job: dict[str, Any], *, attempt: int = 1) -> None:
+    async def dispatch_whole(self, job: JobDoc, *, attempt: int = 1) -> None:
         """A JIRA / CONFLUENCE job goes out whole: Atlassian migrates its projects or spaces as
         one migration, so they are not dispatched one by one within the unit limits."""
-        units = await self._units.find({"jobId": job["id"]}, sort=[("_id", 1)])
-        options = job.get("options") or {}
+        units = await self.units_where({"jobId": job.id}, sort=[("_id", 1)])
         command = MigrateAtlassianScope(
-            job_id=job["id"],
-            org_id=job["orgId"],
-            job_type=JobType(job["type"]),
-            source_tenant_id=job["sourceTenantId"],
-            dest_tenant_id=job["destTenantId"],
-            units=[AtlassianUnit(unit_id=u["id"], key=u["source"]) for u in units],
-            name=job.get("name"),
-            dry_run=bool(job.get("dryRun")),
-            override_checks=[str(c) for c in options.get("overrideChecks") or []],
+            job_id=job.id,
+            org_id=job.org_id,
+            job_type=JobType(job.type),
+            source_tenant_id=job.source_tenant_id,
+            dest_tenant_id=job.dest_tenant_id,
+            units=[AtlassianUnit(unit_id=u.id, key=u.source) for u in units],
+            name=job.name,
+            dry_run=job.dry_run,
+            override_checks=[str(c) for c in job.options.get("overrideChecks") or []],
         )
-        msg_id = f"{job['id']}:atlassian" + (f":{attempt}" if attempt > 1 else "")
-        with trace_context.resumed(job.get("traceContext"), "dispatch"):
+        msg_id = f"{job.id}:atlassian" + (f":{attempt}" if attempt > 1 else "")
+        with trace_context.resumed(job.trace_context, "dispatch"):
             await self._publisher.publish(subjects.CMD_ATLASSIAN_MIGRATE, command, msg_id=msg_id)
-        now = self._clock()
+        sent = JobUnitDoc.as_stored(dispatched=True, dispatched_at=self._clock(), dispatch_count=attempt)
         await asyncio.gather(
-            *(
-                self._units.update(
-                    u["id"], {"dispatched": True, "dispatchedAt": now, "dispatchCount": attempt}
-                )
-                for u in units
-                if attempt > 1 or not u.get("dispatched")
-            )
+            *(self._units.update(u.id, sent) for u in units if attempt > 1 or not u.dispatched)
         )
-        await self._jobs.update(job["id"], {"dispatchComplete": True})
+        await self._jobs.update(job.id, JobDoc.as_stored(dispatch_complete=True))
 
-    async def _dispatch_units(
-        self, jobs_by_id: dict[str, dict[str, Any]], planned: list[tuple[str, str]]
-    ) -> None:
+    async def _dispatch_units(self, jobs_by_id: dict[str, JobDoc], planned: list[tuple[str, str]]) -> None:
         """Publish a chunk of unit commands concurrently, then mark them dispatched together
         (the store batches the writes): a unit is marked only once its command is on the bus."""
         units = [await self._units.get(unit_id) for _, unit_id in planned]
-        todo = [(jobs_by_id[job_id], u) for (job_id, _), u in zip(planned, units, strict=True) if u]
-        await asyncio.gather(
-            *(self.dispatch_unit(job, unit) for job, unit in todo if not unit.get("dispatched"))
-        )
+        todo = [
+            (jobs_by_id[job_id], JobUnitDoc.model_validate(u))
+            for (job_id, _), u in zip(planned, units, strict=True)
+            if u
+        ]
+        await asyncio.gather(*(self.dispatch_unit(job, unit) for job, unit in todo if not unit.dispatched))
 
-    async def dispatch_unit(self, job: dict[str, Any], unit: dict[str, Any]) -> None:
+    async def dispatch_unit(self, job: JobDoc, unit: JobUnitDoc) -> None:
         """Send the unit's command (again, when it was sent before and nobody started it)."""
-        attempt = int(unit.get("dispatchCount") or 0) + 1
+        attempt = unit.dispatch_count + 1
         subject, command = _unit_command(job, unit)
-        with trace_context.resumed(job.get("traceContext"), "dispatch"):
+        with trace_context.resumed(job.trace_context, "dispatch"):
             # One id per sending: a unit sent again after a pause is not taken for a duplicate.
-            await self._publisher.publish(subject, command, msg_id=f"{unit['id']}:dispatch:{attempt}")
+            await self._publisher.publish(subject, command, msg_id=f"{unit.id}:dispatch:{attempt}")
         await self._units.update(
-            unit["id"],
-            {
-                "dispatched": True,
-                "dispatchedAt": self._clock(),
-                "dispatchCount": attempt,
-                "sendsUnstarted": int(unit.get("sendsUnstarted") or 0) + 1,
-            },
+            unit.id,
+            JobUnitDoc.as_stored(
+                dispatched=True,
+                dispatched_at=self._clock(),
+                dispatch_count=attempt,
+                sends_unstarted=unit.sends_unstarted + 1,
+            ),
         )
 
-    async def _note_waiting(self, job: dict[str, Any], in_flight: InFlight, *, waiting: bool) -> None:
+    async def _note_waiting(self, job: JobDoc, in_flight: InFlight, *, waiting: bool) -> None:
         """Say once in the job's log that it waits for room, and when it gets going again."""
-        idle = waiting and in_flight.by_job[job["id"]] == 0
-        if idle == bool(job.get("waitingSince")):
+        idle = waiting and in_flight.by_job[job.id] == 0
+        if idle == bool(job.waiting_since):
             return
-        tenant, job_type = job["destTenantId"], job["type"]
+        tenant, job_type = job.dest_tenant_id, job.type
         message = (
             f"Waiting: {in_flight.by_tenant[tenant]} units are already running against the destination "
             f"tenant (limit {self._limits.per_tenant}) or {in_flight.by_type[job_type]} {job_type} units "
@@ -363,10 +368,10 @@ class Scheduler:
         )
         line_id = new_id("log")
         await self._publisher.publish(
-            subjects.job_log(job["id"]),
+            subjects.job_log(job.id),
             LogLine(
                 id=line_id,
-                job_id=job["id"],
+                job_id=job.id,
                 level=LogLevel.INFO if not idle else LogLevel.WARN,
                 message=message,
                 ts=self.now(),
@@ -374,7 +379,7 @@ class Scheduler:
             msg_id=line_id,
         )
         # Marked after the line is on the bus: a failed publish is tried again next pass.
-        await self._jobs.update(job["id"], {"waitingSince": iso(self.now()) if idle else None})
+        await self._jobs.update(job.id, JobDoc.as_stored(waiting_since=iso(self.now()) if idle else None))
 
     async def apply_unit_progress(
         self,
@@ -405,23 +410,24 @@ class Scheduler:
         """Write one unit's progress; True when it freed a slot (finished, or handed back)."""
         fields: dict[str, Any] = {
             "status": evt.status.value,
-            "totalItems": evt.total_items,
-            "doneItems": evt.done_items,
-            "errorItems": evt.error_items,
-            "skippedItems": evt.skipped_items,
-            "bytesTransferred": evt.bytes_transferred,
+            "total_items": evt.total_items,
+            "done_items": evt.done_items,
+            "error_items": evt.error_items,
+            "skipped_items": evt.skipped_items,
+            "bytes_transferred": evt.bytes_transferred,
             "message": evt.message,
+            "seq": evt.seq,
+            "sends_unstarted": 0,  # the connector has it (or handed it back): no longer unstarted
         }
         if evt.dest:
             fields["dest"] = evt.dest
         if evt.status in (UnitStatus.DONE, UnitStatus.ERROR):
-            fields["completedAt"] = iso(evt.occurred_at)
+            fields["completed_at"] = iso(evt.occurred_at)
         handed_back = evt.status is UnitStatus.QUEUED
-        fields["sendsUnstarted"] = 0  # the connector has it (or handed it back): no longer unstarted
         if handed_back:
             fields["dispatched"] = False
         applied = await self._units.update(
-            evt.unit_id, fields | {"seq": evt.seq}, where={"seq": {"$lt": evt.seq}}
+            evt.unit_id, JobUnitDoc.as_stored(**fields), where={"seq": {"$lt": evt.seq}}
         )
         if not applied:
             log.debug("stale or replayed unit progress ignored", unit_id=evt.unit_id, seq=evt.seq)
@@ -429,48 +435,52 @@ class Scheduler:
             if not handed_back:
                 # The connector's first word on the unit is when it started.
                 await self._units.update(
-                    evt.unit_id, {"startedAt": iso(evt.occurred_at)}, where={"startedAt": None}
+                    evt.unit_id,
+                    JobUnitDoc.as_stored(started_at=iso(evt.occurred_at)),
+                    where={"startedAt": None},
                 )
             if handed_back:
-                await self._jobs.update(evt.job_id, {"dispatchComplete": False})
+                await self._jobs.update(evt.job_id, JobDoc.as_stored(dispatch_complete=False))
             return evt.status in TERMINAL_UNIT_STATUSES or handed_back
         return False
 
     async def refresh_job(self, job_id: str) -> None:
         """Recompute the job's counters from its units; finish it when every unit has finished."""
         for _ in range(20):  # optimistic concurrency: retry when another replica wrote in between
-            job = await self._jobs.get(job_id)
+            job = await self.job(job_id)
             if job is None:
                 return
-            if job["status"] in (JobStatus.DONE.value, JobStatus.ERROR.value):
+            stored = job.to_doc()
+            if job.status in (JobStatus.DONE.value, JobStatus.ERROR.value):
                 # A crash may have come between finishing and announcing: announce again
                 # (de-duplicated by Nats-Msg-Id, and idempotent for every subscriber).
-                counters = {k: int(job.get(k) or 0) for k in COUNTERS}
-                await self._announce_completion(job, JobStatus(job["status"]), counters, int(job["version"]))
+                counters = {k: stored[k] for k in COUNTERS}
+                await self._announce_completion(job, JobStatus(job.status), counters, job.version)
                 return
-            if job["status"] not in (JobStatus.RUNNING.value, JobStatus.PAUSED.value):
+            if job.status not in (JobStatus.RUNNING.value, JobStatus.PAUSED.value):
                 return
+            # Every unit of the job, read for its counters and status only: not one model each,
+            # since a job of 10,000 sites is read whole at each batch of its progress.
             rollup = roll_up(await self._units.find({"jobId": job_id}))
-            changes: dict[str, Any] = {k: v for k, v in rollup.counters.items() if job.get(k) != v}
+            changes: dict[str, Any] = {k: v for k, v in rollup.counters.items() if stored[k] != v}
             # A paused job's in-flight units still report; it finishes only once resumed.
-            final = rollup.final_status if job["status"] == JobStatus.RUNNING.value else None
+            final = rollup.final_status if job.status == JobStatus.RUNNING.value else None
             if final is not None:
-                changes |= {"status": final.value, "completedAt": iso(self.now())}
+                changes |= JobDoc.as_stored(status=final.value, completed_at=iso(self.now()))
             if not changes:
                 return
-            version = int(job["version"])
-            if await self._jobs.update(
-                job_id, changes | {"version": version + 1}, where={"version": version}
-            ):
+            version = job.version
+            changes |= JobDoc.as_stored(version=version + 1)
+            if await self._jobs.update(job_id, changes, where={"version": version}):
                 if final is not None:
                     await self._announce_completion(job, final, rollup.counters, version + 1)
                 return
         raise RuntimeError(f"job {job_id}: too much write contention, will retry on redelivery")
 
     async def _announce_completion(
-        self, job: dict[str, Any], status: JobStatus, counters: dict[str, int], seq: int
+        self, job: JobDoc, status: JobStatus, counters: dict[str, int], seq: int
     ) -> None:
-        job_id = job["id"]
+        job_id = job.id
         log.info("job finished", job_id=job_id, status=status.value, **{k: counters[k] for k in COUNTERS})
         await self._publisher.publish(
             subjects.job_event(job_id, "JobCompleted"),
@@ -479,7 +489,7 @@ class Scheduler:
                 seq=seq,
                 occurred_at=self.now(),
                 job_id=job_id,
-                org_id=job["orgId"],
+                org_id=job.org_id,
                 status=status,
                 total_items=counters["totalItems"],
                 done_items=counters["doneItems"],
@@ -492,59 +502,60 @@ class Scheduler:
     async def tick(self) -> None:
         """Announce starts a bus outage held back, start every due QUEUED job, then dispatch
         what waits in one pass (this also finishes dispatches a crash interrupted)."""
-        for job in await self._jobs.find({"startToAnnounce": {"$gt": 0}}, limit=500):
+        for job in await self.jobs_where({"startToAnnounce": {"$gt": 0}}, limit=500):
             await self._announce_start(job)
-        while due := await self._jobs.find(
+        while due := await self.jobs_where(
             {"status": JobStatus.QUEUED.value, "dueAt": {"$lte": self._clock()}},
             sort=[("dueAt", 1)],
             limit=500,
         ):
-            started = [await self.start_if_due(job["id"], dispatch=False) for job in due]
+            started = [await self.start_if_due(job.id, dispatch=False) for job in due]
             if not any(started):
                 break  # another replica is starting them
         await self.dispatch_pending()
 
     async def seconds_until_due(self, ceiling: float) -> float:
         """How long the timer loop may sleep: until the next QUEUED job is due, at most ``ceiling``."""
-        upcoming = await self._jobs.find({"status": JobStatus.QUEUED.value}, sort=[("dueAt", 1)], limit=1)
+        upcoming = await self.jobs_where({"status": JobStatus.QUEUED.value}, sort=[("dueAt", 1)], limit=1)
         if not upcoming:
             return ceiling
-        return max(0.0, min(ceiling, float(upcoming[0]["dueAt"]) - self._clock()))
+        return max(0.0, min(ceiling, upcoming[0].due_at - self._clock()))
 
 
-def _unit_command(job: dict[str, Any], unit: dict[str, Any]) -> tuple[str, Message]:
-    """The connector command that migrates one unit, and its subject."""
-    options = job.get("options") or {}
+def _unit_command(job: JobDoc, unit: JobUnitDoc) -> tuple[str, Message]:
+    """The connector command that migrates one unit, and its subject. (The options were
+    validated by their type's model when the job was created; only a few are read here.)"""
+    options = job.options
     common: dict[str, Any] = {
-        "job_id": job["id"],
-        "unit_id": unit["id"],
-        "org_id": job["orgId"],
-        "source_tenant_id": job["sourceTenantId"],
-        "dest_tenant_id": job["destTenantId"],
-        "job_version": int(job.get("version") or 0),
+        "job_id": job.id,
+        "unit_id": unit.id,
+        "org_id": job.org_id,
+        "source_tenant_id": job.source_tenant_id,
+        "dest_tenant_id": job.dest_tenant_id,
+        "job_version": job.version,
     }
-    dest = unit.get("dest") or None
+    dest = unit.dest or None
     user_mappings = {
         str(m["source"]).lower(): str(m["dest"])
         for m in options.get("userMappings") or []
         if isinstance(m, dict) and "source" in m and "dest" in m
     }
-    if unit["kind"] == "mailbox":
+    if unit.kind == "mailbox":
         return subjects.CMD_MAILBOX_MIGRATE, MigrateMailbox(
-            **common, source_mailbox=unit["source"], dest_mailbox=dest, scope=job.get("scope") or {}
+            **common, source_mailbox=unit.source, dest_mailbox=dest, scope=job.scope
         )
-    if unit["kind"] == "team":
+    if unit.kind == "team":
         return subjects.CMD_TEAM_MIGRATE, MigrateTeam(
             **common,
-            source_team_id=unit["source"],
+            source_team_id=unit.source,
             dest_team_id=dest,
-            scope=job.get("scope") or {},
+            scope=job.scope,
             user_mappings=user_mappings,
             fallback_user=options.get("fallbackUser"),
         )
     return subjects.CMD_SITE_MIGRATE, MigrateSite(
         **common,
-        source_site_url=unit["source"],
+        source_site_url=unit.source,
         dest_site_url=dest,
         full_pass=options.get("fullPass") is True,
         include_versions=options.get("includeVersions") is True,

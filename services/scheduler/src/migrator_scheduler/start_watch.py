@@ -9,10 +9,9 @@ after ``attempts`` sends it ends ERROR with ``UNIT_NOT_STARTED``.
 
 from __future__ import annotations
 
-from typing import Any
-
 from migrator_contracts.enums import JobStatus, JobType, LogLevel, UnitStatus
 from migrator_contracts.job_kinds import JOB_KINDS, UNIT_COMMANDS
+from migrator_contracts.readmodels import JobDoc, JobUnitDoc
 from migrator_platform.bus import Publisher
 from migrator_platform.job_log import publish_line
 from migrator_platform.structured_logs import get_logger
@@ -44,8 +43,7 @@ class StartWatch:
 
     async def check(self) -> None:
         """One pass over the units sent long enough ago and still QUEUED."""
-        units = self._scheduler.units
-        stale = await units.find(
+        stale = await self._scheduler.units_where(
             {
                 "dispatched": True,
                 "status": UnitStatus.QUEUED.value,
@@ -57,61 +55,57 @@ class StartWatch:
         nobody: dict[str, bool] = {}
         whole_jobs_sent: set[str] = set()
         for unit in stale:
-            subject = UNIT_COMMANDS[unit["kind"]]
+            subject = UNIT_COMMANDS[unit.kind]
             if subject not in nobody:
                 nobody[subject] = not await self._workers.running(subject)
             if not nobody[subject]:
                 continue  # queued behind busy connectors: it will be taken in turn
-            job = await self._scheduler.jobs.get(unit["jobId"])
-            if job is None or job["status"] != JobStatus.RUNNING.value:
+            job = await self._scheduler.job(unit.job_id)
+            if job is None or job.status != JobStatus.RUNNING.value:
                 continue
-            if int(unit.get("sendsUnstarted") or 0) < self._attempts:
+            if unit.sends_unstarted < self._attempts:
                 await self._send_again(job, unit, subject, whole_jobs_sent)
             else:
                 await self._fail(job, unit, subject)
 
-    async def _send_again(
-        self, job: dict[str, Any], unit: dict[str, Any], subject: str, sent: set[str]
-    ) -> None:
-        log.warning("unit not started; sent again", unit_id=unit["id"], subject=subject)
+    async def _send_again(self, job: JobDoc, unit: JobUnitDoc, subject: str, sent: set[str]) -> None:
+        log.warning("unit not started; sent again", unit_id=unit.id, subject=subject)
         await self._line(
             job,
             unit,
             LogLevel.WARN,
-            f"{unit['source']}: not started after {self._timeout:.0f}s (nothing consumes {subject}); "
-            "sent again",
-            key=f"resend:{unit.get('dispatchCount')}",
+            f"{unit.source}: not started after {self._timeout:.0f}s (nothing consumes {subject}); sent again",
+            key=f"resend:{unit.dispatch_count}",
         )
-        if not JOB_KINDS[JobType(job["type"])].whole_job:
+        if not JOB_KINDS[JobType(job.type)].whole_job:
             await self._scheduler.dispatch_unit(job, unit)
-        elif job["id"] not in sent:  # one command carries every unit of the job
-            sent.add(job["id"])
-            await self._scheduler.dispatch_whole(job, attempt=int(unit.get("dispatchCount") or 1) + 1)
+        elif job.id not in sent:  # one command carries every unit of the job
+            sent.add(job.id)
+            await self._scheduler.dispatch_whole(job, attempt=max(unit.dispatch_count, 1) + 1)
 
-    async def _fail(self, job: dict[str, Any], unit: dict[str, Any], subject: str) -> None:
+    async def _fail(self, job: JobDoc, unit: JobUnitDoc, subject: str) -> None:
         reason = (
             f"{NOT_STARTED}: no running service took it from {subject} in "
             f"{self._attempts} sends {self._timeout:.0f}s apart"
         )
-        log.error("unit never started; failed", unit_id=unit["id"], subject=subject)
-        now = self._scheduler.now_iso()
-        await self._scheduler.units.update(
-            unit["id"],
-            {"status": UnitStatus.ERROR.value, "message": reason, "completedAt": now, "seq": FINAL_SEQ},
-            where={"status": UnitStatus.QUEUED.value},
+        log.error("unit never started; failed", unit_id=unit.id, subject=subject)
+        failed = JobUnitDoc.as_stored(
+            status=UnitStatus.ERROR.value,
+            message=reason,
+            completed_at=self._scheduler.now_iso(),
+            seq=FINAL_SEQ,
         )
-        await self._line(job, unit, LogLevel.ERROR, f"{unit['source']} — {reason}", key="not-started")
-        await self._scheduler.refresh_job(job["id"])
+        await self._scheduler.units.update(unit.id, failed, where={"status": UnitStatus.QUEUED.value})
+        await self._line(job, unit, LogLevel.ERROR, f"{unit.source} — {reason}", key="not-started")
+        await self._scheduler.refresh_job(job.id)
         await self._scheduler.dispatch_pending()
 
-    async def _line(
-        self, job: dict[str, Any], unit: dict[str, Any], level: LogLevel, message: str, *, key: str
-    ) -> None:
+    async def _line(self, job: JobDoc, unit: JobUnitDoc, level: LogLevel, message: str, *, key: str) -> None:
         await publish_line(
             self._publisher,
-            job["id"],
+            job.id,
             level,
             message,
-            {"unitId": unit["id"], "source": unit["source"], "errorCode": NOT_STARTED},
-            key=f"{unit['id']}:{key}",
+            {"unitId": unit.id, "source": unit.source, "errorCode": NOT_STARTED},
+            key=f"{unit.id}:{key}",
         )
