@@ -45,14 +45,7 @@ async def main(settings: SchedulerSettings | None = None) -> None:
     )
 
     async def on_ready(rt: Runtime) -> None:
-        await jobs.ensure_index(["orgId", "deleted", "createdAt"])
-        await jobs.ensure_index(["status", "dueAt"])
-        await jobs.ensure_index(["startToAnnounce"])
-        await jobs.ensure_index(["sourceTenantId"])
-        await jobs.ensure_index(["destTenantId"])
-        await units.ensure_index(["jobId"])
-        await units.ensure_index(["dispatched", "status"])
-        await units.ensure_index(["dispatched", "status", "dispatchedAt"])
+        await scheduler.ensure_indexes()
         rt.spawn(dispatch_loop(rt, settings, scheduler, watch), name="dispatch-loop")
 
     await run_service(runtime, on_ready=on_ready)
