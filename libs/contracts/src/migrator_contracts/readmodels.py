@@ -297,3 +297,11 @@ class DiscoveredSpaceDoc(DiscoveredDoc):
     name: str | None = None
     page_count: int = 0
     size_bytes: int = 0
+
+
+class OrgDoc(Doc):
+    """An organisation (the gateway's; device-hub reads only whether one exists)."""
+
+    id: str
+    name: str
+    created_at: str

@@ -6,9 +6,11 @@ import argparse
 from pathlib import Path
 
 import pytest
+from migrator_contracts import readmodels
 from migrator_gateway import admin
 from migrator_gateway.auth.api_keys import (
     PREFIX_LENGTH,
+    ApiKeyDoc,
     KeyCache,
     ensure_key,
     new_key,
@@ -53,6 +55,11 @@ async def test_create_list_and_revoke_a_key(
             == 0
         )
         assert await org_for_key(store, key) is None
+        # What is kept is what the models declare: the hash, a prefix, the dates; never the key.
+        stored = await store.collection(readmodels.API_KEYS).find({"orgId": "org_ACME"})
+        assert len(stored) == 1 and not ApiKeyDoc.undeclared(stored[0]), stored
+        org = await store.collection(readmodels.ORGS).get("org_ACME")
+        assert org is not None and not readmodels.OrgDoc.undeclared(org), org
     finally:
         await store.close()
 

@@ -12,10 +12,20 @@ from datetime import UTC, datetime
 
 from migrator_contracts import readmodels
 from migrator_contracts.base import iso
+from migrator_contracts.readmodels import Doc, OrgDoc
 from migrator_readstore import ReadStore
 
 KEY_FORMAT = re.compile(r"^tmk_(live|test)_[A-Za-z0-9_\-]{20,}$")
 PREFIX_LENGTH = 16  # "tmk_test_" and 7 random characters: enough to name a key, useless to guess it
+
+
+class ApiKeyDoc(Doc):
+    """One key of an organisation (``api_keys``, by the key's SHA-256): never the key itself."""
+
+    org_id: str
+    prefix: str  # the key's first characters: enough to name it, useless to guess it
+    created_at: str
+    revoked_at: str | None = None
 
 
 def hash_key(key: str) -> str:
@@ -34,9 +44,10 @@ async def org_for_key(store: ReadStore, key: str) -> str | None:
         return None
     digest = hash_key(key)
     doc = await store.collection(readmodels.API_KEYS).get(digest)
-    if doc is None or doc.get("revokedAt") or not hmac.compare_digest(str(doc["_id"]), digest):
+    if doc is None or not hmac.compare_digest(str(doc["_id"]), digest):
         return None
-    return str(doc["orgId"])
+    stored = ApiKeyDoc.model_validate(doc)
+    return None if stored.revoked_at else stored.org_id
 
 
 class KeyCache:
@@ -79,10 +90,11 @@ async def ensure_key(store: ReadStore, *, org_id: str, key: str) -> None:
     if not KEY_FORMAT.match(key):
         raise ValueError(f"API key for {org_id} must look like tmk_live_… or tmk_test_… (20+ characters)")
     now = iso(datetime.now(UTC))
-    await store.collection(readmodels.ORGS).insert(org_id, {"id": org_id, "name": org_id, "createdAt": now})
-    await store.collection(readmodels.API_KEYS).insert(
-        hash_key(key), {"orgId": org_id, "prefix": key[:PREFIX_LENGTH], "createdAt": now, "revokedAt": None}
+    await store.collection(readmodels.ORGS).insert(
+        org_id, OrgDoc(id=org_id, name=org_id, created_at=now).to_doc()
     )
+    stored = ApiKeyDoc(org_id=org_id, prefix=key[:PREFIX_LENGTH], created_at=now)
+    await store.collection(readmodels.API_KEYS).insert(hash_key(key), stored.to_doc())
 
 
 def parse_bootstrap(value: str) -> list[tuple[str, str]]:
@@ -102,7 +114,7 @@ async def revoke_key(store: ReadStore, *, org_id: str, prefix: str) -> int:
     now = iso(datetime.now(UTC))
     matched = await keys.find({"orgId": org_id, "prefix": prefix[:PREFIX_LENGTH], "revokedAt": None})
     for doc in matched:
-        await keys.update(doc["_id"], {"revokedAt": now})
+        await keys.update(doc["_id"], ApiKeyDoc.as_stored(revoked_at=now))
     return len(matched)
 
 
@@ -110,5 +122,6 @@ async def list_keys(store: ReadStore, *, org_id: str) -> list[dict[str, str | No
     """The organisation's keys as prefixes (never the keys), oldest first."""
     docs = await store.collection(readmodels.API_KEYS).find({"orgId": org_id}, sort=[("createdAt", 1)])
     return [
-        {"prefix": d["prefix"], "createdAt": d["createdAt"], "revokedAt": d.get("revokedAt")} for d in docs
+        ApiKeyDoc.model_validate(d).model_dump(by_alias=True, include={"prefix", "created_at", "revoked_at"})
+        for d in docs
     ]
