@@ -10,6 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 from migrator_devstack.stack import Stack
+from migrator_platform.consent_states import ConsentState
 from support import CONSENT_TTL_SECONDS, connect_tenant, wait_until
 
 pytestmark = pytest.mark.e2e
@@ -74,7 +75,10 @@ def test_api_keys_and_tokens_are_not_stored_in_clear(
     assert issued and not [t[:8] for t in issued if t.encode() in raw]
     with sqlite3.connect(path) as conn:
         grants = [json.loads(doc) for (doc,) in conn.execute("SELECT doc FROM c_tenant_secrets")]
+        consents = [json.loads(doc) for (doc,) in conn.execute("SELECT doc FROM c_consents")]
     assert len(grants) >= 2 and all(set(g) <= {"orgId", "externalTenantId"} for g in grants)
+    # A consent keeps what its model declares: whose it is and until when, no token.
+    assert consents and not set().union(*map(ConsentState.undeclared, consents))
 
 
 def test_readiness_fails_while_a_service_is_down_and_recovers(stack: Stack) -> None:

@@ -4,8 +4,8 @@ when a tenant is connected, claimed once by the identity provider's callback."""
 from __future__ import annotations
 
 import time
-from typing import Any
 
+from migrator_contracts.readmodels import Doc
 from migrator_contracts.rpc import ConnectTenantRequest
 from migrator_readstore import Collection
 
@@ -13,34 +13,44 @@ from migrator_platform.ids import new_id
 from migrator_platform.rpc import Refused
 
 
+class ConsentState(Doc):
+    """A pending consent (``consents`` / ``atlassian_consents``, by state): what the callback
+    connects, and until when."""
+
+    org_id: str
+    domain: str
+    role: str
+    redirect_uri: str
+    expires_at: float  # epoch seconds
+    used: bool = False
+
+
 async def open_state(
     consents: Collection, req: ConnectTenantRequest, *, prefix: str, ttl_seconds: float
 ) -> str:
     """Record a new state for ``req``; its id (``prefix``: which connector issued it)."""
     state = new_id(prefix)
-    await consents.insert(
-        state,
-        {
-            "orgId": req.org_id,
-            "domain": req.domain,
-            "role": req.role.value,
-            "redirectUri": req.redirect_uri,
-            "expiresAt": time.time() + ttl_seconds,
-            "used": False,
-        },
+    pending = ConsentState(
+        org_id=req.org_id,
+        domain=req.domain,
+        role=req.role.value,
+        redirect_uri=req.redirect_uri,
+        expires_at=time.time() + ttl_seconds,
     )
+    await consents.insert(state, pending.to_doc())
     return state
 
 
-async def claim_state(consents: Collection, state: str) -> dict[str, Any]:
+async def claim_state(consents: Collection, state: str) -> ConsentState:
     """The consent ``state`` stands for, now used; ``Refused`` (400) when it is unknown, expired
     or already used: the admin's browser is told which."""
-    consent = await consents.get(state)
-    if consent is None:
+    stored = await consents.get(state)
+    if stored is None:
         raise consent_refused("STATE_INVALID", "Unknown consent state")
-    if float(consent["expiresAt"]) < time.time():
+    consent = ConsentState.model_validate(stored)
+    if consent.expires_at < time.time():
         raise consent_refused("STATE_EXPIRED", "The consent link has expired; connect the tenant again")
-    if not await consents.update(state, {"used": True}, where={"used": False}):
+    if not await consents.update(state, ConsentState.as_stored(used=True), where={"used": False}):
         raise consent_refused("STATE_USED", "This consent link was already used")
     return consent
 

@@ -17,7 +17,7 @@ from atlassian_simulator.app import create_app
 from atlassian_simulator.config import SimSettings
 from migrator_atlassian_connector.config import AtlassianSettings
 from migrator_atlassian_connector.tenants.connect import Connections
-from migrator_atlassian_connector.tenants.credentials import Credentials
+from migrator_atlassian_connector.tenants.credentials import Credentials, SealedSecret
 from migrator_atlassian_connector.tenants.discovery import Discovery
 from migrator_contracts import readmodels, subjects
 from migrator_contracts.commands import DiscoverTenant
@@ -114,6 +114,8 @@ async def test_a_registered_server_is_discovered_and_the_discovery_announced_onc
     assert not readmodels.TenantDoc.undeclared(tenant), readmodels.TenantDoc.undeclared(tenant)
     assert (record["status"], record["completedAt"]) == ("DONE", tenant["discoveredAt"])
     assert not readmodels.DiscoveryJobDoc.undeclared(record), readmodels.DiscoveryJobDoc.undeclared(record)
+    sealed = await connector.store.collection(readmodels.ATLASSIAN_SECRETS).get(tenant_id)
+    assert sealed is not None and not SealedSecret.undeclared(sealed), sealed  # the token only sealed
     for name, model in (
         (readmodels.DISCOVERED_PROJECTS, readmodels.DiscoveredProjectDoc),
         (readmodels.DISCOVERED_SPACES, readmodels.DiscoveredSpaceDoc),

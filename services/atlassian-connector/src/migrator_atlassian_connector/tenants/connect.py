@@ -30,7 +30,7 @@ from migrator_platform.structured_logs import get_logger
 from migrator_readstore import ReadStore
 
 from migrator_atlassian_connector.config import AtlassianSettings
-from migrator_atlassian_connector.tenants.credentials import SCOPES, Credentials, TokenError
+from migrator_atlassian_connector.tenants.credentials import SCOPES, Credentials, Secret, TokenError
 
 log = get_logger(__name__)
 # A server being registered answers quickly or not at all: the caller is waiting on the reply.
@@ -86,20 +86,23 @@ class Connections:
             message = req.error_description or req.error or "The administrator did not consent"
             raise consent_refused("CONSENT_DENIED", message)
         try:
-            tokens = await self._credentials.exchange(req.code, consent["redirectUri"])
-            cloud_id = await self._cloud_id(tokens["accessToken"], consent["domain"])
+            tokens = await self._credentials.exchange(req.code, consent.redirect_uri)
+            assert tokens.access_token is not None, "an exchange gives an access token"
+            cloud_id = await self._cloud_id(tokens.access_token, consent.domain)
         except (TokenError, LookupError) as exc:
-            log.warning("atlassian consent not completed", domain=consent["domain"], error=str(exc))
+            log.warning("atlassian consent not completed", domain=consent.domain, error=str(exc))
             raise consent_refused("TOKEN_FAILED", str(exc)) from exc
         tenant_id = await self._upsert_tenant(
-            consent["orgId"],
-            consent["domain"],
+            consent.org_id,
+            consent.domain,
             TenantType.ATLASSIAN,
-            TenantRole(consent["role"]),
-            {"externalTenantId": cloud_id, "siteUrl": f"https://{consent['domain']}"},
+            TenantRole(consent.role),
+            {"externalTenantId": cloud_id, "siteUrl": f"https://{consent.domain}"},
         )
-        await self._credentials.save(tenant_id, consent["orgId"], tokens | {"cloudId": cloud_id})
-        await self._connected(tenant_id, consent["orgId"], consent["domain"], req.state)
+        await self._credentials.save(
+            tenant_id, consent.org_id, tokens.model_copy(update={"cloud_id": cloud_id})
+        )
+        await self._connected(tenant_id, consent.org_id, consent.domain, req.state)
         return ConsentReply(tenant_id=tenant_id)
 
     async def _cloud_id(self, access_token: str, domain: str) -> str:
@@ -153,7 +156,7 @@ class Connections:
             {"externalTenantId": req.server_id, "serverBaseUrl": base, "workloads": workloads},
         )
         await self._credentials.save(
-            tenant_id, req.org_id, {"serverToken": req.access_token, "baseUrl": base}
+            tenant_id, req.org_id, Secret(server_token=req.access_token, base_url=base)
         )
         await self._connected(tenant_id, req.org_id, req.server_id, new_id("reg"))
         return RegisterServerReply(tenant_id=tenant_id)

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Any
 
 import httpx
 from migrator_contracts import readmodels
+from migrator_contracts.readmodels import Doc
 from migrator_platform.secret_box import SecretBox
 from migrator_readstore import ReadStore
 
@@ -24,6 +24,25 @@ class TokenError(Exception):
     """No usable token: the tenant is not connected, or Atlassian refused to refresh."""
 
 
+class Secret(Doc):
+    """What a tenant's sealed document holds, opened: a cloud site's OAuth tokens and cloud id,
+    or a server's base URL and access token."""
+
+    access_token: str | None = None
+    expires_at: float = 0.0  # epoch seconds
+    refresh_token: str | None = None
+    cloud_id: str | None = None
+    base_url: str | None = None
+    server_token: str | None = None
+
+
+class SealedSecret(Doc):
+    """One ``atlassian_secrets`` document (by tenant id): the organisation, and the secret sealed."""
+
+    org_id: str
+    sealed: str
+
+
 class Credentials:
     def __init__(
         self, http: httpx.AsyncClient, *, store: ReadStore, box: SecretBox, settings: AtlassianSettings
@@ -31,18 +50,25 @@ class Credentials:
         self._http, self._box, self._settings = http, box, settings
         self._secrets = store.collection(readmodels.ATLASSIAN_SECRETS)
 
-    async def save(self, tenant_id: str, org_id: str, secret: dict[str, Any]) -> None:
-        sealed = self._box.seal(json.dumps(secret).encode(), context=tenant_id)
-        await self._secrets.upsert(tenant_id, {"orgId": org_id, "sealed": sealed})
+    async def save(self, tenant_id: str, org_id: str, secret: Secret) -> None:
+        sealed = self._box.seal(json.dumps(secret.to_doc()).encode(), context=tenant_id)
+        await self._secrets.upsert(tenant_id, SealedSecret(org_id=org_id, sealed=sealed).to_doc())
 
-    async def load(self, tenant_id: str) -> dict[str, Any]:
+    async def load(self, tenant_id: str) -> Secret:
         doc = await self._secrets.get(tenant_id)
         if doc is None:
             raise TokenError(f"tenant {tenant_id} has no credentials")
-        secret: dict[str, Any] = json.loads(self._box.open(doc["sealed"], context=tenant_id))
-        return secret
+        stored = SealedSecret.model_validate(doc)
+        return Secret.model_validate_json(self._box.open(stored.sealed, context=tenant_id))
 
-    async def exchange(self, code: str, redirect_uri: str) -> dict[str, Any]:
+    async def server(self, tenant_id: str) -> tuple[str, str]:
+        """A server's base URL and access token."""
+        secret = await self.load(tenant_id)
+        if not secret.base_url or not secret.server_token:
+            raise TokenError(f"tenant {tenant_id} is not a registered server")
+        return secret.base_url, secret.server_token
+
+    async def exchange(self, code: str, redirect_uri: str) -> Secret:
         """The tokens for an authorisation code."""
         return await self._token_call(
             {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri}
@@ -51,18 +77,20 @@ class Credentials:
     async def access_token(self, tenant_id: str) -> str:
         """A cloud site's access token, refreshed a minute before it expires."""
         secret = await self.load(tenant_id)
-        if float(secret.get("expiresAt", 0)) - 60 > time.time():
-            return str(secret["accessToken"])
-        if not secret.get("refreshToken"):
+        if secret.access_token and secret.expires_at - 60 > time.time():
+            return secret.access_token
+        if not secret.refresh_token:
             raise TokenError(f"tenant {tenant_id}: the access token expired and there is no refresh token")
-        fresh = await self._token_call(
-            {"grant_type": "refresh_token", "refresh_token": secret["refreshToken"]}
-        )
+        fresh = await self._token_call({"grant_type": "refresh_token", "refresh_token": secret.refresh_token})
         doc = await self._secrets.get(tenant_id)
-        await self.save(tenant_id, str((doc or {}).get("orgId", "")), secret | fresh)
-        return str(fresh["accessToken"])
+        org_id = SealedSecret.model_validate(doc).org_id if doc else ""
+        # Atlassian rotates refresh tokens: the new one replaces the old when it comes.
+        kept = fresh.model_dump(exclude_unset=True)
+        await self.save(tenant_id, org_id, secret.model_copy(update=kept))
+        assert fresh.access_token is not None
+        return fresh.access_token
 
-    async def _token_call(self, grant: dict[str, str]) -> dict[str, Any]:
+    async def _token_call(self, grant: dict[str, str]) -> Secret:
         body = grant | {
             "client_id": self._settings.atlassian_client_id,
             "client_secret": self._settings.atlassian_client_secret,
@@ -71,10 +99,10 @@ class Credentials:
         if response.status_code != 200:
             raise TokenError(f"Atlassian refused a token: HTTP {response.status_code}")
         answer = response.json()
-        tokens = {
-            "accessToken": answer["access_token"],
-            "expiresAt": time.time() + float(answer.get("expires_in", 3600)),
-        }
+        tokens = Secret(
+            access_token=answer["access_token"],
+            expires_at=time.time() + float(answer.get("expires_in", 3600)),
+        )
         if answer.get("refresh_token"):
-            tokens["refreshToken"] = answer["refresh_token"]
+            tokens.refresh_token = answer["refresh_token"]
         return tokens

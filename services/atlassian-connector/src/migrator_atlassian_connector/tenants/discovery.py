@@ -109,8 +109,8 @@ class Discovery:
     async def _server(
         self, tenant_id: str, workloads: list[str]
     ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-        secret = await self._credentials.load(tenant_id)
-        base, headers = secret["baseUrl"], {"Authorization": f"Bearer {secret['serverToken']}"}
+        base, token = await self._credentials.server(tenant_id)
+        headers = {"Authorization": f"Bearer {token}"}
         projects: list[dict[str, Any]] = []
         spaces: list[dict[str, Any]] = []
         if "JIRA" in workloads:
@@ -127,8 +127,8 @@ class Discovery:
 
     async def _server_users(self, tenant_id: str) -> int:
         """How many users the server has (they migrate with usersAndGroups)."""
-        secret = await self._credentials.load(tenant_id)
-        base, headers = secret["baseUrl"], {"Authorization": f"Bearer {secret['serverToken']}"}
+        base, token = await self._credentials.server(tenant_id)
+        headers = {"Authorization": f"Bearer {token}"}
         count, start = 0, 0
         while True:
             page = await self._get(
@@ -141,7 +141,7 @@ class Discovery:
 
     async def _cloud(self, tenant_id: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         token = await self._credentials.access_token(tenant_id)
-        cloud_id = (await self._credentials.load(tenant_id))["cloudId"]
+        cloud_id = (await self._credentials.load(tenant_id)).cloud_id
         headers = {"Authorization": f"Bearer {token}"}
         api = self._settings.atlassian_api_url
         projects: list[dict[str, Any]] = []

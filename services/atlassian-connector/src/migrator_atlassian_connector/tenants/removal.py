@@ -10,6 +10,8 @@ from migrator_contracts.events import TenantRemoved
 from migrator_platform.structured_logs import get_logger
 from migrator_readstore import ReadStore
 
+from migrator_atlassian_connector.tenants.credentials import SealedSecret
+
 log = get_logger(__name__)
 
 
@@ -17,7 +19,7 @@ async def forget_tenant(store: ReadStore, event: TenantRemoved) -> None:
     """Idempotent: a redelivered event finds nothing left to delete."""
     secrets = store.collection(readmodels.ATLASSIAN_SECRETS)
     doc = await secrets.get(event.tenant_id)
-    if doc is not None and doc.get("orgId") not in (None, "", event.org_id):
+    if doc is not None and SealedSecret.model_validate(doc).org_id not in ("", event.org_id):
         log.warning("removal of another organisation's tenant ignored", tenant_id=event.tenant_id)
         return
     await secrets.delete(event.tenant_id)

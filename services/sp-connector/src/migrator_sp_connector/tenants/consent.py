@@ -14,7 +14,7 @@ from migrator_contracts.rpc import ConnectTenantReply, ConnectTenantRequest, Con
 from migrator_microsoft.endpoints import LOGIN, Endpoints
 from migrator_microsoft.identity import ClientCredentials, TokenError
 from migrator_platform.bus import BusPublisher, publish
-from migrator_platform.consent_states import claim_state, consent_refused, open_state
+from migrator_platform.consent_states import ConsentState, claim_state, consent_refused, open_state
 from migrator_platform.discovery_jobs import queue_discovery
 from migrator_platform.ids import new_id
 from migrator_platform.structured_logs import get_logger
@@ -67,12 +67,12 @@ async def complete_consent(
     try:  # the consent is real only if the directory now gives the app a token
         await credentials.token(req.tenant)
     except TokenError as exc:
-        log.warning("token refused after consent", domain=consent["domain"], error=str(exc))
+        log.warning("token refused after consent", domain=consent.domain, error=str(exc))
         raise consent_refused(
             "TOKEN_FAILED", "The identity provider refused a token for this tenant"
         ) from exc
     tenant_id = await _connect(store, consent, external_tenant_id=req.tenant)
-    await remember_directory(store, tenant_id, org_id=consent["orgId"], external_tenant_id=req.tenant)
+    await remember_directory(store, tenant_id, org_id=consent.org_id, external_tenant_id=req.tenant)
     now = datetime.now(UTC)
     await publish(
         broker,
@@ -82,8 +82,8 @@ async def complete_consent(
             seq=int(now.timestamp()),
             occurred_at=now,
             tenant_id=tenant_id,
-            org_id=consent["orgId"],
-            domain=consent["domain"],
+            org_id=consent.org_id,
+            domain=consent.domain,
             external_tenant_id=req.tenant,
         ),
         msg_id=f"{tenant_id}:connected:{req.state}",
@@ -93,28 +93,28 @@ async def complete_consent(
         BusPublisher(broker),
         subject=subjects.CMD_TENANT_DISCOVER,
         tenant_id=tenant_id,
-        org_id=consent["orgId"],
+        org_id=consent.org_id,
     )
     return ConsentReply(tenant_id=tenant_id)
 
 
-async def _connect(store: ReadStore, consent: dict[str, str], *, external_tenant_id: str) -> str:
+async def _connect(store: ReadStore, consent: ConsentState, *, external_tenant_id: str) -> str:
     """Create the tenant, or update it when this organisation connected the domain before."""
     tenants = store.collection(readmodels.TENANTS)
-    existing = await tenants.find_one({"orgId": consent["orgId"], "domain": consent["domain"]})
+    existing = await tenants.find_one({"orgId": consent.org_id, "domain": consent.domain})
     now = iso(datetime.now(UTC))
     if existing is not None:
         await tenants.update(
             existing["_id"],
-            {"role": consent["role"], "connectedAt": now, "externalTenantId": external_tenant_id},
+            TenantDoc.as_stored(role=consent.role, connected_at=now, external_tenant_id=external_tenant_id),
         )
         return str(existing["_id"])
     tenant_id = new_id("ten")
     doc = TenantDoc(
         id=tenant_id,
-        org_id=consent["orgId"],
-        domain=consent["domain"],
-        role=consent["role"],
+        org_id=consent.org_id,
+        domain=consent.domain,
+        role=consent.role,
         workloads=WORKLOADS,
         connected_at=now,
         external_tenant_id=external_tenant_id,

@@ -8,8 +8,16 @@ document is the grant: deleted first when a tenant is disconnected, so access en
 from __future__ import annotations
 
 from migrator_contracts import readmodels
+from migrator_contracts.readmodels import Doc
 from migrator_microsoft.identity import ClientCredentials, TenantTokens, TokenError
 from migrator_readstore import ReadStore
+
+
+class TenantGrant(Doc):
+    """A connected tenant's directory (``tenant_secrets``, by tenant id)."""
+
+    org_id: str
+    external_tenant_id: str
 
 
 async def remember_directory(
@@ -17,7 +25,7 @@ async def remember_directory(
 ) -> None:
     """The tenant's consent was granted in this directory."""
     await store.collection(readmodels.TENANT_SECRETS).upsert(
-        tenant_id, {"orgId": org_id, "externalTenantId": external_tenant_id}
+        tenant_id, TenantGrant(org_id=org_id, external_tenant_id=external_tenant_id).to_doc()
     )
 
 
@@ -29,6 +37,6 @@ def tenant_tokens(store: ReadStore, credentials: ClientCredentials) -> TenantTok
         grant = await grants.get(tenant_id)
         if grant is None:
             raise TokenError(f"tenant {tenant_id} is not connected")
-        return str(grant["externalTenantId"])
+        return TenantGrant.model_validate(grant).external_tenant_id
 
     return TenantTokens(credentials, directory_of)
