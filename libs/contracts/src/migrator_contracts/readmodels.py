@@ -305,3 +305,23 @@ class OrgDoc(Doc):
     id: str
     name: str
     created_at: str
+
+
+class JobLogDoc(Doc):
+    """One line of a job's log (log-stream, by line id), ordered by ``seq``, its stream sequence."""
+
+    job_id: str
+    org_id: str | None = None  # null while the job's first event has not been seen
+    seq: int
+    level: str
+    message: str
+    ts: str
+    fields: dict[str, Any] = {}
+    final: bool = False  # the job's last line: a live tail ends after it
+    expires_at: float  # epoch seconds: the organisation's retention after it was written
+
+
+class LogJobDoc(Doc):
+    """A job as log-stream knows it (by job id): whose it is, so its lines get that retention."""
+
+    org_id: str

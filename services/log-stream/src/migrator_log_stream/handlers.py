@@ -18,6 +18,7 @@ from migrator_contracts import subjects
 from migrator_contracts.base import iso
 from migrator_contracts.events import JobDeleted
 from migrator_contracts.logs import LogLine
+from migrator_contracts.readmodels import JobLogDoc, LogJobDoc
 from migrator_platform.structured_logs import get_logger
 from migrator_readstore import Collection
 
@@ -60,7 +61,7 @@ class LogStream:
         event: JobEvent = model.model_validate(payload)
         org_id = getattr(event, "org_id", None)
         if org_id and event.job_id not in self._org_of:
-            await self._jobs.insert(event.job_id, {"orgId": org_id})
+            await self._jobs.insert(event.job_id, LogJobDoc(org_id=org_id).to_doc())
             await self._learned_org(event.job_id, org_id)
         line = line_for(event)
         if line is not None:
@@ -75,6 +76,8 @@ class LogStream:
             org_id = await self._org(line.job_id)
             if org_id is None:
                 unplaced.add(line.job_id)
+            # JobLogDoc's fields, written as a dict: a model a line would cost 5 µs of CPU
+            # against 16 for the rest of the projection (the store test checks they agree).
             docs[line.id] = {
                 "jobId": line.job_id,
                 "orgId": org_id,
@@ -115,7 +118,7 @@ class LogStream:
             job = await self._jobs.get(job_id)
             if job is None:
                 return None  # no event of the job seen yet: ask again next time
-            _remember(self._org_of, job_id, str(job["orgId"]))
+            _remember(self._org_of, job_id, LogJobDoc.model_validate(job).org_id)
         return self._org_of[job_id]
 
     async def _learned_org(self, job_id: str, org_id: str) -> None:
@@ -124,7 +127,7 @@ class LogStream:
         _remember(self._org_of, job_id, org_id)
         expires_at = self._expires_at(org_id)
         async for doc in self._logs.iterate({"jobId": job_id, "orgId": None}):
-            await self._logs.update(doc["_id"], {"orgId": org_id, "expiresAt": expires_at})
+            await self._logs.update(doc["_id"], JobLogDoc.as_stored(org_id=org_id, expires_at=expires_at))
 
 
 def _remember(cache: dict[str, Any], key: str, value: Any) -> None:

@@ -91,6 +91,16 @@ async def test_each_organisation_keeps_its_lines_for_its_own_retention(store: Sq
         await stream.project([(line(job, 0), seq)])  # a redelivery changes nothing
     logs = store.collection(readmodels.JOB_LOGS)
     assert await logs.count() == 3
+    # The lines, written by hand for speed, are what JobLogDoc declares, and read back as one.
+    stored = await logs.find()
+    assert not set().union(*map(readmodels.JobLogDoc.undeclared, stored))
+    assert [readmodels.JobLogDoc.model_validate(d).org_id for d in stored] == [
+        "org_keep",
+        "org_brief",
+        "org_plain",
+    ]
+    jobs = await store.collection(readmodels.LOG_JOBS).find()
+    assert jobs and not set().union(*map(readmodels.LogJobDoc.undeclared, jobs))
     clock.now = NOW + 2 * DAY
     assert await stream.purge_expired() == 1  # org_brief keeps 1 day
     clock.now = NOW + 31 * DAY
