@@ -7,9 +7,17 @@ in which the resume's event and the new command arrive does not matter.
 
 from __future__ import annotations
 
+from migrator_contracts.readmodels import Doc
 from migrator_readstore import Collection
 
 STOPPING = ("PAUSED", "DELETED")
+
+
+class JobControlDoc(Doc):
+    """One ``job_controls`` document (by job id): the job's last control, as of its version."""
+
+    state: str  # PAUSED, RESUMED or DELETED
+    seq: int = 0  # the job's version it came with (put_if_newer)
 
 
 class Stopped(Exception):
@@ -25,18 +33,15 @@ class JobControls:
 
     async def record(self, job_id: str, state: str, *, seq: int) -> None:
         """``state`` (PAUSED, RESUMED, DELETED) as of the job's version ``seq``."""
-        await self._controls.put_if_newer(job_id, {"state": state}, seq=seq)
+        await self._controls.put_if_newer(job_id, JobControlDoc.as_stored(state=state), seq=seq)
 
     async def stopped(self, job_id: str, *, dispatched_at_version: int) -> str | None:
         """PAUSED or DELETED when the job was stopped after this unit was dispatched; else None."""
         doc = await self._controls.get(job_id)
-        if (
-            doc is None
-            or doc.get("state") not in STOPPING
-            or int(doc.get("seq") or 0) <= dispatched_at_version
-        ):
+        control = JobControlDoc.model_validate(doc) if doc is not None else None
+        if control is None or control.state not in STOPPING or control.seq <= dispatched_at_version:
             return None
-        return str(doc["state"])
+        return control.state
 
     async def check(self, job_id: str, *, dispatched_at_version: int) -> None:
         """Raise :class:`Stopped` when the job was stopped after this unit was dispatched."""

@@ -7,11 +7,20 @@ is kept as a mark, so a replayed older TenantConnected cannot bring the tenant b
 
 from __future__ import annotations
 
-from typing import Any
-
 from migrator_contracts.events import TenantConnected, TenantRemoved
+from migrator_contracts.readmodels import Doc
 from migrator_microsoft.identity import TokenError
 from migrator_readstore import Collection
+
+
+class GraphTenant(Doc):
+    """One ``graph_tenants`` document (by tenant id); a removal leaves only its mark."""
+
+    org_id: str | None = None
+    domain: str | None = None
+    directory: str | None = None  # the directory's GUID, or a verified domain (names it as well)
+    removed: bool = False
+    seq: int = 0  # the event it is as of (put_if_newer)
 
 
 class TenantDirectory:
@@ -23,29 +32,29 @@ class TenantDirectory:
     async def connected(self, event: TenantConnected) -> None:
         await self._tenants.put_if_newer(
             event.tenant_id,
-            {
-                "orgId": event.org_id,
-                "domain": event.domain,
-                # A verified domain names the directory as well as its GUID does.
-                "directory": event.external_tenant_id or event.domain,
-                "removed": False,
-            },
+            GraphTenant.as_stored(
+                org_id=event.org_id,
+                domain=event.domain,
+                directory=event.external_tenant_id or event.domain,
+                removed=False,
+            ),
             seq=event.seq,
         )
 
     async def removed(self, event: TenantRemoved) -> None:
-        await self._tenants.put_if_newer(event.tenant_id, {"removed": True}, seq=event.seq)
+        await self._tenants.put_if_newer(event.tenant_id, GraphTenant.as_stored(removed=True), seq=event.seq)
 
-    async def _tenant(self, tenant_id: str) -> dict[str, Any]:
+    async def _tenant(self, tenant_id: str) -> GraphTenant:
         doc = await self._tenants.get(tenant_id)
-        if doc is None or doc.get("removed") or not doc.get("directory"):
+        tenant = GraphTenant.model_validate(doc) if doc is not None else None
+        if tenant is None or tenant.removed or not tenant.directory or not tenant.domain:
             raise TokenError(f"tenant {tenant_id} is not connected")
-        return doc
+        return tenant
 
     async def directory_of(self, tenant_id: str) -> str:
         """The tenant's directory (its GUID, or its domain)."""
-        return str((await self._tenant(tenant_id))["directory"])
+        return str((await self._tenant(tenant_id)).directory)
 
     async def domain_of(self, tenant_id: str) -> str:
         """The domain the tenant was connected by (``fabrikam.com``)."""
-        return str((await self._tenant(tenant_id))["domain"])
+        return str((await self._tenant(tenant_id)).domain)

@@ -12,9 +12,11 @@ import pytest
 from fidelity import dest_folders, mailbox_difference
 from migrator_contracts import readmodels
 from migrator_contracts.commands import MigrateMailbox
+from migrator_mail_teams_connector.controls import JobControlDoc
 from migrator_mail_teams_connector.mail.folder_sync import FolderState, MailboxSync
 from migrator_mail_teams_connector.mail.ledger import FAILED, IMPORTED, LedgerEntry
 from migrator_mail_teams_connector.mail.mailbox_task import MailboxTask
+from migrator_mail_teams_connector.tenants import GraphTenant
 
 pytestmark = pytest.mark.integration
 
@@ -166,6 +168,11 @@ async def test_a_paused_job_stops_between_batches_and_resumes_where_it_stopped(w
     done = await wait_reported(world, "R1", "DONE")
     assert (done["doneItems"], done["totalItems"]) == (600, 600)
     assert mailbox_difference(await world.mailbox(upn), await world.mailbox(dest_upn)) == ({}, {})
+    # The controls and the tenants it knows are kept as their models declare.
+    control = await world.store.collection(readmodels.JOB_CONTROLS).get("job_R1")
+    assert control is not None and not JobControlDoc.undeclared(control), control
+    tenants = await world.store.collection(readmodels.GRAPH_TENANTS).find()
+    assert tenants and not set().union(*map(GraphTenant.undeclared, tenants))
 
 
 async def test_cut_off_at_random_points_it_resumes_without_losing_or_doubling_an_item(world: World) -> None:
