@@ -48,7 +48,6 @@ MAILBOX_SYNC = "mailbox_sync"  # per (source, destination) mailbox pair: folders
 MAILBOX_ITEMS = "mailbox_items"  # per pair and source item: the destination item it became
 TEAM_TASKS = "team_tasks"  # per team unit: destination team, channels, counters, channel files
 TEAM_MESSAGES = "team_messages"  # per pair and source message: the destination message
-PROCESSED = "processed_messages"  # any; idempotency keys of handled commands
 
 
 class Doc(BaseModel):
