@@ -208,18 +208,21 @@ async def queue_command(device_id: str, body: QueueCommandBody, caller: CallerDe
     await publish(caller.broker, subjects.CMD_DEVICE_COMMAND, command, msg_id=command_id)
     commands = caller.store.collection(readmodels.DEVICE_COMMANDS)
     doc = await poll_for(lambda: commands.get(command_id), caller.settings.rpc_timeout_seconds)
-    if doc is None:  # not yet applied: answer with what device-hub will record
+    if doc is not None:
+        queued = readmodels.DeviceCommandDoc.model_validate(doc)
+    else:  # not yet applied: answer with what device-hub will record
         created = iso(utcnow())
-        doc = {
-            "id": command_id,
-            "deviceId": device_id,
-            "type": kind.value,
-            "payload": payload,
-            "status": CommandStatus.PENDING.value,
-            "createdAt": created,
-            "updatedAt": created,
-        }
-    return JSONResponse({"command": pick(doc, COMMAND_FIELDS)}, status_code=201)
+        queued = readmodels.DeviceCommandDoc(
+            id=command_id,
+            device_id=device_id,
+            org_id=caller.org_id,
+            type=kind,
+            payload=payload,
+            status=CommandStatus.PENDING,
+            created_at=created,
+            updated_at=created,
+        )
+    return JSONResponse({"command": pick(queued.to_doc(), COMMAND_FIELDS)}, status_code=201)
 
 
 @router.get("/{device_id}/commands", responses={200: {"model": schemas.DeviceCommandPage}})
@@ -240,9 +243,9 @@ async def list_commands(
     docs = await caller.store.collection(readmodels.DEVICE_COMMANDS).find(
         where, sort=[("_id", -1)], limit=limit + 1
     )
-    page = docs[:limit]
-    cursor = page[-1]["_id"] if len(docs) > limit and page else None
-    commands = [pick(d, COMMAND_FIELDS) for d in page]
+    page = [readmodels.DeviceCommandDoc.model_validate(d) for d in docs[:limit]]
+    cursor = page[-1].id if len(docs) > limit and page else None
+    commands = [pick(c.to_doc(), COMMAND_FIELDS) for c in page]
     return FastJSONResponse({"commands": commands, "nextCursor": cursor, "hasMore": cursor is not None})
 
 
