@@ -176,32 +176,29 @@ def main() -> None:
 
 
 async def seed_jobs(tmp: Path, org: str) -> None:
+    from migrator_contracts.readmodels import JobDoc
     from migrator_readstore.sqlite import SqliteReadStore
 
     store = SqliteReadStore(tmp / "readstore.sqlite3")
     jobs = store.collection("jobs")
     for i in range(200):
-        await jobs.insert(
-            f"job_BENCH{i:04d}",
-            {
-                "id": f"job_BENCH{i:04d}",
-                "orgId": org,
-                "type": "SHAREPOINT",
-                "status": "RUNNING",
-                "sourceTenantId": "ten_A",
-                "destTenantId": "ten_B",
-                "scope": {},
-                "totalItems": 48210,
-                "doneItems": 31405,
-                "errorItems": 12,
-                "skippedItems": 3,
-                "bytesTransferred": 5368709120,
-                "dryRun": False,
-                "createdAt": f"2026-05-09T08:{i // 60:02d}:{i % 60:02d}Z",
-                "startedAt": None,
-                "completedAt": None,
-            },
+        job = JobDoc(  # as the scheduler writes it
+            id=f"job_BENCH{i:04d}",
+            org_id=org,
+            type="SHAREPOINT",
+            status="RUNNING",
+            source_tenant_id="ten_A",
+            dest_tenant_id="ten_B",
+            scope={},
+            options={},
+            total_items=48210,
+            done_items=31405,
+            error_items=12,
+            skipped_items=3,
+            bytes_transferred=5368709120,
+            created_at=f"2026-05-09T08:{i // 60:02d}:{i % 60:02d}Z",
         )
+        await jobs.insert(job.id, job.to_doc())
     await jobs.ensure_index(["orgId", "deleted", "createdAt"])
     await store.close()
 

@@ -46,18 +46,18 @@ async def seed_job(
     gateway: Gateway, job_id: str, job_type: str, kind: str, units: list[dict[str, Any]]
 ) -> None:
     """A job and its units, as the scheduler's projections hold them."""
-    await gateway.store.collection(readmodels.JOBS).upsert(
-        job_id,
-        {
-            "id": job_id,
-            "orgId": "org_GATEWAY",
-            "type": job_type,
-            "status": "RUNNING",
-            "sourceTenantId": "ten_CONTOSO",
-            "destTenantId": "ten_FABRIKAM",
-            "createdAt": "2026-05-09T08:00:00Z",
-        },
+    job = readmodels.JobDoc(
+        id=job_id,
+        org_id="org_GATEWAY",
+        type=job_type,
+        status="RUNNING",
+        source_tenant_id="ten_CONTOSO",
+        dest_tenant_id="ten_FABRIKAM",
+        scope={},
+        options={},
+        created_at="2026-05-09T08:00:00Z",
     )
+    await gateway.store.collection(readmodels.JOBS).upsert(job_id, job.to_doc())
     prefix = {"mailbox": "mbp", "team": "tpr"}[kind]
     for index, unit in enumerate(units):
         unit_id = f"{prefix}_{job_id.removeprefix('job_')}{index:05d}"

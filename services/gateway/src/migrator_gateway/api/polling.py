@@ -5,14 +5,13 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TypeVar
 
+T = TypeVar("T")
 _POLL_SECONDS = 0.02
 
 
-async def poll_for(
-    read: Callable[[], Awaitable[dict[str, Any] | None]], seconds: float
-) -> dict[str, Any] | None:
+async def poll_for(read: Callable[[], Awaitable[T | None]], seconds: float) -> T | None:
     """Read-your-write: wait briefly for the owning service's projection to show our command."""
     deadline = time.monotonic() + seconds
     while True:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, Query
 from migrator_contracts import readmodels
@@ -21,6 +21,11 @@ from migrator_gateway.api.views import CHECKS_FIELDS, FastJSONResponse, pick
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"], responses=schemas.COMMON_ERRORS)
 
 _COUNTERS = ("totalItems", "doneItems", "errorItems")
+D = TypeVar("D", bound=readmodels.DiscoveredDoc)
+_DISCOVERED_COLLECTIONS: dict[type[readmodels.DiscoveredDoc], str] = {
+    readmodels.DiscoveredUserDoc: readmodels.DISCOVERED_USERS,
+    readmodels.DiscoveredTeamDoc: readmodels.DISCOVERED_TEAMS,
+}
 
 
 def _encode(unit_id: str) -> str:
@@ -51,7 +56,7 @@ UnitQueryDep = Annotated[UnitQuery, Depends()]
 
 async def _page(
     caller: Caller, job_id: str, kind: str, query: UnitQuery
-) -> tuple[dict[str, Any], list[dict[str, Any]], str | None, bool]:
+) -> tuple[readmodels.JobDoc, list[readmodels.JobUnitDoc], str | None, bool]:
     job = await job_of_org(caller.store, caller.org_id, job_id)
     where: dict[str, Any] = {"jobId": job_id, "orgId": caller.org_id, "kind": kind}
     if query.status is not None:
@@ -61,32 +66,35 @@ async def _page(
     units = await caller.store.collection(readmodels.JOB_UNITS).find(
         where, sort=[("_id", 1)], limit=query.limit + 1
     )
-    page, has_more = units[: query.limit], len(units) > query.limit
-    return job, page, (_encode(page[-1]["_id"]) if has_more and page else None), has_more
+    page = [readmodels.JobUnitDoc.model_validate(u) for u in units[: query.limit]]
+    has_more = len(units) > query.limit
+    return job, page, (_encode(page[-1].id) if has_more and page else None), has_more
 
 
-def _row(unit: dict[str, Any], head: dict[str, Any], tail: dict[str, Any]) -> dict[str, Any]:
+def _row(unit: readmodels.JobUnitDoc, head: dict[str, Any], tail: dict[str, Any]) -> dict[str, Any]:
     """A unit's public row: its id, what it is (``head``), status, counters, what else its kind
     shows (``tail``), then its times, in the documented order."""
+    stored = unit.to_doc()
     return {
-        "id": unit["_id"],
+        "id": unit.id,
         **head,
-        "status": unit.get("status"),
-        **{name: int(unit.get(name) or 0) for name in _COUNTERS},
+        "status": unit.status,
+        **{name: stored[name] for name in _COUNTERS},
         **tail,
-        "startedAt": unit.get("startedAt"),
-        "completedAt": unit.get("completedAt"),
+        "startedAt": unit.started_at,
+        "completedAt": unit.completed_at,
     }
 
 
 async def _discovered(
-    caller: Caller, collection: str, tenant_id: str, field: str, page: list[dict[str, Any]]
-) -> dict[str, dict[str, Any]]:
+    caller: Caller, model: type[D], tenant_id: str, field: str, page: list[readmodels.JobUnitDoc]
+) -> dict[str, D]:
     """The source tenant's discovered documents of the page's units, by ``field`` (lower-case)."""
+    collection = _DISCOVERED_COLLECTIONS[model]
     docs = await caller.store.collection(collection).find(
-        {"tenantId": tenant_id, field: {"$in": [u["source"] for u in page]}}
+        {"tenantId": tenant_id, field: {"$in": [u.source for u in page]}}
     )
-    return {str(d[field]).lower(): d for d in docs}
+    return {str(d[field]).lower(): model.model_validate(d) for d in docs}
 
 
 @router.get("/{job_id}/mailboxes", responses={200: {"model": schemas.MailboxPage}})
@@ -97,12 +105,12 @@ async def mailboxes(
 ) -> FastJSONResponse:
     """Each mailbox of an EMAIL job: source → destination, its item counts and its size."""
     job, page, next_cursor, has_more = await _page(caller, job_id, "mailbox", query)
-    users = await _discovered(caller, readmodels.DISCOVERED_USERS, job["sourceTenantId"], "upn", page)
+    users = await _discovered(caller, readmodels.DiscoveredUserDoc, job.source_tenant_id, "upn", page)
     rows = []
     for unit in page:
-        user = users.get(unit["source"].lower())
-        size = int(user.get("sourceSizeBytes") or 0) if user else None
-        head = {"email": unit["source"], "destEmail": unit.get("dest") or None}
+        user = users.get(unit.source.lower())
+        size = user.source_size_bytes if user else None
+        head = {"email": unit.source, "destEmail": unit.dest or None}
         rows.append(_row(unit, head, {"sizeBytes": size}))
     return FastJSONResponse({"mailboxes": rows, "nextCursor": next_cursor, "hasMore": has_more})
 
@@ -116,11 +124,7 @@ async def sites(
     """Each site of a SHAREPOINT or ONEDRIVE job: source → destination and its item counts."""
     _, page, next_cursor, has_more = await _page(caller, job_id, "site", query)
     rows = [
-        _row(
-            u,
-            {"url": u["source"], "destUrl": u.get("dest") or None},
-            {"bytesTransferred": int(u.get("bytesTransferred") or 0)},
-        )
+        _row(u, {"url": u.source, "destUrl": u.dest or None}, {"bytesTransferred": u.bytes_transferred})
         for u in page
     ]
     return FastJSONResponse({"sites": rows, "nextCursor": next_cursor, "hasMore": has_more})
@@ -134,19 +138,12 @@ async def teams(
 ) -> FastJSONResponse:
     """Each team of a TEAMS job: source → destination team (null until known) and its counts."""
     job, page, next_cursor, has_more = await _page(caller, job_id, "team", query)
-    found = await _discovered(caller, readmodels.DISCOVERED_TEAMS, job["sourceTenantId"], "teamId", page)
-    rows = [
-        _row(
-            u,
-            {
-                "teamId": u["source"],
-                "name": (found.get(u["source"].lower()) or {}).get("name"),
-                "destTeamId": u.get("dest") or None,
-            },
-            {"bytesTransferred": int(u.get("bytesTransferred") or 0)},
-        )
-        for u in page
-    ]
+    found = await _discovered(caller, readmodels.DiscoveredTeamDoc, job.source_tenant_id, "teamId", page)
+    rows = []
+    for u in page:
+        team = found.get(u.source.lower())
+        head = {"teamId": u.source, "name": team.name if team else None, "destTeamId": u.dest or None}
+        rows.append(_row(u, head, {"bytesTransferred": u.bytes_transferred}))
     return FastJSONResponse({"teams": rows, "nextCursor": next_cursor, "hasMore": has_more})
 
 
@@ -154,7 +151,7 @@ async def _keys(
     caller: Caller, job_id: str, kind: str, query: UnitQuery
 ) -> tuple[list[dict[str, Any]], str | None, bool]:
     _, page, next_cursor, has_more = await _page(caller, job_id, kind, query)
-    rows = [_row(u, {"key": u["source"]}, {"message": u.get("message")}) for u in page]
+    rows = [_row(u, {"key": u.source}, {"message": u.message}) for u in page]
     return rows, next_cursor, has_more
 
 

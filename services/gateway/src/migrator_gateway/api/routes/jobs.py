@@ -80,12 +80,13 @@ class CreateBatchBody(BaseModel):
     batches: list[BatchItem] = Field(min_length=1, max_length=100)
 
 
-async def job_of_org(store: ReadStore, org_id: str, job_id: str) -> dict[str, Any]:
+async def job_of_org(store: ReadStore, org_id: str, job_id: str) -> readmodels.JobDoc:
     """The job, if it belongs to this organisation and was not deleted (else 404)."""
     doc = await store.collection(readmodels.JOBS).get(job_id)
-    if doc is None or doc.get("orgId") != org_id or doc.get("deleted"):
+    job = readmodels.JobDoc.model_validate(doc) if doc is not None else None
+    if job is None or job.org_id != org_id or job.deleted:
         raise ApiError(404, "JOB_NOT_FOUND", "Job not found")
-    return doc
+    return job
 
 
 @router.post(
@@ -221,7 +222,7 @@ async def get_job(job_id: str, caller: CallerDep) -> FastJSONResponse:
 
 
 async def job_body(caller: Caller, job_id: str) -> dict[str, Any]:
-    return {"job": job_view(await job_of_org(caller.store, caller.org_id, job_id))}
+    return {"job": job_view((await job_of_org(caller.store, caller.org_id, job_id)).to_doc())}
 
 
 async def job_page(
@@ -264,32 +265,35 @@ async def _control(action: JobAction, job_id: str, caller: Caller) -> tuple[int,
     store = caller.store
     job = await job_of_org(store, caller.org_id, job_id)
     if action is JobAction.RESUME:
-        for role in ("sourceTenantId", "destTenantId"):
-            tenant = await store.collection(readmodels.TENANTS).get(job[role])
-            if tenant is None or tenant.get("orgId") != caller.org_id:
+        for role, tenant_id in (
+            ("sourceTenantId", job.source_tenant_id),
+            ("destTenantId", job.dest_tenant_id),
+        ):
+            tenant = await store.collection(readmodels.TENANTS).get(tenant_id)
+            if tenant is None or readmodels.TenantDoc.model_validate(tenant).org_id != caller.org_id:
                 raise ApiError(
-                    409, "TENANT_NOT_CONNECTED", f"{role}: tenant {job[role]} is no longer connected"
+                    409, "TENANT_NOT_CONNECTED", f"{role}: tenant {tenant_id} is no longer connected"
                 )
     request_id = new_id("ctl")
     command = ControlJob(job_id=job_id, org_id=caller.org_id, action=action, request_id=request_id)
     await publish(caller.broker, subjects.CMD_JOB_CONTROL, command, msg_id=request_id)
     jobs = store.collection(readmodels.JOBS)
 
-    async def verdict() -> dict[str, Any] | None:
+    async def verdict() -> readmodels.LastControl | None:
         doc = await jobs.get(job_id)
-        last = (doc or {}).get("lastControl") or {}
-        return last if last.get("requestId") == request_id else None
+        last = readmodels.JobDoc.model_validate(doc).last_control if doc is not None else None
+        return last if last is not None and last.request_id == request_id else None
 
     answer = await poll_for(verdict, caller.settings.rpc_timeout_seconds)
     if answer is None:  # queued durably; it will be applied (or refused) shortly
         expected = {JobAction.PAUSE: "PAUSED", JobAction.RESUME: "QUEUED", JobAction.DELETE: "CANCELLED"}
         return 202, expected[action]
-    if answer["outcome"] != "APPLIED":
-        code = str(answer.get("code") or "CONFLICT")
+    if answer.outcome != "APPLIED":
+        code = answer.code or "CONFLICT"
         if code == "JOB_NOT_FOUND":
             raise ApiError(404, code, "Job not found")
-        raise ApiError(409, code, f"A {answer['status']} job cannot be {action.value.lower()}d")
-    return 200, str(answer["status"])
+        raise ApiError(409, code, f"A {answer.status} job cannot be {action.value.lower()}d")
+    return 200, answer.status
 
 
 @router.patch(

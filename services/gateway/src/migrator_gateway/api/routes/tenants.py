@@ -69,12 +69,13 @@ class RegisterServerBody(BaseModel):
     )
 
 
-async def tenant_of_org(store: ReadStore, org_id: str, tenant_id: str) -> dict[str, Any]:
+async def tenant_of_org(store: ReadStore, org_id: str, tenant_id: str) -> readmodels.TenantDoc:
     """The tenant, if it belongs to this organisation (else 404: never confirm another's exists)."""
     doc = await store.collection(readmodels.TENANTS).get(tenant_id)
-    if doc is None or doc.get("orgId") != org_id:
+    tenant = readmodels.TenantDoc.model_validate(doc) if doc is not None else None
+    if tenant is None or tenant.org_id != org_id:
         raise ApiError(404, "TENANT_NOT_FOUND", "Tenant not found")
-    return doc
+    return tenant
 
 
 @router.post("/connect", responses={200: {"model": schemas.ConsentStart}})
@@ -152,7 +153,7 @@ async def register_server(body: RegisterServerBody, caller: CallerDep) -> JSONRe
         wait_seconds=caller.settings.rpc_timeout_seconds * 3,
     )
     tenant = await tenant_of_org(caller.store, caller.org_id, reply.tenant_id)
-    return JSONResponse({"tenant": tenant_view(tenant)}, status_code=201)
+    return JSONResponse({"tenant": tenant_view(tenant.to_doc())}, status_code=201)
 
 
 @router.get("", responses={200: {"model": schemas.TenantList}})
@@ -168,7 +169,7 @@ async def list_tenants(caller: CallerDep) -> dict[str, Any]:
 @router.get("/{tenant_id}", responses={200: {"model": schemas.TenantEnvelope}})
 async def get_tenant(tenant_id: str, caller: CallerDep) -> dict[str, Any]:
     org_id, store = caller.org_id, caller.store
-    return {"tenant": tenant_view(await tenant_of_org(store, org_id, tenant_id))}
+    return {"tenant": tenant_view((await tenant_of_org(store, org_id, tenant_id)).to_doc())}
 
 
 @router.delete(
@@ -202,11 +203,7 @@ async def discover(tenant_id: str, caller: CallerDep) -> dict[str, Any]:
     tenant = await tenant_of_org(store, org_id, tenant_id)
     discovery_id = new_id("dis")
     command = DiscoverTenant(tenant_id=tenant_id, org_id=org_id, discovery_job_id=discovery_id)
-    subject = (
-        subjects.CMD_TENANT_DISCOVER
-        if tenant.get("type", "M365") == "M365"
-        else subjects.CMD_ATLASSIAN_DISCOVER
-    )
+    subject = subjects.CMD_TENANT_DISCOVER if tenant.type == "M365" else subjects.CMD_ATLASSIAN_DISCOVER
     await publish(broker, subject, command, msg_id=discovery_id)
     return {"latestJob": {"id": discovery_id, "status": "QUEUED", "completedAt": None}}
 
@@ -219,8 +216,8 @@ async def _discovered(store: ReadStore, org_id: str, tenant_id: str, kind: str) 
         {"tenantId": tenant_id, "orgId": org_id}, sort=[("_id", 1)]
     )
     latest = None
-    if tenant.get("latestDiscoveryJobId"):
-        doc = await store.collection(readmodels.DISCOVERY_JOBS).get(tenant["latestDiscoveryJobId"])
+    if tenant.latest_discovery_job_id:
+        doc = await store.collection(readmodels.DISCOVERY_JOBS).get(tenant.latest_discovery_job_id)
         if doc is not None:
             job = readmodels.DiscoveryJobDoc.model_validate(doc)
             latest = {"id": job.id, "status": job.status.value, "completedAt": job.completed_at}
