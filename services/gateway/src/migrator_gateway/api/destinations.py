@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from migrator_contracts import readmodels
 from migrator_contracts.enums import JobType
+from migrator_contracts.readmodels import TenantDoc
 
 from migrator_gateway.api.errors import preflight_error
 from migrator_gateway.api.selection import discovered_names, listed
@@ -24,7 +25,7 @@ async def resolve_destinations(
     *,
     org_id: str,
     job_type: JobType,
-    dest: dict[str, Any],
+    dest: TenantDoc,
     options: dict[str, Any],
     field_prefix: str,
 ) -> tuple[dict[str, Any], str]:
@@ -32,19 +33,19 @@ async def resolve_destinations(
     one ``mailboxMappings`` entry per selected mailbox, in selection order), and a detail."""
     where = f"{field_prefix}options"
     if job_type is JobType.EMAIL:
-        return _mailboxes(options, await _users(store, org_id, dest), dest["domain"], where)
+        return _mailboxes(options, await _users(store, org_id, dest), dest.domain, where)
     if job_type is JobType.TEAMS:
         return await _teams_and_authors(store, org_id, dest, options, where)
     return options, ""
 
 
 async def _teams_and_authors(
-    store: ReadStore, org_id: str, dest: dict[str, Any], options: dict[str, Any], where: str
+    store: ReadStore, org_id: str, dest: TenantDoc, options: dict[str, Any], where: str
 ) -> tuple[dict[str, Any], str]:
     fallback = options.get("fallbackUser")
     if not (options.get("teamMappings") or options.get("userMappings") or fallback):
         return options, ""  # unmapped teams are matched or created by the connector, authors by name
-    resolved, domain = dict(options), dest["domain"]
+    resolved, domain = dict(options), dest.domain
     if options.get("teamMappings"):
         teams = await discovered_names(
             store,
@@ -66,7 +67,7 @@ async def _teams_and_authors(
     return resolved, f"mapped teams and users found at {domain}"
 
 
-async def _users(store: ReadStore, org_id: str, dest: dict[str, Any]) -> list[str]:
+async def _users(store: ReadStore, org_id: str, dest: TenantDoc) -> list[str]:
     return await discovered_names(
         store,
         org_id=org_id,

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from migrator_contracts import readmodels
 from migrator_contracts.enums import JobType, TenantRole
 from migrator_contracts.job_kinds import JOB_KINDS
+from migrator_contracts.readmodels import TenantDoc
 from migrator_platform.bus import UNAVAILABLE_ERRORS, BusUnavailable
 
 from migrator_gateway.api.destinations import resolve_destinations
@@ -56,34 +57,35 @@ async def run_preflight(
 ) -> Preflight:
     """Every check in order; the first failure raises (the request is rejected, nothing written)."""
     tenants = store.collection(readmodels.TENANTS)
-    found: dict[str, dict[str, Any]] = {}
+    found: dict[str, TenantDoc] = {}
     for name, tenant_id in (("sourceTenantId", spec.source_tenant_id), ("destTenantId", spec.dest_tenant_id)):
         doc = await tenants.get(tenant_id)
-        if doc is None or doc.get("orgId") != org_id:
+        tenant = TenantDoc.model_validate(doc) if doc is not None else None
+        if tenant is None or tenant.org_id != org_id:
             raise ApiError(404, "TENANT_NOT_FOUND", f"{name}: tenant {tenant_id} not found")
-        found[name] = doc
+        found[name] = tenant
     if spec.source_tenant_id == spec.dest_tenant_id:
         raise ApiError(400, "VALIDATION_ERROR", "destTenantId: must differ from sourceTenantId")
     source, dest = found["sourceTenantId"], found["destTenantId"]
     result = Preflight(options=spec.options.model_dump(by_alias=True, exclude_unset=True))
-    result.passed("tenants", f"{source['domain']} → {dest['domain']}")
+    result.passed("tenants", f"{source.domain} → {dest.domain}")
 
-    if source.get("role") != TenantRole.SOURCE.value or dest.get("role") != TenantRole.DESTINATION.value:
+    if source.role != TenantRole.SOURCE.value or dest.role != TenantRole.DESTINATION.value:
         raise preflight_error(
             "roles",
             "PREFLIGHT_ROLES",
-            f"{source['domain']} is connected as {source.get('role')} and {dest['domain']} as "
-            f"{dest.get('role')}; a job runs from a source tenant to a destination tenant",
+            f"{source.domain} is connected as {source.role} and {dest.domain} as "
+            f"{dest.role}; a job runs from a source tenant to a destination tenant",
         )
     result.passed("roles", "source → destination")
 
     for tenant in (source, dest):
-        if spec.type.value not in (tenant.get("workloads") or []):
+        if spec.type.value not in tenant.workloads:
             raise preflight_error(
                 "workload",
                 "PREFLIGHT_WORKLOAD",
-                f"{spec.type.value} is not enabled on {tenant['domain']} "
-                f"(enabled: {', '.join(tenant.get('workloads') or []) or 'none'})",
+                f"{spec.type.value} is not enabled on {tenant.domain} "
+                f"(enabled: {', '.join(tenant.workloads) or 'none'})",
             )
     result.passed("workload", f"{spec.type.value} enabled on both tenants")
 
@@ -115,8 +117,8 @@ async def _check_scope(
     store: ReadStore,
     org_id: str,
     spec: JobSpec,
-    source: dict[str, Any],
-    dest: dict[str, Any],
+    source: TenantDoc,
+    dest: TenantDoc,
     result: Preflight,
     field_prefix: str,
 ) -> list[str]:
@@ -151,30 +153,31 @@ async def _check_scope(
 async def _check_quota(
     store: ReadStore,
     spec: JobSpec,
-    source: dict[str, Any],
-    dest: dict[str, Any],
+    source: TenantDoc,
+    dest: TenantDoc,
     selected: list[str],
     result: Preflight,
 ) -> None:
     """The destination can hold what the selection weighs (as discovery measured both)."""
     if spec.type is JobType.SHAREPOINT:
-        quota, used = dest.get("sharepointQuotaBytes"), dest.get("sharepointUsedBytes")
+        quota, used = dest.sharepoint_quota_bytes, dest.sharepoint_used_bytes
         if quota is None or used is None:
-            result.passed("quota", f"not checked: {dest['domain']} has not been discovered yet")
+            result.passed("quota", f"not checked: {dest.domain} has not been discovered yet")
             return
-        sites = await store.collection(readmodels.DISCOVERED_SITES).find({"tenantId": source["id"]})
+        # Raw, for two fields of every site of the tenant (thousands, a model each is too dear).
+        sites = await store.collection(readmodels.DISCOVERED_SITES).find({"tenantId": source.id})
         size_of = {s["url"]: int(s.get("sizeBytes") or 0) for s in sites}
-        needed, free = sum(size_of.get(url, 0) for url in selected), int(quota) - int(used)
+        needed, free = sum(size_of.get(url, 0) for url in selected), quota - used
         if needed > free:
             raise preflight_error(
                 "quota",
                 "PREFLIGHT_QUOTA",
-                f"the selected sites hold {needed} bytes but {dest['domain']} has {free} bytes of "
+                f"the selected sites hold {needed} bytes but {dest.domain} has {free} bytes of "
                 f"SharePoint storage free",
             )
-        result.passed("quota", f"{needed} bytes needed, {free} free on {dest['domain']}")
+        result.passed("quota", f"{needed} bytes needed, {free} free on {dest.domain}")
     elif spec.type is JobType.EMAIL:
-        users = await store.collection(readmodels.DISCOVERED_USERS).find({"tenantId": source["id"]})
+        users = await store.collection(readmodels.DISCOVERED_USERS).find({"tenantId": source.id})
         size_of = {u["upn"].lower(): int(u.get("sourceSizeBytes") or 0) for u in users}
         needed = sum(size_of.get(m.lower(), 0) for m in selected)
         # Exchange Online has no tenant-wide pool, and the tenant fields carry no mailbox quota.

@@ -10,11 +10,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from migrator_contracts import readmodels
 from migrator_contracts.enums import JobType
 from migrator_contracts.job_kinds import JOB_KINDS, site_key
+from migrator_contracts.readmodels import TenantDoc
 
 from migrator_gateway.api.errors import preflight_error
 
@@ -74,18 +75,18 @@ def listed(names: list[str]) -> str:
 
 
 async def discovered_names(
-    store: ReadStore, *, org_id: str, tenant: dict[str, Any], collection: str, attribute: str, what: str
+    store: ReadStore, *, org_id: str, tenant: TenantDoc, collection: str, attribute: str, what: str
 ) -> list[str]:
     """The names discovery found in ``tenant`` (422 when its discovery has not completed)."""
-    if not tenant.get("discoveredAt"):
+    if not tenant.discovered_at:
         raise preflight_error(
             "scope",
             "PREFLIGHT_SCOPE",
-            f"discovery of {tenant['domain']} has not completed, so its {what} are not known yet; "
+            f"discovery of {tenant.domain} has not completed, so its {what} are not known yet; "
             "retry when it has",
         )
     docs = await store.collection(collection).find(
-        {"tenantId": tenant["id"], "orgId": org_id}, sort=[("_id", 1)]
+        {"tenantId": tenant.id, "orgId": org_id}, sort=[("_id", 1)]
     )
     return [str(d[attribute]) for d in docs if d.get(attribute)]
 
@@ -95,7 +96,7 @@ async def resolve_selection(
     *,
     org_id: str,
     job_type: JobType,
-    source: dict[str, Any],
+    source: TenantDoc,
     chosen: list[str] | None,
     field_prefix: str,
 ) -> tuple[list[str], str]:
@@ -122,7 +123,7 @@ async def resolve_selection(
     )
     if not chosen:
         if not names:
-            raise preflight_error("scope", "PREFLIGHT_SCOPE", f"{source['domain']} has no {key} to migrate")
+            raise preflight_error("scope", "PREFLIGHT_SCOPE", f"{source.domain} has no {key} to migrate")
         _check_size(len(names), where)
         return names, f"all {len(names)} discovered {key}"
     known = {found.known(name): name for name in names}
@@ -131,8 +132,8 @@ async def resolve_selection(
         raise preflight_error(
             "scope",
             "PREFLIGHT_SCOPE",
-            f"{where}: {len(unknown)} not found by the discovery of {source['domain']}: "
-            f"{listed(unknown)} (if they are new, rediscover it: POST /v1/tenants/{source['id']}/discover)",
+            f"{where}: {len(unknown)} not found by the discovery of {source.domain}: "
+            f"{listed(unknown)} (if they are new, rediscover it: POST /v1/tenants/{source.id}/discover)",
         )
     # A OneDrive keeps the URL it was named by (discovery knows its owner, not the URL).
     spelled = [name if job_type is JobType.ONEDRIVE else known[found.asked(name)] for name in chosen]
