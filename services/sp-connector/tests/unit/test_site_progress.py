@@ -7,6 +7,7 @@ import random
 import pytest
 from migrator_contracts.enums import UnitStatus
 from migrator_sp_connector.domain.progress import SiteProgress, apply_event
+from migrator_sp_connector.migration.site_task import StoredProgress
 
 pytestmark = pytest.mark.unit
 
@@ -121,3 +122,22 @@ def test_a_job_sharepoint_cancels_ends_there_with_the_reason() -> None:
     progress = fold([*EVENTS[:3], {"Event": "JobCancelled", "CancelledByUser": "true"}])
     assert progress.ended and progress.status is UnitStatus.ERROR
     assert progress.fatal == "SharePoint cancelled the import job"
+
+
+def test_a_tasks_stored_progress_reads_back_as_it_was_written() -> None:
+    progress = SiteProgress(
+        total=10,
+        processed=7,
+        bytes=4096,
+        failed_ids=frozenset({"b", "a"}),
+        fatal="gone",
+        ended=True,
+        done_high=5,
+        reported_errors=2,
+        local_done=1,
+        local_failed=frozenset({"c"}),
+        retried=1,
+    )
+    stored = StoredProgress.of(progress).to_doc()
+    assert stored["failedIds"] == ["a", "b"]  # sets kept as sorted lists, by their stored names
+    assert StoredProgress.model_validate(stored).progress() == progress

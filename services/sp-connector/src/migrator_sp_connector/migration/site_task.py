@@ -7,6 +7,7 @@ command picks up, its ``seq`` orders the unit's progress reports.
 
 from __future__ import annotations
 
+from dataclasses import fields
 from typing import Literal
 
 from migrator_contracts.readmodels import Doc
@@ -21,7 +22,7 @@ Phase = Literal["reading", "packaging", "submitted", "finished"]
 
 
 class StoredProgress(Doc):
-    """``SiteProgress`` as a task stores it."""
+    """``SiteProgress`` as a task stores it (the same fields; its sets as sorted lists)."""
 
     total: int = 0
     processed: int = 0
@@ -37,33 +38,16 @@ class StoredProgress(Doc):
 
     @classmethod
     def of(cls, p: SiteProgress) -> StoredProgress:
-        return cls(
-            total=p.total,
-            processed=p.processed,
-            bytes=p.bytes,
-            failed_ids=sorted(p.failed_ids),
-            fatal=p.fatal,
-            ended=p.ended,
-            done_high=p.done_high,
-            reported_errors=p.reported_errors,
-            local_done=p.local_done,
-            local_failed=sorted(p.local_failed),
-            retried=p.retried,
+        values = {f.name: getattr(p, f.name) for f in fields(p)}
+        return cls.model_validate(
+            values | {"failed_ids": sorted(p.failed_ids), "local_failed": sorted(p.local_failed)}
         )
 
     def progress(self) -> SiteProgress:
+        values = self.model_dump()
         return SiteProgress(
-            total=self.total,
-            processed=self.processed,
-            bytes=self.bytes,
-            failed_ids=frozenset(self.failed_ids),
-            fatal=self.fatal,
-            ended=self.ended,
-            done_high=self.done_high,
-            reported_errors=self.reported_errors,
-            local_done=self.local_done,
-            local_failed=frozenset(self.local_failed),
-            retried=self.retried,
+            **values
+            | {"failed_ids": frozenset(self.failed_ids), "local_failed": frozenset(self.local_failed)}
         )
 
 
