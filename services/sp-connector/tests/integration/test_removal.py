@@ -11,6 +11,7 @@ from migrator_contracts.commands import DiscoverTenant, RevokeTenant
 from migrator_devstack import infra
 from migrator_microsoft.endpoints import Endpoints
 from migrator_microsoft.identity import ClientCredentials, TokenError
+from migrator_sp_connector.migration.site_task import SiteSync
 from migrator_sp_connector.tenants.discovery import discover_tenant
 from migrator_sp_connector.tenants.removal import revoke_tenant
 from migrator_sp_connector.tenants.tokens import remember_directory, tenant_tokens
@@ -56,6 +57,19 @@ def revoke(tenant_id: str, org_id: str = ORG) -> RevokeTenant:
 async def test_removing_a_tenant_leaves_nothing_of_it_and_announces_it_once(world: World) -> None:
     for tenant_id in (SOURCE, DEST):
         await connected_and_discovered(world, tenant_id)
+    passes = world.store.collection(readmodels.SP_SYNC)
+    for key, source, dest in (("with_source", SOURCE, DEST), ("without", DEST, "ten_OTHER")):
+        last = SiteSync(
+            org_id=ORG,
+            source_tenant_id=source,
+            dest_tenant_id=dest,
+            source_site_url="https://contoso.sharepoint.com/sites/a",
+            dest_site_url="https://fabrikam.sharepoint.com/sites/a",
+            change_token="1;3;token",
+            last_job_id="job_1",
+            last_pass_at="2026-12-06T10:00:00+00:00",
+        )
+        await passes.upsert(key, last.to_doc())
     others = await kept(world, DEST)
     cmd = revoke(SOURCE)
 
@@ -68,6 +82,8 @@ async def test_removing_a_tenant_leaves_nothing_of_it_and_announces_it_once(worl
         **{name: [] for name in BY_TENANT_ID},
     }
     assert await kept(world, DEST) == others
+    # A pair's last pass goes with either of its tenants: connected again, the next pass is full.
+    assert [d["_id"] for d in await passes.find()] == ["without"]
     assert [(e["tenantId"], e["orgId"]) for e in await announced(world, cmd)] == [(SOURCE, ORG)]
 
 

@@ -31,6 +31,9 @@ async def revoke_tenant(cmd: RevokeTenant, *, store: ReadStore, broker: NatsBrok
     await store.collection(readmodels.TENANT_SECRETS).delete(cmd.tenant_id)
     for name in _DISCOVERY:
         await store.collection(name).delete_many({"tenantId": cmd.tenant_id})
+    # The last passes of the site pairs it was part of: connected again, it starts with full passes.
+    for role in ("sourceTenantId", "destTenantId"):
+        await store.collection(readmodels.SP_SYNC).delete_many({role: cmd.tenant_id})
     # Last, so the tenant leaves the API only once nothing of it is left behind.
     await store.collection(readmodels.TENANTS).delete(cmd.tenant_id)
     log.info("tenant removed", tenant_id=cmd.tenant_id)
