@@ -34,17 +34,18 @@ def _resolver(
     tenants = runtime.store.collection(readmodels.TENANTS)
 
     async def resolve(cmd: MigrateAtlassianScope) -> Target:
-        source, dest = await tenants.get(cmd.source_tenant_id), await tenants.get(cmd.dest_tenant_id)
-        if source is None or dest is None:
+        found = [await tenants.get(cmd.source_tenant_id), await tenants.get(cmd.dest_tenant_id)]
+        if None in found:
             raise LookupError("a tenant of the job is no longer connected")
+        source, dest = (readmodels.TenantDoc.model_validate(doc) for doc in found)
 
         async def token() -> str:
             return await credentials.access_token(cmd.dest_tenant_id)
 
         api = MigrationApi(
-            http, base_url=settings.atlassian_api_url, access_token=token, budget=budgets.of(dest["domain"])
+            http, base_url=settings.atlassian_api_url, access_token=token, budget=budgets.of(dest.domain)
         )
-        return Target(api=api, server_id=str(source["externalTenantId"]), site_url=str(dest["siteUrl"]))
+        return Target(api=api, server_id=str(source.external_tenant_id), site_url=str(dest.site_url))
 
     return resolve
 

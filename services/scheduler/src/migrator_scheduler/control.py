@@ -49,25 +49,25 @@ class JobControl:
                 else decide(current, cmd.action)
             )
             version = job.version
-            changes: dict[str, Any] = {
-                "version": version + 1,
-                "lastControl": LastControl(
-                    request_id=cmd.request_id,
-                    action=cmd.action.value,
-                    outcome="APPLIED" if decision.applied else "REJECTED",
-                    code=decision.rejected,
-                    status=decision.status.value,
-                ).to_doc(),
-            }
+            outcome = LastControl(
+                request_id=cmd.request_id,
+                action=cmd.action.value,
+                outcome="APPLIED" if decision.applied else "REJECTED",
+                code=decision.rejected,
+                status=decision.status.value,
+            )
+            changes: dict[str, Any] = {"version": version + 1, "last_control": outcome}
             if decision.applied:
                 changes |= _changes_for(current, decision, self._scheduler.now_iso())
-            if not await self._jobs.update(cmd.job_id, changes, where={"version": version}):
+            if not await self._jobs.update(
+                cmd.job_id, JobDoc.as_stored(**changes), where={"version": version}
+            ):
                 continue
             log.info(
                 "job control",
                 job_id=cmd.job_id,
                 action=cmd.action.value,
-                outcome=changes["lastControl"]["outcome"],
+                outcome=outcome.outcome,
                 status=decision.status.value,
             )
             if decision.applied:
@@ -120,12 +120,12 @@ class JobControl:
 
 
 def _changes_for(current: JobStatus, decision: ControlDecision, now: str) -> dict[str, Any]:
-    """The job fields an applied decision changes."""
+    """The job fields an applied decision changes (by their names in JobDoc)."""
     changes: dict[str, Any] = {"status": decision.status.value}
     if decision.deleted:
         changes["deleted"] = True
         if current not in TERMINAL_JOB_STATUSES:
-            changes["completedAt"] = now
+            changes["completed_at"] = now
     if decision.status is JobStatus.PAUSED and current is not JobStatus.PAUSED:
-        changes["pausedAt"] = now
+        changes["paused_at"] = now
     return changes

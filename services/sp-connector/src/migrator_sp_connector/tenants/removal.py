@@ -25,7 +25,7 @@ _DISCOVERY = (
 async def revoke_tenant(cmd: RevokeTenant, *, store: ReadStore, broker: NatsBroker) -> None:
     """Forget the tenant (idempotent: a redelivery finds less to delete and announces again)."""
     tenant = await store.collection(readmodels.TENANTS).get(cmd.tenant_id)
-    if tenant is not None and tenant.get("orgId") != cmd.org_id:
+    if tenant is not None and readmodels.TenantDoc.model_validate(tenant).org_id != cmd.org_id:
         log.warning("revoke for another organisation's tenant ignored", tenant_id=cmd.tenant_id)
         return
     await store.collection(readmodels.TENANT_SECRETS).delete(cmd.tenant_id)
