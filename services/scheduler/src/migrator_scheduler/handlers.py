@@ -31,7 +31,15 @@ from migrator_contracts.enums import (
     UnitStatus,
 )
 from migrator_contracts.events import JobCompleted, JobQueued, JobStarted, UnitProgressed
-from migrator_contracts.job_kinds import JOB_KINDS
+from migrator_contracts.job_kinds import (
+    JOB_KINDS,
+    JobOptions,
+    MailboxOptions,
+    ProjectOptions,
+    SiteOptions,
+    SpaceOptions,
+    TeamOptions,
+)
 from migrator_contracts.logs import LogLine
 from migrator_contracts.readmodels import JobDoc, JobUnitDoc
 from migrator_platform import trace_context
@@ -49,6 +57,7 @@ from migrator_scheduler.ports import Clock, DispatchLease
 log = get_logger(__name__)
 
 DISPATCH_CHUNK = 256  # unit commands in flight to JetStream at once
+PARSED_OPTIONS_KEPT = 1024  # jobs whose options stay parsed (a job's options never change)
 
 
 class Scheduler:
@@ -75,6 +84,7 @@ class Scheduler:
         self._dispatch_again = False
         # Across replicas (None: this process is the only scheduler, the lock above is enough).
         self._lease = lease
+        self._parsed_options: dict[str, JobOptions] = {}
 
     @property
     def jobs(self) -> Collection:
@@ -104,6 +114,17 @@ class Scheduler:
         await self._units.ensure_index(["jobId"])
         await self._units.ensure_index(["dispatched", "status"])
         await self._units.ensure_index(["dispatched", "status", "dispatchedAt"])
+
+    def options(self, job: JobDoc) -> JobOptions:
+        """The job's options as its type's model: parsed once per job, not at each unit sent
+        (a job of 10,000 sites has 10,000 URLs to check)."""
+        parsed = self._parsed_options.get(job.id)
+        if parsed is None:
+            if len(self._parsed_options) >= PARSED_OPTIONS_KEPT:
+                self._parsed_options.pop(next(iter(self._parsed_options)))  # the oldest
+            parsed = JOB_KINDS[JobType(job.type)].options.model_validate(job.options)
+            self._parsed_options[job.id] = parsed
+        return parsed
 
     async def job(self, job_id: str) -> JobDoc | None:
         doc = await self._jobs.get(job_id)
@@ -318,6 +339,8 @@ class Scheduler:
         """A JIRA / CONFLUENCE job goes out whole: Atlassian migrates its projects or spaces as
         one migration, so they are not dispatched one by one within the unit limits."""
         units = await self.units_where({"jobId": job.id}, sort=[("_id", 1)])
+        options = self.options(job)
+        assert isinstance(options, ProjectOptions | SpaceOptions), "a whole job is a JIRA or CONFLUENCE job"
         command = MigrateAtlassianScope(
             job_id=job.id,
             org_id=job.org_id,
@@ -327,7 +350,7 @@ class Scheduler:
             units=[AtlassianUnit(unit_id=u.id, key=u.source) for u in units],
             name=job.name,
             dry_run=job.dry_run,
-            override_checks=[str(c) for c in job.options.get("overrideChecks") or []],
+            override_checks=list(options.override_checks),
         )
         msg_id = f"{job.id}:atlassian" + (f":{attempt}" if attempt > 1 else "")
         with trace_context.resumed(job.trace_context, "dispatch"):
@@ -352,7 +375,7 @@ class Scheduler:
     async def dispatch_unit(self, job: JobDoc, unit: JobUnitDoc) -> None:
         """Send the unit's command (again, when it was sent before and nobody started it)."""
         attempt = unit.dispatch_count + 1
-        subject, command = _unit_command(job, unit)
+        subject, command = _unit_command(job, unit, self.options(job))
         with trace_context.resumed(job.trace_context, "dispatch"):
             # One id per sending: a unit sent again after a pause is not taken for a duplicate.
             await self._publisher.publish(subject, command, msg_id=f"{unit.id}:dispatch:{attempt}")
@@ -535,10 +558,8 @@ class Scheduler:
         return max(0.0, min(ceiling, upcoming[0].due_at - self._clock()))
 
 
-def _unit_command(job: JobDoc, unit: JobUnitDoc) -> tuple[str, Message]:
-    """The connector command that migrates one unit, and its subject. (The options were
-    validated by their type's model when the job was created; only a few are read here.)"""
-    options = job.options
+def _unit_command(job: JobDoc, unit: JobUnitDoc, options: JobOptions) -> tuple[str, Message]:
+    """The connector command that migrates one unit, and its subject."""
     common: dict[str, Any] = {
         "job_id": job.id,
         "unit_id": unit.id,
@@ -548,30 +569,26 @@ def _unit_command(job: JobDoc, unit: JobUnitDoc) -> tuple[str, Message]:
         "job_version": job.version,
     }
     dest = unit.dest or None
-    user_mappings = {
-        str(m["source"]).lower(): str(m["dest"])
-        for m in options.get("userMappings") or []
-        if isinstance(m, dict) and "source" in m and "dest" in m
-    }
-    if unit.kind == "mailbox":
+    if isinstance(options, MailboxOptions):
         return subjects.CMD_MAILBOX_MIGRATE, MigrateMailbox(
             **common, source_mailbox=unit.source, dest_mailbox=dest, scope=job.scope
         )
-    if unit.kind == "team":
+    if isinstance(options, TeamOptions):
         return subjects.CMD_TEAM_MIGRATE, MigrateTeam(
             **common,
             source_team_id=unit.source,
             dest_team_id=dest,
             scope=job.scope,
-            user_mappings=user_mappings,
-            fallback_user=options.get("fallbackUser"),
+            user_mappings={m.source.lower(): m.dest for m in options.user_mappings},
+            fallback_user=options.fallback_user,
         )
+    assert isinstance(options, SiteOptions), f"a {unit.kind} unit is sent whole with its job"
     return subjects.CMD_SITE_MIGRATE, MigrateSite(
         **common,
         source_site_url=unit.source,
         dest_site_url=dest,
-        full_pass=options.get("fullPass") is True,
-        include_versions=options.get("includeVersions") is True,
-        include_permissions=options.get("includePermissions") is True,
-        user_mappings=user_mappings,
+        full_pass=options.full_pass,
+        include_versions=options.include_versions,
+        include_permissions=options.include_permissions,
+        user_mappings={m.source.lower(): m.dest for m in options.user_mappings},
     )

@@ -186,6 +186,51 @@ async def test_a_unit_handed_back_at_a_pause_is_sent_again_on_resume(
     assert (await units_of(store, "job_HB"))[0]["dispatchCount"] == 2
 
 
+async def test_each_types_options_reach_its_connectors_command(
+    store: SqliteReadStore, broker: NatsBroker
+) -> None:
+    sched, _, _ = build(store, broker, Clock(), presence=presence_of(broker))
+    nc = broker.connection
+    sites, teams, atlassian = (
+        await nc.subscribe(subjects.CMD_SITE_MIGRATE),
+        await nc.subscribe(subjects.CMD_TEAM_MIGRATE),
+        await nc.subscribe(subjects.CMD_ATLASSIAN_MIGRATE),
+    )
+    authors = [{"source": "Ann@contoso.com", "dest": "ann@fabrikam.com"}]
+    await create(
+        sched,
+        "job_OSP",
+        JobType.SHAREPOINT,
+        {
+            "sites": ["https://c.sharepoint.com/sites/x"],
+            "fullPass": True,
+            "includeVersions": True,
+            "includePermissions": True,
+            "userMappings": authors,
+        },
+    )
+    await create(
+        sched,
+        "job_OTM",
+        JobType.TEAMS,
+        {"teams": ["t1"], "userMappings": authors, "fallbackUser": "it@fabrikam.com"},
+    )
+    await create(
+        sched, "job_OJI", JobType.JIRA, {"projects": ["ALPHA"], "overrideChecks": ["CloudSiteNotEmpty"]}
+    )
+
+    site = json.loads((await sites.next_msg(timeout=2)).data)
+    assert (site["fullPass"], site["includeVersions"], site["includePermissions"]) == (True, True, True)
+    assert site["userMappings"] == {"ann@contoso.com": "ann@fabrikam.com"}  # matched case-blind
+    team = json.loads((await teams.next_msg(timeout=2)).data)
+    assert (team["userMappings"], team["fallbackUser"]) == (
+        {"ann@contoso.com": "ann@fabrikam.com"},
+        "it@fabrikam.com",
+    )
+    jira = json.loads((await atlassian.next_msg(timeout=2)).data)
+    assert (jira["overrideChecks"], [u["key"] for u in jira["units"]]) == (["CloudSiteNotEmpty"], ["ALPHA"])
+
+
 async def test_options_a_type_does_not_take_are_refused_and_nothing_is_recorded(
     store: SqliteReadStore, broker: NatsBroker
 ) -> None:
