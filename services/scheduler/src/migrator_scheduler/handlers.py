@@ -282,16 +282,20 @@ class Scheduler:
                 async with self._lease.hold():
                     await self._dispatch_pass()
 
-    async def in_flight(self) -> InFlight:
+    async def in_flight(self, running_before: frozenset[str] = frozenset()) -> InFlight:
         """Units dispatched and not finished, of jobs that are running. A paused, deleted or
         finished job's units hold no slot: its connector stops them between two batches, and
-        a unit no connector ever starts must not block its tenant for good."""
+        a unit no connector ever starts must not block its tenant for good.
+
+        ``running_before``: jobs a dispatch pass read as running, whose units count even if the
+        job was paused since; else a pause landing between the two reads frees its units' slots
+        for the pass that still takes the job for running, and it sends the job's next unit."""
         unfinished = [s.value for s in UnitStatus if s not in TERMINAL_UNIT_STATUSES]
         # Read raw, as roll_up reads: every pass reads every unit in flight (thousands, when
         # many one-site jobs start together), for four fields; a model each would slow each pass.
         units = await self._units.find({"dispatched": True, "status": {"$in": unfinished}})
         job_ids = sorted({u["jobId"] for u in units})
-        running = {
+        running = running_before | {
             job["id"]
             for job in await self._jobs.find({"_id": {"$in": job_ids}, "status": JobStatus.RUNNING.value})
         }
@@ -309,7 +313,7 @@ class Scheduler:
         )
         if not running:
             return
-        in_flight = await self.in_flight()
+        in_flight = await self.in_flight(running_before=frozenset(job.id for job in running))
         candidates, complete = [], []
         for job in running:
             if JOB_KINDS[JobType(job.type)].whole_job:

@@ -186,6 +186,33 @@ async def test_a_unit_handed_back_at_a_pause_is_sent_again_on_resume(
     assert (await units_of(store, "job_HB"))[0]["dispatchCount"] == 2
 
 
+async def test_a_pause_landing_mid_pass_does_not_let_the_pass_send_the_jobs_next_unit(
+    store: SqliteReadStore, broker: NatsBroker
+) -> None:
+    # One unit of a job at a time (per_job=1): site 0 is in flight. A dispatch pass reads the
+    # running jobs; the pause lands before it counts what is in flight. Site 1 must still wait.
+    jobs = store.collection(readmodels.JOBS)
+    sched, _, _ = build(store, broker, Clock(), presence=presence_of(broker))
+    sites = ["https://c.sharepoint.com/sites/a", "https://c.sharepoint.com/sites/b"]
+    await create(sched, "job_PR", JobType.SHAREPOINT, {"sites": sites})
+    first, second = await units_of(store, "job_PR")
+    assert (first["dispatched"], second["dispatched"]) == (True, False)
+    await progress(sched, "job_PR", first["id"], 1, UnitStatus.RUNNING, done=1, total=10)
+
+    read_running = jobs.find
+
+    async def find_then_pause(where: Any = None, **kwargs: Any) -> list[dict[str, Any]]:
+        found = await read_running(where, **kwargs)
+        if where == {"status": "RUNNING", "dispatchComplete": False}:
+            await jobs.update("job_PR", {"status": "PAUSED"})  # the pause, between the two reads
+        return found
+
+    jobs.find = find_then_pause  # type: ignore[method-assign]
+    await sched.dispatch_pending()
+
+    assert not (await units_of(store, "job_PR"))[1]["dispatched"], "site 1 waits: site 0 is still in flight"
+
+
 async def test_each_types_options_reach_its_connectors_command(
     store: SqliteReadStore, broker: NatsBroker
 ) -> None:
