@@ -32,8 +32,7 @@ class JobControl:
 
     async def control_job(self, cmd: ControlJob) -> None:
         for _ in range(20):  # optimistic concurrency with the progress roll-up
-            stored = await self._jobs.get(cmd.job_id)
-            job = JobDoc.model_validate(stored) if stored is not None else None
+            job = await self._scheduler.job(cmd.job_id)
             if job is None or job.org_id != cmd.org_id:
                 log.warning("control for an unknown job ignored", job_id=cmd.job_id)
                 return
@@ -83,16 +82,16 @@ class JobControl:
         """Pause every unfinished job that reads from or writes to the tenant, then revoke it."""
         unfinished = [s.value for s in JobStatus if s not in TERMINAL_JOB_STATUSES]
         for role in ("sourceTenantId", "destTenantId"):
-            for job in await self._jobs.find(
+            for job in await self._scheduler.jobs_where(
                 {"orgId": cmd.org_id, role: cmd.tenant_id, "status": {"$in": unfinished}}
             ):
-                if job["status"] != JobStatus.PAUSED.value and not job.get("deleted"):
+                if job.status != JobStatus.PAUSED.value and not job.deleted:
                     await self.control_job(
                         ControlJob(
-                            job_id=job["id"],
+                            job_id=job.id,
                             org_id=cmd.org_id,
                             action=JobAction.PAUSE,
-                            request_id=f"{cmd.request_id}:{job['id']}",
+                            request_id=f"{cmd.request_id}:{job.id}",
                         )
                     )
         await self._publisher.publish(
