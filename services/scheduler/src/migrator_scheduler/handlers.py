@@ -161,8 +161,8 @@ class Scheduler:
             # A start or dispatch from the timer loop continues the trace of the request.
             trace_context=trace_context.capture(),
         ).to_doc()
-        if not await self._jobs.insert(cmd.job_id, doc):
-            log.info("job already recorded", job_id=cmd.job_id)
+        # Units first: the gateway answers a create once the job shows, and its units must
+        # show with it (a job read at once listed only the units written so far).
         for unit in split_into_units(cmd.job_id, JobType(cmd.type), cmd.options):
             await self._units.insert(
                 unit.id,
@@ -178,6 +178,8 @@ class Scheduler:
                     job_type=cmd.type.value,
                 ).to_doc(),
             )
+        if not await self._jobs.insert(cmd.job_id, doc):
+            log.info("job already recorded", job_id=cmd.job_id)
         await self._publisher.publish(
             subjects.job_event(cmd.job_id, "JobQueued"),
             JobQueued(
