@@ -26,7 +26,7 @@ import nats
 from migrator_contracts.base import Message
 from migrator_contracts.streams import COMMANDS
 from migrator_devstack import infra
-from migrator_platform.bus import create_broker, provision_streams, publish
+from migrator_platform.bus import create_broker, declare_sends, provision_streams, publish
 from migrator_platform.consumer import Delivery, subscribe, subscribe_batch
 from migrator_platform.telemetry import configure_tracing
 from nats.js.api import StreamConfig
@@ -61,6 +61,8 @@ async def ours(url: str, n: int, *, batched: bool) -> tuple[float, float]:
     await broker.connect()
     await provision_streams(broker.connection.jetstream())
     subject, prefix = ("migrator.cmd.bench.batch", "b") if batched else ("migrator.cmd.bench.run", "o")
+    # As a service does: every publish is checked against what it declared (a service declares 5-15).
+    declare_sends(broker, *((f"migrator.evt.bench.{{jobId}}.E{k}", Cmd) for k in range(10)), (subject, Cmd))
     start = time.perf_counter()
     for i in range(n):
         await publish(broker, subject, Cmd(n=i), msg_id=f"{prefix}{i}")

@@ -4,8 +4,6 @@ service's source sends and receives)."""
 
 from __future__ import annotations
 
-import ast
-import importlib.util
 import inspect
 import json
 import re
@@ -20,7 +18,6 @@ from jsonschema import Draft7Validator
 from migrator_contracts import commands, events, logs, rpc, subjects
 from migrator_contracts.enums import JobType, LogLevel
 from migrator_devstack import asyncapi
-from migrator_devstack.stack import SERVICES
 from pydantic import BaseModel
 from pydantic.alias_generators import to_camel
 
@@ -343,123 +340,3 @@ def test_the_request_reply_subjects_are_answered_with_their_replies(document: Do
             {"$ref": f"#/channels/{asyncapi.channel_id(subject)}.reply/messages/Reply"}
         ]
     assert document["components"]["schemas"]["Reply"]["required"] == ["status", "body"]
-
-
-# --- every service's operations against its source ---------------------------------------------------
-
-
-# Platform modules that send messages on the behalf of the service that calls them: a service
-# importing one names what that module names.
-SENDS_FOR_ITS_CALLER = ("migrator_platform.discovery_jobs",)
-
-
-class _Source:
-    """What a service's source names: subject constants, builder calls, contract models."""
-
-    def __init__(self, package: str) -> None:
-        spec = importlib.util.find_spec(package)
-        assert spec is not None and spec.origin is not None
-        self.constants: set[str] = set()
-        self.event_names: set[str] = set()  # builder(…, "EventName")
-        self.builders: set[str] = set()
-        self.models: set[str] = set()
-        self.publishes_lines = False
-        self._borrowed: set[str] = set()
-        for path in sorted(Path(spec.origin).parent.rglob("*.py")):
-            self._read(ast.parse(path.read_text(encoding="utf-8")))
-
-    def _read(self, tree: ast.Module) -> None:
-        modules, names = set(), set()
-        contract = {m.__name__ for m in CONTRACT_MODULES}
-        for node in ast.walk(tree):
-            if (
-                isinstance(node, ast.ImportFrom)
-                and node.module in SENDS_FOR_ITS_CALLER
-                and node.module not in self._borrowed
-            ):
-                self._borrowed.add(node.module)
-                spec = importlib.util.find_spec(node.module)
-                assert spec is not None and spec.origin is not None
-                self._read(ast.parse(Path(spec.origin).read_text(encoding="utf-8")))
-            if isinstance(node, ast.ImportFrom) and node.module == "migrator_contracts":
-                modules |= {a.asname or a.name for a in node.names if a.name == "subjects"}
-            elif isinstance(node, ast.ImportFrom) and node.module == subjects.__name__:
-                names |= {a.asname or a.name for a in node.names}
-                self._subject(a.name for a in node.names)
-            elif isinstance(node, ast.ImportFrom) and node.module in contract:
-                self.models |= {a.name for a in node.names}
-            elif isinstance(node, ast.ImportFrom) and node.module == "migrator_platform.job_log":
-                self.publishes_lines |= any(a.name == "publish_line" for a in node.names)
-        for node in ast.walk(tree):
-            if (
-                isinstance(node, ast.Attribute)
-                and isinstance(node.value, ast.Name)
-                and node.value.id in modules
-            ):
-                self._subject([node.attr])
-            if isinstance(node, ast.Call):
-                func = node.func
-                called = (
-                    func.attr
-                    if isinstance(func, ast.Attribute)
-                    and isinstance(func.value, ast.Name)
-                    and func.value.id in modules
-                    else func.id
-                    if isinstance(func, ast.Name) and func.id in names
-                    else None
-                )
-                last = node.args[-1] if node.args else None
-                if called in _builders() and isinstance(last, ast.Constant) and isinstance(last.value, str):
-                    if "name" in inspect.signature(_builders()[called]).parameters:
-                        self.event_names.add(last.value)
-
-    def _subject(self, attrs: Any) -> None:
-        for attr in attrs:
-            value = getattr(subjects, attr, None)
-            if isinstance(value, str):
-                self.constants.add(value)
-            elif attr in _builders():
-                self.builders.add(attr)
-
-
-@pytest.mark.parametrize("service", sorted(SERVICES))
-def test_what_a_service_sends_and_receives_is_what_its_source_says(document: Doc, service: str) -> None:
-    source = _Source(SERVICES[service])
-    ops = [op for op in document["operations"].values() if op["x-service"] == service]
-    channels = {op["channel"]["$ref"]: _resolve(document, op["channel"]["$ref"]) for op in ops}
-    addresses = {c["address"] for c in channels.values()}
-    carried = _messages_of(channels)
-    carried |= {m["$ref"].rsplit("/", 1)[-1] for op in ops for m in op.get("reply", {}).get("messages", [])}
-    patterns = {name: _pattern(_builders()[name]) for name in source.builders}
-    messages = document["components"]["messages"]
-
-    # What the source names, the document says the service does.
-    for constant in source.constants:
-        assert constant in addresses, f"{service}'s source names {constant}; the document has no operation"
-    for name, pattern in patterns.items():
-        assert any(pattern.match(a) for a in addresses), f"{service} builds subjects with {name}: where?"
-    for event in source.event_names:
-        assert event in carried, f"{service}'s source publishes or reads {event}; the document does not say"
-    for model in source.models & set(messages):
-        assert model in carried, f"{service}'s source uses {model}; no operation of it carries it"
-    if source.publishes_lines:
-        assert asyncapi.JOB_LOG in addresses
-
-    # What the catalogue says the service does (FastStream and the responders cannot be wrong
-    # about what is subscribed), its source names.
-    for op in ops:
-        if op["x-origin"] != "catalogue":
-            continue
-        channel = _resolve(document, op["channel"]["$ref"])
-        by_builder = channel["x-kind"] != "event" and any(
-            p.match(channel["address"]) for p in patterns.values()
-        )
-        justified = (
-            channel["address"] in source.constants
-            or by_builder
-            or bool(set(channel["messages"]) & (source.models | source.event_names))
-            or (channel["address"] == asyncapi.JOB_LOG and source.publishes_lines)
-        )
-        assert justified, (
-            f"the catalogue says {service} {op['action']}s {channel['address']}; its source does not"
-        )

@@ -14,9 +14,10 @@ Where each part comes from:
   own subject builders (``job_event("{jobId}", "JobStarted")``), so a parameter of a subject is a
   channel parameter here. The tests hold the catalogue to ``migrator_contracts`` (every subject,
   every command, event and request/reply model) and to the services' source.
-* **What the services send**: commands, events and log lines go out through plain publish
-  calls FastStream cannot see; ``SENT_BY`` lists them per service (the tests check it against
-  each service's source).
+* **What the services send**: each service declares its sends (``declare_sends``, in its
+  entrypoints; the gateway's in ``migrator_gateway.sends``) as FastStream publishers, which the
+  same generator lists; a publish or request not declared is refused at run time, so the
+  document cannot miss one. What a declared send carries must agree with the catalogue.
 
 ``python -m migrator_devstack.asyncapi --write`` writes ``docs/asyncapi.json`` and the copy the
 gateway serves at ``GET /asyncapi.json`` (``migrator_contracts/asyncapi.json``); ``--check``
@@ -101,7 +102,7 @@ from migrator_contracts.rpc import (
     SetEnrollment,
 )
 from migrator_platform import consumer
-from migrator_platform.bus import create_broker
+from migrator_platform.bus import create_broker, declare_sends, declared_sends
 from migrator_platform.health import answer_health
 from migrator_platform.responder import Responder
 from migrator_platform.service import Runtime
@@ -273,61 +274,6 @@ REPLY_BODIES: dict[str, type[Message]] = {
     HEALTH: HealthReply,
 }
 
-# Sent through plain publish / request calls, which FastStream does not see.
-SENT_BY: dict[str, tuple[str, ...]] = {
-    "gateway": (
-        subjects.CMD_JOB_CREATE,
-        subjects.CMD_JOB_BATCH,
-        subjects.CMD_JOB_CONTROL,
-        subjects.CMD_TENANT_DELETE,
-        subjects.CMD_TENANT_DISCOVER,
-        subjects.CMD_ATLASSIAN_DISCOVER,
-        subjects.CMD_DEVICE_COMMAND,
-        subjects.RPC_TENANT_CONNECT,
-        subjects.RPC_TENANT_CONSENT,
-        subjects.RPC_ATLASSIAN_CONNECT,
-        subjects.RPC_ATLASSIAN_CONSENT,
-        subjects.RPC_ATLASSIAN_REGISTER,
-        subjects.RPC_DEVICE_REGISTER,
-        subjects.RPC_DEVICE_CHECKIN,
-        subjects.RPC_DEVICE_RESULT,
-        subjects.RPC_DEVICE_LIST,
-        subjects.RPC_DEVICE_GET,
-        subjects.RPC_DEVICE_DELETE,
-        subjects.RPC_DEVICE_CANCEL,
-        subjects.RPC_DEVICE_ENROLLMENT,
-        HEALTH,  # /readyz
-    ),
-    "scheduler": (
-        subjects.CMD_SITE_MIGRATE,
-        subjects.CMD_MAILBOX_MIGRATE,
-        subjects.CMD_TEAM_MIGRATE,
-        subjects.CMD_ATLASSIAN_MIGRATE,
-        subjects.CMD_TENANT_REVOKE,
-        *(event_subject(e) for e in (JobQueued, JobStarted, JobCompleted, JobPaused, JobResumed, JobDeleted)),
-        JOB_LOG,
-    ),
-    "sp-connector": (
-        subjects.CMD_TENANT_DISCOVER,
-        *(event_subject(e) for e in (TenantConnected, TenantDiscovered, TenantRemoved)),
-        *(event_subject(e) for e in (UnitProgressed, ItemFailed)),
-        JOB_LOG,
-    ),
-    # A team's channel files go through the SharePoint path: a MigrateSite of its own.
-    "mail-teams-connector": (
-        subjects.CMD_SITE_MIGRATE,
-        *(event_subject(e) for e in (UnitProgressed, ItemFailed)),
-        JOB_LOG,
-    ),
-    "atlassian-connector": (
-        subjects.CMD_ATLASSIAN_DISCOVER,
-        *(event_subject(e) for e in (TenantConnected, TenantDiscovered)),
-        event_subject(UnitProgressed),
-        JOB_LOG,
-    ),
-    "device-hub": tuple(event_subject(e) for e in (DeviceRegistered, DeviceDeleted, DeviceCommandChanged)),
-    "log-stream": (JOB_LOG,),
-}
 # Received outside FastStream and the responders: the gateway's live log tails (JetStream
 # ordered consumers, one per job being watched).
 RECEIVED_BY: dict[str, tuple[str, ...]] = {"gateway": (JOB_LOG,)}
@@ -392,6 +338,7 @@ class Wiring:
     service: str
     broker: NatsBroker
     responders: list[Responder] = field(default_factory=list)
+    sends_only: bool = False  # the gateway: an HTTP app that sends, no bus service
 
 
 def _settings_type(main: Callable[..., Any]) -> type[ServiceSettings]:
@@ -441,6 +388,20 @@ def bus_services() -> dict[str, ModuleType]:
     return found
 
 
+def _senders() -> list[Wiring]:
+    """The services that only send (the gateway): their ``<package>.sends.SENDS``, declared on a
+    broker of their own as they declare it on start."""
+    wirings = []
+    for service, package in sorted(SERVICES.items()):
+        if importlib.util.find_spec(f"{package}.bootstrap") is None and importlib.util.find_spec(
+            f"{package}.sends"
+        ):
+            broker = create_broker(nats_url=ServiceSettings.model_construct().nats_url, service=service)
+            declare_sends(broker, *importlib.import_module(f"{package}.sends").SENDS)
+            wirings.append(Wiring(service, broker, sends_only=True))
+    return wirings
+
+
 def _closure(fn: Any) -> dict[str, Any]:
     try:
         return dict(inspect.getclosurevars(fn).nonlocals)
@@ -474,11 +435,12 @@ def _faststream_operations(wiring: Wiring, servers: list[dict[str, Any]]) -> Ite
     spec = doc.to_jsonable()
     servers.extend(spec.get("servers", {}).values())
     subscribers = list(wiring.broker.subscribers)
+    sent = declared_sends(wiring.broker)
     for key, operation in sorted(spec.get("operations", {}).items()):
         channel = spec["channels"][_pointer_key(operation["channel"]["$ref"])]
         address = channel["address"]
-        if operation["action"] == "send":  # a declared publisher: its message is the catalogue's
-            yield Seen(wiring.service, address, "faststream", action="send")
+        if operation["action"] == "send":  # a declared send (migrator_platform.bus.declare_sends)
+            yield Seen(wiring.service, address, "faststream", action="send", model=sent[address])
             continue
         matches = [s for s in subscribers if s.specification.config.title_ == key] or [
             s for s in subscribers if getattr(s.specification.config, "subject", None) == address
@@ -654,8 +616,6 @@ def build_document() -> dict[str, Any]:
         seen.extend(_responder_operations(wiring))
     for service, addresses in sorted(RECEIVED_BY.items()):
         seen.extend(Seen(service, a, "catalogue") for a in addresses)
-    for service, addresses in sorted(SENT_BY.items()):
-        seen.extend(Seen(service, a, "catalogue", action="send") for a in sorted(set(addresses)))
 
     components = _Components()
     channels: dict[str, dict[str, Any]] = {}
@@ -760,7 +720,7 @@ def build_document() -> dict[str, Any]:
     if len(unique_servers) != 1:
         raise ValueError(f"the services' brokers disagree on the server: {list(unique_servers)}")
     (server,) = unique_servers.values()
-    services = sorted({*SENT_BY, *(w.service for w in wirings)})
+    services = sorted(w.service for w in wirings)
     return {
         "asyncapi": SPEC_VERSION,
         "info": {
@@ -788,7 +748,7 @@ def build_document() -> dict[str, Any]:
 def _parameter(name: str, wirings: list[Wiring]) -> dict[str, Any]:
     param: dict[str, Any] = {"description": PARAMETERS.get(name, f"One token: the {name}.")}
     if name == "service":
-        param["enum"] = sorted(w.service for w in wirings)
+        param["enum"] = sorted(w.service for w in wirings if not w.sends_only)
     return param
 
 
@@ -797,7 +757,8 @@ def _contracts_version() -> str:
 
 
 async def _wire_all() -> list[Wiring]:
-    return [await _wire(service, bootstrap) for service, bootstrap in sorted(bus_services().items())]
+    bus = [await _wire(service, bootstrap) for service, bootstrap in sorted(bus_services().items())]
+    return sorted([*bus, *_senders()], key=lambda w: w.service)
 
 
 def render(document: dict[str, Any] | None = None) -> str:

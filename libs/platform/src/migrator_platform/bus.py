@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import inspect
 import logging
 import random
+import re
+import weakref
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol
 
 from faststream.nats import NatsBroker
@@ -16,6 +20,7 @@ from nats.js.errors import BadRequestError, NoStreamResponseError, ServiceUnavai
 from opentelemetry import propagate, trace
 from opentelemetry.sdk.trace.sampling import ALWAYS_OFF
 from opentelemetry.trace import NonRecordingSpan, SpanContext, SpanKind, TraceFlags
+from pydantic.alias_generators import to_camel
 
 from migrator_platform.structured_logs import get_logger
 
@@ -74,6 +79,79 @@ async def provision_streams(
     log.debug("streams provisioned", streams=[s.name for s in specs])
 
 
+# --- what a service sends ------------------------------------------------------------------------
+
+Send = tuple[str, type[Message]]  # a subject (``{param}``: one token) and the message sent on it
+
+
+class UndeclaredSend(TypeError):
+    """A publish or request its service did not declare with :func:`declare_sends` (or with
+    another message than declared): a bug, refused so the AsyncAPI document cannot miss a send."""
+
+
+class _Sends:
+    """A broker's declared sends, matched in one regular expression."""
+
+    def __init__(self) -> None:
+        self.declared: dict[str, type[Message]] = {}
+        self._models: list[type[Message]] = []
+        self._match: Callable[[str], re.Match[str] | None] = re.compile("(?!)").fullmatch
+
+    def add(self, subject: str, message: type[Message]) -> None:
+        if self.declared.setdefault(subject, message) is not message:
+            raise ValueError(f"{subject} is declared with {self.declared[subject].__name__} already")
+        templates = list(self.declared.items())
+        self._models = [model for _, model in templates]
+        alternatives = (
+            f"(?P<s{i}>{'[^.]+'.join(re.escape(part) for part in _PARAM.split(subject))})"
+            for i, (subject, _) in enumerate(templates)
+        )
+        self._match = re.compile("|".join(alternatives)).fullmatch
+
+    def check(self, subject: str, message: Message) -> None:
+        found = self._match(subject)
+        if found is None or found.lastgroup is None:
+            raise UndeclaredSend(f"{subject} is not among the sends this service declared")
+        model = self._models[int(found.lastgroup[1:])]
+        if type(message) is not model:
+            carried = type(message).__name__
+            raise UndeclaredSend(f"{subject} is declared to carry {model.__name__}, not {carried}")
+
+
+_PARAM = re.compile(r"\{\w+\}")
+_SENDS: weakref.WeakKeyDictionary[NatsBroker, _Sends] = weakref.WeakKeyDictionary()
+
+
+def declare_sends(broker: NatsBroker, *sends: Send) -> None:
+    """Declare what this service publishes or requests. FastStream documents each as a publisher
+    (a send operation of the AsyncAPI document), and once a broker has any, :func:`publish` and
+    :func:`check_send` refuse what is not among them."""
+    declared = _SENDS.setdefault(broker, _Sends())
+    for subject, message in sends:
+        declared.add(subject, message)
+        broker.publisher(subject, schema=message, title=f"{subject}:{message.__name__}")
+
+
+def declared_sends(broker: NatsBroker) -> dict[str, type[Message]]:
+    """What :func:`declare_sends` declared on ``broker``: subject → message."""
+    found = _SENDS.get(broker)
+    return dict(found.declared) if found else {}
+
+
+def check_send(broker: NatsBroker, subject: str, message: Message) -> None:
+    """Raise :class:`UndeclaredSend` unless ``message`` on ``subject`` was declared (a broker
+    that declared nothing, as a test's, is not checked)."""
+    declared = _SENDS.get(broker)
+    if declared is not None:
+        declared.check(subject, message)
+
+
+def event_send(builder: Callable[[str, str], str], event: type[Message]) -> Send:
+    """An event's send, from its subject builder: ``migrator.evt.job.{jobId}.JobStarted``."""
+    aggregate = next(iter(inspect.signature(builder).parameters))
+    return builder("{" + to_camel(aggregate) + "}", event.__name__), event
+
+
 class MessageTooLarge(ValueError):
     """A message bigger than the server accepts (``max_payload``, 1 MB by default)."""
 
@@ -109,6 +187,7 @@ async def publish(broker: NatsBroker, subject: str, message: Message, *, msg_id:
     Returns False when JetStream reported a duplicate; :class:`MessageTooLarge` before
     sending anything the server would refuse; :class:`BusUnavailable` at once while the
     connection is down (rather than after a publish timeout), or when no ack came."""
+    check_send(broker, subject, message)
     payload = message.to_json()
     connection = broker.connection
     limit = connection.max_payload - HEADROOM

@@ -14,11 +14,13 @@ from migrator_contracts import subjects
 from migrator_contracts.enums import LogLevel
 from migrator_contracts.logs import LogLine
 
-from migrator_platform.bus import Publisher
+from migrator_platform.bus import Publisher, Send, UndeclaredSend
 from migrator_platform.structured_logs import get_logger
 from migrator_platform.throttling import throttle_listener
 
 log = get_logger(__name__)
+
+LINES: Send = (subjects.job_log("{jobId}"), LogLine)  # what a service adding lines declares
 
 
 async def publish_line(
@@ -44,6 +46,8 @@ async def publish_line(
     )
     try:
         await publisher.publish(subjects.job_log(job_id), line, msg_id=line_id)
+    except UndeclaredSend:
+        raise  # a bug, not a lost line
     except Exception as exc:
         log.warning("log line not published", job_id=job_id, error=repr(exc))
 

@@ -14,7 +14,17 @@ from faststream.specification import AsyncAPI
 from migrator_contracts.base import Message
 from migrator_contracts.streams import COMMANDS, EVENTS
 from migrator_devstack import infra
-from migrator_platform.bus import BusUnavailable, MessageTooLarge, create_broker, provision_streams, publish
+from migrator_platform.bus import (
+    BusUnavailable,
+    MessageTooLarge,
+    UndeclaredSend,
+    check_send,
+    create_broker,
+    declare_sends,
+    declared_sends,
+    provision_streams,
+    publish,
+)
 from migrator_platform.consumer import Delivery, converge_consumers, subscribe, subscribe_batch
 from migrator_platform.telemetry import configure_tracing
 from nats.js import JetStreamContext
@@ -434,3 +444,40 @@ def test_faststream_documents_each_subscriber_with_the_contract_it_takes(nats_ur
     assert payloads["doc"] == schemas["Ping"]
     assert payloads["docs"]["type"] == "array"
     assert payloads["docs"]["items"] == {"$ref": "#/components/schemas/Ping"}, "a batch is a list of them"
+
+
+class Pong(Message):
+    n: int
+
+
+async def test_a_broker_publishes_only_what_its_service_declared(broker: NatsBroker, nats_url: str) -> None:
+    declare_sends(broker, ("migrator.evt.test.{jobId}.Ping", Ping), ("migrator.cmd.test.declared", Ping))
+    nc = await nats.connect(nats_url)
+    try:
+        js = nc.jetstream()
+        sub = await js.subscribe("migrator.evt.test.*.Ping", ordered_consumer=True, deliver_policy="new")
+        assert await publish(broker, "migrator.evt.test.job_1.Ping", Ping(n=1), msg_id="declared-1")
+        assert (await sub.next_msg(timeout=5)).subject == "migrator.evt.test.job_1.Ping"
+        refused = (
+            ("migrator.evt.test.job_1.Other", Ping(n=2)),  # a subject nobody declared
+            ("migrator.evt.test.a.b.Ping", Ping(n=3)),  # a {parameter} is one token
+            ("migrator.evt.test.job_1.Ping", Pong(n=4)),  # the declared subject, another message
+        )
+        for subject, message in refused:
+            with pytest.raises(UndeclaredSend):
+                await publish(broker, subject, message, msg_id=f"undeclared-{message.n}")
+        with pytest.raises(nats.errors.TimeoutError):  # and nothing of them was sent
+            await sub.next_msg(timeout=0.5)
+        with pytest.raises(UndeclaredSend):  # a request is checked the same way
+            check_send(broker, "migrator.rpc.test.ask", Ping(n=5))
+    finally:
+        await nc.close()
+    # FastStream documents each declared send as a publisher of its message.
+    spec = AsyncAPI(broker, schema_version="3.0.0").to_specification().to_jsonable()
+    assert {op["action"] for op in spec["operations"].values()} == {"send"}
+    sends = {channel["address"] for channel in spec["channels"].values()}
+    assert sends == {"migrator.evt.test.{jobId}.Ping", "migrator.cmd.test.declared"}
+    assert declared_sends(broker) == {
+        "migrator.evt.test.{jobId}.Ping": Ping,
+        "migrator.cmd.test.declared": Ping,
+    }

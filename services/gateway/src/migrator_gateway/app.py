@@ -12,7 +12,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
-from migrator_platform.bus import create_broker, provision_streams
+from migrator_platform.bus import create_broker, declare_sends, provision_streams
 from migrator_platform.health import serve_http_probes
 from migrator_platform.metrics import HttpMetrics
 from migrator_platform.structured_logs import get_logger
@@ -27,6 +27,7 @@ from migrator_gateway.auth.api_keys import KeyCache, ensure_key, parse_bootstrap
 from migrator_gateway.config import GatewaySettings
 from migrator_gateway.log_tails import LogTails
 from migrator_gateway.rate_limit import RateLimiter
+from migrator_gateway.sends import SENDS
 
 log = get_logger(__name__)
 
@@ -44,6 +45,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
             mongo_url=settings.mongo_url, sqlite_path=settings.sqlite_path, database=settings.mongo_database
         )
         broker = create_broker(nats_url=settings.nats_url, service="gateway", tracer_provider=provider)
+        declare_sends(broker, *SENDS)
         await broker.connect()
         await provision_streams(broker.connection.jetstream(), replicas=settings.stream_replicas)
         for org_id, key in parse_bootstrap(settings.bootstrap_keys):

@@ -87,9 +87,11 @@ def _progress(job_id: str, unit: int, status: UnitStatus, done: int) -> UnitProg
 
 
 async def test_a_jobs_events_become_its_log_in_their_order_each_line_once(
-    running: tuple[NatsBroker, SqliteReadStore],
+    running: tuple[NatsBroker, SqliteReadStore], nats_url: str
 ) -> None:
     broker, store = running
+    others = create_broker(nats_url=nats_url, service="others")  # the services whose events these are
+    await others.connect()
     job = "job_SVC"
     events: list[tuple[str, Event]] = [
         (
@@ -117,10 +119,11 @@ async def test_a_jobs_events_become_its_log_in_their_order_each_line_once(
     )
     events.append((subjects.job_event(job, "JobCompleted"), completed))
     for subject, event in events:
-        await publish(broker, subject, event, msg_id=event.event_id)
+        await publish(others, subject, event, msg_id=event.event_id)
     # A unit's end published again after the duplicate window (a connector retrying late).
     again = _progress(job, 1, UnitStatus.DONE, 10)
-    await publish(broker, subjects.unit_event(job, "UnitProgressed"), again, msg_id=f"{again.event_id}:late")
+    await publish(others, subjects.unit_event(job, "UnitProgressed"), again, msg_id=f"{again.event_id}:late")
+    await others.stop()
 
     await _settled(broker)
     lines = await store.collection(readmodels.JOB_LOGS).find({"jobId": job}, sort=[("seq", 1)])

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from migrator_contracts import subjects
 from migrator_contracts.commands import DiscoverTenant, MigrateAtlassianScope
-from migrator_contracts.events import TenantRemoved
+from migrator_contracts.events import TenantConnected, TenantDiscovered, TenantRemoved, UnitProgressed
 from migrator_contracts.rpc import ConnectTenantRequest, ConsentRequest, RegisterServer
 from migrator_contracts.streams import COMMANDS, EVENTS
+from migrator_platform import job_log
+from migrator_platform.bus import Send, declare_sends, event_send
 from migrator_platform.consumer import Delivery, subscribe
 from migrator_platform.rpc import answer_requests
 from migrator_platform.service import Runtime
@@ -23,6 +25,15 @@ RPC_QUEUE = "atlassian-connector-rpc"
 RPC_WORKERS = 8
 
 
+# Every command and event atlassian-connector publishes (see migrator_platform.bus.declare_sends).
+SENDS: tuple[Send, ...] = (
+    (subjects.CMD_ATLASSIAN_DISCOVER, DiscoverTenant),  # a connected tenant's first discovery
+    *(event_send(subjects.tenant_event, e) for e in (TenantConnected, TenantDiscovered)),
+    event_send(subjects.unit_event, UnitProgressed),
+    job_log.LINES,
+)
+
+
 def wire(
     runtime: Runtime,
     settings: AtlassianSettings,
@@ -32,6 +43,7 @@ def wire(
     migration: AtlassianMigration,
 ) -> None:
     broker, store = runtime.broker, runtime.store
+    declare_sends(broker, *SENDS)
 
     # A server being probed can take seconds to answer: one slow request must not hold the rest.
     answer_requests(

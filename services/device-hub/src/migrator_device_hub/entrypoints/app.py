@@ -9,6 +9,7 @@ from typing import TypeVar
 from migrator_contracts import subjects
 from migrator_contracts.base import Message
 from migrator_contracts.commands import QueueDeviceCommand
+from migrator_contracts.events import DeviceCommandChanged, DeviceDeleted, DeviceRegistered
 from migrator_contracts.rpc import (
     CancelDeviceCommand,
     DeleteDevice,
@@ -20,7 +21,7 @@ from migrator_contracts.rpc import (
     SetEnrollment,
 )
 from migrator_contracts.streams import COMMANDS
-from migrator_platform.bus import BusPublisher
+from migrator_platform.bus import BusPublisher, Send, declare_sends, event_send
 from migrator_platform.consumer import Delivery, Rejected, subscribe
 from migrator_platform.rpc import Body, Refused, answer_requests
 from migrator_platform.service import Runtime
@@ -38,8 +39,15 @@ RPC_QUEUE = "device-hub-rpc"
 M = TypeVar("M", bound=Message)
 
 
+# Every event device-hub publishes (see migrator_platform.bus.declare_sends).
+SENDS: tuple[Send, ...] = tuple(
+    event_send(subjects.device_event, e) for e in (DeviceRegistered, DeviceDeleted, DeviceCommandChanged)
+)
+
+
 def wire(runtime: Runtime, settings: DeviceHubSettings, clock: Clock) -> Announcer:
     """Subscribe every handler; returns the announcer the sweep runs."""
+    declare_sends(runtime.broker, *SENDS)
     store = runtime.store
     announcer = Announcer(
         devices=Devices(store),

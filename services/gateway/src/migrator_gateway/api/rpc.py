@@ -7,6 +7,7 @@ from typing import Any, TypeVar
 import orjson
 from faststream.nats import NatsBroker
 from migrator_contracts.base import Message
+from migrator_platform.bus import check_send
 from nats.errors import NoRespondersError
 from nats.errors import TimeoutError as NatsTimeout
 from opentelemetry.propagate import inject
@@ -43,7 +44,7 @@ async def _answer(
     broker: NatsBroker, subject: str, request: Message, wait_seconds: float
 ) -> tuple[int, dict[str, Any]]:
     """The ``Reply`` every responder gives: its status and body."""
-    data = await _request(broker, subject, request.to_json(), wait_seconds)
+    data = await _request(broker, subject, request, wait_seconds)
     try:
         answer = orjson.loads(data)
         status, body = int(answer["status"]), answer["body"]
@@ -54,8 +55,10 @@ async def _answer(
     return status, body
 
 
-async def _request(broker: NatsBroker, subject: str, payload: bytes, wait_seconds: float) -> bytes:
+async def _request(broker: NatsBroker, subject: str, request: Message, wait_seconds: float) -> bytes:
     """The reply's bytes; the trace context travels in the headers, so the span continues there."""
+    check_send(broker, subject, request)
+    payload = request.to_json()
     headers: dict[str, str] = {}
     inject(headers)
     try:

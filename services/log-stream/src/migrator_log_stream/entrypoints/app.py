@@ -6,6 +6,8 @@ from migrator_contracts import subjects
 from migrator_contracts.base import Message
 from migrator_contracts.logs import LogLine
 from migrator_contracts.streams import EVENTS, LOG_EVENTS_DURABLE, LOG_PROJECTION_DURABLE, LOGS
+from migrator_platform import job_log
+from migrator_platform.bus import declare_sends
 from migrator_platform.consumer import Delivery, subscribe_batch
 from migrator_platform.service import Runtime
 from migrator_platform.structured_logs import get_logger
@@ -26,6 +28,8 @@ class AnyEvent(Message):
 
 
 def wire(runtime: Runtime, settings: LogStreamSettings, stream: LogStream) -> None:
+    declare_sends(runtime.broker, job_log.LINES)  # the lines it makes of domain events
+
     async def on_events(batch: list[tuple[AnyEvent, Delivery]]) -> None:
         for evt, delivery in batch:  # in stream order: a job's lines keep its events' order
             name = delivery.subject.rsplit(".", 1)[-1]

@@ -11,11 +11,13 @@ from collections.abc import Awaitable, Callable
 
 from migrator_contracts import subjects
 from migrator_contracts.base import Message
-from migrator_contracts.commands import MigrateMailbox, MigrateTeam
-from migrator_contracts.events import TenantConnected, TenantRemoved, UnitProgressed
+from migrator_contracts.commands import MigrateMailbox, MigrateSite, MigrateTeam
+from migrator_contracts.events import ItemFailed, TenantConnected, TenantRemoved, UnitProgressed
 from migrator_contracts.streams import COMMANDS, EVENTS
 from migrator_microsoft.graph import GraphError
 from migrator_microsoft.identity import TenantTokens, TokenError
+from migrator_platform import job_log
+from migrator_platform.bus import Send, declare_sends, event_send
 from migrator_platform.consumer import Delivery, subscribe
 from migrator_platform.service import Runtime
 
@@ -69,6 +71,15 @@ def guarded(
     return attempt
 
 
+# Every command and event mail-teams-connector publishes (see migrator_platform.bus.declare_sends):
+# a team's channel files go through the SharePoint path, as a MigrateSite of their own.
+SENDS: tuple[Send, ...] = (
+    (subjects.CMD_SITE_MIGRATE, MigrateSite),
+    *(event_send(subjects.unit_event, e) for e in (UnitProgressed, ItemFailed)),
+    job_log.LINES,
+)
+
+
 def wire(
     runtime: Runtime,
     settings: ConnectorSettings,
@@ -80,6 +91,7 @@ def wire(
     tokens: TenantTokens,
 ) -> None:
     """Subscribe every handler to its durable consumer."""
+    declare_sends(runtime.broker, *SENDS)
 
     async def on_mailbox(cmd: MigrateMailbox, delivery: Delivery) -> None:
         await guarded(

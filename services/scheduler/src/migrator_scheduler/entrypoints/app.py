@@ -6,9 +6,29 @@ import asyncio
 import time
 
 from migrator_contracts import subjects
-from migrator_contracts.commands import ControlJob, CreateJob, CreateJobBatch, DeleteTenant
-from migrator_contracts.events import UnitProgressed
+from migrator_contracts.commands import (
+    ControlJob,
+    CreateJob,
+    CreateJobBatch,
+    DeleteTenant,
+    MigrateAtlassianScope,
+    MigrateMailbox,
+    MigrateSite,
+    MigrateTeam,
+    RevokeTenant,
+)
+from migrator_contracts.events import (
+    JobCompleted,
+    JobDeleted,
+    JobPaused,
+    JobQueued,
+    JobResumed,
+    JobStarted,
+    UnitProgressed,
+)
 from migrator_contracts.streams import COMMANDS, EVENTS
+from migrator_platform import job_log
+from migrator_platform.bus import Send, declare_sends, event_send
 from migrator_platform.consumer import Delivery, Rejected, subscribe, subscribe_batch
 from migrator_platform.service import Runtime
 from migrator_platform.structured_logs import get_logger
@@ -22,8 +42,24 @@ from migrator_scheduler.start_watch import StartWatch
 log = get_logger(__name__)
 
 
+# Every command and event the scheduler publishes (see migrator_platform.bus.declare_sends).
+SENDS: tuple[Send, ...] = (
+    (subjects.CMD_SITE_MIGRATE, MigrateSite),
+    (subjects.CMD_MAILBOX_MIGRATE, MigrateMailbox),
+    (subjects.CMD_TEAM_MIGRATE, MigrateTeam),
+    (subjects.CMD_ATLASSIAN_MIGRATE, MigrateAtlassianScope),
+    (subjects.CMD_TENANT_REVOKE, RevokeTenant),
+    *(
+        event_send(subjects.job_event, e)
+        for e in (JobQueued, JobStarted, JobCompleted, JobPaused, JobResumed, JobDeleted)
+    ),
+    job_log.LINES,
+)
+
+
 def wire(runtime: Runtime, settings: SchedulerSettings, scheduler: Scheduler, control: JobControl) -> None:
     """Subscribe the scheduler's handlers to their durable consumers."""
+    declare_sends(runtime.broker, *SENDS)
 
     async def on_create(cmd: CreateJob, _: Delivery) -> None:
         try:

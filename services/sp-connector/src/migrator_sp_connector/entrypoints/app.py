@@ -5,11 +5,20 @@ from __future__ import annotations
 
 from migrator_contracts import subjects
 from migrator_contracts.commands import DiscoverTenant, MigrateSite, RevokeTenant
+from migrator_contracts.events import (
+    ItemFailed,
+    TenantConnected,
+    TenantDiscovered,
+    TenantRemoved,
+    UnitProgressed,
+)
 from migrator_contracts.rpc import ConnectTenantReply, ConnectTenantRequest, ConsentReply, ConsentRequest
 from migrator_contracts.streams import COMMANDS
 from migrator_microsoft.endpoints import Endpoints
 from migrator_microsoft.graph import GraphClient
 from migrator_microsoft.identity import ClientCredentials, TenantTokens, TokenError
+from migrator_platform import job_log
+from migrator_platform.bus import Send, declare_sends, event_send
 from migrator_platform.consumer import Delivery, subscribe
 from migrator_platform.rpc import answer_requests
 from migrator_platform.service import Runtime
@@ -32,6 +41,15 @@ RPC_WORKERS = 8
 PERMANENT = (SharePointError, LookupError, TokenError, ReadFailed, ManifestError, JobVanished)
 
 
+# Every command and event sp-connector publishes (see migrator_platform.bus.declare_sends).
+SENDS: tuple[Send, ...] = (
+    (subjects.CMD_TENANT_DISCOVER, DiscoverTenant),  # a consented tenant's first discovery
+    *(event_send(subjects.tenant_event, e) for e in (TenantConnected, TenantDiscovered, TenantRemoved)),
+    *(event_send(subjects.unit_event, e) for e in (UnitProgressed, ItemFailed)),
+    job_log.LINES,
+)
+
+
 def wire(
     runtime: Runtime,
     settings: ConnectorSettings,
@@ -43,6 +61,7 @@ def wire(
     migrator: SiteMigrator,
 ) -> None:
     store, broker = runtime.store, runtime.broker
+    declare_sends(broker, *SENDS)
 
     async def connect(request: ConnectTenantRequest) -> ConnectTenantReply:
         return await start_consent(request, store=store, endpoints=endpoints, settings=settings)
