@@ -56,6 +56,13 @@ def test_the_cli_creates_a_job_watches_it_to_done_and_lists_it(
     assert job_id in {j["id"] for j in json.loads(listed.stdout)}
     table = runner.invoke(app, [*auth, "tenants", "list"], env=wide)
     assert table.exit_code == 0 and "contoso.com" in table.stdout
+    # In an 80-column terminal, the ids a user copies next are whole (other columns give way).
+    narrow = {"COLUMNS": "80"}
+    tenants_table = runner.invoke(app, [*auth, "tenants", "list"], env=narrow)
+    jobs_table = runner.invoke(app, [*auth, "jobs", "list", "--limit", "5"], env=narrow)
+    assert tenants_table.exit_code == 0 and jobs_table.exit_code == 0
+    assert source in tenants_table.stdout and dest in tenants_table.stdout
+    assert job_id in jobs_table.stdout and "DONE" in jobs_table.stdout
 
 
 def test_the_cli_reports_api_errors_in_one_line_with_their_code(stack: Stack) -> None:

@@ -177,3 +177,44 @@ def test_watch_exits_1_for_a_failed_job() -> None:
         "skippedItems": 0,
     }
     assert watch(lambda: failed, interval=0, console=Console(record=True), sleep=lambda _: None) == 1
+
+
+# --- the CLI's tables ----------------------------------------------------------------------------
+
+TENANTS = [
+    {
+        "id": f"ten_01JEXAMPLE{n}AAAAAAAAAAAAAAA",
+        "domain": f"subsidiary-{n}.contoso-holdings.com",
+        "role": "source",
+        "siteCount": 1200,
+        "mailboxCount": 4500,
+        "workloads": ["SHAREPOINT", "ONEDRIVE", "EMAIL", "TEAMS"],
+        "discoveredAt": "2026-12-06T21:40:00Z",
+    }
+    for n in range(3)
+]
+
+
+@pytest.mark.parametrize("columns", [60, 80, 120, 250])
+def test_the_tenants_table_keeps_every_id_whole_at_any_terminal_width(
+    monkeypatch: pytest.MonkeyPatch, columns: int
+) -> None:
+    from migrator_client import cli
+    from typer.testing import CliRunner
+
+    def tenants(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={"tenants": TENANTS, "nextCursor": None})
+
+    monkeypatch.setattr(cli, "Client", lambda url, key: client(tenants))
+    shown = CliRunner().invoke(
+        cli.app, ["--api-key", "tmk_test_x", "tenants", "list"], env={"COLUMNS": str(columns)}
+    )
+    assert shown.exit_code == 0, shown.output
+    lines = shown.stdout.splitlines()
+    assert all(len(line) <= columns for line in lines)
+    for tenant in TENANTS:
+        assert any(tenant["id"] in line for line in lines), f"{tenant['id']} cut at {columns} columns"
+    if columns >= 250:
+        assert "discoveredAt" in shown.stdout and "Not shown" not in shown.stdout
+    else:  # what had to go is said, least important first
+        assert "Not shown for the terminal's width: discoveredAt" in " ".join(shown.stdout.split())

@@ -66,12 +66,26 @@ def _show(value: Any, table: Table | None = None) -> None:
         out.print(table)
 
 
-def _table(title: str, rows: list[dict[str, Any]], columns: list[str]) -> Table:
-    table = Table(title=title)
-    for column in columns:
-        table.add_column(column)
-    for row in rows:
-        table.add_row(*(_cell(row.get(c)) for c in columns))
+def _table(title: str, rows: list[dict[str, Any]], columns: list[str], *, drop_first: list[str]) -> Table:
+    """The rows as a table as wide as the terminal: the columns in ``drop_first`` are left out,
+    in that order, until every row fits on one line, and a cell too long still folds rather
+    than being cut, so an id (the value a user copies next) is always whole."""
+    shown = list(columns)
+    dropped: list[str] = []
+    while True:
+        table = Table(title=title)
+        for column in shown:
+            table.add_column(column, overflow="fold", no_wrap=column == "id")
+        for row in rows:
+            table.add_row(*(_cell(row.get(c)) for c in shown))
+        left = [c for c in drop_first if c in shown]
+        natural = out.measure(table, options=out.options.update(max_width=10_000)).maximum  # unclamped
+        if natural <= out.width or not left:
+            break
+        shown.remove(left[0])
+        dropped.append(left[0])
+    if dropped:
+        table.caption = f"Not shown for the terminal's width: {', '.join(dropped)} (--json has every field)"
     return table
 
 
@@ -89,7 +103,8 @@ def tenants_list() -> None:
     with _client() as client:
         rows = client.tenants()
     columns = ["id", "domain", "role", "siteCount", "mailboxCount", "workloads", "discoveredAt"]
-    _show(rows, _table("Tenants", rows, columns))
+    drop_first = ["discoveredAt", "workloads", "mailboxCount", "siteCount", "role"]
+    _show(rows, _table("Tenants", rows, columns, drop_first=drop_first))
 
 
 @tenants_app.command("get")
@@ -138,7 +153,8 @@ def jobs_list(
             if len(rows) >= limit:
                 break
     columns = ["id", "type", "status", "totalItems", "doneItems", "errorItems", "createdAt"]
-    _show(rows, _table("Jobs", rows, columns))
+    drop_first = ["createdAt", "errorItems", "totalItems", "type"]
+    _show(rows, _table("Jobs", rows, columns, drop_first=drop_first))
 
 
 @jobs_app.command("get")
