@@ -184,6 +184,13 @@ def test_what_cannot_be_read_fails_the_site_clearly_and_the_connector_goes_on(
     assert failed["status"] == "ERROR"
     errors = [r["message"] for r in log_rows(api, failed["id"]) if r["level"] == "ERROR"]
     assert any(said in m for m in errors), errors
+    # One line for the site's end (log-stream's, from its event; not the connector's as well),
+    # and the site counts as failed in the job and in the line that ends it.
+    assert len([m for m in errors if m.startswith(site)]) == 1, errors
+    assert failed["errorItems"] >= 1
+    assert any(
+        m.startswith("Job finished: ERROR") and f"{failed['errorItems']:,} failed" in m for m in errors
+    )
     # The consumer did not crash: the same site migrates once the fault is gone.
     again = migrate(api, tenants, site)
     assert again["status"] == "DONE" and again["doneItems"] == 30

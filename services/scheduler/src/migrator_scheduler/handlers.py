@@ -50,7 +50,7 @@ from migrator_readstore import Collection, Filter, Sort
 
 from migrator_scheduler.domain.dispatch_plan import Candidate, InFlight, Limits, plan
 from migrator_scheduler.domain.lifecycle import can_transition
-from migrator_scheduler.domain.progress import COUNTERS, roll_up
+from migrator_scheduler.domain.progress import COUNTERS, UnitCounts, counted_as_failed, roll_up
 from migrator_scheduler.domain.units import check_job, due_at, split_into_units
 from migrator_scheduler.ports import Clock, DispatchLease
 
@@ -450,12 +450,15 @@ class Scheduler:
 
     async def _apply_one(self, evt: UnitProgressed) -> bool:
         """Write one unit's progress; True when it freed a slot (finished, or handed back)."""
+        counts = counted_as_failed(
+            evt.status, UnitCounts(evt.total_items, evt.done_items, evt.error_items, evt.skipped_items)
+        )
         fields: dict[str, Any] = {
             "status": evt.status.value,
-            "total_items": evt.total_items,
-            "done_items": evt.done_items,
-            "error_items": evt.error_items,
-            "skipped_items": evt.skipped_items,
+            "total_items": counts.total,
+            "done_items": counts.done,
+            "error_items": counts.error,
+            "skipped_items": counts.skipped,
             "bytes_transferred": evt.bytes_transferred,
             "message": evt.message,
             "seq": evt.seq,

@@ -16,6 +16,7 @@ from migrator_platform.bus import Publisher
 from migrator_platform.job_log import publish_line
 from migrator_platform.structured_logs import get_logger
 
+from migrator_scheduler.domain.progress import UnitCounts, counted_as_failed
 from migrator_scheduler.handlers import Scheduler
 from migrator_scheduler.ports import WorkerDirectory
 
@@ -89,8 +90,11 @@ class StartWatch:
             f"{self._attempts} sends {self._timeout:.0f}s apart"
         )
         log.error("unit never started; failed", unit_id=unit.id, subject=subject)
+        counts = counted_as_failed(UnitStatus.ERROR, UnitCounts(unit.total_items, 0, 0, 0))
         failed = JobUnitDoc.as_stored(
             status=UnitStatus.ERROR.value,
+            total_items=counts.total,
+            error_items=counts.error,
             message=reason,
             completed_at=self._scheduler.now_iso(),
             seq=FINAL_SEQ,

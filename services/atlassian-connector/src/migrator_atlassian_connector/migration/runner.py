@@ -254,22 +254,8 @@ class AtlassianMigration:
         await self._publisher.publish(
             subjects.unit_event(cmd.job_id, "UnitProgressed"), event, msg_id=event.event_id
         )
-        if status is UnitStatus.ERROR:
-            await self._line(
-                cmd,
-                LogLevel.ERROR,
-                f"{unit.key}: {message or 'failed'}",
-                key=f"failed:{unit.key}",
-                key_name=unit.key,
-            )
-        elif status is UnitStatus.DONE and message is None:
-            await self._line(
-                cmd,
-                LogLevel.OK,
-                f"{unit.key}: {total:,} items migrated",
-                key=f"done:{unit.key}",
-                key_name=unit.key,
-            )
+        # Its outcome's line ("ALPHA → 120 items migrated", "BETA — why") is log-stream's, made
+        # from this event: one line per fact.
 
     async def _fail_all(self, cmd: MigrateAtlassianScope, state: AtlassianTask, reason: str) -> None:
         log.warning("atlassian migration stopped", job_id=cmd.job_id, reason=reason)

@@ -37,3 +37,24 @@ def roll_up(units: Iterable[Mapping[str, Any]]) -> Rollup:
     elif all(s in finished for s in statuses):
         final = JobStatus.ERROR if all(s == UnitStatus.ERROR.value for s in statuses) else JobStatus.DONE
     return Rollup(counters=totals, final_status=final)
+
+
+@dataclass(frozen=True)
+class UnitCounts:
+    total: int
+    done: int
+    error: int
+    skipped: int
+
+
+def counted_as_failed(status: UnitStatus, counts: UnitCounts) -> UnitCounts:
+    """A unit that ends ERROR counts at least one failed item, as the reference counts a mailbox
+    refused with 403 (``errorItems: 1``): otherwise a job whose only site failed before anything
+    was counted finishes "0 failed of 0". The failure takes one of the items the unit left
+    unmigrated (skipped) when it left some, so done + failed + skipped still add up."""
+    if status is not UnitStatus.ERROR or counts.error:
+        return counts
+    skipped = max(counts.skipped - 1, 0)
+    return UnitCounts(
+        total=max(counts.total, counts.done + 1 + skipped), done=counts.done, error=1, skipped=skipped
+    )

@@ -150,8 +150,7 @@ class SiteMigrator:
         progress = replace(task.progress.progress(), fatal=reason[:500], ended=True)
         task = await self._save(cmd, task, progress, phase="finished")
         log.error("site migration failed", unit_id=cmd.unit_id, reason=reason[:500])
-        await self._log(cmd, LogLevel.ERROR, f"{cmd.source_site_url}: {reason[:500]}", {}, key="fatal")
-        await self._report(cmd, task)
+        await self._report(cmd, task)  # its line ("<site> — why") is log-stream's, made from this
 
     async def _default_destination(self, cmd: MigrateSite) -> str:
         tenant = await self._tenants.get(cmd.dest_tenant_id)
