@@ -11,6 +11,9 @@ from types import FrameType
 
 from migrator_devstack.stack import SERVICES, Stack
 
+# The Atlassian simulator's seeded Data Center, as README's registration example uses it.
+DATA_CENTER, DATA_CENTER_TOKEN = "BSQ4-J2CB-XYZ1-ABCD", "sim-pat-server-1"
+
 
 def main() -> int:
     """Start the stack, print how to use it, supervise it, stop it cleanly on Ctrl-C / SIGTERM."""
@@ -43,6 +46,7 @@ def main() -> int:
         if stack.replicas > 1
         else ""
     )
+    atlassian = stack.procs["atlassian-simulator"].urls["base"]
     metrics = "\n               ".join(
         f"{service:<20} "
         + "  ".join(f"{stack.ops_url(name)}/metrics" for name in stack.replica_names(service))
@@ -57,7 +61,9 @@ Migrator is ready in {time.monotonic() - started:.1f}s.
   API key      {stack.api_key}
   NATS         {stack.env["MIGRATOR_NATS_URL"]}
   Read store   {store}
-  Simulator    {stack.env["MIGRATOR_M365_BASE_URL"]}   (Microsoft 365: contoso.com, fabrikam.com)
+  Simulators   {stack.env["MIGRATOR_M365_BASE_URL"]}   (Microsoft 365: contoso.com, fabrikam.com)
+               {atlassian}   (Atlassian Cloud: acme.atlassian.net, globex.atlassian.net)
+               Data Center {DATA_CENTER} at {atlassian}/server/{DATA_CENTER}, token {DATA_CENTER_TOKEN}
   Logs         {stack.log_dir}{replicas}
   Metrics      {metrics}
 

@@ -5,6 +5,7 @@ Used by ``make run`` and by the test suite, so both exercise exactly the same pr
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import shutil
@@ -51,6 +52,35 @@ def free_port() -> int:
 
 _handed_out: set[int] = set()
 _SLICES = 8
+
+
+def _is_free(port: int) -> bool:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+class StickyPorts:
+    """Ports remembered in a data directory (``ports.json``), so a restarted stack listens where
+    it did: the Data Center URL a user registered and the storage URLs a job in flight holds
+    keep working. A remembered port taken by something else is replaced by a free one."""
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._ports: dict[str, int] = json.loads(path.read_text()) if path.exists() else {}
+
+    def get(self, name: str) -> int:
+        port = self._ports.get(name)
+        if port is None or not _is_free(port):
+            port = free_port()
+            self._ports[name] = port
+            self._path.parent.mkdir(parents=True, exist_ok=True)
+            self._path.write_text(json.dumps(self._ports, indent=2, sort_keys=True) + "\n")
+        _handed_out.add(port)
+        return port
 
 
 def _ephemeral_low() -> int:
@@ -154,9 +184,9 @@ def azurite_bin() -> str:
     return str(path)
 
 
-def start_azurite(*, data_dir: Path, log_dir: Path) -> Proc:
-    """Azurite blob + queue (+ table) on free ports, data under ``data_dir``."""
-    blob, queue, table = free_port(), free_port(), free_port()
+def start_azurite(*, data_dir: Path, log_dir: Path, ports: tuple[int, int, int] | None = None) -> Proc:
+    """Azurite blob + queue (+ table) on ``ports`` (free ones by default), data under ``data_dir``."""
+    blob, queue, table = ports or (free_port(), free_port(), free_port())
     data_dir.mkdir(parents=True, exist_ok=True)
     args = [
         azurite_bin(),

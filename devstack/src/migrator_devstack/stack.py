@@ -84,13 +84,22 @@ class Stack:
         else:
             self.org_id, self.api_key = secrets["default_org_id"], new_api_key()
             bootstrap = f"{self.org_id}:{self.api_key}"
-        nats = infra.start_nats(data_dir=self.data_dir / "nats", log_dir=self.log_dir)
+        # Ports and simulator memories live in the data directory: started again on it, the stack
+        # goes on where it stopped (a registered Data Center URL, consents, sites made).
+        ports = infra.StickyPorts(self.data_dir / "ports.json")
+        nats = infra.start_nats(data_dir=self.data_dir / "nats", port=ports.get("nats"), log_dir=self.log_dir)
         self.procs["nats"] = nats
-        azurite = infra.start_azurite(data_dir=self.data_dir / "azurite", log_dir=self.log_dir)
+        azurite = infra.start_azurite(
+            data_dir=self.data_dir / "azurite",
+            log_dir=self.log_dir,
+            ports=(ports.get("azurite-blob"), ports.get("azurite-queue"), ports.get("azurite-table")),
+        )
         self.procs["azurite"] = azurite
-        simulator_url = self._start_simulator(azurite)
+        simulator_url = self._start_simulator(azurite, port=ports.get("m365-simulator"))
         atlassian_secret = secrets.get("atlassian_client_secret") or secrets["m365_client_secret"]
-        atlassian_url = self._start_atlassian_simulator(atlassian_secret)
+        atlassian_url = self._start_atlassian_simulator(
+            atlassian_secret, port=ports.get("atlassian-simulator")
+        )
         self.env = {
             **os.environ,
             "MIGRATOR_NATS_URL": nats.urls["nats"],
@@ -110,10 +119,11 @@ class Stack:
                 self.start_service(name, replica=replica)
         self.wait_ready(timeout=timeout)
 
-    def _start_simulator(self, azurite: infra.Proc) -> str:
+    def _start_simulator(self, azurite: infra.Proc, *, port: int) -> str:
         env = {
             **os.environ,
-            "M365SIM_PORT": str(infra.free_port()),
+            "M365SIM_PORT": str(port),
+            "M365SIM_STATE_FILE": str(self.data_dir / "simulators" / "m365.pickle"),
             "M365SIM_BLOB_URL": azurite.urls["blob"],
             "M365SIM_QUEUE_URL": azurite.urls["queue"],
         }
@@ -124,9 +134,14 @@ class Stack:
         self.procs["m365-simulator"] = proc
         return proc.urls["base"]
 
-    def _start_atlassian_simulator(self, client_secret: str) -> str:
+    def _start_atlassian_simulator(self, client_secret: str, *, port: int) -> str:
         """Atlassian Cloud (OAuth, sites, the migration API) and a Server / DC, on one port."""
-        env = {**os.environ, "ATLSIM_PORT": str(infra.free_port()), "ATLSIM_CLIENT_SECRET": client_secret}
+        env = {
+            **os.environ,
+            "ATLSIM_PORT": str(port),
+            "ATLSIM_CLIENT_SECRET": client_secret,
+            "ATLSIM_STATE_FILE": str(self.data_dir / "simulators" / "atlassian.pickle"),
+        }
         env.update({k: v for k, v in self.env.items() if k.startswith("ATLSIM_")})
         proc = _spawn_python("atlassian-simulator", "atlassian_simulator", env=env, log_dir=self.log_dir)
         infra.wait_for_port(int(env["ATLSIM_PORT"]), proc=proc.popen, timeout=60)

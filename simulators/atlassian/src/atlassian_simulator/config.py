@@ -12,6 +12,7 @@ class SimSettings(BaseSettings):
 
     host: str = "127.0.0.1"
     port: int = 0  # 0: any free port, announced on the READY line
+    state_file: str = ""  # where to keep what it learned across restarts (see persistence); empty: forget
     # The one OAuth 2.0 (3LO) app registered in the developer console.
     client_id: str = "migrator-atlassian"
     client_secret: str = "sim-secret"

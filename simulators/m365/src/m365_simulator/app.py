@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, HTTPException, Request
@@ -21,14 +23,22 @@ from m365_simulator import (
     transfer,
 )
 from m365_simulator.config import SimSettings
+from m365_simulator.persistence import kept_in
 from m365_simulator.state import SimState
 from m365_simulator.throttling import ThrottleMiddleware
 
 
 def create_app(settings: SimSettings | None = None) -> FastAPI:
     """A fresh simulator with its deterministic tenants."""
-    app = FastAPI(title="Microsoft 365 simulator", docs_url="/_sim/docs", openapi_url="/_sim/openapi.json")
-    app.state.sim = SimState.create(settings or SimSettings())
+    settings = settings or SimSettings()
+    state_file = Path(settings.state_file) if settings.state_file else None
+    app = FastAPI(
+        title="Microsoft 365 simulator",
+        docs_url="/_sim/docs",
+        openapi_url="/_sim/openapi.json",
+        lifespan=partial(kept_in, state_file),
+    )
+    app.state.sim = SimState.create(settings)
     app.add_middleware(ThrottleMiddleware)
     routers = (
         control.router,

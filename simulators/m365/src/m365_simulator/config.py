@@ -15,6 +15,8 @@ class SimSettings:
     host: str = field(default_factory=lambda: os.environ.get("M365SIM_HOST", "127.0.0.1"))
     port: int = field(default_factory=lambda: int(os.environ.get("M365SIM_PORT", "0")))
     seed: int = field(default_factory=lambda: int(os.environ.get("M365SIM_SEED", "42")))
+    # Where to keep what it learned across restarts (see persistence); empty: forget on exit.
+    state_file: str = field(default_factory=lambda: os.environ.get("M365SIM_STATE_FILE", ""))
     blob_url: str = field(default_factory=lambda: os.environ.get("M365SIM_BLOB_URL", ""))
     queue_url: str = field(default_factory=lambda: os.environ.get("M365SIM_QUEUE_URL", ""))
     storage_account: str = field(
