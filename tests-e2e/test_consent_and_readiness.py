@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import sqlite3
 import time
@@ -11,7 +13,7 @@ import httpx
 import pytest
 from migrator_devstack.stack import Stack
 from migrator_platform.consent_states import ConsentState
-from support import CONSENT_TTL_SECONDS, connect_tenant, wait_until
+from support import CONSENT_TTL_SECONDS, connect_tenant, create_job, new_site, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -92,3 +94,48 @@ def test_readiness_fails_while_a_service_is_down_and_recovers(stack: Stack) -> N
     assert down.json()["code"] == "NOT_READY" and "device-hub" in down.json()["error"]
     stack.start_service("device-hub")
     stack.wait_ready(timeout=60)
+
+
+def test_a_revoked_consent_says_to_reconnect_and_reconnecting_makes_jobs_work(
+    api: httpx.Client, simulator: httpx.Client, tenants: dict[str, str]
+) -> None:
+    source = tenants["contoso.com"]
+    site = new_site(simulator, "revoked-consent", 6, api=api, tenants=tenants)
+    revoked = simulator.post("/_sim/tenants/contoso.com/revoke-consent")  # an administrator removes the app
+    assert revoked.status_code == 200, revoked.text
+    try:
+        failed = finished(api, create_job(api, tenants, type="SHAREPOINT", options={"sites": [site]})["id"])
+        said = "consent for contoso.com was revoked or expired — reconnect the tenant"
+        assert failed["status"] == "ERROR" and failed["errorItems"] >= 1
+        log = [
+            row["message"]
+            for row in csv.DictReader(io.StringIO(api.get(f"/v1/jobs/{failed['id']}/logs/export").text))
+        ]
+        assert [m for m in log if said in m] == [f"{site} — {said}"], log
+        tenant = api.get(f"/v1/tenants/{source}").json()["tenant"]
+        assert (tenant["status"], tenant["statusMessage"]) == ("RECONNECT_REQUIRED", said)
+        # A mailbox says the same, in the same words.
+        mailbox = "hana.nguyen11@contoso.com"
+        mail = finished(api, create_job(api, tenants, type="EMAIL", options={"mailboxes": [mailbox]})["id"])
+        assert mail["status"] == "ERROR"
+        assert f"{mailbox} — {said}" in log_messages(api, str(mail["id"]))
+    finally:
+        assert connect_tenant(api, "contoso.com", "source") == source  # the same tenant, consented again
+    assert api.get(f"/v1/tenants/{source}").json()["tenant"]["status"] == "CONNECTED"
+    again = finished(api, create_job(api, tenants, type="SHAREPOINT", options={"sites": [site]})["id"])
+    assert again["status"] == "DONE" and again["doneItems"] == 6, again
+
+
+def log_messages(api: httpx.Client, job_id: str) -> list[str]:
+    export = api.get(f"/v1/jobs/{job_id}/logs/export").text
+    return [row["message"] for row in csv.DictReader(io.StringIO(export))]
+
+
+def finished(api: httpx.Client, job_id: str) -> dict[str, object]:
+    return dict(
+        wait_until(
+            lambda: (j := api.get(f"/v1/jobs/{job_id}").json()["job"])["status"] in ("DONE", "ERROR") and j,
+            timeout=120,
+            what=f"job {job_id} to end",
+        )
+    )

@@ -15,7 +15,7 @@ import uvicorn
 from m365_simulator.app import create_app
 from m365_simulator.config import SimSettings
 from migrator_microsoft.endpoints import Endpoints
-from migrator_microsoft.identity import ClientCredentials, TenantTokens, TokenError
+from migrator_microsoft.identity import ClientCredentials, ConsentLost, TenantTokens, TokenError
 
 pytestmark = pytest.mark.integration
 CLIENT = "migrator-dev-client"
@@ -83,3 +83,22 @@ async def test_a_tenants_token_is_found_through_its_directory(simulator: str) ->
     assert graph_user_count(simulator, await tokens.access_token("ten_FAB")) > 0
     with pytest.raises(TokenError, match="not connected"):
         await tokens.access_token("ten_GONE")
+
+
+async def test_a_revoked_consent_is_told_apart_and_names_the_tenant(simulator: str) -> None:
+    directory = consent(simulator, "contoso.com")
+    credentials = ClientCredentials(client_id=CLIENT, client_secret="x", endpoints=Endpoints(simulator))
+
+    async def directory_of(tenant_id: str) -> str:
+        return directory
+
+    tokens = TenantTokens(credentials, directory_of)
+    assert await tokens.access_token("ten_CON")
+    async with httpx.AsyncClient() as http:
+        (await http.post(f"{simulator}/_sim/tenants/contoso.com/revoke-consent")).raise_for_status()
+    tokens.forget("ten_CON")  # as a 401 makes a client do
+    with pytest.raises(ConsentLost) as lost:
+        await tokens.access_token("ten_CON")
+    assert lost.value.tenant_id == "ten_CON"
+    consent(simulator, "contoso.com")  # consented again: tokens again
+    assert await tokens.access_token("ten_CON")

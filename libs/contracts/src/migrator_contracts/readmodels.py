@@ -173,6 +173,10 @@ class TenantDoc(Doc):
     site_url: str | None = None  # Atlassian cloud sites
     server_base_url: str | None = None  # Atlassian servers
     latest_discovery_job_id: str | None = None
+    # CONNECTED, or RECONNECT_REQUIRED once its directory withdrew consent (sp-connector sets it
+    # when a token is refused for that reason; connecting the tenant again sets it back).
+    status: str = "CONNECTED"
+    status_message: str | None = None
 
 
 class DeviceDoc(Doc):

@@ -28,6 +28,24 @@ class TokenError(Exception):
     """No token for this tenant: not connected, consent revoked, or the app's secret refused."""
 
 
+class ConsentLost(TokenError):
+    """The directory no longer consents to the app (AADSTS65001: revoked by an administrator, or
+    never given again after it lapsed): nothing works there until the tenant is reconnected.
+    ``tenant_id`` is the platform's tenant, when the caller asked by it."""
+
+    def __init__(self, message: str, *, tenant_id: str | None = None) -> None:
+        super().__init__(message)
+        self.tenant_id = tenant_id
+
+
+def reconnect_needed(domain: str) -> str:
+    """What a job's log and the tenant say when its consent is gone."""
+    return f"consent for {domain} was revoked or expired — reconnect the tenant"
+
+
+CONSENT_MISSING = 65001  # AADSTS65001: "The user or administrator has not consented to use the application"
+
+
 class _ResolvingSession(requests.Session):
     """MSAL's HTTP client: the real Microsoft URLs it asks for, sent to where they are served."""
 
@@ -65,6 +83,12 @@ class ClientCredentials:
             if cached is not None and cached[1] > time.monotonic():
                 return cached[0]
             result = await asyncio.to_thread(self._acquire, directory, scope)
+        if "access_token" not in result:
+            # MSAL keeps an app's refused answers for a while: the next try (after a reconnect)
+            # must ask the identity provider again, not get this refusal back from a cache.
+            self._apps.pop(directory, None)
+        if "access_token" not in result and CONSENT_MISSING in (result.get("error_codes") or ()):
+            raise ConsentLost(f"{directory} no longer consents to the app: {result.get('error')}")
         if "access_token" not in result:
             raise TokenError(
                 f"token for {directory} refused: {result.get('error')}: "
@@ -107,8 +131,12 @@ class TenantTokens:
         self._directories: dict[str, tuple[str, float]] = {}
 
     async def access_token(self, tenant_id: str) -> str:
-        """A bearer token for Graph in this tenant."""
-        return await self._credentials.token(await self._directory(tenant_id))
+        """A bearer token for Graph in this tenant (:class:`ConsentLost` naming the tenant when
+        its directory withdrew consent)."""
+        try:
+            return await self._credentials.token(await self._directory(tenant_id))
+        except ConsentLost as exc:
+            raise ConsentLost(str(exc), tenant_id=tenant_id) from exc
 
     async def _directory(self, tenant_id: str) -> str:
         known = self._directories.get(tenant_id)

@@ -68,8 +68,8 @@ throttle_listener: ContextVar[Callable[[int, float, float | None], None] | None]
 
 def _tell_listener(state: Any) -> None:
     exc = state.outcome.exception() if state.outcome else None
-    if not isinstance(exc, Throttled) or state.next_action is None:
-        return
+    if not isinstance(exc, Throttled) or state.next_action is None or exc.status not in RETRYABLE_STATUS:
+        return  # a 401 retried with a renewed token is nobody's throttling
     wait = float(state.next_action.sleep)
     if exc.host:
         UPSTREAM_THROTTLE_WAIT.labels(exc.host).inc(wait)

@@ -99,6 +99,19 @@ async def set_tenant(request: Request, domain: str) -> JSONResponse:
     return JSONResponse({"domain": domain, "quotaBytes": tenant.quota_bytes})
 
 
+@router.post("/tenants/{domain}/revoke-consent")
+async def revoke_consent(request: Request, domain: str) -> JSONResponse:
+    """An administrator removes the app from the tenant: its consent and every token issued in
+    it are gone (token requests get AADSTS65001, calls with an old token 401)."""
+    sim = _sim(request)
+    tenant = sim.tenants.get(domain)
+    if tenant is None:
+        return JSONResponse({"error": f"no tenant {domain}"}, status_code=404)
+    sim.consents = {(client, guid) for client, guid in sim.consents if guid != tenant.guid}
+    sim.tokens = {token: owner for token, owner in sim.tokens.items() if owner != tenant.domain}
+    return JSONResponse({"domain": domain, "consented": False})
+
+
 @router.get("/tokens")
 async def issued_tokens(request: Request) -> dict[str, Any]:
     """Every access token issued so far (so a test can look for them where they must not be)."""

@@ -87,13 +87,7 @@ async def token(
             {"error": "invalid_request", "error_description": "AADSTS90002: tenant not found"}, 400
         )
     if (client_id, found.guid) not in sim.consents:
-        return JSONResponse(
-            {
-                "error": "unauthorized_client",
-                "error_description": "AADSTS65001: The admin has not consented.",
-            },
-            400,
-        )
+        return _error("unauthorized_client", "AADSTS65001: The admin has not consented.")
     return JSONResponse(
         {
             "token_type": "Bearer",

@@ -6,7 +6,7 @@ these models document the shapes so generated clients and the schema fuzzer can 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -124,6 +124,14 @@ class Tenant(BaseModel):
         default=None, description="Atlassian tenants: Confluence spaces discovered"
     )
     userCount: int | None = Field(default=None, description="Atlassian tenants: users discovered")
+    status: Literal["CONNECTED", "RECONNECT_REQUIRED"] = Field(
+        default="CONNECTED",
+        description="RECONNECT_REQUIRED once the tenant's administrator withdrew the app's consent (or it "
+        "lapsed): its jobs fail until it is connected again with POST /v1/tenants/connect",
+    )
+    statusMessage: str | None = Field(
+        default=None, description="What needs doing, when the tenant needs reconnecting"
+    )
 
 
 class TenantList(BaseModel):

@@ -48,4 +48,5 @@ def job_view(doc: dict[str, Any]) -> dict[str, Any]:
 def tenant_view(doc: dict[str, Any]) -> dict[str, Any]:
     view = pick(doc, TENANT_FIELDS)
     view["workloads"] = view["workloads"] or []
+    view["status"] = view["status"] or "CONNECTED"
     return view

@@ -15,7 +15,7 @@ from migrator_contracts.commands import MigrateMailbox, MigrateSite, MigrateTeam
 from migrator_contracts.events import ItemFailed, TenantConnected, TenantRemoved, UnitProgressed
 from migrator_contracts.streams import COMMANDS, EVENTS
 from migrator_microsoft.graph import GraphError
-from migrator_microsoft.identity import TenantTokens, TokenError
+from migrator_microsoft.identity import ConsentLost, TenantTokens, TokenError, reconnect_needed
 from migrator_platform import job_log
 from migrator_platform.bus import Send, declare_sends, event_send
 from migrator_platform.consumer import Delivery, subscribe
@@ -47,6 +47,7 @@ def guarded(
     *,
     permission: str,
     max_deliver: int,
+    domain_of: Callable[[str], Awaitable[str]],
 ) -> Callable[[Delivery], Awaitable[None]]:
     """Run a unit (the consumer keeps its delivery alive meanwhile); end it ERROR at once on a
     refusal no retry can change (a 4xx other than throttling, no token, a mailbox or team that
@@ -61,6 +62,8 @@ def guarded(
                     await fail(f"gave up after {delivery.attempt} attempts: {describe(exc, permission)}")
                 raise
             await fail(describe(exc, permission))
+        except ConsentLost as exc:  # nothing works there until the tenant is connected again
+            await fail(reconnect_needed(await domain_of(exc.tenant_id)) if exc.tenant_id else str(exc))
         except (TokenError, LookupError) as exc:
             await fail(str(exc))
         except Exception as exc:
@@ -99,6 +102,7 @@ def wire(
             lambda reason: mail.fail(cmd, reason),
             permission=MAIL_PERMISSION,
             max_deliver=settings.max_deliver,
+            domain_of=tenants.domain_of,
         )(delivery)
 
     async def on_team(cmd: MigrateTeam, delivery: Delivery) -> None:
@@ -107,6 +111,7 @@ def wire(
             lambda reason: teams.fail(cmd, reason),
             permission=TEAMS_PERMISSION,
             max_deliver=settings.max_deliver,
+            domain_of=tenants.domain_of,
         )(delivery)
 
     async def on_job_event(event: JobEventSeen, delivery: Delivery) -> None:

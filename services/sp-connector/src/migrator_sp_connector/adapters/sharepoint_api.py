@@ -14,7 +14,7 @@ from urllib.parse import quote
 import httpx
 from aiolimiter import AsyncLimiter
 from migrator_microsoft.endpoints import Endpoints
-from migrator_platform.throttling import raise_if_throttled, retrying
+from migrator_platform.throttling import Throttled, raise_if_throttled, retrying
 
 _VERBOSE = {"Accept": "application/json;odata=verbose", "Content-Type": "application/json;odata=verbose"}
 
@@ -23,6 +23,8 @@ class AccessTokens(Protocol):
     """Bearer tokens for a connected tenant."""
 
     async def access_token(self, tenant_id: str) -> str: ...
+
+    def forget(self, tenant_id: str) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,7 @@ class SharePointApi:
         return self._budgets[tenant_id]
 
     async def _call(self, method: str, tenant_id: str, url: str, *, json: Any = None) -> httpx.Response:
+        renewed = False
         async for attempt in retrying(self._max_attempts):
             with attempt:
                 await self._budget(tenant_id).acquire()
@@ -76,6 +79,12 @@ class SharePointApi:
                     headers={**_VERBOSE, "Authorization": f"Bearer {token}"},
                 )
                 raise_if_throttled(response)
+                if response.status_code == 401 and not renewed:
+                    # A token revoked early: ask for a new one, once. A tenant whose consent
+                    # was withdrawn gets none (ConsentLost), which says what to do.
+                    renewed = True
+                    self._tokens.forget(tenant_id)
+                    raise Throttled(401, 0.0)
                 if response.status_code >= 400:
                     raise _error(response)
         return response

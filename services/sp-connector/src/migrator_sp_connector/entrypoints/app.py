@@ -16,7 +16,7 @@ from migrator_contracts.rpc import ConnectTenantReply, ConnectTenantRequest, Con
 from migrator_contracts.streams import COMMANDS
 from migrator_microsoft.endpoints import Endpoints
 from migrator_microsoft.graph import GraphClient
-from migrator_microsoft.identity import ClientCredentials, TenantTokens, TokenError
+from migrator_microsoft.identity import ClientCredentials, ConsentLost, TenantTokens, TokenError
 from migrator_platform import job_log
 from migrator_platform.bus import Send, declare_sends, event_send
 from migrator_platform.consumer import Delivery, subscribe
@@ -30,6 +30,7 @@ from migrator_sp_connector.migration.amr_reader import ReadFailed
 from migrator_sp_connector.migration.job_events import JobVanished
 from migrator_sp_connector.migration.site_job import SiteMigrator
 from migrator_sp_connector.tenants.consent import complete_consent, start_consent
+from migrator_sp_connector.tenants.consent_lost import consent_lost
 from migrator_sp_connector.tenants.discovery import discover_tenant
 from migrator_sp_connector.tenants.removal import revoke_tenant
 
@@ -92,6 +93,8 @@ def wire(
     async def on_migrate_site(cmd: MigrateSite, delivery: Delivery) -> None:
         try:
             await migrator.migrate(cmd)
+        except ConsentLost as exc:  # nothing works there until the tenant is connected again
+            await migrator.fail(cmd, await consent_lost(store, exc.tenant_id or cmd.source_tenant_id))
         except PERMANENT as exc:  # retrying cannot help: the site ends ERROR now
             await migrator.fail(cmd, str(exc))
         except Exception as exc:

@@ -106,7 +106,13 @@ async def _connect(store: ReadStore, consent: ConsentState, *, external_tenant_i
     if existing is not None:
         await tenants.update(
             existing["_id"],
-            TenantDoc.as_stored(role=consent.role, connected_at=now, external_tenant_id=external_tenant_id),
+            TenantDoc.as_stored(
+                role=consent.role,
+                connected_at=now,
+                external_tenant_id=external_tenant_id,
+                status="CONNECTED",  # consent given again: whatever needed reconnecting is done
+                status_message=None,
+            ),
         )
         return str(existing["_id"])
     tenant_id = new_id("ten")
