@@ -119,6 +119,14 @@ class TenantRemoved(Event):
     org_id: str
 
 
+class TenantConsentLost(Event):
+    """A connector was refused a token because the tenant's directory withdrew the app's consent
+    (AADSTS65001): nothing works there until the tenant is connected again."""
+
+    tenant_id: str
+    message: str  # what to do, in the words the job's log uses
+
+
 class DeviceRegistered(Event):
     device_id: str
     org_id: str

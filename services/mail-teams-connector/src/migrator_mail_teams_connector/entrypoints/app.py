@@ -8,16 +8,23 @@ unit resumes. A refusal no retry can change ends the unit ERROR at once, with th
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 
 from migrator_contracts import subjects
 from migrator_contracts.base import Message
 from migrator_contracts.commands import MigrateMailbox, MigrateSite, MigrateTeam
-from migrator_contracts.events import ItemFailed, TenantConnected, TenantRemoved, UnitProgressed
+from migrator_contracts.events import (
+    ItemFailed,
+    TenantConnected,
+    TenantConsentLost,
+    TenantRemoved,
+    UnitProgressed,
+)
 from migrator_contracts.streams import COMMANDS, EVENTS
 from migrator_microsoft.graph import GraphError
 from migrator_microsoft.identity import ConsentLost, TenantTokens, TokenError, reconnect_needed
 from migrator_platform import job_log
-from migrator_platform.bus import Send, declare_sends, event_send
+from migrator_platform.bus import BusPublisher, Send, declare_sends, event_send
 from migrator_platform.consumer import Delivery, subscribe
 from migrator_platform.service import Runtime
 
@@ -47,7 +54,7 @@ def guarded(
     *,
     permission: str,
     max_deliver: int,
-    domain_of: Callable[[str], Awaitable[str]],
+    consent_lost: Callable[[str], Awaitable[str]],
 ) -> Callable[[Delivery], Awaitable[None]]:
     """Run a unit (the consumer keeps its delivery alive meanwhile); end it ERROR at once on a
     refusal no retry can change (a 4xx other than throttling, no token, a mailbox or team that
@@ -63,7 +70,7 @@ def guarded(
                 raise
             await fail(describe(exc, permission))
         except ConsentLost as exc:  # nothing works there until the tenant is connected again
-            await fail(reconnect_needed(await domain_of(exc.tenant_id)) if exc.tenant_id else str(exc))
+            await fail(await consent_lost(exc.tenant_id) if exc.tenant_id else str(exc))
         except (TokenError, LookupError) as exc:
             await fail(str(exc))
         except Exception as exc:
@@ -79,6 +86,7 @@ def guarded(
 SENDS: tuple[Send, ...] = (
     (subjects.CMD_SITE_MIGRATE, MigrateSite),
     *(event_send(subjects.unit_event, e) for e in (UnitProgressed, ItemFailed)),
+    event_send(subjects.tenant_event, TenantConsentLost),
     job_log.LINES,
 )
 
@@ -95,6 +103,19 @@ def wire(
 ) -> None:
     """Subscribe every handler to its durable consumer."""
     declare_sends(runtime.broker, *SENDS)
+    publisher = BusPublisher(runtime.broker)
+
+    async def consent_lost(tenant_id: str) -> str:
+        """Say the tenant needs reconnecting (sp-connector, which owns tenants, marks it); the
+        words for the unit's end. Once a minute at most, however many units find it."""
+        message = reconnect_needed(await tenants.domain_of(tenant_id))
+        now = datetime.now(UTC)
+        event_id = f"{tenant_id}:consent-lost:{int(now.timestamp()) // 60}"
+        lost = TenantConsentLost(
+            event_id=event_id, seq=int(now.timestamp()), occurred_at=now, tenant_id=tenant_id, message=message
+        )
+        await publisher.publish(subjects.tenant_event(tenant_id, "TenantConsentLost"), lost, msg_id=event_id)
+        return message
 
     async def on_mailbox(cmd: MigrateMailbox, delivery: Delivery) -> None:
         await guarded(
@@ -102,7 +123,7 @@ def wire(
             lambda reason: mail.fail(cmd, reason),
             permission=MAIL_PERMISSION,
             max_deliver=settings.max_deliver,
-            domain_of=tenants.domain_of,
+            consent_lost=consent_lost,
         )(delivery)
 
     async def on_team(cmd: MigrateTeam, delivery: Delivery) -> None:
@@ -111,7 +132,7 @@ def wire(
             lambda reason: teams.fail(cmd, reason),
             permission=TEAMS_PERMISSION,
             max_deliver=settings.max_deliver,
-            domain_of=tenants.domain_of,
+            consent_lost=consent_lost,
         )(delivery)
 
     async def on_job_event(event: JobEventSeen, delivery: Delivery) -> None:

@@ -8,17 +8,18 @@ from migrator_contracts.commands import DiscoverTenant, MigrateSite, RevokeTenan
 from migrator_contracts.events import (
     ItemFailed,
     TenantConnected,
+    TenantConsentLost,
     TenantDiscovered,
     TenantRemoved,
     UnitProgressed,
 )
 from migrator_contracts.rpc import ConnectTenantReply, ConnectTenantRequest, ConsentReply, ConsentRequest
-from migrator_contracts.streams import COMMANDS
+from migrator_contracts.streams import COMMANDS, EVENTS
 from migrator_microsoft.endpoints import Endpoints
 from migrator_microsoft.graph import GraphClient
 from migrator_microsoft.identity import ClientCredentials, ConsentLost, TenantTokens, TokenError
 from migrator_platform import job_log
-from migrator_platform.bus import Send, declare_sends, event_send
+from migrator_platform.bus import BusPublisher, Send, declare_sends, event_send
 from migrator_platform.consumer import Delivery, subscribe
 from migrator_platform.rpc import answer_requests
 from migrator_platform.service import Runtime
@@ -30,7 +31,11 @@ from migrator_sp_connector.migration.amr_reader import ReadFailed
 from migrator_sp_connector.migration.job_events import JobVanished
 from migrator_sp_connector.migration.site_job import SiteMigrator
 from migrator_sp_connector.tenants.consent import complete_consent, start_consent
-from migrator_sp_connector.tenants.consent_lost import consent_lost
+from migrator_sp_connector.tenants.consent_lost import (
+    announce_consent_lost,
+    mark_consent_lost,
+    reconnect_words,
+)
 from migrator_sp_connector.tenants.discovery import discover_tenant
 from migrator_sp_connector.tenants.removal import revoke_tenant
 
@@ -45,7 +50,10 @@ PERMANENT = (SharePointError, LookupError, TokenError, ReadFailed, ManifestError
 # Every command and event sp-connector publishes (see migrator_platform.bus.declare_sends).
 SENDS: tuple[Send, ...] = (
     (subjects.CMD_TENANT_DISCOVER, DiscoverTenant),  # a consented tenant's first discovery
-    *(event_send(subjects.tenant_event, e) for e in (TenantConnected, TenantDiscovered, TenantRemoved)),
+    *(
+        event_send(subjects.tenant_event, e)
+        for e in (TenantConnected, TenantDiscovered, TenantRemoved, TenantConsentLost)
+    ),
     *(event_send(subjects.unit_event, e) for e in (UnitProgressed, ItemFailed)),
     job_log.LINES,
 )
@@ -63,6 +71,7 @@ def wire(
 ) -> None:
     store, broker = runtime.store, runtime.broker
     declare_sends(broker, *SENDS)
+    publisher = BusPublisher(broker)
 
     async def connect(request: ConnectTenantRequest) -> ConnectTenantReply:
         return await start_consent(request, store=store, endpoints=endpoints, settings=settings)
@@ -90,11 +99,17 @@ def wire(
         tokens.forget(cmd.tenant_id)
         await revoke_tenant(cmd, store=store, broker=broker)
 
+    async def on_consent_lost(event: TenantConsentLost, _: Delivery) -> None:
+        await mark_consent_lost(store, event)
+
     async def on_migrate_site(cmd: MigrateSite, delivery: Delivery) -> None:
         try:
             await migrator.migrate(cmd)
         except ConsentLost as exc:  # nothing works there until the tenant is connected again
-            await migrator.fail(cmd, await consent_lost(store, exc.tenant_id or cmd.source_tenant_id))
+            lost = exc.tenant_id or cmd.source_tenant_id
+            message = await reconnect_words(store, lost)
+            await announce_consent_lost(publisher, lost, message)
+            await migrator.fail(cmd, message)
         except PERMANENT as exc:  # retrying cannot help: the site ends ERROR now
             await migrator.fail(cmd, str(exc))
         except Exception as exc:
@@ -119,6 +134,17 @@ def wire(
         durable="sp-connector-revoke",
         model=RevokeTenant,
         handler=on_revoke,
+        ack_wait_seconds=settings.ack_wait_seconds,
+        max_deliver=settings.max_deliver,
+    )
+    # Either connector may find a tenant's consent gone; this one owns the tenants and marks it.
+    subscribe(
+        broker,
+        subject="migrator.evt.tenant.*.TenantConsentLost",
+        stream=EVENTS,
+        durable="sp-connector-consent-lost",
+        model=TenantConsentLost,
+        handler=on_consent_lost,
         ack_wait_seconds=settings.ack_wait_seconds,
         max_deliver=settings.max_deliver,
     )
