@@ -231,6 +231,29 @@ def test_a_connector_killed_mid_migration_resumes_the_same_migration(
     assert sorted(t["taskType"] for t in migrations[0]["tasks"]) == ["check", "migrate"]
 
 
+def test_a_site_whose_admin_removed_the_app_says_to_reconnect_and_then_works_again(
+    api: httpx.Client, atlassian: httpx.Client, sites: dict[str, str]
+) -> None:
+    said = "consent for acme.atlassian.net was revoked or expired — reconnect the tenant"
+    revoked = atlassian.post("/_sim/sites/acme.atlassian.net/revoke-consent")
+    assert revoked.status_code == 200, revoked.text
+    try:
+        failed = run_job(api, sites, "JIRA", projects=["ALPHA"])
+        assert failed["status"] == "ERROR" and failed["errorItems"] >= 1
+        assert f"ALPHA — {said}" in log_lines(api, failed["id"])
+        tenant = api.get(f"/v1/tenants/{sites['site']}").json()["tenant"]
+        assert (tenant["status"], tenant["statusMessage"]) == ("RECONNECT_REQUIRED", said)
+    finally:  # the site's admin consents again: the same tenant
+        started = api.post(
+            "/v1/tenants/connect",
+            json={"domain": "acme.atlassian.net", "role": "destination", "type": "ATLASSIAN"},
+        )
+        landed = httpx.get(started.json()["authUrl"], follow_redirects=True, timeout=30)
+        assert landed.status_code == 200 and landed.json()["tenantId"] == sites["site"], landed.text
+    assert api.get(f"/v1/tenants/{sites['site']}").json()["tenant"]["status"] == "CONNECTED"
+    assert run_job(api, sites, "JIRA", projects=["ALPHA"])["status"] == "DONE"
+
+
 def test_an_atlassian_tenant_can_be_removed(api: httpx.Client, sites: dict[str, str]) -> None:
     deleted = api.delete(f"/v1/tenants/{sites['server']}")
     assert deleted.status_code in (200, 202) and deleted.json() == {"deleted": True}

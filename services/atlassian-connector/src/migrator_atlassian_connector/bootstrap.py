@@ -39,8 +39,8 @@ def _resolver(
             raise LookupError("a tenant of the job is no longer connected")
         source, dest = (readmodels.TenantDoc.model_validate(doc) for doc in found)
 
-        async def token() -> str:
-            return await credentials.access_token(cmd.dest_tenant_id)
+        async def token(renew: bool) -> str:
+            return await credentials.access_token(cmd.dest_tenant_id, renew=renew)
 
         api = MigrationApi(
             http, base_url=settings.atlassian_api_url, access_token=token, budget=budgets.of(dest.domain)

@@ -42,7 +42,7 @@ class Sim:
     control: httpx.AsyncClient
     api: MigrationApi
     status_reads: list[str]
-    access_token: Callable[[], Awaitable[str]]
+    access_token: Callable[[bool], Awaitable[str]]
 
 
 @pytest.fixture
@@ -64,7 +64,7 @@ async def sim() -> AsyncIterator[Sim]:
     ) as http:
         token = await _consent(http, "acme.atlassian.net")
 
-        async def access_token() -> str:
+        async def access_token(renew: bool = False) -> str:
             return token
 
         api = MigrationApi(

@@ -128,6 +128,19 @@ async def set_checks(request: Request, spec: CheckOutcomes) -> dict[str, Any]:
     return {"flow": spec.flow, "outcomes": sorted(spec.outcomes)}
 
 
+@router.post("/sites/{host}/revoke-consent")
+async def revoke_consent(request: Request, host: str) -> JSONResponse:
+    """The site's admin removes the app: every token and code issued for the site is gone (API
+    calls with an old token 401, a refresh gets ``invalid_grant``), until consent is given again."""
+    sim = sim_state(request)
+    if host not in sim.sites:
+        return JSONResponse({"error": f"no site {host}"}, status_code=404)
+    for grants in (sim.codes, sim.access_tokens, sim.refresh_tokens):
+        for token in [t for t, grant in grants.items() if grant.site == host]:
+            del grants[token]
+    return JSONResponse({"site": host, "consented": False})
+
+
 @router.post("/faults")
 async def set_faults(request: Request) -> dict[str, Any]:
     """Merge switches: ``failKeys``, ``warnKeys``, ``itemsPerSecond`` (later tasks), ``throttle: {count}``."""

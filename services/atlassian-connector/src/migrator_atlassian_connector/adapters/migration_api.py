@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 from aiolimiter import AsyncLimiter
-from migrator_platform.throttling import raise_if_throttled, retrying
+from migrator_platform.throttling import Throttled, raise_if_throttled, retrying
 
 PATH = "/migrations/public/v1"
 
@@ -64,9 +64,10 @@ class MigrationApi:
         http: httpx.AsyncClient,
         *,
         base_url: str,
-        access_token: Callable[[], Awaitable[str]],
+        access_token: Callable[[bool], Awaitable[str]],
         budget: SiteBudget,
     ) -> None:
+        """``access_token(renew)``: the site's token; with ``renew``, a new one (the last was refused)."""
         self._http, self._base, self._token, self._budget = (
             http,
             base_url.rstrip("/") + PATH,
@@ -126,12 +127,16 @@ class MigrationApi:
         )
 
     async def _call(self, method: str, path: str, limiter: AsyncLimiter, **kwargs: Any) -> dict[str, Any]:
+        renew = False
         async for attempt in retrying():
             with attempt:
                 async with limiter:
-                    headers = {"Authorization": f"Bearer {await self._token()}"}
+                    headers = {"Authorization": f"Bearer {await self._token(renew)}"}
                     response = await self._http.request(method, self._base + path, headers=headers, **kwargs)
                 raise_if_throttled(response)
+                if response.status_code == 401 and not renew:
+                    renew = True  # refused: a new token, once (none if the site withdrew consent)
+                    raise Throttled(401, 0.0)
         if response.status_code >= 400:
             try:
                 errors = list(response.json().get("errors") or [])

@@ -18,6 +18,8 @@ from migrator_atlassian_connector.config import AtlassianSettings
 from migrator_atlassian_connector.migration.runner import AtlassianMigration
 from migrator_atlassian_connector.migration.sizes import with_discovered_sizes
 from migrator_atlassian_connector.tenants.connect import Connections
+from migrator_atlassian_connector.tenants.consent_revoked import consent_revoked
+from migrator_atlassian_connector.tenants.credentials import ConsentRevoked
 from migrator_atlassian_connector.tenants.discovery import Discovery
 from migrator_atlassian_connector.tenants.removal import forget_tenant
 
@@ -75,7 +77,10 @@ def wire(
         await discovery.discover(cmd)
 
     async def on_migrate(cmd: MigrateAtlassianScope, _: Delivery) -> None:
-        await migration.run(await with_discovered_sizes(store, cmd))
+        try:
+            await migration.run(await with_discovered_sizes(store, cmd))
+        except ConsentRevoked as exc:  # nothing works there until the site is connected again
+            await migration.fail(cmd, await consent_revoked(store, exc.tenant_id))
 
     async def on_tenant_removed(event: TenantRemoved, _: Delivery) -> None:
         await forget_tenant(store, event)

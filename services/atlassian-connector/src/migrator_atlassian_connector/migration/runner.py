@@ -257,6 +257,11 @@ class AtlassianMigration:
         # Its outcome's line ("ALPHA → 120 items migrated", "BETA — why") is log-stream's, made
         # from this event: one line per fact.
 
+    async def fail(self, cmd: MigrateAtlassianScope, reason: str) -> None:
+        """End every unit of the job ERROR with ``reason`` (nothing more can happen there)."""
+        state = await self._tasks.get(cmd.job_id) or AtlassianTask(job_id=cmd.job_id, org_id=cmd.org_id)
+        await self._fail_all(cmd, state, reason)
+
     async def _fail_all(self, cmd: MigrateAtlassianScope, state: AtlassianTask, reason: str) -> None:
         log.warning("atlassian migration stopped", job_id=cmd.job_id, reason=reason)
         await self._line(cmd, LogLevel.ERROR, reason, key="stopped")

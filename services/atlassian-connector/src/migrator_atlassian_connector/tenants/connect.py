@@ -168,7 +168,11 @@ class Connections:
         now = iso(datetime.now(UTC))
         existing = await self._tenants.find_one({"orgId": org_id, "domain": domain})
         if existing is not None:
-            await self._tenants.update(existing["_id"], {"role": role.value, "connectedAt": now, **fields})
+            # Connected again: whatever needed reconnecting is done.
+            again = TenantDoc.as_stored(
+                role=role.value, connected_at=now, status="CONNECTED", status_message=None
+            )
+            await self._tenants.update(existing["_id"], again | fields)
             return str(existing["_id"])
         tenant_id = new_id("ten")
         doc = (

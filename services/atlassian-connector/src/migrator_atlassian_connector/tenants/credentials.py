@@ -24,6 +24,19 @@ class TokenError(Exception):
     """No usable token: the tenant is not connected, or Atlassian refused to refresh."""
 
 
+class GrantRefused(TokenError):
+    """Atlassian answered ``invalid_grant``: the code or refresh token is no longer good."""
+
+
+class ConsentRevoked(TokenError):
+    """Atlassian refused to refresh the site's token: its admin removed the app, or the grant
+    lapsed. Nothing works there until the site is connected again."""
+
+    def __init__(self, message: str, *, tenant_id: str) -> None:
+        super().__init__(message)
+        self.tenant_id = tenant_id
+
+
 class Secret(Doc):
     """What a tenant's sealed document holds, opened: a cloud site's OAuth tokens and cloud id,
     or a server's base URL and access token."""
@@ -74,14 +87,20 @@ class Credentials:
             {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri}
         )
 
-    async def access_token(self, tenant_id: str) -> str:
-        """A cloud site's access token, refreshed a minute before it expires."""
+    async def access_token(self, tenant_id: str, *, renew: bool = False) -> str:
+        """A cloud site's access token, refreshed a minute before it expires (or now, with
+        ``renew``: the one we had was refused)."""
         secret = await self.load(tenant_id)
-        if secret.access_token and secret.expires_at - 60 > time.time():
+        if secret.access_token and secret.expires_at - 60 > time.time() and not renew:
             return secret.access_token
         if not secret.refresh_token:
             raise TokenError(f"tenant {tenant_id}: the access token expired and there is no refresh token")
-        fresh = await self._token_call({"grant_type": "refresh_token", "refresh_token": secret.refresh_token})
+        try:
+            fresh = await self._token_call(
+                {"grant_type": "refresh_token", "refresh_token": secret.refresh_token}
+            )
+        except GrantRefused as exc:
+            raise ConsentRevoked(str(exc), tenant_id=tenant_id) from exc
         doc = await self._secrets.get(tenant_id)
         org_id = SealedSecret.model_validate(doc).org_id if doc else ""
         # Atlassian rotates refresh tokens: the new one replaces the old when it comes.
@@ -97,7 +116,12 @@ class Credentials:
         }
         response = await self._http.post(f"{self._settings.atlassian_auth_url}/oauth/token", json=body)
         if response.status_code != 200:
-            raise TokenError(f"Atlassian refused a token: HTTP {response.status_code}")
+            try:
+                error = str(response.json().get("error") or "")
+            except ValueError:
+                error = ""
+            refused = GrantRefused if error == "invalid_grant" else TokenError
+            raise refused(f"Atlassian refused a token: HTTP {response.status_code} {error}".rstrip())
         answer = response.json()
         tokens = Secret(
             access_token=answer["access_token"],
