@@ -20,25 +20,36 @@ async def sim() -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
+async def bearer(sim: httpx.AsyncClient, domain: str) -> dict[str, str]:
+    """Bearer headers for a tenant: admin consent, then a client-credentials token."""
+    consent = await sim.get(
+        f"/login.microsoftonline.com/{domain}/adminconsent",
+        params={"client_id": "app", "state": "s", "redirect_uri": "http://cb/callback"},
+    )
+    tenant = parse_qs(urlsplit(consent.headers["location"]).query)["tenant"][0]
+    token = await sim.post(
+        f"/login.microsoftonline.com/{tenant}/oauth2/v2.0/token",
+        data={
+            "client_id": "app",
+            "client_secret": "x",
+            "grant_type": "client_credentials",
+            "scope": "https://graph.microsoft.com/.default",
+        },
+    )
+    return {"Authorization": f"Bearer {token.json()['access_token']}"}
+
+
 @pytest.fixture
 def auth(sim: httpx.AsyncClient) -> Headers:
-    """Bearer headers for a tenant: admin consent, then a client-credentials token."""
+    """Bearer headers for a tenant, as a client gets them."""
 
     async def headers(domain: str) -> dict[str, str]:
-        consent = await sim.get(
-            f"/login.microsoftonline.com/{domain}/adminconsent",
-            params={"client_id": "app", "state": "s", "redirect_uri": "http://cb/callback"},
-        )
-        tenant = parse_qs(urlsplit(consent.headers["location"]).query)["tenant"][0]
-        token = await sim.post(
-            f"/login.microsoftonline.com/{tenant}/oauth2/v2.0/token",
-            data={
-                "client_id": "app",
-                "client_secret": "x",
-                "grant_type": "client_credentials",
-                "scope": "https://graph.microsoft.com/.default",
-            },
-        )
-        return {"Authorization": f"Bearer {token.json()['access_token']}"}
+        return await bearer(sim, domain)
 
     return headers
+
+
+@pytest.fixture
+def bearer_of() -> Callable[[httpx.AsyncClient, str], Awaitable[dict[str, str]]]:
+    """``bearer`` for a test that runs its own simulator."""
+    return bearer

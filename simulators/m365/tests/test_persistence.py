@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
@@ -30,37 +29,22 @@ async def running(settings: SimSettings) -> AsyncIterator[httpx.AsyncClient]:
 
 
 async def test_a_restarted_simulator_remembers_consents_tokens_and_sites_made_through_its_api(
-    tmp_path: Path,
+    tmp_path: Path, bearer_of: Callable[[httpx.AsyncClient, str], Awaitable[dict[str, str]]]
 ) -> None:
     settings = SimSettings(seed=42, state_file=str(tmp_path / "m365.pickle"))
     async with running(settings) as sim:
         assert (await sim.post("/_sim/sites", json={"url": SITE, "items": 5, "seed": 3})).json()["ok"]
-        consent = await sim.get(
-            "/login.microsoftonline.com/contoso.com/adminconsent",
-            params={"client_id": "app", "state": "s", "redirect_uri": "http://cb/callback"},
-        )
-        assert consent.status_code in (302, 303, 307)
-        tenant = parse_qs(urlsplit(consent.headers["location"]).query)["tenant"][0]
-        token = await sim.post(
-            f"/login.microsoftonline.com/{tenant}/oauth2/v2.0/token",
-            data={
-                "client_id": "app",
-                "client_secret": "x",
-                "grant_type": "client_credentials",
-                "scope": "https://graph.microsoft.com/.default",
-            },
-        )
-        bearer = {"Authorization": f"Bearer {token.json()['access_token']}"}
+        headers = await bearer_of(sim, "contoso.com")  # consented, and a token issued
         before = (await sim.get("/_sim/sites", params={"url": SITE})).json()["items"]
         tokens = (await sim.get("/_sim/tokens")).json()
     async with running(settings) as again:  # stopped (shutdown saved) and started
         assert (await again.get("/_sim/sites", params={"url": SITE})).json()["items"] == before
         assert (await again.get("/_sim/tokens")).json() == tokens
         # The token issued before the restart still opens the tenant's Graph.
-        assert (await again.get("/graph.microsoft.com/v1.0/organization", headers=bearer)).status_code == 200
+        assert (await again.get("/graph.microsoft.com/v1.0/organization", headers=headers)).status_code == 200
     async with running(SimSettings(seed=42)) as fresh:  # no state file: the seeded tenants
         assert (await fresh.get("/_sim/sites", params={"url": SITE})).json()["exists"] is False
-        assert (await fresh.get("/graph.microsoft.com/v1.0/organization", headers=bearer)).status_code == 401
+        assert (await fresh.get("/graph.microsoft.com/v1.0/organization", headers=headers)).status_code == 401
 
 
 def test_a_job_the_last_run_was_in_the_middle_of_is_forgotten(tmp_path: Path) -> None:
