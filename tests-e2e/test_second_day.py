@@ -20,7 +20,12 @@ import pytest
 from migrator_devstack import infra
 from support import connect_contoso_and_fabrikam, create_job, new_site, wait_until
 
-pytestmark = [pytest.mark.e2e, pytest.mark.embedded_only]
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.embedded_only,
+    # make run's own entry runs on the embedded store: the MongoDB pass would repeat it as is.
+    pytest.mark.skipif(os.environ.get("MIGRATOR_E2E_STORE") == "mongo-wire", reason="embedded store only"),
+]
 
 READY = "Ctrl-C stops everything."
 
