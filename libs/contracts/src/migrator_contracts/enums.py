@@ -69,6 +69,11 @@ class LogLevel(StrEnum):
     ERROR = "ERROR"
 
 
+class TenantStatus(StrEnum):
+    CONNECTED = "CONNECTED"
+    RECONNECT_REQUIRED = "RECONNECT_REQUIRED"  # its directory withdrew the app's consent
+
+
 class TenantType(StrEnum):
     M365 = "M365"
     ATLASSIAN = "ATLASSIAN"  # an Atlassian Cloud site (destination), connected by OAuth consent

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
 
 from migrator_contracts.devices import CommandStatus, CommandType
-from migrator_contracts.enums import JobStatus
+from migrator_contracts.enums import JobStatus, TenantStatus
 
 # collection name -> owning (writing) service
 ORGS = "orgs"  # gateway bootstrap / admin (identity is the gateway's own concern)
@@ -175,7 +175,7 @@ class TenantDoc(Doc):
     latest_discovery_job_id: str | None = None
     # CONNECTED, or RECONNECT_REQUIRED once its directory withdrew consent (sp-connector sets it
     # when a token is refused for that reason; connecting the tenant again sets it back).
-    status: str = "CONNECTED"
+    status: str = TenantStatus.CONNECTED.value
     status_message: str | None = None
 
 

@@ -38,11 +38,6 @@ class ConsentLost(TokenError):
         self.tenant_id = tenant_id
 
 
-def reconnect_needed(domain: str) -> str:
-    """What a job's log and the tenant say when its consent is gone."""
-    return f"consent for {domain} was revoked or expired — reconnect the tenant"
-
-
 CONSENT_MISSING = 65001  # AADSTS65001: "The user or administrator has not consented to use the application"
 
 

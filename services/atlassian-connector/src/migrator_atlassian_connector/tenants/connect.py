@@ -10,7 +10,7 @@ from urllib.parse import urlencode, urlsplit
 import httpx
 from migrator_contracts import readmodels, subjects
 from migrator_contracts.base import iso
-from migrator_contracts.enums import TenantRole, TenantType
+from migrator_contracts.enums import TenantRole, TenantStatus, TenantType
 from migrator_contracts.events import TenantConnected
 from migrator_contracts.readmodels import TenantDoc
 from migrator_contracts.rpc import (
@@ -170,7 +170,7 @@ class Connections:
         if existing is not None:
             # Connected again: whatever needed reconnecting is done.
             again = TenantDoc.as_stored(
-                role=role.value, connected_at=now, status="CONNECTED", status_message=None
+                role=role.value, connected_at=now, status=TenantStatus.CONNECTED.value, status_message=None
             )
             await self._tenants.update(existing["_id"], again | fields)
             return str(existing["_id"])

@@ -3,21 +3,19 @@
 from __future__ import annotations
 
 from migrator_contracts import readmodels
+from migrator_contracts.enums import TenantStatus
 from migrator_contracts.readmodels import TenantDoc
+from migrator_platform.consent_states import reconnect_needed
 from migrator_readstore import ReadStore
-
-RECONNECT_REQUIRED = "RECONNECT_REQUIRED"
 
 
 async def consent_revoked(store: ReadStore, tenant_id: str) -> str:
     """Mark the site RECONNECT_REQUIRED (connecting it again clears it); the words for the log,
-    as a Microsoft 365 tenant says them."""
+    as every connector says them."""
     tenants = store.collection(readmodels.TENANTS)
     found = await tenants.get(tenant_id)
-    domain = TenantDoc.model_validate(found).domain if found else tenant_id
-    message = f"consent for {domain} was revoked or expired — reconnect the tenant"
+    message = reconnect_needed(TenantDoc.model_validate(found).domain if found else tenant_id)
     if found is not None:
-        await tenants.update(
-            tenant_id, TenantDoc.as_stored(status=RECONNECT_REQUIRED, status_message=message)
-        )
+        marked = TenantDoc.as_stored(status=TenantStatus.RECONNECT_REQUIRED.value, status_message=message)
+        await tenants.update(tenant_id, marked)
     return message

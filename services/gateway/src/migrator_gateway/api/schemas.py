@@ -6,8 +6,9 @@ these models document the shapes so generated clients and the schema fuzzer can 
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
+from migrator_contracts.enums import TenantStatus
 from pydantic import BaseModel, ConfigDict, Field
 
 
@@ -124,8 +125,8 @@ class Tenant(BaseModel):
         default=None, description="Atlassian tenants: Confluence spaces discovered"
     )
     userCount: int | None = Field(default=None, description="Atlassian tenants: users discovered")
-    status: Literal["CONNECTED", "RECONNECT_REQUIRED"] = Field(
-        default="CONNECTED",
+    status: TenantStatus = Field(
+        default=TenantStatus.CONNECTED,
         description="RECONNECT_REQUIRED once the tenant's administrator withdrew the app's consent (or it "
         "lapsed): its jobs fail until it is connected again with POST /v1/tenants/connect",
     )

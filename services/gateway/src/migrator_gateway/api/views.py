@@ -6,6 +6,7 @@ from typing import Any
 
 import orjson
 from fastapi.responses import JSONResponse
+from migrator_contracts.enums import TenantStatus
 
 from migrator_gateway.api import schemas
 
@@ -48,5 +49,5 @@ def job_view(doc: dict[str, Any]) -> dict[str, Any]:
 def tenant_view(doc: dict[str, Any]) -> dict[str, Any]:
     view = pick(doc, TENANT_FIELDS)
     view["workloads"] = view["workloads"] or []
-    view["status"] = view["status"] or "CONNECTED"
+    view["status"] = view["status"] or TenantStatus.CONNECTED.value
     return view

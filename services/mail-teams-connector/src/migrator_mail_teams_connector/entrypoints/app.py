@@ -8,7 +8,6 @@ unit resumes. A refusal no retry can change ends the unit ERROR at once, with th
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
 
 from migrator_contracts import subjects
 from migrator_contracts.base import Message
@@ -22,9 +21,10 @@ from migrator_contracts.events import (
 )
 from migrator_contracts.streams import COMMANDS, EVENTS
 from migrator_microsoft.graph import GraphError
-from migrator_microsoft.identity import ConsentLost, TenantTokens, TokenError, reconnect_needed
+from migrator_microsoft.identity import ConsentLost, TenantTokens, TokenError
 from migrator_platform import job_log
 from migrator_platform.bus import BusPublisher, Send, declare_sends, event_send
+from migrator_platform.consent_states import announce_consent_lost, reconnect_needed
 from migrator_platform.consumer import Delivery, subscribe
 from migrator_platform.service import Runtime
 
@@ -107,14 +107,9 @@ def wire(
 
     async def consent_lost(tenant_id: str) -> str:
         """Say the tenant needs reconnecting (sp-connector, which owns tenants, marks it); the
-        words for the unit's end. Once a minute at most, however many units find it."""
+        words for the unit's end."""
         message = reconnect_needed(await tenants.domain_of(tenant_id))
-        now = datetime.now(UTC)
-        event_id = f"{tenant_id}:consent-lost:{int(now.timestamp()) // 60}"
-        lost = TenantConsentLost(
-            event_id=event_id, seq=int(now.timestamp()), occurred_at=now, tenant_id=tenant_id, message=message
-        )
-        await publisher.publish(subjects.tenant_event(tenant_id, "TenantConsentLost"), lost, msg_id=event_id)
+        await announce_consent_lost(publisher, tenant_id, message)
         return message
 
     async def on_mailbox(cmd: MigrateMailbox, delivery: Delivery) -> None:

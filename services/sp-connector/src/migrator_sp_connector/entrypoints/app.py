@@ -20,6 +20,7 @@ from migrator_microsoft.graph import GraphClient
 from migrator_microsoft.identity import ClientCredentials, ConsentLost, TenantTokens, TokenError
 from migrator_platform import job_log
 from migrator_platform.bus import BusPublisher, Send, declare_sends, event_send
+from migrator_platform.consent_states import announce_consent_lost
 from migrator_platform.consumer import Delivery, subscribe
 from migrator_platform.rpc import answer_requests
 from migrator_platform.service import Runtime
@@ -31,11 +32,7 @@ from migrator_sp_connector.migration.amr_reader import ReadFailed
 from migrator_sp_connector.migration.job_events import JobVanished
 from migrator_sp_connector.migration.site_job import SiteMigrator
 from migrator_sp_connector.tenants.consent import complete_consent, start_consent
-from migrator_sp_connector.tenants.consent_lost import (
-    announce_consent_lost,
-    mark_consent_lost,
-    reconnect_words,
-)
+from migrator_sp_connector.tenants.consent_lost import mark_consent_lost, reconnect_words
 from migrator_sp_connector.tenants.discovery import discover_tenant
 from migrator_sp_connector.tenants.removal import revoke_tenant
 

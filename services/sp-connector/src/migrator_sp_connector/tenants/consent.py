@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 from faststream.nats import NatsBroker
 from migrator_contracts import readmodels, subjects
 from migrator_contracts.base import iso
+from migrator_contracts.enums import TenantStatus
 from migrator_contracts.events import TenantConnected
 from migrator_contracts.readmodels import TenantDoc
 from migrator_contracts.rpc import ConnectTenantReply, ConnectTenantRequest, ConsentReply, ConsentRequest
@@ -110,7 +111,8 @@ async def _connect(store: ReadStore, consent: ConsentState, *, external_tenant_i
                 role=consent.role,
                 connected_at=now,
                 external_tenant_id=external_tenant_id,
-                status="CONNECTED",  # consent given again: whatever needed reconnecting is done
+                # Consent given again: whatever needed reconnecting is done.
+                status=TenantStatus.CONNECTED.value,
                 status_message=None,
             ),
         )
