@@ -22,6 +22,15 @@ AZURITE_ACCOUNT = "devstoreaccount1"
 AZURITE_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
 
 
+def _is_free(port: int) -> bool:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
 def free_port() -> int:
     """A TCP port free on loopback now, and handed out once per process.
 
@@ -38,13 +47,8 @@ def free_port() -> int:
     start = span[0] + (os.getpid() % _SLICES) * width
     for _ in range(500):
         port = random.randrange(start, start + width)
-        if port in _handed_out:
+        if port in _handed_out or not _is_free(port):
             continue
-        with socket.socket() as s:
-            try:
-                s.bind(("127.0.0.1", port))
-            except OSError:
-                continue
         _handed_out.add(port)
         return port
     raise RuntimeError(f"no free port found on loopback below {low}")
@@ -52,15 +56,6 @@ def free_port() -> int:
 
 _handed_out: set[int] = set()
 _SLICES = 8
-
-
-def _is_free(port: int) -> bool:
-    with socket.socket() as s:
-        try:
-            s.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
 
 
 class StickyPorts:
