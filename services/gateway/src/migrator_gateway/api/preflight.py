@@ -21,6 +21,7 @@ from migrator_platform.bus import UNAVAILABLE_ERRORS, BusUnavailable
 from migrator_gateway.api.destinations import resolve_destinations
 from migrator_gateway.api.errors import ApiError, preflight_error
 from migrator_gateway.api.job_options import checked_options
+from migrator_gateway.api.ownership import tenant_in_org
 from migrator_gateway.api.selection import resolve_selection, same_item
 
 if TYPE_CHECKING:
@@ -56,12 +57,10 @@ async def run_preflight(
     spec: JobSpec, *, store: ReadStore, presence: WorkerPresence, org_id: str, field_prefix: str = ""
 ) -> Preflight:
     """Every check in order; the first failure raises (the request is rejected, nothing written)."""
-    tenants = store.collection(readmodels.TENANTS)
     found: dict[str, TenantDoc] = {}
     for name, tenant_id in (("sourceTenantId", spec.source_tenant_id), ("destTenantId", spec.dest_tenant_id)):
-        doc = await tenants.get(tenant_id)
-        tenant = TenantDoc.model_validate(doc) if doc is not None else None
-        if tenant is None or tenant.org_id != org_id:
+        tenant = await tenant_in_org(store, org_id, tenant_id)
+        if tenant is None:
             raise ApiError(404, "TENANT_NOT_FOUND", f"{name}: tenant {tenant_id} not found")
         found[name] = tenant
     if spec.source_tenant_id == spec.dest_tenant_id:

@@ -25,6 +25,7 @@ from migrator_gateway.api.cursor import decode_cursor, encode_cursor
 from migrator_gateway.api.deps import Caller, CallerDep
 from migrator_gateway.api.errors import ApiError
 from migrator_gateway.api.job_options import checked_options, normalised_scope
+from migrator_gateway.api.ownership import tenant_in_org
 from migrator_gateway.api.polling import poll_for
 from migrator_gateway.api.preflight import JobSpec, Preflight, run_preflight
 from migrator_gateway.api.views import JOB_LIST_FIELDS, FastJSONResponse, job_view, pick
@@ -269,8 +270,7 @@ async def _control(action: JobAction, job_id: str, caller: Caller) -> tuple[int,
             ("sourceTenantId", job.source_tenant_id),
             ("destTenantId", job.dest_tenant_id),
         ):
-            tenant = await store.collection(readmodels.TENANTS).get(tenant_id)
-            if tenant is None or readmodels.TenantDoc.model_validate(tenant).org_id != caller.org_id:
+            if await tenant_in_org(store, caller.org_id, tenant_id) is None:
                 raise ApiError(
                     409, "TENANT_NOT_CONNECTED", f"{role}: tenant {tenant_id} is no longer connected"
                 )

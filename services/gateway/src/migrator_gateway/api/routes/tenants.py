@@ -29,6 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from migrator_gateway.api import schemas
 from migrator_gateway.api.deps import BusDep, CallerDep, SettingsDep
 from migrator_gateway.api.errors import ApiError
+from migrator_gateway.api.ownership import tenant_in_org
 from migrator_gateway.api.rpc import ask
 from migrator_gateway.api.views import tenant_view
 
@@ -71,9 +72,8 @@ class RegisterServerBody(BaseModel):
 
 async def tenant_of_org(store: ReadStore, org_id: str, tenant_id: str) -> readmodels.TenantDoc:
     """The tenant, if it belongs to this organisation (else 404: never confirm another's exists)."""
-    doc = await store.collection(readmodels.TENANTS).get(tenant_id)
-    tenant = readmodels.TenantDoc.model_validate(doc) if doc is not None else None
-    if tenant is None or tenant.org_id != org_id:
+    tenant = await tenant_in_org(store, org_id, tenant_id)
+    if tenant is None:
         raise ApiError(404, "TENANT_NOT_FOUND", "Tenant not found")
     return tenant
 
