@@ -340,3 +340,18 @@ def test_the_request_reply_subjects_are_answered_with_their_replies(document: Do
             {"$ref": f"#/channels/{asyncapi.channel_id(subject)}.reply/messages/Reply"}
         ]
     assert document["components"]["schemas"]["Reply"]["required"] == ["status", "body"]
+
+
+def test_every_durable_says_how_many_handlers_run_at_once(document: Doc) -> None:
+    """The handbook's consumer table is checked against ``x-workers``: a number, or the name of
+    the setting the wiring passes (which must be a setting of that service)."""
+    durables = {op["x-durable"]: op for op in document["operations"].values() if "x-durable" in op}
+    assert len(durables) >= 10
+    for durable, op in durables.items():
+        workers = op["x-workers"]
+        assert workers == 1 or isinstance(workers, str), f"{durable}: {workers!r}"
+    site = durables["sp-connector-migrate-site"]
+    assert site["x-workers"] == "MIGRATOR_SITE_WORKERS"
+    settings = asyncapi._settings_type(asyncapi.bus_services()["sp-connector"].main)
+    assert "site_workers" in settings.model_fields
+    assert durables["scheduler-create-job"]["x-workers"] == 1

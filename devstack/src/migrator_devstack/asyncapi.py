@@ -332,7 +332,28 @@ class Seen:
     model: type[BaseModel] | None = None
     queue: str | None = None
     durable: str | None = None
+    workers: str | int | None = None  # a durable's handlers at once: the setting's name, or a number
     success_status: int | None = None
+
+
+class SettingValue(int):
+    """A whole-number setting's default that remembers its name, so that a consumer whose worker
+    count comes from a setting is documented by that setting (``x-workers``)."""
+
+    setting: str
+
+    def __new__(cls, value: int, setting: str) -> SettingValue:
+        made = super().__new__(cls, value)
+        made.setting = setting
+        return made
+
+
+def _named_defaults(settings_type: type[ServiceSettings]) -> dict[str, SettingValue]:
+    return {
+        name: SettingValue(field.default, f"MIGRATOR_{name.upper()}")
+        for name, field in settings_type.model_fields.items()
+        if type(field.default) is int
+    }
 
 
 @dataclass
@@ -355,10 +376,11 @@ async def _wire(service: str, bootstrap: ModuleType) -> Wiring:
     """Run the service's ``main`` up to where it would serve: its real wiring on an unconnected
     broker and an in-memory store, with default settings (environment ignored)."""
     settings_type = _settings_type(bootstrap.main)
-    extra: dict[str, Any] = (
-        {"secrets_key": DUMMY_SECRETS_KEY} if "secrets_key" in settings_type.model_fields else {}
-    )
-    settings = settings_type.model_construct(**extra)  # defaults only: MIGRATOR_* is not read
+    # Defaults only (MIGRATOR_* is not read), whole numbers carrying their setting's name.
+    values: dict[str, Any] = dict(_named_defaults(settings_type))
+    if "secrets_key" in settings_type.model_fields:
+        values["secrets_key"] = DUMMY_SECRETS_KEY
+    settings = settings_type.model_construct(**values)
     built: list[Runtime] = []
 
     def build_runtime(name: str, settings: ServiceSettings) -> Runtime:
@@ -453,13 +475,16 @@ def _faststream_operations(wiring: Wiring, servers: list[dict[str, Any]]) -> Ite
         handler = _handler_of(sub)
         model = _payload_model(handler)
         from_platform = handler is not None and handler.__module__ == consumer.__name__
+        durable = getattr(getattr(sub, "config", None), "durable_name", None) if from_platform else None
+        workers = consumer.durable_workers(durable) if durable else None
         yield Seen(
             service=wiring.service,
             subject=address,
             origin="faststream",
             model=model if isinstance(model, type) and issubclass(model, BaseModel) else None,
             queue=(channel.get("bindings", {}).get("nats") or {}).get("queue") or None,
-            durable=getattr(getattr(sub, "config", None), "durable_name", None) if from_platform else None,
+            durable=durable,
+            workers=workers.setting if isinstance(workers, SettingValue) else workers,
         )
 
 
@@ -704,7 +729,7 @@ def build_document() -> dict[str, Any]:
             rec.action,
             spec,
             bindings={"nats": {"queue": rec.queue, "bindingVersion": "0.1.0"}} if rec.queue else None,
-            **{"x-origin": rec.origin, "x-durable": rec.durable},
+            **{"x-origin": rec.origin, "x-durable": rec.durable, "x-workers": rec.workers},
         )
         if rec.subject != spec.address:
             op["x-subject"] = rec.subject  # the concrete subject or filter subscribed to

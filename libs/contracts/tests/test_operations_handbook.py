@@ -7,14 +7,15 @@ KV bucket, setting and durable consumer it names must exist, its stream and cons
 give the code's settings (a consumer's handlers at once: the setting its wiring passes), a
 setting written with a default (`` `MIGRATOR_X` (4)``, or in the settings table) must have that
 default and belong to the service said, and the JSON bodies of its ``nats pub`` / ``nats req``
-commands must be what the consumers accept. Conversely, every stream, durable consumer, subject and event of
-the code must be in it. Durable consumers are read from the services' wiring with ``ast``
-(``subscribe(..., durable=...)``, including the tuples a ``for`` loop subscribes), not imported.
+commands must be what the consumers accept. Conversely, every stream, durable consumer, subject
+and event of the code must be in it. Services, durable consumers (with the setting their worker
+count comes from), queue groups and the message each subject carries are read from the AsyncAPI
+document, which the services' own wiring generates; settings from the settings classes.
 """
 
 from __future__ import annotations
 
-import ast
+import importlib
 import inspect
 import json
 import re
@@ -25,20 +26,23 @@ from functools import cache
 from pathlib import Path
 from types import ModuleType
 from typing import Any
+from urllib.parse import unquote
 
 import pytest
-from migrator_contracts import commands, events, rpc, streams, subjects
+from migrator_contracts import commands, events, logs, rpc, streams, subjects
 from migrator_contracts.base import Message
 from migrator_contracts.commands import QueueDeviceCommand
 from migrator_contracts.devices import PayloadError, checked_payload
 from migrator_contracts.streams import ALL_STREAMS
 from pydantic import ValidationError
+from pydantic_core import PydanticUndefined
+from pydantic_settings import BaseSettings
 
 pytestmark = pytest.mark.unit
 
 ROOT = Path(__file__).resolve().parents[3]
 HANDBOOK = ROOT / "docs" / "operations.md"
-CONTRACT_MODULES: tuple[ModuleType, ...] = (subjects, streams, commands, rpc, events)
+MESSAGE_MODULES: tuple[ModuleType, ...] = (commands, rpc, events, logs)
 
 # A token of a code subject pattern: ("lit", text), or a slot: "id" (any one token), "event"
 # (an event name), "service" (a bus service's name), "rest" (a whole subject: dead letters),
@@ -95,176 +99,74 @@ def _builder_pattern(function: Any) -> Pattern:
 
 
 _UNRESOLVED = object()
+ASYNCAPI = ROOT / "libs" / "contracts" / "src" / "migrator_contracts" / "asyncapi.json"
 
 
-class _Module:
-    """One source file: resolves names and ``subjects.X`` to values, loop variables included."""
+def _pointer(ref: str) -> str:
+    """The last key of a JSON pointer (``#/channels/migrator.cmd.x/messages/Name`` → ``Name``)."""
+    return unquote(ref.rsplit("/", 1)[-1]).replace("~1", "/").replace("~0", "~")
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.tree = ast.parse(path.read_text(), filename=str(path))
-        self.assigns: dict[str, list[ast.Assign | ast.AnnAssign]] = {}
-        for node in ast.walk(self.tree):
-            if isinstance(node, ast.Assign) and len(node.targets) == 1:
-                target = node.targets[0]
-                if isinstance(target, ast.Name):
-                    self.assigns.setdefault(target.id, []).append(node)
-            elif isinstance(node, ast.AnnAssign) and node.value is not None:  # `rows: tuple[...] = (...)`
-                if isinstance(node.target, ast.Name):
-                    self.assigns.setdefault(node.target.id, []).append(node)
 
-    def value(self, node: ast.AST, bindings: dict[str, ast.AST], before: int = 10**9) -> Any:
-        if isinstance(node, ast.Constant):
-            return node.value
-        if isinstance(node, ast.Name):
-            if node.id in bindings:
-                return self.value(bindings[node.id], {})
-            earlier = [a for a in self.assigns.get(node.id, []) if a.lineno < before]
-            if earlier:
-                return self.value(earlier[-1].value, {})
-            for module in CONTRACT_MODULES:
-                if hasattr(module, node.id):
-                    return getattr(module, node.id)
-            return _UNRESOLVED
-        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
-            owner = {"subjects": subjects, "streams": streams}.get(node.value.id)
-            if owner is not None and hasattr(owner, node.attr):
-                return getattr(owner, node.attr)
-        return _UNRESOLVED
+def _channel_of(document: dict[str, Any], operation: dict[str, Any]) -> dict[str, Any]:
+    channel: dict[str, Any] = document["channels"][_pointer(operation["channel"]["$ref"])]
+    return channel
 
-    def rows(self, loop: ast.For) -> list[ast.Tuple] | None:
-        """The tuples a ``for a, b, c in <tuple of tuples>`` loop goes through, if literal."""
-        source: ast.AST = loop.iter
-        if isinstance(source, ast.Name):
-            earlier = [a for a in self.assigns.get(source.id, []) if a.lineno < loop.lineno]
-            if not earlier:
-                return None
-            source = earlier[-1].value
-        if isinstance(source, ast.Tuple | ast.List) and all(isinstance(e, ast.Tuple) for e in source.elts):
-            return [e for e in source.elts if isinstance(e, ast.Tuple)]
-        return None
 
-    def calls(self) -> Iterator[tuple[ast.Call, dict[str, ast.AST]]]:
-        """Every call, with the loop variables bound for each row of a literal ``for`` loop."""
-
-        def visit(
-            node: ast.AST, bindings: dict[str, ast.AST]
-        ) -> Iterator[tuple[ast.Call, dict[str, ast.AST]]]:
-            if isinstance(node, ast.For) and isinstance(node.target, ast.Tuple):
-                rows = self.rows(node)
-                if rows is not None:
-                    for row in rows:
-                        bound = dict(bindings)
-                        for target, value in zip(node.target.elts, row.elts, strict=False):
-                            if isinstance(target, ast.Name):
-                                bound[target.id] = value
-                        for statement in node.body:
-                            yield from visit(statement, bound)
-                    return
-            if isinstance(node, ast.Call):
-                yield node, bindings
-            for child in ast.iter_child_nodes(node):
-                yield from visit(child, bindings)
-
-        yield from visit(self.tree, {})
+def _read_asyncapi(code: Code) -> None:
+    """Services, durables (with their worker counts), queue groups and message models, from the
+    AsyncAPI document the services' own wiring generates (``make validate`` keeps it current)."""
+    document = json.loads(ASYNCAPI.read_text(encoding="utf-8"))
+    classes = {
+        name: value
+        for module in MESSAGE_MODULES
+        for name, value in vars(module).items()
+        if isinstance(value, type) and issubclass(value, Message)
+    }
+    for key, operation in sorted(document["operations"].items()):
+        channel = _channel_of(document, operation)
+        service, address = operation["x-service"], channel["address"]
+        if operation["action"] != "receive" or operation.get("x-origin") == "catalogue":
+            continue
+        code.services.add(service)
+        if queue := (operation.get("bindings") or {}).get("nats", {}).get("queue"):
+            code.queue_groups.add(queue)
+        names = [_pointer(m["$ref"]) for m in operation["messages"]]
+        if len(names) == 1 and "{" not in address:
+            if names[0] in classes:
+                code.models[address] = classes[names[0]]
+            else:
+                code.unresolved.append(f"{key}: {names[0]} is no message of the contract")
+        if durable := operation.get("x-durable"):
+            workers = operation.get("x-workers", 1)
+            code.durables[durable] = Durable(
+                durable, channel["x-stream"], operation.get("x-subject", address), service, workers
+            )
 
 
 def _service_of(path: Path) -> str:
     return path.relative_to(ROOT / "services").parts[0]
 
 
-def _read_platform_buckets(code: Code) -> None:
-    """KV buckets the shared platform creates for every service (leases)."""
-    for path in sorted((ROOT / "libs/platform/src").glob("**/*.py")):
-        module = _Module(path)
-        for call, bindings in module.calls():
-            keywords = {k.arg: k.value for k in call.keywords if k.arg}
-            if isinstance(call.func, ast.Name) and call.func.id == "KeyValueConfig" and "bucket" in keywords:
-                bucket = module.value(keywords["bucket"], bindings, call.lineno)
-                if isinstance(bucket, str):
-                    code.kv_buckets.add(bucket)
-
-
-def _read_wiring(code: Code) -> None:
-    sources = sorted((ROOT / "services").glob("*/src/**/*.py"))
-    runtime_names: dict[str, str] = {}
-    modules = [_Module(p) for p in sources]
-    for module in modules:
-        for call, _ in module.calls():
-            if isinstance(call.func, ast.Name) and call.func.id == "build_runtime" and call.args:
-                name = module.value(call.args[0], {})
-                if isinstance(name, str):
-                    runtime_names[_service_of(module.path)] = name
-    code.services = set(runtime_names.values())
-    for module in modules:
-        service = runtime_names.get(_service_of(module.path), _service_of(module.path))
-        for call, bindings in module.calls():
-            keywords = {k.arg: k.value for k in call.keywords if k.arg}
-            resolved = [module.value(v, bindings, call.lineno) for v in [*call.args, *keywords.values()]]
-            found_subjects = [v for v in resolved if isinstance(v, str) and v.startswith("migrator.")]
-            found_models = [v for v in resolved if isinstance(v, type) and issubclass(v, Message)]
-            if len(found_subjects) == 1 and len(found_models) == 1:
-                code.models[found_subjects[0]] = found_models[0]
-            if "queue" in keywords:
-                queue = module.value(keywords["queue"], bindings, call.lineno)
-                if isinstance(queue, str):
-                    code.queue_groups.add(queue)
-            if isinstance(call.func, ast.Name) and call.func.id == "KeyValueConfig" and "bucket" in keywords:
-                bucket = module.value(keywords["bucket"], bindings, call.lineno)
-                if isinstance(bucket, str):
-                    code.kv_buckets.add(bucket)
-            if "durable" not in keywords:
-                continue
-            where = f"{module.path.relative_to(ROOT)}:{call.lineno}"
-            durable = module.value(keywords["durable"], bindings, call.lineno)
-            subject = module.value(keywords.get("subject", ast.Constant(None)), bindings, call.lineno)
-            stream = module.value(keywords.get("stream", ast.Constant(None)), bindings, call.lineno)
-            if not isinstance(durable, str) or not isinstance(subject, str):
-                code.unresolved.append(f"{where}: a durable consumer this test cannot read")
-                continue
-            if not isinstance(stream, streams.StreamSpec):
-                code.unresolved.append(f"{where}: durable {durable} on a stream this test cannot read")
-                continue
-            workers = _workers(keywords.get("max_workers"), bindings)
-            if workers is None:
-                code.unresolved.append(f"{where}: durable {durable}'s max_workers this test cannot read")
-                continue
-            code.durables[durable] = Durable(durable, stream.name, subject, service, workers)
-
-
-def _workers(node: ast.AST | None, bindings: dict[str, ast.AST]) -> str | int | None:
-    """``max_workers=``: absent (1), a number, or ``settings.x`` (``MIGRATOR_X``)."""
-    if isinstance(node, ast.Name) and node.id in bindings:
-        node = bindings[node.id]
-    if node is None:
-        return 1
-    if isinstance(node, ast.Constant) and isinstance(node.value, int):
-        return node.value
-    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "settings":
-        return f"MIGRATOR_{node.attr.upper()}"
-    return None
-
-
-def _default(node: ast.AST | None) -> Any:
-    """A settings field's default when it is a literal (``= 4``, ``Field(default=4, …)``)."""
-    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "Field":
-        node = next((k.value for k in node.keywords if k.arg == "default"), None)
-    return node.value if isinstance(node, ast.Constant) else _UNRESOLVED
-
-
 def _read_names(code: Code) -> None:
-    """``MIGRATOR_*`` names: settings fields (pydantic-settings, prefix MIGRATOR_) and literals."""
-    settings = [ROOT / "libs/platform/src/migrator_platform/settings.py"]
-    settings += sorted((ROOT / "services").glob("*/src/*/config.py"))
-    for path in settings:
-        owner = _service_of(path) if path.is_relative_to(ROOT / "services") else "*"
-        for node in ast.walk(ast.parse(path.read_text())):
-            if isinstance(node, ast.ClassDef) and node.name.endswith("Settings"):
-                for item in node.body:
-                    if isinstance(item, ast.AnnAssign) and isinstance(item.target, ast.Name):
-                        name = f"MIGRATOR_{item.target.id.upper()}"
-                        code.names.add(name)
-                        code.defaults.setdefault(name, {})[owner] = _default(item.value)
+    """``MIGRATOR_*`` names: the settings classes' own fields (pydantic-settings, prefix
+    MIGRATOR_; the platform's are every service's) with their defaults, and literals."""
+    modules = [("*", "migrator_platform.settings")]
+    for path in sorted((ROOT / "services").glob("*/src/*/config.py")):
+        modules.append((_service_of(path), f"{path.parent.name}.config"))
+    for owner, module_name in modules:
+        module = importlib.import_module(module_name)
+        for settings in vars(module).values():
+            if not (isinstance(settings, type) and issubclass(settings, BaseSettings)):
+                continue
+            if settings.__module__ != module_name:
+                continue
+            for field_name in inspect.get_annotations(settings):
+                name = f"MIGRATOR_{field_name.upper()}"
+                default = settings.model_fields[field_name].default
+                code.names.add(name)
+                code.defaults.setdefault(name, {})[owner] = (
+                    _UNRESOLVED if default is PydanticUndefined else default
+                )
     for top in ("libs", "services", "devstack"):
         for path in (ROOT / top).glob("**/src/**/*.py"):
             code.names.update(re.findall(r"[\"'](MIGRATOR_[A-Z0-9_]+)[\"']", path.read_text()))
@@ -298,8 +200,8 @@ def the_code() -> Code:
         for name, value in vars(events).items()
         if isinstance(value, type) and issubclass(value, events.Event) and value is not events.Event
     }
-    _read_wiring(code)
-    _read_platform_buckets(code)
+    _read_asyncapi(code)
+    code.kv_buckets = set(streams.KV_BUCKETS)
     code.streams |= {f"KV_{bucket}" for bucket in code.kv_buckets}
     _read_names(code)
     return code

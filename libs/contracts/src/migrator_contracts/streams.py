@@ -23,6 +23,13 @@ DEAD_LETTERS = StreamSpec("MIGRATOR_DLQ", ("migrator.dlq.>",), max_age_seconds=3
 
 ALL_STREAMS = (COMMANDS, EVENTS, LOGS, DEAD_LETTERS)
 
+# Key-value buckets (JetStream keeps each as the stream KV_<bucket>), named here so that the
+# operations handbook can be checked against them.
+WORKERS_BUCKET = "MIGRATOR_WORKERS"  # every service: the command subjects it consumes, while it runs
+LEASES_BUCKET = "MIGRATOR_LEASES"  # the scheduler: the lease of the replica that dispatches
+RATE_LIMITS_BUCKET = "MIGRATOR_RATE_LIMITS"  # the gateway: each organisation's requests this minute
+KV_BUCKETS = (WORKERS_BUCKET, LEASES_BUCKET, RATE_LIMITS_BUCKET)
+
 # log-stream's consumer that projects log lines: the gateway reads its progress to know the
 # history it serves is complete before a live tail takes over.
 LOG_PROJECTION_DURABLE = "log-stream-project"

@@ -94,11 +94,19 @@ BATCH_WAIT_SECONDS = 0.1
 _configured: dict[tuple[str, str], tuple[float, int]] = {}
 # The command subjects this process consumes (it announces them: see workers.WorkerPresence).
 _commands: set[str] = set()
+# Each durable's handlers at once per replica, as this process configures it (documented by
+# the AsyncAPI document, which the handbook's consumer table is checked against).
+_workers: dict[str, int] = {}
 
 
 def configured_durables() -> list[tuple[str, str]]:
     """(stream, durable) of every durable consumer this process reads."""
     return sorted(_configured)
+
+
+def durable_workers(durable: str) -> int:
+    """How many of ``durable``'s messages this process handles at once (1 if it has no such durable)."""
+    return _workers.get(durable, 1)
 
 
 def consumed_commands() -> list[str]:
@@ -279,6 +287,7 @@ def _durable(
     more delivery than ``max_deliver`` as headroom for a crash before the last attempt's
     dead-lettering."""
     _configured[(stream.name, durable)] = (ack_wait_seconds, max_deliver + 1)
+    _workers[durable] = max_workers
     if stream.name == COMMANDS.name:
         _commands.add(subject)
     if Settlement not in broker.config.broker_middlewares:

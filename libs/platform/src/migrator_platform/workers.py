@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
+from migrator_contracts.streams import WORKERS_BUCKET
 from nats.js.api import KeyValueConfig, StorageType
 from nats.js.errors import BadRequestError, BucketNotFoundError, KeyNotFoundError, NoStreamResponseError
 
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
     from nats.js import JetStreamContext
     from nats.js.kv import KeyValue
 
-BUCKET = "MIGRATOR_WORKERS"
+BUCKET = WORKERS_BUCKET
 
 
 class WorkerPresence:

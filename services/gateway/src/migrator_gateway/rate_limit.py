@@ -27,6 +27,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from migrator_contracts.streams import RATE_LIMITS_BUCKET
 from migrator_platform.bus import UNAVAILABLE_ERRORS
 from migrator_platform.structured_logs import get_logger
 from nats.js import JetStreamContext
@@ -34,7 +35,7 @@ from nats.js.api import KeyValueConfig, StorageType
 from nats.js.errors import BadRequestError, KeyNotFoundError, KeyWrongLastSequenceError
 from nats.js.kv import KeyValue
 
-BUCKET = "MIGRATOR_RATE_LIMITS"
+BUCKET = RATE_LIMITS_BUCKET
 WINDOW_SECONDS = 60
 LEASE_SECONDS = 0.05  # how much of its own recent traffic a replica may count ahead
 WARN_EVERY_SECONDS = 10.0

@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
 
+from migrator_contracts.streams import LEASES_BUCKET
 from nats.js.api import KeyValueConfig, StorageType
 from nats.js.errors import BadRequestError, KeyWrongLastSequenceError
 
@@ -21,7 +22,7 @@ if TYPE_CHECKING:
     from nats.js import JetStreamContext
     from nats.js.kv import KeyValue
 
-BUCKET = "MIGRATOR_LEASES"
+BUCKET = LEASES_BUCKET
 
 
 class KvLease:
