@@ -15,7 +15,6 @@ from pydantic import ValidationError
 from starlette.responses import Response
 
 from migrator_gateway.api.errors import ApiError
-from migrator_gateway.api.views import FastJSONResponse
 
 R = TypeVar("R", bound=Message)
 
@@ -26,18 +25,27 @@ async def ask(
     """Send ``request`` and read the answer's body as ``reply_model``; a refusal is raised as the
     ``ApiError`` it carries (503 SERVICE_UNAVAILABLE on timeout or no responder)."""
     status, body = await _answer(broker, subject, request, wait_seconds)
-    if status >= 400:
-        raise ApiError(status, str(body.get("code", "ERROR")), str(body.get("error", "Refused")))
+    _raise_refusal(status, body)
     try:
         return reply_model.model_validate(body)
     except ValidationError as exc:
         raise ApiError(502, "BAD_GATEWAY", "The service gave an unreadable answer") from exc
 
 
-async def relay(broker: NatsBroker, subject: str, request: Message, *, wait_seconds: float) -> Response:
-    """Ask a service and return its answer as the response, status and body as they are."""
+async def relay(
+    broker: NatsBroker, subject: str, request: Message, response: Response, *, wait_seconds: float
+) -> dict[str, Any]:
+    """Ask a service and answer with what it answered: a refusal as the ``ApiError`` it carries,
+    else its status on ``response`` and its body, for the route's response model to check."""
     status, body = await _answer(broker, subject, request, wait_seconds)
-    return FastJSONResponse(body, status_code=status)
+    _raise_refusal(status, body)
+    response.status_code = status
+    return body
+
+
+def _raise_refusal(status: int, body: dict[str, Any]) -> None:
+    if status >= 400:
+        raise ApiError(status, str(body.get("code", "ERROR")), str(body.get("error", "Refused")))
 
 
 async def _answer(

@@ -1,7 +1,8 @@
-"""Response shapes for the OpenAPI document, with the public API reference's examples.
+"""The public API's response shapes, with the reference's examples.
 
-Routes return plain dicts built by ``views`` (no per-response validation on the hot path);
-these models document the shapes so generated clients and the schema fuzzer can check them.
+Each route declares its shape as its ``response_model``: FastAPI checks what the route returns
+against it and renders it, and the OpenAPI document shows it, so the payload and the document
+come from one type (the two hot reads render through the same models: ``api.hot_reads``).
 """
 
 from __future__ import annotations

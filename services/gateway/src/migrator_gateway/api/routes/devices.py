@@ -7,7 +7,6 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Query
-from fastapi.responses import JSONResponse
 from migrator_contracts import ids, readmodels, subjects
 from migrator_contracts.base import Message, iso, utcnow
 from migrator_contracts.commands import QueueDeviceCommand
@@ -32,7 +31,7 @@ from migrator_gateway.api.deps import BusDep, Caller, CallerDep, SettingsDep
 from migrator_gateway.api.errors import ApiError
 from migrator_gateway.api.polling import poll_for
 from migrator_gateway.api.rpc import relay
-from migrator_gateway.api.views import COMMAND_FIELDS, FastJSONResponse, pick
+from migrator_gateway.api.views import COMMAND_FIELDS, pick
 
 router = APIRouter(prefix="/v1/devices", tags=["devices"], responses=schemas.COMMON_ERRORS)
 
@@ -86,13 +85,17 @@ class EnrollmentBody(BaseModel):
     required: bool
 
 
-async def _ask_hub(caller: Caller, subject: str, request: Message) -> Response:
+async def _ask_hub(caller: Caller, subject: str, request: Message, response: Response) -> dict[str, Any]:
     """An operator's request to device-hub, answered as it answers."""
-    return await relay(caller.broker, subject, request, wait_seconds=caller.settings.rpc_timeout_seconds)
+    return await relay(
+        caller.broker, subject, request, response, wait_seconds=caller.settings.rpc_timeout_seconds
+    )
 
 
-@router.post("/register", status_code=201, responses={201: {"model": schemas.DeviceRegistration}})
-async def register(body: RegisterBody, broker: BusDep, settings: SettingsDep) -> Response:
+@router.post("/register", status_code=201, response_model=schemas.DeviceRegistration)
+async def register(
+    body: RegisterBody, response: Response, broker: BusDep, settings: SettingsDep
+) -> dict[str, Any]:
     """Called by the agent's installer: the device joins the organisation. The secret is shown once."""
     request = RegisterDevice(
         org_id=body.orgId,
@@ -103,12 +106,14 @@ async def register(body: RegisterBody, broker: BusDep, settings: SettingsDep) ->
         enrollment_token=body.enrollmentToken,
     )
     return await relay(
-        broker, subjects.RPC_DEVICE_REGISTER, request, wait_seconds=settings.rpc_timeout_seconds
+        broker, subjects.RPC_DEVICE_REGISTER, request, response, wait_seconds=settings.rpc_timeout_seconds
     )
 
 
-@router.post("/checkin", responses={200: {"model": schemas.CheckinReply}, 401: {"model": schemas.ErrorBody}})
-async def checkin(body: CheckinBody, broker: BusDep, settings: SettingsDep) -> Response:
+@router.post("/checkin", response_model=schemas.CheckinReply, responses={401: {"model": schemas.ErrorBody}})
+async def checkin(
+    body: CheckinBody, response: Response, broker: BusDep, settings: SettingsDep
+) -> dict[str, Any]:
     """Called by the agent every 3 minutes: records it as seen, returns its next command."""
     request = DeviceCheckin(
         device_id=body.deviceId,
@@ -117,19 +122,21 @@ async def checkin(body: CheckinBody, broker: BusDep, settings: SettingsDep) -> R
         checkin_id=body.checkinId,
     )
     return await relay(
-        broker, subjects.RPC_DEVICE_CHECKIN, request, wait_seconds=settings.rpc_timeout_seconds
+        broker, subjects.RPC_DEVICE_CHECKIN, request, response, wait_seconds=settings.rpc_timeout_seconds
     )
 
 
 @router.post(
     "/result",
+    response_model=schemas.Ok,
     responses={
-        200: {"model": schemas.Ok},
         401: {"model": schemas.ErrorBody},
         409: {"model": schemas.ErrorBody, "description": "Already reported, or not handed to this device"},
     },
 )
-async def result(body: ResultBody, broker: BusDep, settings: SettingsDep) -> Response:
+async def result(
+    body: ResultBody, response: Response, broker: BusDep, settings: SettingsDep
+) -> dict[str, Any]:
     """Called by the agent after a phase: RUNNING (awaiting reboot), DONE or ERROR."""
     request = DeviceResult(
         device_id=body.deviceId,
@@ -138,34 +145,38 @@ async def result(body: ResultBody, broker: BusDep, settings: SettingsDep) -> Res
         status=body.status.value,
         result=body.result,
     )
-    return await relay(broker, subjects.RPC_DEVICE_RESULT, request, wait_seconds=settings.rpc_timeout_seconds)
+    return await relay(
+        broker, subjects.RPC_DEVICE_RESULT, request, response, wait_seconds=settings.rpc_timeout_seconds
+    )
 
 
-@router.post("/enrollment-token", responses={200: {"model": schemas.Enrollment}})
-async def require_enrollment(caller: CallerDep) -> Response:
+@router.post("/enrollment-token", response_model=schemas.Enrollment)
+async def require_enrollment(caller: CallerDep, response: Response) -> dict[str, Any]:
     """From now on, registering needs this token (``enrollmentToken``); a new call replaces it."""
     request = SetEnrollment(org_id=caller.org_id, required=True)
-    return await _ask_hub(caller, subjects.RPC_DEVICE_ENROLLMENT, request)
+    return await _ask_hub(caller, subjects.RPC_DEVICE_ENROLLMENT, request, response)
 
 
-@router.delete("/enrollment-token", responses={200: {"model": schemas.Enrollment}})
-async def drop_enrollment(caller: CallerDep) -> Response:
+@router.delete("/enrollment-token", response_model=schemas.Enrollment)
+async def drop_enrollment(caller: CallerDep, response: Response) -> dict[str, Any]:
     """Registering no longer needs a token (the default)."""
     request = SetEnrollment(org_id=caller.org_id, required=False)
-    return await _ask_hub(caller, subjects.RPC_DEVICE_ENROLLMENT, request)
+    return await _ask_hub(caller, subjects.RPC_DEVICE_ENROLLMENT, request, response)
 
 
-@router.get("", responses={200: {"model": schemas.DevicePage}})
+@router.get("", response_model=schemas.DevicePage)
 async def list_devices(
     caller: CallerDep,
     status: DeviceStatus | None = None,
     limit: int = Query(500, ge=1, le=MAX_PAGE),
     cursor: str | None = None,
-) -> Response:
+    *,
+    response: Response,
+) -> dict[str, Any]:
     """The organisation's devices in registration order, with their computed status; a page at a
     time for large fleets (``nextCursor``)."""
     request = ListDevices(org_id=caller.org_id, status=status, limit=limit, cursor=cursor)
-    return await _ask_hub(caller, subjects.RPC_DEVICE_LIST, request)
+    return await _ask_hub(caller, subjects.RPC_DEVICE_LIST, request, response)
 
 
 async def _device_of_org(caller: Caller, device_id: str) -> None:
@@ -175,25 +186,22 @@ async def _device_of_org(caller: Caller, device_id: str) -> None:
         raise ApiError(404, "DEVICE_NOT_FOUND", "Device not found")
 
 
-@router.get("/{device_id}", responses={200: {"model": schemas.DeviceEnvelope}})
-async def get_device(device_id: str, caller: CallerDep) -> Response:
+@router.get("/{device_id}", response_model=schemas.DeviceEnvelope)
+async def get_device(device_id: str, caller: CallerDep, response: Response) -> dict[str, Any]:
     """The device with its computed status (worked out by device-hub, whose rule it is)."""
-    return await _ask_hub(
-        caller, subjects.RPC_DEVICE_GET, GetDevice(org_id=caller.org_id, device_id=device_id)
-    )
+    request = GetDevice(org_id=caller.org_id, device_id=device_id)
+    return await _ask_hub(caller, subjects.RPC_DEVICE_GET, request, response)
 
 
-@router.delete("/{device_id}", responses={200: {"model": schemas.Deleted}})
-async def delete_device(device_id: str, caller: CallerDep) -> Response:
+@router.delete("/{device_id}", response_model=schemas.Deleted)
+async def delete_device(device_id: str, caller: CallerDep, response: Response) -> dict[str, Any]:
     """The registration and its commands are removed; the agent's check-ins get 404 from now on."""
     request = DeleteDevice(org_id=caller.org_id, device_id=device_id)
-    return await _ask_hub(caller, subjects.RPC_DEVICE_DELETE, request)
+    return await _ask_hub(caller, subjects.RPC_DEVICE_DELETE, request, response)
 
 
-@router.post(
-    "/{device_id}/commands", status_code=201, responses={201: {"model": schemas.DeviceCommandEnvelope}}
-)
-async def queue_command(device_id: str, body: QueueCommandBody, caller: CallerDep) -> JSONResponse:
+@router.post("/{device_id}/commands", status_code=201, response_model=schemas.DeviceCommandEnvelope)
+async def queue_command(device_id: str, body: QueueCommandBody, caller: CallerDep) -> dict[str, Any]:
     """Queued PENDING; the agent picks it up at its next check-in once the command before it ends."""
     try:
         kind, payload = checked_payload(body.type.value, body.payload)
@@ -222,17 +230,17 @@ async def queue_command(device_id: str, body: QueueCommandBody, caller: CallerDe
             created_at=created,
             updated_at=created,
         )
-    return JSONResponse({"command": pick(queued.to_doc(), COMMAND_FIELDS)}, status_code=201)
+    return {"command": pick(queued.to_doc(), COMMAND_FIELDS)}
 
 
-@router.get("/{device_id}/commands", responses={200: {"model": schemas.DeviceCommandPage}})
+@router.get("/{device_id}/commands", response_model=schemas.DeviceCommandPage)
 async def list_commands(
     device_id: str,
     caller: CallerDep,
     status: CommandStatus | None = None,
     limit: int = Query(100, ge=1, le=MAX_PAGE),
     cursor: str | None = None,
-) -> FastJSONResponse:
+) -> dict[str, Any]:
     """The device's command history, newest first."""
     await _device_of_org(caller, device_id)
     where: dict[str, Any] = {"deviceId": device_id}
@@ -246,17 +254,19 @@ async def list_commands(
     page = [readmodels.DeviceCommandDoc.model_validate(d) for d in docs[:limit]]
     cursor = page[-1].id if len(docs) > limit and page else None
     commands = [pick(c.to_doc(), COMMAND_FIELDS) for c in page]
-    return FastJSONResponse({"commands": commands, "nextCursor": cursor, "hasMore": cursor is not None})
+    return {"commands": commands, "nextCursor": cursor, "hasMore": cursor is not None}
 
 
 @router.patch(
     "/{device_id}/commands/{command_id}/cancel",
+    response_model=schemas.StatusResult,
     responses={
-        200: {"model": schemas.StatusResult},
         409: {"model": schemas.ErrorBody, "description": "Not PENDING (COMMAND_NOT_PENDING)"},
     },
 )
-async def cancel_command(device_id: str, command_id: str, caller: CallerDep) -> Response:
+async def cancel_command(
+    device_id: str, command_id: str, caller: CallerDep, response: Response
+) -> dict[str, Any]:
     """Only while PENDING: a command the agent has picked up runs to its end and reports."""
     request = CancelDeviceCommand(org_id=caller.org_id, device_id=device_id, command_id=command_id)
-    return await _ask_hub(caller, subjects.RPC_DEVICE_CANCEL, request)
+    return await _ask_hub(caller, subjects.RPC_DEVICE_CANCEL, request, response)

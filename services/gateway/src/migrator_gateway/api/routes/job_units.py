@@ -16,7 +16,7 @@ from migrator_gateway.api import schemas
 from migrator_gateway.api.deps import Caller, CallerDep
 from migrator_gateway.api.errors import ApiError
 from migrator_gateway.api.routes.jobs import job_of_org
-from migrator_gateway.api.views import CHECKS_FIELDS, FastJSONResponse, pick
+from migrator_gateway.api.views import CHECKS_FIELDS, pick
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"], responses=schemas.COMMON_ERRORS)
 
@@ -97,12 +97,12 @@ async def _discovered(
     return {str(d[field]).lower(): model.model_validate(d) for d in docs}
 
 
-@router.get("/{job_id}/mailboxes", responses={200: {"model": schemas.MailboxPage}})
+@router.get("/{job_id}/mailboxes", response_model=schemas.MailboxPage)
 async def mailboxes(
     job_id: str,
     caller: CallerDep,
     query: UnitQueryDep,
-) -> FastJSONResponse:
+) -> dict[str, Any]:
     """Each mailbox of an EMAIL job: source → destination, its item counts and its size."""
     job, page, next_cursor, has_more = await _page(caller, job_id, "mailbox", query)
     users = await _discovered(caller, readmodels.DiscoveredUserDoc, job.source_tenant_id, "upn", page)
@@ -112,30 +112,30 @@ async def mailboxes(
         size = user.source_size_bytes if user else None
         head = {"email": unit.source, "destEmail": unit.dest or None}
         rows.append(_row(unit, head, {"sizeBytes": size}))
-    return FastJSONResponse({"mailboxes": rows, "nextCursor": next_cursor, "hasMore": has_more})
+    return {"mailboxes": rows, "nextCursor": next_cursor, "hasMore": has_more}
 
 
-@router.get("/{job_id}/sites", responses={200: {"model": schemas.SitePage}})
+@router.get("/{job_id}/sites", response_model=schemas.SitePage)
 async def sites(
     job_id: str,
     caller: CallerDep,
     query: UnitQueryDep,
-) -> FastJSONResponse:
+) -> dict[str, Any]:
     """Each site of a SHAREPOINT or ONEDRIVE job: source → destination and its item counts."""
     _, page, next_cursor, has_more = await _page(caller, job_id, "site", query)
     rows = [
         _row(u, {"url": u.source, "destUrl": u.dest or None}, {"bytesTransferred": u.bytes_transferred})
         for u in page
     ]
-    return FastJSONResponse({"sites": rows, "nextCursor": next_cursor, "hasMore": has_more})
+    return {"sites": rows, "nextCursor": next_cursor, "hasMore": has_more}
 
 
-@router.get("/{job_id}/teams", responses={200: {"model": schemas.TeamPage}})
+@router.get("/{job_id}/teams", response_model=schemas.TeamPage)
 async def teams(
     job_id: str,
     caller: CallerDep,
     query: UnitQueryDep,
-) -> FastJSONResponse:
+) -> dict[str, Any]:
     """Each team of a TEAMS job: source → destination team (null until known) and its counts."""
     job, page, next_cursor, has_more = await _page(caller, job_id, "team", query)
     found = await _discovered(caller, readmodels.DiscoveredTeamDoc, job.source_tenant_id, "teamId", page)
@@ -144,7 +144,7 @@ async def teams(
         team = found.get(u.source.lower())
         head = {"teamId": u.source, "name": team.name if team else None, "destTeamId": u.dest or None}
         rows.append(_row(u, head, {"bytesTransferred": u.bytes_transferred}))
-    return FastJSONResponse({"teams": rows, "nextCursor": next_cursor, "hasMore": has_more})
+    return {"teams": rows, "nextCursor": next_cursor, "hasMore": has_more}
 
 
 async def _keys(
@@ -155,30 +155,30 @@ async def _keys(
     return rows, next_cursor, has_more
 
 
-@router.get("/{job_id}/projects", responses={200: {"model": schemas.ProjectPage}})
+@router.get("/{job_id}/projects", response_model=schemas.ProjectPage)
 async def projects(
     job_id: str,
     caller: CallerDep,
     query: UnitQueryDep,
-) -> FastJSONResponse:
+) -> dict[str, Any]:
     """Each project of a JIRA job, its issues migrated or failed, and Atlassian's message."""
     rows, next_cursor, has_more = await _keys(caller, job_id, "project", query)
-    return FastJSONResponse({"projects": rows, "nextCursor": next_cursor, "hasMore": has_more})
+    return {"projects": rows, "nextCursor": next_cursor, "hasMore": has_more}
 
 
-@router.get("/{job_id}/spaces", responses={200: {"model": schemas.SpacePage}})
+@router.get("/{job_id}/spaces", response_model=schemas.SpacePage)
 async def spaces(
     job_id: str,
     caller: CallerDep,
     query: UnitQueryDep,
-) -> FastJSONResponse:
+) -> dict[str, Any]:
     """Each space of a CONFLUENCE job, its pages migrated or failed, and Atlassian's message."""
     rows, next_cursor, has_more = await _keys(caller, job_id, "space", query)
-    return FastJSONResponse({"spaces": rows, "nextCursor": next_cursor, "hasMore": has_more})
+    return {"spaces": rows, "nextCursor": next_cursor, "hasMore": has_more}
 
 
-@router.get("/{job_id}/checks", responses={200: {"model": schemas.JobChecks}})
-async def checks(job_id: str, caller: CallerDep) -> FastJSONResponse:
+@router.get("/{job_id}/checks", response_model=schemas.JobChecks)
+async def checks(job_id: str, caller: CallerDep) -> dict[str, Any]:
     """Atlassian's pre-migration checks of a JIRA / CONFLUENCE job: each check's status,
     outcome and message (``status`` PENDING until they have run)."""
     await job_of_org(caller.store, caller.org_id, job_id)
@@ -188,4 +188,4 @@ async def checks(job_id: str, caller: CallerDep) -> FastJSONResponse:
         if doc
         else readmodels.JobChecksDoc(job_id=job_id, org_id=caller.org_id)
     )
-    return FastJSONResponse(pick(checks.to_doc(), CHECKS_FIELDS))
+    return pick(checks.to_doc(), CHECKS_FIELDS)

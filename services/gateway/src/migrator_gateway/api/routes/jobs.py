@@ -9,8 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from fastapi import APIRouter, Query
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Query, Response
 from migrator_contracts import readmodels, subjects
 from migrator_contracts.base import iso
 from migrator_contracts.commands import ControlJob, CreateJob, CreateJobBatch
@@ -28,7 +27,7 @@ from migrator_gateway.api.job_options import checked_options, normalised_scope
 from migrator_gateway.api.ownership import tenant_in_org
 from migrator_gateway.api.polling import poll_for
 from migrator_gateway.api.preflight import JobSpec, Preflight, run_preflight
-from migrator_gateway.api.views import JOB_LIST_FIELDS, FastJSONResponse, job_view, pick
+from migrator_gateway.api.views import JOB_LIST_FIELDS, job_view, pick
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"], responses=schemas.COMMON_ERRORS)
 
@@ -93,6 +92,7 @@ async def job_of_org(store: ReadStore, org_id: str, job_id: str) -> readmodels.J
 @router.post(
     "",
     status_code=201,
+    response_model=schemas.JobEnvelope | schemas.DryRunResult,
     responses={
         201: {"model": schemas.JobEnvelope, "description": "Created and queued"},
         200: {"model": schemas.DryRunResult, "description": "dryRun: the pre-flight checks passed"},
@@ -100,7 +100,7 @@ async def job_of_org(store: ReadStore, org_id: str, job_id: str) -> readmodels.J
         422: schemas.PREFLIGHT_FAILED,
     },
 )
-async def create_job(body: CreateJobBody, caller: CallerDep) -> JSONResponse:
+async def create_job(body: CreateJobBody, caller: CallerDep, response: Response) -> dict[str, Any]:
     """Pre-flight, then publish CreateJob and answer with the job as the scheduler recorded it."""
     created = datetime.now(UTC).replace(microsecond=0)
     command, checked = await _checked_command(
@@ -122,14 +122,15 @@ async def create_job(body: CreateJobBody, caller: CallerDep) -> JSONResponse:
         "createdAt": iso(created),
     }
     if body.dryRun and body.type not in ATLASSIAN_JOB_TYPES:
-        return JSONResponse({"job": job_view(preview | {"id": None}), "preflight": checked.checks})
+        response.status_code = 200
+        return {"job": job_view(preview | {"id": None}), "preflight": checked.checks}
     # An Atlassian dry run is a job of its own: Atlassian's pre-migration checks run, nothing moves.
     command = command.model_copy(update={"dry_run": body.dryRun})
     job_id = command.job_id
     await publish(caller.broker, subjects.CMD_JOB_CREATE, command, msg_id=job_id)
     jobs = caller.store.collection(readmodels.JOBS)
     doc = await poll_for(lambda: jobs.get(job_id), caller.settings.rpc_timeout_seconds)
-    return JSONResponse({"job": job_view(doc or preview | {"id": job_id})}, status_code=201)
+    return {"job": job_view(doc or preview | {"id": job_id})}
 
 
 async def _checked_command(
@@ -172,13 +173,14 @@ async def _checked_command(
 @router.post(
     "/batch",
     status_code=201,
+    response_model=schemas.BatchResult,
+    response_description="Every job created, in declaration order",
     responses={
-        201: {"model": schemas.BatchResult, "description": "Every job created, in declaration order"},
         400: schemas.JOB_REQUEST_INVALID,
         422: schemas.PREFLIGHT_FAILED,
     },
 )
-async def create_batch(body: CreateBatchBody, caller: CallerDep) -> JSONResponse:
+async def create_batch(body: CreateBatchBody, caller: CallerDep) -> dict[str, Any]:
     """All or nothing: every item passes pre-flight before one command creates them all."""
     created = datetime.now(UTC).replace(microsecond=0)
     scope = normalised_scope(body.type, body.scope)
@@ -200,26 +202,24 @@ async def create_batch(body: CreateBatchBody, caller: CallerDep) -> JSONResponse
     await publish(caller.broker, subjects.CMD_JOB_BATCH, batch, msg_id=batch_id)
     jobs = caller.store.collection(readmodels.JOBS)
     await poll_for(lambda: jobs.get(commands[-1].job_id), caller.settings.rpc_timeout_seconds)
-    return JSONResponse({"jobIds": [c.job_id for c in commands]}, status_code=201)
+    return {"jobIds": [c.job_id for c in commands]}
 
 
-@router.get("", responses={200: {"model": schemas.JobPage}})
+@router.get("", response_model=schemas.JobPage)
 async def list_jobs(
     caller: CallerDep,
     status: JobStatus | None = None,
     limit: int = Query(20, ge=1, le=100),
     cursor: str | None = None,
-) -> FastJSONResponse:
-    """Newest first; ``nextCursor`` continues exactly after the last job of this page.
-
-    Served by ``api.hot_reads`` (this route documents it and is its reference behaviour)."""
-    return FastJSONResponse(await job_page(caller, status, limit, cursor))
+) -> dict[str, Any]:
+    """Newest first; ``nextCursor`` continues exactly after the last job of this page."""
+    return await job_page(caller, status, limit, cursor)
 
 
-@router.get("/{job_id}", responses={200: {"model": schemas.JobEnvelope}})
-async def get_job(job_id: str, caller: CallerDep) -> FastJSONResponse:
-    """The job with its live counters. Served by ``api.hot_reads`` like the listing."""
-    return FastJSONResponse(await job_body(caller, job_id))
+@router.get("/{job_id}", response_model=schemas.JobEnvelope)
+async def get_job(job_id: str, caller: CallerDep) -> dict[str, Any]:
+    """The job with its live counters."""
+    return await job_body(caller, job_id)
 
 
 async def job_body(caller: Caller, job_id: str) -> dict[str, Any]:
@@ -298,29 +298,34 @@ async def _control(action: JobAction, job_id: str, caller: Caller) -> tuple[int,
 
 @router.patch(
     "/{job_id}/pause",
-    responses={200: {"model": schemas.StatusResult, "description": "Paused"}, **_CONTROL_RESPONSES},
+    response_model=schemas.StatusResult,
+    response_description="Paused",
+    responses=_CONTROL_RESPONSES,
 )
-async def pause_job(job_id: str, caller: CallerDep) -> JSONResponse:
+async def pause_job(job_id: str, caller: CallerDep, response: Response) -> dict[str, Any]:
     """No new items are picked up; items in flight complete. The job becomes PAUSED."""
-    code, status = await _control(JobAction.PAUSE, job_id, caller)
-    return JSONResponse({"status": status}, status_code=code)
+    response.status_code, status = await _control(JobAction.PAUSE, job_id, caller)
+    return {"status": status}
 
 
 @router.patch(
     "/{job_id}/resume",
-    responses={200: {"model": schemas.StatusResult, "description": "Queued again"}, **_CONTROL_RESPONSES},
+    response_model=schemas.StatusResult,
+    response_description="Queued again",
+    responses=_CONTROL_RESPONSES,
 )
-async def resume_job(job_id: str, caller: CallerDep) -> JSONResponse:
+async def resume_job(job_id: str, caller: CallerDep, response: Response) -> dict[str, Any]:
     """A paused job is queued again and continues where it left off."""
-    code, status = await _control(JobAction.RESUME, job_id, caller)
-    return JSONResponse({"status": status}, status_code=code)
+    response.status_code, status = await _control(JobAction.RESUME, job_id, caller)
+    return {"status": status}
 
 
 @router.delete(
     "/{job_id}",
-    responses={200: {"model": schemas.Deleted}, 202: {"model": schemas.Deleted, "description": "Accepted"}},
+    response_model=schemas.Deleted,
+    responses={202: {"model": schemas.Deleted, "description": "Accepted"}},
 )
-async def delete_job(job_id: str, caller: CallerDep) -> JSONResponse:
+async def delete_job(job_id: str, caller: CallerDep, response: Response) -> dict[str, Any]:
     """Cancel (if unfinished) and remove the job. Data already migrated is not reversed."""
-    code, _ = await _control(JobAction.DELETE, job_id, caller)
-    return JSONResponse({"deleted": True}, status_code=code)
+    response.status_code, _ = await _control(JobAction.DELETE, job_id, caller)
+    return {"deleted": True}

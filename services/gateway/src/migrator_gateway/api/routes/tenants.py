@@ -6,8 +6,7 @@ import asyncio
 import time
 from typing import Any, Literal
 
-from fastapi import APIRouter, Query
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Query, Response
 from migrator_contracts import readmodels, subjects
 from migrator_contracts.commands import DeleteTenant, DiscoverTenant
 from migrator_contracts.enums import TenantRole
@@ -78,7 +77,7 @@ async def tenant_of_org(store: ReadStore, org_id: str, tenant_id: str) -> readmo
     return tenant
 
 
-@router.post("/connect", responses={200: {"model": schemas.ConsentStart}})
+@router.post("/connect", response_model=schemas.ConsentStart)
 async def connect(body: ConnectTenant, caller: CallerDep) -> dict[str, str]:
     """Start admin consent: the Global Admin visits ``authUrl``."""
     org_id, broker, settings = caller.org_id, caller.broker, caller.settings
@@ -105,7 +104,7 @@ async def connect(body: ConnectTenant, caller: CallerDep) -> dict[str, str]:
     return {"authUrl": reply.auth_url, "state": reply.state}
 
 
-@router.get("/callback", responses={200: {"model": schemas.ConsentDone}})
+@router.get("/callback", response_model=schemas.ConsentDone)
 async def callback(
     broker: BusDep,
     settings: SettingsDep,
@@ -138,8 +137,8 @@ async def callback(
     return {"connected": True, "tenantId": reply.tenant_id}
 
 
-@router.post("/servers", status_code=201, responses={201: {"model": schemas.RegisteredServer}})
-async def register_server(body: RegisterServerBody, caller: CallerDep) -> JSONResponse:
+@router.post("/servers", status_code=201, response_model=schemas.RegisteredServer)
+async def register_server(body: RegisterServerBody, caller: CallerDep) -> dict[str, Any]:
     """Register a Jira / Confluence Server or Data Center as a migration source: the server must
     answer with this id and token; its projects and spaces are then discovered."""
     request = RegisterServer(
@@ -153,10 +152,10 @@ async def register_server(body: RegisterServerBody, caller: CallerDep) -> JSONRe
         wait_seconds=caller.settings.rpc_timeout_seconds * 3,
     )
     tenant = await tenant_of_org(caller.store, caller.org_id, reply.tenant_id)
-    return JSONResponse({"tenant": tenant_view(tenant.to_doc())}, status_code=201)
+    return {"tenant": tenant_view(tenant.to_doc())}
 
 
-@router.get("", responses={200: {"model": schemas.TenantList}})
+@router.get("", response_model=schemas.TenantList)
 async def list_tenants(caller: CallerDep) -> dict[str, Any]:
     """Every tenant connected to the organisation."""
     org_id, store = caller.org_id, caller.store
@@ -166,7 +165,7 @@ async def list_tenants(caller: CallerDep) -> dict[str, Any]:
     return {"tenants": [tenant_view(d) for d in docs]}
 
 
-@router.get("/{tenant_id}", responses={200: {"model": schemas.TenantEnvelope}})
+@router.get("/{tenant_id}", response_model=schemas.TenantEnvelope)
 async def get_tenant(tenant_id: str, caller: CallerDep) -> dict[str, Any]:
     org_id, store = caller.org_id, caller.store
     return {"tenant": tenant_view((await tenant_of_org(store, org_id, tenant_id)).to_doc())}
@@ -174,9 +173,10 @@ async def get_tenant(tenant_id: str, caller: CallerDep) -> dict[str, Any]:
 
 @router.delete(
     "/{tenant_id}",
-    responses={200: {"model": schemas.Deleted}, 202: {"model": schemas.Deleted, "description": "Accepted"}},
+    response_model=schemas.Deleted,
+    responses={202: {"model": schemas.Deleted, "description": "Accepted"}},
 )
-async def delete_tenant(tenant_id: str, caller: CallerDep) -> JSONResponse:
+async def delete_tenant(tenant_id: str, caller: CallerDep, response: Response) -> dict[str, Any]:
     """Pause the jobs that use the tenant, revoke its credentials, then remove it.
 
     The scheduler pauses the jobs before it asks the connector to revoke; the answer waits until
@@ -191,12 +191,13 @@ async def delete_tenant(tenant_id: str, caller: CallerDep) -> JSONResponse:
     deadline = time.monotonic() + settings.rpc_timeout_seconds * 2
     while time.monotonic() < deadline:
         if await tenants.get(tenant_id) is None:
-            return JSONResponse({"deleted": True})
+            return {"deleted": True}
         await asyncio.sleep(0.05)
-    return JSONResponse({"deleted": True}, status_code=202)
+    response.status_code = 202
+    return {"deleted": True}
 
 
-@router.post("/{tenant_id}/discover", status_code=202, responses={202: {"model": schemas.DiscoveryStarted}})
+@router.post("/{tenant_id}/discover", status_code=202, response_model=schemas.DiscoveryStarted)
 async def discover(tenant_id: str, caller: CallerDep) -> dict[str, Any]:
     """Run discovery again (users, sites, teams, storage); the lists update when it completes."""
     org_id, store, broker = caller.org_id, caller.store, caller.broker
@@ -224,34 +225,34 @@ async def _discovered(store: ReadStore, org_id: str, tenant_id: str, kind: str) 
     return {kind: [{f: d.get(f) for f in fields} for d in docs], "latestJob": latest}
 
 
-@router.get("/{tenant_id}/users", responses={200: {"model": schemas.DiscoveredUsers}})
+@router.get("/{tenant_id}/users", response_model=schemas.DiscoveredUsers)
 async def discovered_users(tenant_id: str, caller: CallerDep) -> dict[str, Any]:
     """Users (mailboxes) found by the most recent discovery."""
     org_id, store = caller.org_id, caller.store
     return await _discovered(store, org_id, tenant_id, "users")
 
 
-@router.get("/{tenant_id}/sites", responses={200: {"model": schemas.DiscoveredSites}})
+@router.get("/{tenant_id}/sites", response_model=schemas.DiscoveredSites)
 async def discovered_sites(tenant_id: str, caller: CallerDep) -> dict[str, Any]:
     """SharePoint sites found by the most recent discovery."""
     org_id, store = caller.org_id, caller.store
     return await _discovered(store, org_id, tenant_id, "sites")
 
 
-@router.get("/{tenant_id}/teams", responses={200: {"model": schemas.DiscoveredTeams}})
+@router.get("/{tenant_id}/teams", response_model=schemas.DiscoveredTeams)
 async def discovered_teams(tenant_id: str, caller: CallerDep) -> dict[str, Any]:
     """Microsoft Teams found by the most recent discovery."""
     org_id, store = caller.org_id, caller.store
     return await _discovered(store, org_id, tenant_id, "teams")
 
 
-@router.get("/{tenant_id}/projects", responses={200: {"model": schemas.DiscoveredProjects}})
+@router.get("/{tenant_id}/projects", response_model=schemas.DiscoveredProjects)
 async def discovered_projects(tenant_id: str, caller: CallerDep) -> dict[str, Any]:
     """Jira projects found by the most recent discovery of an Atlassian tenant."""
     return await _discovered(caller.store, caller.org_id, tenant_id, "projects")
 
 
-@router.get("/{tenant_id}/spaces", responses={200: {"model": schemas.DiscoveredSpaces}})
+@router.get("/{tenant_id}/spaces", response_model=schemas.DiscoveredSpaces)
 async def discovered_spaces(tenant_id: str, caller: CallerDep) -> dict[str, Any]:
     """Confluence spaces found by the most recent discovery of an Atlassian tenant."""
     return await _discovered(caller.store, caller.org_id, tenant_id, "spaces")
