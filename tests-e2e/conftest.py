@@ -19,11 +19,14 @@ from support import (
     ATLASSIAN_KEY,
     CONSENT_TTL_SECONDS,
     FUZZ_KEY,
+    ORGANISATIONS,
     OTHER_KEY,
     RATE_KEY,
     SEED_KEY,
     TENANT_DELETE_KEY,
+    Organisation,
     connect_contoso_and_fabrikam,
+    delete_unfinished_jobs,
 )
 from trace_sink import TraceSink
 
@@ -59,10 +62,14 @@ def stack(tmp_path_factory: pytest.TempPathFactory, trace_sink: TraceSink) -> It
         mongo = infra.start_mongo_wire(log_dir=data_dir / "logs", data_dir=data_dir / "mongo")
         extra["MIGRATOR_MONGO_URL"] = mongo.urls["mongo"]
     settings = {
-        # The first organisation is the tests' own; the second only ever tries to see it.
-        "MIGRATOR_BOOTSTRAP_KEYS": (
-            f"org_E2E:{new_api_key()},org_OTHER:{OTHER_KEY},org_RATE:{RATE_KEY},"
-            f"org_TDEL:{TENANT_DELETE_KEY},org_SEED:{SEED_KEY},org_FUZZ:{FUZZ_KEY},org_ATL:{ATLASSIAN_KEY}"
+        # The first organisation is the stack's own (`make run`'s key); org_OTHER only ever tries
+        # to see the tests' data; each test has an organisation of its own from ORGANISATIONS.
+        "MIGRATOR_BOOTSTRAP_KEYS": ",".join(
+            [
+                f"org_E2E:{new_api_key()},org_OTHER:{OTHER_KEY},org_RATE:{RATE_KEY}",
+                f"org_TDEL:{TENANT_DELETE_KEY},org_SEED:{SEED_KEY},org_FUZZ:{FUZZ_KEY},org_ATL:{ATLASSIAN_KEY}",
+                *(f"{org.id}:{org.key}" for org in ORGANISATIONS),
+            ]
         ),
         "MIGRATOR_ACK_WAIT_SECONDS": "6",
         # Consent links expire quickly, so the expiry can be tested (every flow follows at once).
@@ -117,11 +124,28 @@ def stack(tmp_path_factory: pytest.TempPathFactory, trace_sink: TraceSink) -> It
 
 
 @pytest.fixture(scope="session")
-def api(stack: Stack) -> Iterator[httpx.Client]:
+def unused_organisations() -> Iterator[Organisation]:
+    return iter(ORGANISATIONS)
+
+
+@pytest.fixture
+def organisation(unused_organisations: Iterator[Organisation]) -> Organisation:
+    """An organisation no other test uses."""
+    org = next(unused_organisations, None)
+    if org is None:
+        raise pytest.UsageError(f"every one of the {len(ORGANISATIONS)} ORGANISATIONS is taken: add more")
+    return org
+
+
+@pytest.fixture
+def api(stack: Stack, organisation: Organisation) -> Iterator[httpx.Client]:
+    """The API as the test's own organisation; a job the test leaves unfinished is deleted when
+    it ends, so that it takes no capacity or simulator fault from the tests after it."""
     with httpx.Client(
-        base_url=stack.api_url, headers={"Authorization": f"Bearer {stack.api_key}"}, timeout=30
+        base_url=stack.api_url, headers={"Authorization": f"Bearer {organisation.key}"}, timeout=30
     ) as client:
         yield client
+        delete_unfinished_jobs(client)
 
 
 @pytest.fixture(scope="session")
@@ -130,8 +154,9 @@ def simulator(stack: Stack) -> Iterator[httpx.Client]:
         yield client
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def tenants(api: httpx.Client) -> dict[str, str]:
+    """contoso.com (source) and fabrikam.com (destination), connected to the test's organisation."""
     return connect_contoso_and_fabrikam(api)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -19,6 +20,19 @@ FUZZ_KEY = new_api_key()  # the schema fuzzer's organisation (it spends its own 
 ATLASSIAN_KEY = new_api_key()  # an organisation of its own for the Atlassian tenants and jobs
 
 
+@dataclass(frozen=True)
+class Organisation:
+    """An organisation of its own for one test: its id and its API key."""
+
+    id: str
+    key: str
+
+
+# Bootstrapped with the stack, handed out one per test (the `organisation` fixture): what a test
+# creates, its jobs and tenants, no other test sees, counts or leaves running.
+ORGANISATIONS = [Organisation(f"org_T{i:03d}", new_api_key()) for i in range(160)]
+
+
 def discovered(api: httpx.Client, tenant_id: str) -> dict[str, Any]:
     """Wait for the tenant's discovery to complete; the tenant."""
     return dict(
@@ -26,6 +40,7 @@ def discovered(api: httpx.Client, tenant_id: str) -> dict[str, Any]:
             lambda: (t := api.get(f"/v1/tenants/{tenant_id}").json()["tenant"])["discoveredAt"] and t,
             timeout=60,
             what=f"discovery of {tenant_id}",
+            interval=0.05,  # every test connects its tenants: this wait is paid per test
         )
     )
 
@@ -111,3 +126,18 @@ def create_job(api: httpx.Client, tenants: dict[str, str], **fields: Any) -> dic
     response = post_job(api, tenants, **fields)
     assert response.status_code == 201, response.text
     return dict(response.json()["job"])
+
+
+UNFINISHED = ("QUEUED", "RUNNING", "PAUSED")
+
+
+def delete_unfinished_jobs(api: httpx.Client) -> None:
+    """Delete every job of the client's organisation that has not finished (a test's leftovers).
+    A gateway the test left stopped deletes nothing: that test fails on its own account."""
+    try:
+        for status in UNFINISHED:
+            page = api.get("/v1/jobs", params={"status": status, "limit": 100}).json()
+            for job in page.get("jobs", []):
+                api.delete(f"/v1/jobs/{job['id']}")
+    except httpx.TransportError:
+        return

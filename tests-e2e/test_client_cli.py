@@ -10,6 +10,7 @@ import pytest
 from migrator_client import Client
 from migrator_client.cli import app
 from migrator_devstack.stack import Stack
+from support import Organisation
 from typer.testing import CliRunner
 
 pytestmark = pytest.mark.e2e
@@ -18,11 +19,11 @@ FINANCE = "https://contoso.sharepoint.com/sites/finance"
 
 
 def test_the_cli_creates_a_job_watches_it_to_done_and_lists_it(
-    stack: Stack, api: httpx.Client, tenants: dict[str, str]
+    stack: Stack, api: httpx.Client, organisation: Organisation, tenants: dict[str, str]
 ) -> None:
     runner = CliRunner()
-    auth = ["--url", stack.api_url, "--api-key", stack.api_key]
-    with Client(stack.api_url, stack.api_key) as client:
+    auth = ["--url", stack.api_url, "--api-key", organisation.key]
+    with Client(stack.api_url, organisation.key) as client:
         assert {t["domain"] for t in client.tenants()} >= {"contoso.com", "fabrikam.com"}
     source, dest = tenants["contoso.com"], tenants["fabrikam.com"]
     created = runner.invoke(
@@ -65,7 +66,9 @@ def test_the_cli_creates_a_job_watches_it_to_done_and_lists_it(
     assert job_id in jobs_table.stdout and "DONE" in jobs_table.stdout
 
 
-def test_the_cli_reports_api_errors_in_one_line_with_their_code(stack: Stack) -> None:
+def test_the_cli_reports_api_errors_in_one_line_with_their_code(
+    stack: Stack, organisation: Organisation
+) -> None:
     runner = CliRunner()
     refused = runner.invoke(
         app, ["--url", stack.api_url, "--api-key", "tmk_test_nope_nope_nope_nope", "tenants", "list"]
@@ -73,17 +76,17 @@ def test_the_cli_reports_api_errors_in_one_line_with_their_code(stack: Stack) ->
     assert refused.exit_code == 2
     assert "UNAUTHORIZED" in refused.stderr and "Traceback" not in refused.output
     missing = runner.invoke(
-        app, ["--url", stack.api_url, "--api-key", stack.api_key, "jobs", "get", "job_NOPE"]
+        app, ["--url", stack.api_url, "--api-key", organisation.key, "jobs", "get", "job_NOPE"]
     )
     assert missing.exit_code == 2 and "JOB_NOT_FOUND" in missing.stderr
 
 
 def test_the_cli_follows_a_jobs_log_to_its_end_and_exports_it(
-    stack: Stack, tenants: dict[str, str], tmp_path: Path
+    stack: Stack, organisation: Organisation, tenants: dict[str, str], tmp_path: Path
 ) -> None:
     runner = CliRunner()
-    auth = ["--url", stack.api_url, "--api-key", stack.api_key]
-    with Client(stack.api_url, stack.api_key) as client:
+    auth = ["--url", stack.api_url, "--api-key", organisation.key]
+    with Client(stack.api_url, organisation.key) as client:
         job_id = client.create_job(
             sourceTenantId=tenants["contoso.com"],
             destTenantId=tenants["fabrikam.com"],

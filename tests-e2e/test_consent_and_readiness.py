@@ -13,7 +13,7 @@ import httpx
 import pytest
 from migrator_devstack.stack import Stack
 from migrator_platform.consent_states import ConsentState
-from support import CONSENT_TTL_SECONDS, connect_tenant, create_job, new_site, wait_until
+from support import CONSENT_TTL_SECONDS, Organisation, connect_tenant, create_job, new_site, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -64,13 +64,13 @@ def test_connecting_the_same_domain_again_updates_never_duplicates(
 
 
 def test_api_keys_and_tokens_are_not_stored_in_clear(
-    stack: Stack, simulator: httpx.Client, tenants: dict[str, str]
+    stack: Stack, organisation: Organisation, simulator: httpx.Client, tenants: dict[str, str]
 ) -> None:
     path = Path(stack.data_dir) / "readstore.sqlite3"
     if not path.exists():
         pytest.skip("the read store is MongoDB in this run")
     raw = b"".join(p.read_bytes() for p in Path(stack.data_dir).glob("readstore.sqlite3*"))
-    assert stack.api_key.encode() not in raw
+    assert stack.api_key.encode() not in raw and organisation.key.encode() not in raw
     # Microsoft tokens live in the services' memory (MSAL), renewed by client credentials: none
     # the identity provider issued is anywhere in the store; a connected tenant keeps its directory.
     issued = simulator.get("/_sim/tokens").json()["tokens"]

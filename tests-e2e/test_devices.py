@@ -14,7 +14,7 @@ import pytest
 from migrator_device_agent import AgentConfig, Fleet
 from migrator_devstack.stack import Stack
 from seed_examples import load_examples
-from support import SEED_KEY
+from support import SEED_KEY, Organisation
 from test_seed_walkthrough import NULLABLE, shape_errors
 
 pytestmark = pytest.mark.e2e
@@ -23,10 +23,10 @@ DEST_TENANT = "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"
 TERMINAL = {"DONE", "ERROR", "CANCELLED"}
 
 
-def fleet_config(stack: Stack, state_dir: Path, **overrides: Any) -> AgentConfig:
+def fleet_config(stack: Stack, org: Organisation, state_dir: Path, **overrides: Any) -> AgentConfig:
     settings: dict[str, Any] = {
         "base_url": stack.api_url,
-        "org_id": "org_E2E",
+        "org_id": org.id,
         "state_dir": state_dir,
         "checkin_interval": 0.5,
         "immediate_first_checkin": True,
@@ -62,18 +62,18 @@ async def history(api: httpx.AsyncClient, device_id: str) -> list[dict[str, Any]
 
 
 @pytest.fixture
-async def api(stack: Stack) -> Any:
+async def api(stack: Stack, organisation: Organisation) -> Any:
     async with httpx.AsyncClient(
-        base_url=stack.api_url, headers={"Authorization": f"Bearer {stack.api_key}"}, timeout=30
+        base_url=stack.api_url, headers={"Authorization": f"Bearer {organisation.key}"}, timeout=30
     ) as client:
         yield client
 
 
 async def test_a_fleet_runs_its_commands_across_the_reboot(
-    stack: Stack, api: httpx.AsyncClient, tmp_path: Path
+    stack: Stack, api: httpx.AsyncClient, organisation: Organisation, tmp_path: Path
 ) -> None:
     stop = asyncio.Event()
-    async with Fleet(fleet_config(stack, tmp_path), 4, first_index=101) as fleet:
+    async with Fleet(fleet_config(stack, organisation, tmp_path), 4, first_index=101) as fleet:
         running = asyncio.create_task(fleet.run(stop))
         names = {a.config.hostname for a in fleet.agents}
         await eventually(lambda: _all_known(api, names), within=30, what="the agents to register")
@@ -129,10 +129,11 @@ async def _all_known(api: httpx.AsyncClient, names: set[str]) -> bool:
 
 
 async def test_device_hub_dying_loses_no_command_and_runs_none_twice(
-    stack: Stack, api: httpx.AsyncClient, tmp_path: Path
+    stack: Stack, api: httpx.AsyncClient, organisation: Organisation, tmp_path: Path
 ) -> None:
     stop = asyncio.Event()
-    async with Fleet(fleet_config(stack, tmp_path, reboot_seconds=1.5), 3, first_index=201) as fleet:
+    config = fleet_config(stack, organisation, tmp_path, reboot_seconds=1.5)
+    async with Fleet(config, 3, first_index=201) as fleet:
         running = asyncio.create_task(fleet.run(stop))
         names = {a.config.hostname for a in fleet.agents}
         await eventually(lambda: _all_known(api, names), within=30, what="the agents to register")

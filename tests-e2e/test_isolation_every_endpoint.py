@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 from migrator_devstack.stack import Stack
+from support import Organisation
 
 pytestmark = pytest.mark.e2e
 
@@ -25,11 +26,15 @@ BODIES = {("POST", "/v1/devices/{device_id}/commands"): {"type": "ROLLBACK", "pa
 
 
 def test_every_endpoint_naming_our_resources_is_404_for_another_organisation(
-    stack: Stack, api: httpx.Client, other_org_api: httpx.Client, tenants: dict[str, str]
+    stack: Stack,
+    api: httpx.Client,
+    organisation: Organisation,
+    other_org_api: httpx.Client,
+    tenants: dict[str, str],
 ) -> None:
     source, dest = tenants["contoso.com"], tenants["fabrikam.com"]
     job = api.post("/v1/jobs", json={"sourceTenantId": source, "destTenantId": dest, **PARKED}).json()["job"]
-    device = {"orgId": "org_E2E", "hostname": "ISO-1", "ipAddress": "10.2.2.2", "domain": "c.local"}
+    device = {"orgId": organisation.id, "hostname": "ISO-1", "ipAddress": "10.2.2.2", "domain": "c.local"}
     device_id = httpx.post(f"{stack.api_url}/v1/devices/register", json=device).json()["deviceId"]
     command = api.post(f"/v1/devices/{device_id}/commands", json={"type": "ROLLBACK", "payload": {}})
     ours = {

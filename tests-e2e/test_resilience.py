@@ -10,7 +10,7 @@ import httpx
 import nats
 import pytest
 from migrator_devstack.stack import Stack
-from support import new_site, wait_until
+from support import Organisation, new_site, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -91,12 +91,12 @@ async def _dead_letters(stack: Stack) -> list[bytes]:
 
 
 def test_a_hand_written_json_command_from_a_bare_nats_client_is_executed(
-    stack: Stack, api: httpx.Client, tenants: dict[str, str]
+    stack: Stack, api: httpx.Client, organisation: Organisation, tenants: dict[str, str]
 ) -> None:
     # What an operator types with `nats pub migrator.cmd.job.create '{...}'`: plain JSON, no FastStream.
     body = {
         "jobId": "job_OPERATOR01",
-        "orgId": stack.org_id,
+        "orgId": organisation.id,
         "type": "SHAREPOINT",
         "sourceTenantId": tenants["contoso.com"],
         "destTenantId": tenants["fabrikam.com"],
@@ -112,7 +112,7 @@ def test_a_hand_written_json_command_from_a_bare_nats_client_is_executed(
 
 
 def test_malformed_messages_are_dead_lettered_and_the_consumer_goes_on(
-    stack: Stack, api: httpx.Client, tenants: dict[str, str]
+    stack: Stack, api: httpx.Client, organisation: Organisation, tenants: dict[str, str]
 ) -> None:
     asyncio.run(_publish(stack, "migrator.cmd.job.create", b"{not json", msg_id="poison-1"))
     asyncio.run(
@@ -120,7 +120,7 @@ def test_malformed_messages_are_dead_lettered_and_the_consumer_goes_on(
     )
     good = {
         "jobId": "job_AFTERPOISON",
-        "orgId": stack.org_id,
+        "orgId": organisation.id,
         "type": "EMAIL",
         "sourceTenantId": tenants["contoso.com"],
         "destTenantId": tenants["fabrikam.com"],

@@ -8,19 +8,32 @@ from pathlib import Path
 import httpx
 import pytest
 from migrator_devstack.stack import Stack
-from support import ATLASSIAN_KEY, FUZZ_KEY, OTHER_KEY, RATE_KEY, SEED_KEY, TENANT_DELETE_KEY
+from support import (
+    ATLASSIAN_KEY,
+    FUZZ_KEY,
+    ORGANISATIONS,
+    OTHER_KEY,
+    RATE_KEY,
+    SEED_KEY,
+    TENANT_DELETE_KEY,
+    Organisation,
+)
 
 pytestmark = pytest.mark.e2e
 
 
 def test_no_secret_reaches_a_service_log(
-    stack: Stack, api: httpx.Client, simulator: httpx.Client, tenants: dict[str, str]
+    stack: Stack,
+    api: httpx.Client,
+    organisation: Organisation,
+    simulator: httpx.Client,
+    tenants: dict[str, str],
 ) -> None:
     # Something that logs at every step: a bad key, a job through every service.
     assert httpx.get(f"{stack.api_url}/v1/jobs", headers={"Authorization": f"Bearer {OTHER_KEY}x"}).is_error
     # A device registers with an enrolment token, checks in, is refused with a wrong secret.
     enrollment = api.post("/v1/devices/enrollment-token").json()["enrollmentToken"]
-    device = {"orgId": "org_E2E", "hostname": "LOG-1", "ipAddress": "10.1.1.1", "domain": "c.local"}
+    device = {"orgId": organisation.id, "hostname": "LOG-1", "ipAddress": "10.1.1.1", "domain": "c.local"}
     registered = httpx.post(
         f"{stack.api_url}/v1/devices/register", json=device | {"enrollmentToken": enrollment}
     )
@@ -44,6 +57,7 @@ def test_no_secret_reaches_a_service_log(
             TENANT_DELETE_KEY,
             FUZZ_KEY,
             ATLASSIAN_KEY,
+            *(org.key for org in ORGANISATIONS),
         ],
         "tenant tokens": tokens,
         "the secrets key": [stack.env["MIGRATOR_SECRETS_KEY"]],
