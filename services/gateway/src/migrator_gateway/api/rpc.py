@@ -11,36 +11,35 @@ from migrator_platform.bus import check_send
 from nats.errors import NoRespondersError
 from nats.errors import TimeoutError as NatsTimeout
 from opentelemetry.propagate import inject
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from starlette.responses import Response
 
 from migrator_gateway.api.errors import ApiError
 
-R = TypeVar("R", bound=Message)
+R = TypeVar("R", bound=BaseModel)
 
 
 async def ask(
-    broker: NatsBroker, subject: str, request: Message, reply_model: type[R], *, wait_seconds: float
+    broker: NatsBroker,
+    subject: str,
+    request: Message,
+    reply_model: type[R],
+    *,
+    wait_seconds: float,
+    response: Response | None = None,
 ) -> R:
     """Send ``request`` and read the answer's body as ``reply_model``; a refusal is raised as the
-    ``ApiError`` it carries (503 SERVICE_UNAVAILABLE on timeout or no responder)."""
+    ``ApiError`` it carries (503 SERVICE_UNAVAILABLE on timeout or no responder). With
+    ``response``, the route answers with the service's status as well as its body."""
     status, body = await _answer(broker, subject, request, wait_seconds)
     _raise_refusal(status, body)
     try:
-        return reply_model.model_validate(body)
+        reply = reply_model.model_validate(body)
     except ValidationError as exc:
         raise ApiError(502, "BAD_GATEWAY", "The service gave an unreadable answer") from exc
-
-
-async def relay(
-    broker: NatsBroker, subject: str, request: Message, response: Response, *, wait_seconds: float
-) -> dict[str, Any]:
-    """Ask a service and answer with what it answered: a refusal as the ``ApiError`` it carries,
-    else its status on ``response`` and its body, for the route's response model to check."""
-    status, body = await _answer(broker, subject, request, wait_seconds)
-    _raise_refusal(status, body)
-    response.status_code = status
-    return body
+    if response is not None:
+        response.status_code = status
+    return reply
 
 
 def _raise_refusal(status: int, body: dict[str, Any]) -> None:

@@ -1,43 +1,42 @@
-"""Read-model documents → the public API's shapes (never leaking internal fields)."""
+"""Read-model documents → the public API's shapes (never leaking internal fields).
+
+Each view is the documented response model, built from the stored document's fields of that
+model: what a route returns is the type its OpenAPI entry shows.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from migrator_contracts.enums import TenantStatus
+from pydantic import BaseModel
 
 from migrator_gateway.api import schemas
 
-# The fields each response shows are the documented schema's, in its order; the routes declare
-# that schema as their response model, which checks and renders what they return.
-JOB_LIST_FIELDS = tuple(schemas.JobSummary.model_fields)
-JOB_FIELDS = tuple(schemas.Job.model_fields)
-TENANT_FIELDS = tuple(schemas.Tenant.model_fields)
-COMMAND_FIELDS = tuple(schemas.DeviceCommand.model_fields)
-CHECKS_FIELDS = tuple(schemas.JobChecks.model_fields)
+S = TypeVar("S", bound=BaseModel)
+
+# Documented fields a stored document may lack: counters are 0 until counted; anything else null.
 _COUNTERS = {"totalItems", "doneItems", "errorItems", "skippedItems", "bytesTransferred"}
+_DEFAULTS: dict[type[BaseModel], tuple[tuple[str, Any], ...]] = {}
 
 
-_DEFAULTS: dict[tuple[str, ...], tuple[tuple[str, Any], ...]] = {}
+def shaped(model: type[S], doc: dict[str, Any], **overrides: Any) -> S:
+    """``model`` from the document's fields of it (absent counters 0, anything else absent null)."""
+    pairs = _DEFAULTS.get(model)
+    if pairs is None:  # once per model: a listing shapes every row
+        pairs = _DEFAULTS[model] = tuple((f, 0 if f in _COUNTERS else None) for f in model.model_fields)
+    return model.model_validate({f: doc.get(f, default) for f, default in pairs} | overrides)
 
 
-def pick(doc: dict[str, Any], fields: tuple[str, ...]) -> dict[str, Any]:
-    """Only the public fields, in the documented order (counters default to 0, the rest to null)."""
-    pairs = _DEFAULTS.get(fields)
-    if pairs is None:  # once per field list: a listing picks from every row
-        pairs = _DEFAULTS[fields] = tuple((f, 0 if f in _COUNTERS else None) for f in fields)
-    return {f: doc.get(f, default) for f, default in pairs}
+def job_view(doc: dict[str, Any]) -> schemas.Job:
+    return shaped(schemas.Job, doc, scope=doc.get("scope") or {}, dryRun=bool(doc.get("dryRun")))
 
 
-def job_view(doc: dict[str, Any]) -> dict[str, Any]:
-    view = pick(doc, JOB_FIELDS)
-    view["scope"] = view["scope"] or {}
-    view["dryRun"] = bool(view["dryRun"])
-    return view
+def job_preview(doc: dict[str, Any]) -> schemas.JobPreview:
+    """What a dry run would create (no id: it creates nothing)."""
+    return shaped(schemas.JobPreview, doc, scope=doc.get("scope") or {}, dryRun=True)
 
 
-def tenant_view(doc: dict[str, Any]) -> dict[str, Any]:
-    view = pick(doc, TENANT_FIELDS)
-    view["workloads"] = view["workloads"] or []
-    view["status"] = view["status"] or TenantStatus.CONNECTED.value
-    return view
+def tenant_view(doc: dict[str, Any]) -> schemas.Tenant:
+    status = doc.get("status") or TenantStatus.CONNECTED.value
+    return shaped(schemas.Tenant, doc, workloads=doc.get("workloads") or [], status=status)

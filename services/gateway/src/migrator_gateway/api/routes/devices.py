@@ -30,8 +30,8 @@ from migrator_gateway.api import schemas
 from migrator_gateway.api.deps import BusDep, Caller, CallerDep, SettingsDep
 from migrator_gateway.api.errors import ApiError
 from migrator_gateway.api.polling import poll_for
-from migrator_gateway.api.rpc import relay
-from migrator_gateway.api.views import COMMAND_FIELDS, pick
+from migrator_gateway.api.rpc import R, ask
+from migrator_gateway.api.views import shaped
 
 router = APIRouter(prefix="/v1/devices", tags=["devices"], responses=schemas.COMMON_ERRORS)
 
@@ -85,17 +85,16 @@ class EnrollmentBody(BaseModel):
     required: bool
 
 
-async def _ask_hub(caller: Caller, subject: str, request: Message, response: Response) -> dict[str, Any]:
+async def _ask_hub(caller: Caller, subject: str, request: Message, response: Response, reply: type[R]) -> R:
     """An operator's request to device-hub, answered as it answers."""
-    return await relay(
-        caller.broker, subject, request, response, wait_seconds=caller.settings.rpc_timeout_seconds
-    )
+    wait = caller.settings.rpc_timeout_seconds
+    return await ask(caller.broker, subject, request, reply, wait_seconds=wait, response=response)
 
 
-@router.post("/register", status_code=201, response_model=schemas.DeviceRegistration)
+@router.post("/register", status_code=201)
 async def register(
     body: RegisterBody, response: Response, broker: BusDep, settings: SettingsDep
-) -> dict[str, Any]:
+) -> schemas.DeviceRegistration:
     """Called by the agent's installer: the device joins the organisation. The secret is shown once."""
     request = RegisterDevice(
         org_id=body.orgId,
@@ -105,15 +104,17 @@ async def register(
         agent_version=body.agentVersion,
         enrollment_token=body.enrollmentToken,
     )
-    return await relay(
-        broker, subjects.RPC_DEVICE_REGISTER, request, response, wait_seconds=settings.rpc_timeout_seconds
+    wait = settings.rpc_timeout_seconds
+    reply = schemas.DeviceRegistration
+    return await ask(
+        broker, subjects.RPC_DEVICE_REGISTER, request, reply, wait_seconds=wait, response=response
     )
 
 
-@router.post("/checkin", response_model=schemas.CheckinReply, responses={401: {"model": schemas.ErrorBody}})
+@router.post("/checkin", responses={401: {"model": schemas.ErrorBody}})
 async def checkin(
     body: CheckinBody, response: Response, broker: BusDep, settings: SettingsDep
-) -> dict[str, Any]:
+) -> schemas.CheckinReply:
     """Called by the agent every 3 minutes: records it as seen, returns its next command."""
     request = DeviceCheckin(
         device_id=body.deviceId,
@@ -121,22 +122,21 @@ async def checkin(
         agent_version=body.agentVersion,
         checkin_id=body.checkinId,
     )
-    return await relay(
-        broker, subjects.RPC_DEVICE_CHECKIN, request, response, wait_seconds=settings.rpc_timeout_seconds
+    wait = settings.rpc_timeout_seconds
+    reply = schemas.CheckinReply
+    return await ask(
+        broker, subjects.RPC_DEVICE_CHECKIN, request, reply, wait_seconds=wait, response=response
     )
 
 
 @router.post(
     "/result",
-    response_model=schemas.Ok,
     responses={
         401: {"model": schemas.ErrorBody},
         409: {"model": schemas.ErrorBody, "description": "Already reported, or not handed to this device"},
     },
 )
-async def result(
-    body: ResultBody, response: Response, broker: BusDep, settings: SettingsDep
-) -> dict[str, Any]:
+async def result(body: ResultBody, response: Response, broker: BusDep, settings: SettingsDep) -> schemas.Ok:
     """Called by the agent after a phase: RUNNING (awaiting reboot), DONE or ERROR."""
     request = DeviceResult(
         device_id=body.deviceId,
@@ -145,26 +145,27 @@ async def result(
         status=body.status.value,
         result=body.result,
     )
-    return await relay(
-        broker, subjects.RPC_DEVICE_RESULT, request, response, wait_seconds=settings.rpc_timeout_seconds
+    wait = settings.rpc_timeout_seconds
+    return await ask(
+        broker, subjects.RPC_DEVICE_RESULT, request, schemas.Ok, wait_seconds=wait, response=response
     )
 
 
-@router.post("/enrollment-token", response_model=schemas.Enrollment)
-async def require_enrollment(caller: CallerDep, response: Response) -> dict[str, Any]:
+@router.post("/enrollment-token")
+async def require_enrollment(caller: CallerDep, response: Response) -> schemas.Enrollment:
     """From now on, registering needs this token (``enrollmentToken``); a new call replaces it."""
     request = SetEnrollment(org_id=caller.org_id, required=True)
-    return await _ask_hub(caller, subjects.RPC_DEVICE_ENROLLMENT, request, response)
+    return await _ask_hub(caller, subjects.RPC_DEVICE_ENROLLMENT, request, response, schemas.Enrollment)
 
 
-@router.delete("/enrollment-token", response_model=schemas.Enrollment)
-async def drop_enrollment(caller: CallerDep, response: Response) -> dict[str, Any]:
+@router.delete("/enrollment-token")
+async def drop_enrollment(caller: CallerDep, response: Response) -> schemas.Enrollment:
     """Registering no longer needs a token (the default)."""
     request = SetEnrollment(org_id=caller.org_id, required=False)
-    return await _ask_hub(caller, subjects.RPC_DEVICE_ENROLLMENT, request, response)
+    return await _ask_hub(caller, subjects.RPC_DEVICE_ENROLLMENT, request, response, schemas.Enrollment)
 
 
-@router.get("", response_model=schemas.DevicePage)
+@router.get("")
 async def list_devices(
     caller: CallerDep,
     status: DeviceStatus | None = None,
@@ -172,11 +173,11 @@ async def list_devices(
     cursor: str | None = None,
     *,
     response: Response,
-) -> dict[str, Any]:
+) -> schemas.DevicePage:
     """The organisation's devices in registration order, with their computed status; a page at a
     time for large fleets (``nextCursor``)."""
     request = ListDevices(org_id=caller.org_id, status=status, limit=limit, cursor=cursor)
-    return await _ask_hub(caller, subjects.RPC_DEVICE_LIST, request, response)
+    return await _ask_hub(caller, subjects.RPC_DEVICE_LIST, request, response, schemas.DevicePage)
 
 
 async def _device_of_org(caller: Caller, device_id: str) -> None:
@@ -186,22 +187,24 @@ async def _device_of_org(caller: Caller, device_id: str) -> None:
         raise ApiError(404, "DEVICE_NOT_FOUND", "Device not found")
 
 
-@router.get("/{device_id}", response_model=schemas.DeviceEnvelope)
-async def get_device(device_id: str, caller: CallerDep, response: Response) -> dict[str, Any]:
+@router.get("/{device_id}")
+async def get_device(device_id: str, caller: CallerDep, response: Response) -> schemas.DeviceEnvelope:
     """The device with its computed status (worked out by device-hub, whose rule it is)."""
     request = GetDevice(org_id=caller.org_id, device_id=device_id)
-    return await _ask_hub(caller, subjects.RPC_DEVICE_GET, request, response)
+    return await _ask_hub(caller, subjects.RPC_DEVICE_GET, request, response, schemas.DeviceEnvelope)
 
 
-@router.delete("/{device_id}", response_model=schemas.Deleted)
-async def delete_device(device_id: str, caller: CallerDep, response: Response) -> dict[str, Any]:
+@router.delete("/{device_id}")
+async def delete_device(device_id: str, caller: CallerDep, response: Response) -> schemas.Deleted:
     """The registration and its commands are removed; the agent's check-ins get 404 from now on."""
     request = DeleteDevice(org_id=caller.org_id, device_id=device_id)
-    return await _ask_hub(caller, subjects.RPC_DEVICE_DELETE, request, response)
+    return await _ask_hub(caller, subjects.RPC_DEVICE_DELETE, request, response, schemas.Deleted)
 
 
-@router.post("/{device_id}/commands", status_code=201, response_model=schemas.DeviceCommandEnvelope)
-async def queue_command(device_id: str, body: QueueCommandBody, caller: CallerDep) -> dict[str, Any]:
+@router.post("/{device_id}/commands", status_code=201)
+async def queue_command(
+    device_id: str, body: QueueCommandBody, caller: CallerDep
+) -> schemas.DeviceCommandEnvelope:
     """Queued PENDING; the agent picks it up at its next check-in once the command before it ends."""
     try:
         kind, payload = checked_payload(body.type.value, body.payload)
@@ -230,17 +233,17 @@ async def queue_command(device_id: str, body: QueueCommandBody, caller: CallerDe
             created_at=created,
             updated_at=created,
         )
-    return {"command": pick(queued.to_doc(), COMMAND_FIELDS)}
+    return schemas.DeviceCommandEnvelope(command=shaped(schemas.DeviceCommand, queued.to_doc()))
 
 
-@router.get("/{device_id}/commands", response_model=schemas.DeviceCommandPage)
+@router.get("/{device_id}/commands")
 async def list_commands(
     device_id: str,
     caller: CallerDep,
     status: CommandStatus | None = None,
     limit: int = Query(100, ge=1, le=MAX_PAGE),
     cursor: str | None = None,
-) -> dict[str, Any]:
+) -> schemas.DeviceCommandPage:
     """The device's command history, newest first."""
     await _device_of_org(caller, device_id)
     where: dict[str, Any] = {"deviceId": device_id}
@@ -253,20 +256,19 @@ async def list_commands(
     )
     page = [readmodels.DeviceCommandDoc.model_validate(d) for d in docs[:limit]]
     cursor = page[-1].id if len(docs) > limit and page else None
-    commands = [pick(c.to_doc(), COMMAND_FIELDS) for c in page]
-    return {"commands": commands, "nextCursor": cursor, "hasMore": cursor is not None}
+    commands = [shaped(schemas.DeviceCommand, c.to_doc()) for c in page]
+    return schemas.DeviceCommandPage(commands=commands, nextCursor=cursor, hasMore=cursor is not None)
 
 
 @router.patch(
     "/{device_id}/commands/{command_id}/cancel",
-    response_model=schemas.StatusResult,
     responses={
         409: {"model": schemas.ErrorBody, "description": "Not PENDING (COMMAND_NOT_PENDING)"},
     },
 )
 async def cancel_command(
     device_id: str, command_id: str, caller: CallerDep, response: Response
-) -> dict[str, Any]:
+) -> schemas.StatusResult:
     """Only while PENDING: a command the agent has picked up runs to its end and reports."""
     request = CancelDeviceCommand(org_id=caller.org_id, device_id=device_id, command_id=command_id)
-    return await _ask_hub(caller, subjects.RPC_DEVICE_CANCEL, request, response)
+    return await _ask_hub(caller, subjects.RPC_DEVICE_CANCEL, request, response, schemas.StatusResult)

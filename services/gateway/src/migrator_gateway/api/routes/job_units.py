@@ -11,17 +11,18 @@ from typing import Annotated, Any, TypeVar
 from fastapi import APIRouter, Depends, Query
 from migrator_contracts import readmodels
 from migrator_contracts.enums import UnitStatus
+from pydantic import BaseModel
 
 from migrator_gateway.api import schemas
 from migrator_gateway.api.deps import Caller, CallerDep
 from migrator_gateway.api.errors import ApiError
 from migrator_gateway.api.routes.jobs import job_of_org
-from migrator_gateway.api.views import CHECKS_FIELDS, pick
+from migrator_gateway.api.views import shaped
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"], responses=schemas.COMMON_ERRORS)
 
-_COUNTERS = ("totalItems", "doneItems", "errorItems")
 D = TypeVar("D", bound=readmodels.DiscoveredDoc)
+S = TypeVar("S", bound=BaseModel)
 _DISCOVERED_COLLECTIONS: dict[type[readmodels.DiscoveredDoc], str] = {
     readmodels.DiscoveredUserDoc: readmodels.DISCOVERED_USERS,
     readmodels.DiscoveredTeamDoc: readmodels.DISCOVERED_TEAMS,
@@ -71,19 +72,9 @@ async def _page(
     return job, page, (_encode(page[-1].id) if has_more and page else None), has_more
 
 
-def _row(unit: readmodels.JobUnitDoc, head: dict[str, Any], tail: dict[str, Any]) -> dict[str, Any]:
-    """A unit's public row: its id, what it is (``head``), status, counters, what else its kind
-    shows (``tail``), then its times, in the documented order."""
-    stored = unit.to_doc()
-    return {
-        "id": unit.id,
-        **head,
-        "status": unit.status,
-        **{name: stored[name] for name in _COUNTERS},
-        **tail,
-        "startedAt": unit.started_at,
-        "completedAt": unit.completed_at,
-    }
+def _row(model: type[S], unit: readmodels.JobUnitDoc, **shown: Any) -> S:
+    """A unit's public row: its id, status, counters and times, and what its kind shows."""
+    return shaped(model, unit.to_doc(), id=unit.id, **shown)
 
 
 async def _discovered(
@@ -97,12 +88,12 @@ async def _discovered(
     return {str(d[field]).lower(): model.model_validate(d) for d in docs}
 
 
-@router.get("/{job_id}/mailboxes", response_model=schemas.MailboxPage)
+@router.get("/{job_id}/mailboxes")
 async def mailboxes(
     job_id: str,
     caller: CallerDep,
     query: UnitQueryDep,
-) -> dict[str, Any]:
+) -> schemas.MailboxPage:
     """Each mailbox of an EMAIL job: source → destination, its item counts and its size."""
     job, page, next_cursor, has_more = await _page(caller, job_id, "mailbox", query)
     users = await _discovered(caller, readmodels.DiscoveredUserDoc, job.source_tenant_id, "upn", page)
@@ -110,75 +101,74 @@ async def mailboxes(
     for unit in page:
         user = users.get(unit.source.lower())
         size = user.source_size_bytes if user else None
-        head = {"email": unit.source, "destEmail": unit.dest or None}
-        rows.append(_row(unit, head, {"sizeBytes": size}))
-    return {"mailboxes": rows, "nextCursor": next_cursor, "hasMore": has_more}
+        row = _row(
+            schemas.MailboxProgress, unit, email=unit.source, destEmail=unit.dest or None, sizeBytes=size
+        )
+        rows.append(row)
+    return schemas.MailboxPage(mailboxes=rows, nextCursor=next_cursor, hasMore=has_more)
 
 
-@router.get("/{job_id}/sites", response_model=schemas.SitePage)
+@router.get("/{job_id}/sites")
 async def sites(
     job_id: str,
     caller: CallerDep,
     query: UnitQueryDep,
-) -> dict[str, Any]:
+) -> schemas.SitePage:
     """Each site of a SHAREPOINT or ONEDRIVE job: source → destination and its item counts."""
     _, page, next_cursor, has_more = await _page(caller, job_id, "site", query)
-    rows = [
-        _row(u, {"url": u.source, "destUrl": u.dest or None}, {"bytesTransferred": u.bytes_transferred})
-        for u in page
-    ]
-    return {"sites": rows, "nextCursor": next_cursor, "hasMore": has_more}
+    rows = [_row(schemas.SiteProgress, u, url=u.source, destUrl=u.dest or None) for u in page]
+    return schemas.SitePage(sites=rows, nextCursor=next_cursor, hasMore=has_more)
 
 
-@router.get("/{job_id}/teams", response_model=schemas.TeamPage)
+@router.get("/{job_id}/teams")
 async def teams(
     job_id: str,
     caller: CallerDep,
     query: UnitQueryDep,
-) -> dict[str, Any]:
+) -> schemas.TeamPage:
     """Each team of a TEAMS job: source → destination team (null until known) and its counts."""
     job, page, next_cursor, has_more = await _page(caller, job_id, "team", query)
     found = await _discovered(caller, readmodels.DiscoveredTeamDoc, job.source_tenant_id, "teamId", page)
     rows = []
     for u in page:
         team = found.get(u.source.lower())
-        head = {"teamId": u.source, "name": team.name if team else None, "destTeamId": u.dest or None}
-        rows.append(_row(u, head, {"bytesTransferred": u.bytes_transferred}))
-    return {"teams": rows, "nextCursor": next_cursor, "hasMore": has_more}
+        name = team.name if team else None
+        rows.append(_row(schemas.TeamProgress, u, teamId=u.source, name=name, destTeamId=u.dest or None))
+    return schemas.TeamPage(teams=rows, nextCursor=next_cursor, hasMore=has_more)
 
 
 async def _keys(
     caller: Caller, job_id: str, kind: str, query: UnitQuery
-) -> tuple[list[dict[str, Any]], str | None, bool]:
+) -> tuple[list[schemas.KeyProgress], str | None, bool]:
     _, page, next_cursor, has_more = await _page(caller, job_id, kind, query)
-    rows = [_row(u, {"key": u.source}, {"message": u.message}) for u in page]
+    rows = [_row(schemas.KeyProgress, u, key=u.source) for u in page]
     return rows, next_cursor, has_more
 
 
-@router.get("/{job_id}/projects", response_model=schemas.ProjectPage)
+@router.get("/{job_id}/projects")
 async def projects(
     job_id: str,
     caller: CallerDep,
     query: UnitQueryDep,
-) -> dict[str, Any]:
+) -> schemas.ProjectPage:
     """Each project of a JIRA job, its issues migrated or failed, and Atlassian's message."""
     rows, next_cursor, has_more = await _keys(caller, job_id, "project", query)
-    return {"projects": rows, "nextCursor": next_cursor, "hasMore": has_more}
+    return schemas.ProjectPage(projects=rows, nextCursor=next_cursor, hasMore=has_more)
 
 
-@router.get("/{job_id}/spaces", response_model=schemas.SpacePage)
+@router.get("/{job_id}/spaces")
 async def spaces(
     job_id: str,
     caller: CallerDep,
     query: UnitQueryDep,
-) -> dict[str, Any]:
+) -> schemas.SpacePage:
     """Each space of a CONFLUENCE job, its pages migrated or failed, and Atlassian's message."""
     rows, next_cursor, has_more = await _keys(caller, job_id, "space", query)
-    return {"spaces": rows, "nextCursor": next_cursor, "hasMore": has_more}
+    return schemas.SpacePage(spaces=rows, nextCursor=next_cursor, hasMore=has_more)
 
 
-@router.get("/{job_id}/checks", response_model=schemas.JobChecks)
-async def checks(job_id: str, caller: CallerDep) -> dict[str, Any]:
+@router.get("/{job_id}/checks")
+async def checks(job_id: str, caller: CallerDep) -> schemas.JobChecks:
     """Atlassian's pre-migration checks of a JIRA / CONFLUENCE job: each check's status,
     outcome and message (``status`` PENDING until they have run)."""
     await job_of_org(caller.store, caller.org_id, job_id)
@@ -188,4 +178,4 @@ async def checks(job_id: str, caller: CallerDep) -> dict[str, Any]:
         if doc
         else readmodels.JobChecksDoc(job_id=job_id, org_id=caller.org_id)
     )
-    return pick(checks.to_doc(), CHECKS_FIELDS)
+    return shaped(schemas.JobChecks, checks.to_doc())

@@ -27,7 +27,7 @@ from migrator_gateway.api.job_options import checked_options, normalised_scope
 from migrator_gateway.api.ownership import tenant_in_org
 from migrator_gateway.api.polling import poll_for
 from migrator_gateway.api.preflight import JobSpec, Preflight, run_preflight
-from migrator_gateway.api.views import JOB_LIST_FIELDS, job_view, pick
+from migrator_gateway.api.views import job_preview, job_view, shaped
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"], responses=schemas.COMMON_ERRORS)
 
@@ -92,7 +92,8 @@ async def job_of_org(store: ReadStore, org_id: str, job_id: str) -> readmodels.J
 @router.post(
     "",
     status_code=201,
-    response_model=schemas.JobEnvelope | schemas.DryRunResult,
+    # Two shapes, one per status: each documented with its own (the return type is their union).
+    response_model=None,
     responses={
         201: {"model": schemas.JobEnvelope, "description": "Created and queued"},
         200: {"model": schemas.DryRunResult, "description": "dryRun: the pre-flight checks passed"},
@@ -100,7 +101,9 @@ async def job_of_org(store: ReadStore, org_id: str, job_id: str) -> readmodels.J
         422: schemas.PREFLIGHT_FAILED,
     },
 )
-async def create_job(body: CreateJobBody, caller: CallerDep, response: Response) -> dict[str, Any]:
+async def create_job(
+    body: CreateJobBody, caller: CallerDep, response: Response
+) -> schemas.JobEnvelope | schemas.DryRunResult:
     """Pre-flight, then publish CreateJob and answer with the job as the scheduler recorded it."""
     created = datetime.now(UTC).replace(microsecond=0)
     command, checked = await _checked_command(
@@ -123,14 +126,15 @@ async def create_job(body: CreateJobBody, caller: CallerDep, response: Response)
     }
     if body.dryRun and body.type not in ATLASSIAN_JOB_TYPES:
         response.status_code = 200
-        return {"job": job_view(preview | {"id": None}), "preflight": checked.checks}
+        checks = [schemas.PreflightCheck.model_validate(c) for c in checked.checks]
+        return schemas.DryRunResult(job=job_preview(preview), preflight=checks)
     # An Atlassian dry run is a job of its own: Atlassian's pre-migration checks run, nothing moves.
     command = command.model_copy(update={"dry_run": body.dryRun})
     job_id = command.job_id
     await publish(caller.broker, subjects.CMD_JOB_CREATE, command, msg_id=job_id)
     jobs = caller.store.collection(readmodels.JOBS)
     doc = await poll_for(lambda: jobs.get(job_id), caller.settings.rpc_timeout_seconds)
-    return {"job": job_view(doc or preview | {"id": job_id})}
+    return schemas.JobEnvelope(job=job_view(doc or preview | {"id": job_id}))
 
 
 async def _checked_command(
@@ -173,14 +177,13 @@ async def _checked_command(
 @router.post(
     "/batch",
     status_code=201,
-    response_model=schemas.BatchResult,
     response_description="Every job created, in declaration order",
     responses={
         400: schemas.JOB_REQUEST_INVALID,
         422: schemas.PREFLIGHT_FAILED,
     },
 )
-async def create_batch(body: CreateBatchBody, caller: CallerDep) -> dict[str, Any]:
+async def create_batch(body: CreateBatchBody, caller: CallerDep) -> schemas.BatchResult:
     """All or nothing: every item passes pre-flight before one command creates them all."""
     created = datetime.now(UTC).replace(microsecond=0)
     scope = normalised_scope(body.type, body.scope)
@@ -202,33 +205,33 @@ async def create_batch(body: CreateBatchBody, caller: CallerDep) -> dict[str, An
     await publish(caller.broker, subjects.CMD_JOB_BATCH, batch, msg_id=batch_id)
     jobs = caller.store.collection(readmodels.JOBS)
     await poll_for(lambda: jobs.get(commands[-1].job_id), caller.settings.rpc_timeout_seconds)
-    return {"jobIds": [c.job_id for c in commands]}
+    return schemas.BatchResult(jobIds=[c.job_id for c in commands])
 
 
-@router.get("", response_model=schemas.JobPage)
+@router.get("")
 async def list_jobs(
     caller: CallerDep,
     status: JobStatus | None = None,
     limit: int = Query(20, ge=1, le=100),
     cursor: str | None = None,
-) -> dict[str, Any]:
+) -> schemas.JobPage:
     """Newest first; ``nextCursor`` continues exactly after the last job of this page."""
     return await job_page(caller, status, limit, cursor)
 
 
-@router.get("/{job_id}", response_model=schemas.JobEnvelope)
-async def get_job(job_id: str, caller: CallerDep) -> dict[str, Any]:
+@router.get("/{job_id}")
+async def get_job(job_id: str, caller: CallerDep) -> schemas.JobEnvelope:
     """The job with its live counters."""
     return await job_body(caller, job_id)
 
 
-async def job_body(caller: Caller, job_id: str) -> dict[str, Any]:
-    return {"job": job_view((await job_of_org(caller.store, caller.org_id, job_id)).to_doc())}
+async def job_body(caller: Caller, job_id: str) -> schemas.JobEnvelope:
+    return schemas.JobEnvelope(job=job_view((await job_of_org(caller.store, caller.org_id, job_id)).to_doc()))
 
 
 async def job_page(
     caller: Caller, status: JobStatus | None, limit: int, cursor: str | None
-) -> dict[str, Any]:
+) -> schemas.JobPage:
     """One page of the organisation's jobs, newest first, continuing after ``cursor``."""
     jobs = caller.store.collection(readmodels.JOBS)
     # null or missing, as in MongoDB (and not $ne, which the tests' MongoDB wire server mishandles
@@ -252,7 +255,8 @@ async def job_page(
         docs = await jobs.find(where, sort=[("createdAt", -1), ("_id", -1)], limit=limit + 1)
     page, has_more = docs[:limit], len(docs) > limit
     next_cursor = encode_cursor(page[-1]["createdAt"], page[-1]["_id"]) if has_more and page else None
-    return {"jobs": [pick(d, JOB_LIST_FIELDS) for d in page], "nextCursor": next_cursor, "hasMore": has_more}
+    jobs_shown = [shaped(schemas.JobSummary, d) for d in page]
+    return schemas.JobPage(jobs=jobs_shown, nextCursor=next_cursor, hasMore=has_more)
 
 
 _CONTROL_RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -298,34 +302,31 @@ async def _control(action: JobAction, job_id: str, caller: Caller) -> tuple[int,
 
 @router.patch(
     "/{job_id}/pause",
-    response_model=schemas.StatusResult,
     response_description="Paused",
     responses=_CONTROL_RESPONSES,
 )
-async def pause_job(job_id: str, caller: CallerDep, response: Response) -> dict[str, Any]:
+async def pause_job(job_id: str, caller: CallerDep, response: Response) -> schemas.StatusResult:
     """No new items are picked up; items in flight complete. The job becomes PAUSED."""
     response.status_code, status = await _control(JobAction.PAUSE, job_id, caller)
-    return {"status": status}
+    return schemas.StatusResult(status=status)
 
 
 @router.patch(
     "/{job_id}/resume",
-    response_model=schemas.StatusResult,
     response_description="Queued again",
     responses=_CONTROL_RESPONSES,
 )
-async def resume_job(job_id: str, caller: CallerDep, response: Response) -> dict[str, Any]:
+async def resume_job(job_id: str, caller: CallerDep, response: Response) -> schemas.StatusResult:
     """A paused job is queued again and continues where it left off."""
     response.status_code, status = await _control(JobAction.RESUME, job_id, caller)
-    return {"status": status}
+    return schemas.StatusResult(status=status)
 
 
 @router.delete(
     "/{job_id}",
-    response_model=schemas.Deleted,
     responses={202: {"model": schemas.Deleted, "description": "Accepted"}},
 )
-async def delete_job(job_id: str, caller: CallerDep, response: Response) -> dict[str, Any]:
+async def delete_job(job_id: str, caller: CallerDep, response: Response) -> schemas.Deleted:
     """Cancel (if unfinished) and remove the job. Data already migrated is not reversed."""
     response.status_code, _ = await _control(JobAction.DELETE, job_id, caller)
-    return {"deleted": True}
+    return schemas.Deleted(deleted=True)

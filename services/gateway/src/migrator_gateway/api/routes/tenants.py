@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Any, Literal
+from typing import Literal, TypeVar
 
 from fastapi import APIRouter, Query, Response
 from migrator_contracts import readmodels, subjects
@@ -26,23 +26,16 @@ from migrator_readstore import ReadStore
 from pydantic import BaseModel, ConfigDict, Field
 
 from migrator_gateway.api import schemas
-from migrator_gateway.api.deps import BusDep, CallerDep, SettingsDep
+from migrator_gateway.api.deps import BusDep, Caller, CallerDep, SettingsDep
 from migrator_gateway.api.errors import ApiError
 from migrator_gateway.api.ownership import tenant_in_org
 from migrator_gateway.api.rpc import ask
-from migrator_gateway.api.views import tenant_view
+from migrator_gateway.api.views import shaped, tenant_view
 
 router = APIRouter(prefix="/v1/tenants", tags=["tenants"], responses=schemas.COMMON_ERRORS)
 
 DOMAIN = r"^([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$"
-# Each list shows its documented schema's fields, in its order.
-DISCOVERED = {
-    "users": (readmodels.DISCOVERED_USERS, tuple(schemas.DiscoveredUser.model_fields)),
-    "sites": (readmodels.DISCOVERED_SITES, tuple(schemas.DiscoveredSite.model_fields)),
-    "teams": (readmodels.DISCOVERED_TEAMS, tuple(schemas.DiscoveredTeam.model_fields)),
-    "projects": (readmodels.DISCOVERED_PROJECTS, tuple(schemas.DiscoveredProject.model_fields)),
-    "spaces": (readmodels.DISCOVERED_SPACES, tuple(schemas.DiscoveredSpace.model_fields)),
-}
+S = TypeVar("S", bound=BaseModel)
 
 
 class ConnectTenant(BaseModel):
@@ -77,8 +70,8 @@ async def tenant_of_org(store: ReadStore, org_id: str, tenant_id: str) -> readmo
     return tenant
 
 
-@router.post("/connect", response_model=schemas.ConsentStart)
-async def connect(body: ConnectTenant, caller: CallerDep) -> dict[str, str]:
+@router.post("/connect")
+async def connect(body: ConnectTenant, caller: CallerDep) -> schemas.ConsentStart:
     """Start admin consent: the Global Admin visits ``authUrl``."""
     org_id, broker, settings = caller.org_id, caller.broker, caller.settings
     if body.type == "ATLASSIAN" and body.role is not TenantRole.DESTINATION:
@@ -101,10 +94,10 @@ async def connect(body: ConnectTenant, caller: CallerDep) -> dict[str, str]:
         ConnectTenantReply,
         wait_seconds=settings.rpc_timeout_seconds,
     )
-    return {"authUrl": reply.auth_url, "state": reply.state}
+    return schemas.ConsentStart(authUrl=reply.auth_url, state=reply.state)
 
 
-@router.get("/callback", response_model=schemas.ConsentDone)
+@router.get("/callback")
 async def callback(
     broker: BusDep,
     settings: SettingsDep,
@@ -114,7 +107,7 @@ async def callback(
     tenant: str | None = None,
     error: str | None = None,
     error_description: str | None = None,
-) -> dict[str, Any]:
+) -> schemas.ConsentDone:
     """Where the identity provider sends the admin's browser back (authenticated by ``state``)."""
     if not state:
         raise ApiError(400, "STATE_INVALID", "The consent callback has no state")
@@ -134,11 +127,11 @@ async def callback(
         ConsentReply,
         wait_seconds=settings.rpc_timeout_seconds * 3,
     )
-    return {"connected": True, "tenantId": reply.tenant_id}
+    return schemas.ConsentDone(connected=True, tenantId=reply.tenant_id)
 
 
-@router.post("/servers", status_code=201, response_model=schemas.RegisteredServer)
-async def register_server(body: RegisterServerBody, caller: CallerDep) -> dict[str, Any]:
+@router.post("/servers", status_code=201)
+async def register_server(body: RegisterServerBody, caller: CallerDep) -> schemas.RegisteredServer:
     """Register a Jira / Confluence Server or Data Center as a migration source: the server must
     answer with this id and token; its projects and spaces are then discovered."""
     request = RegisterServer(
@@ -152,31 +145,29 @@ async def register_server(body: RegisterServerBody, caller: CallerDep) -> dict[s
         wait_seconds=caller.settings.rpc_timeout_seconds * 3,
     )
     tenant = await tenant_of_org(caller.store, caller.org_id, reply.tenant_id)
-    return {"tenant": tenant_view(tenant.to_doc())}
+    return schemas.RegisteredServer(tenant=tenant_view(tenant.to_doc()))
 
 
-@router.get("", response_model=schemas.TenantList)
-async def list_tenants(caller: CallerDep) -> dict[str, Any]:
+@router.get("")
+async def list_tenants(caller: CallerDep) -> schemas.TenantList:
     """Every tenant connected to the organisation."""
     org_id, store = caller.org_id, caller.store
     docs = await store.collection(readmodels.TENANTS).find(
         {"orgId": org_id}, sort=[("connectedAt", 1), ("_id", 1)]
     )
-    return {"tenants": [tenant_view(d) for d in docs]}
+    return schemas.TenantList(tenants=[tenant_view(d) for d in docs])
 
 
-@router.get("/{tenant_id}", response_model=schemas.TenantEnvelope)
-async def get_tenant(tenant_id: str, caller: CallerDep) -> dict[str, Any]:
+@router.get("/{tenant_id}")
+async def get_tenant(tenant_id: str, caller: CallerDep) -> schemas.TenantEnvelope:
     org_id, store = caller.org_id, caller.store
-    return {"tenant": tenant_view((await tenant_of_org(store, org_id, tenant_id)).to_doc())}
+    return schemas.TenantEnvelope(
+        tenant=tenant_view((await tenant_of_org(store, org_id, tenant_id)).to_doc())
+    )
 
 
-@router.delete(
-    "/{tenant_id}",
-    response_model=schemas.Deleted,
-    responses={202: {"model": schemas.Deleted, "description": "Accepted"}},
-)
-async def delete_tenant(tenant_id: str, caller: CallerDep, response: Response) -> dict[str, Any]:
+@router.delete("/{tenant_id}", responses={202: {"model": schemas.Deleted, "description": "Accepted"}})
+async def delete_tenant(tenant_id: str, caller: CallerDep, response: Response) -> schemas.Deleted:
     """Pause the jobs that use the tenant, revoke its credentials, then remove it.
 
     The scheduler pauses the jobs before it asks the connector to revoke; the answer waits until
@@ -191,14 +182,14 @@ async def delete_tenant(tenant_id: str, caller: CallerDep, response: Response) -
     deadline = time.monotonic() + settings.rpc_timeout_seconds * 2
     while time.monotonic() < deadline:
         if await tenants.get(tenant_id) is None:
-            return {"deleted": True}
+            return schemas.Deleted(deleted=True)
         await asyncio.sleep(0.05)
     response.status_code = 202
-    return {"deleted": True}
+    return schemas.Deleted(deleted=True)
 
 
-@router.post("/{tenant_id}/discover", status_code=202, response_model=schemas.DiscoveryStarted)
-async def discover(tenant_id: str, caller: CallerDep) -> dict[str, Any]:
+@router.post("/{tenant_id}/discover", status_code=202)
+async def discover(tenant_id: str, caller: CallerDep) -> schemas.DiscoveryStarted:
     """Run discovery again (users, sites, teams, storage); the lists update when it completes."""
     org_id, store, broker = caller.org_id, caller.store, caller.broker
     tenant = await tenant_of_org(store, org_id, tenant_id)
@@ -206,13 +197,17 @@ async def discover(tenant_id: str, caller: CallerDep) -> dict[str, Any]:
     command = DiscoverTenant(tenant_id=tenant_id, org_id=org_id, discovery_job_id=discovery_id)
     subject = subjects.CMD_TENANT_DISCOVER if tenant.type == "M365" else subjects.CMD_ATLASSIAN_DISCOVER
     await publish(broker, subject, command, msg_id=discovery_id)
-    return {"latestJob": {"id": discovery_id, "status": "QUEUED", "completedAt": None}}
+    return schemas.DiscoveryStarted(
+        latestJob=schemas.LatestJob(id=discovery_id, status="QUEUED", completedAt=None)
+    )
 
 
-async def _discovered(store: ReadStore, org_id: str, tenant_id: str, kind: str) -> dict[str, Any]:
+async def _discovered(
+    caller: Caller, tenant_id: str, collection: str, row: type[S]
+) -> tuple[list[S], schemas.LatestJob | None]:
     """What the most recent discovery found, and that discovery job."""
+    store, org_id = caller.store, caller.org_id
     tenant = await tenant_of_org(store, org_id, tenant_id)
-    collection, fields = DISCOVERED[kind]
     docs = await store.collection(collection).find(
         {"tenantId": tenant_id, "orgId": org_id}, sort=[("_id", 1)]
     )
@@ -221,38 +216,42 @@ async def _discovered(store: ReadStore, org_id: str, tenant_id: str, kind: str) 
         doc = await store.collection(readmodels.DISCOVERY_JOBS).get(tenant.latest_discovery_job_id)
         if doc is not None:
             job = readmodels.DiscoveryJobDoc.model_validate(doc)
-            latest = {"id": job.id, "status": job.status.value, "completedAt": job.completed_at}
-    return {kind: [{f: d.get(f) for f in fields} for d in docs], "latestJob": latest}
+            latest = schemas.LatestJob(id=job.id, status=job.status.value, completedAt=job.completed_at)
+    return [shaped(row, d) for d in docs], latest
 
 
-@router.get("/{tenant_id}/users", response_model=schemas.DiscoveredUsers)
-async def discovered_users(tenant_id: str, caller: CallerDep) -> dict[str, Any]:
+@router.get("/{tenant_id}/users")
+async def discovered_users(tenant_id: str, caller: CallerDep) -> schemas.DiscoveredUsers:
     """Users (mailboxes) found by the most recent discovery."""
-    org_id, store = caller.org_id, caller.store
-    return await _discovered(store, org_id, tenant_id, "users")
+    rows, latest = await _discovered(caller, tenant_id, readmodels.DISCOVERED_USERS, schemas.DiscoveredUser)
+    return schemas.DiscoveredUsers(users=rows, latestJob=latest)
 
 
-@router.get("/{tenant_id}/sites", response_model=schemas.DiscoveredSites)
-async def discovered_sites(tenant_id: str, caller: CallerDep) -> dict[str, Any]:
+@router.get("/{tenant_id}/sites")
+async def discovered_sites(tenant_id: str, caller: CallerDep) -> schemas.DiscoveredSites:
     """SharePoint sites found by the most recent discovery."""
-    org_id, store = caller.org_id, caller.store
-    return await _discovered(store, org_id, tenant_id, "sites")
+    rows, latest = await _discovered(caller, tenant_id, readmodels.DISCOVERED_SITES, schemas.DiscoveredSite)
+    return schemas.DiscoveredSites(sites=rows, latestJob=latest)
 
 
-@router.get("/{tenant_id}/teams", response_model=schemas.DiscoveredTeams)
-async def discovered_teams(tenant_id: str, caller: CallerDep) -> dict[str, Any]:
+@router.get("/{tenant_id}/teams")
+async def discovered_teams(tenant_id: str, caller: CallerDep) -> schemas.DiscoveredTeams:
     """Microsoft Teams found by the most recent discovery."""
-    org_id, store = caller.org_id, caller.store
-    return await _discovered(store, org_id, tenant_id, "teams")
+    rows, latest = await _discovered(caller, tenant_id, readmodels.DISCOVERED_TEAMS, schemas.DiscoveredTeam)
+    return schemas.DiscoveredTeams(teams=rows, latestJob=latest)
 
 
-@router.get("/{tenant_id}/projects", response_model=schemas.DiscoveredProjects)
-async def discovered_projects(tenant_id: str, caller: CallerDep) -> dict[str, Any]:
+@router.get("/{tenant_id}/projects")
+async def discovered_projects(tenant_id: str, caller: CallerDep) -> schemas.DiscoveredProjects:
     """Jira projects found by the most recent discovery of an Atlassian tenant."""
-    return await _discovered(caller.store, caller.org_id, tenant_id, "projects")
+    collection, row = readmodels.DISCOVERED_PROJECTS, schemas.DiscoveredProject
+    rows, latest = await _discovered(caller, tenant_id, collection, row)
+    return schemas.DiscoveredProjects(projects=rows, latestJob=latest)
 
 
-@router.get("/{tenant_id}/spaces", response_model=schemas.DiscoveredSpaces)
-async def discovered_spaces(tenant_id: str, caller: CallerDep) -> dict[str, Any]:
+@router.get("/{tenant_id}/spaces")
+async def discovered_spaces(tenant_id: str, caller: CallerDep) -> schemas.DiscoveredSpaces:
     """Confluence spaces found by the most recent discovery of an Atlassian tenant."""
-    return await _discovered(caller.store, caller.org_id, tenant_id, "spaces")
+    collection, row = readmodels.DISCOVERED_SPACES, schemas.DiscoveredSpace
+    rows, latest = await _discovered(caller, tenant_id, collection, row)
+    return schemas.DiscoveredSpaces(spaces=rows, latestJob=latest)
