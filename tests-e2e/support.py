@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
+import nats
 from migrator_devstack.secrets import new_api_key
+from migrator_devstack.stack import Stack
 
 # Keys of the organisations the suite bootstraps besides its own (one module instance, one value).
 OTHER_KEY = new_api_key()  # an organisation that only ever tries to see the suite's data
@@ -141,3 +144,21 @@ def delete_unfinished_jobs(api: httpx.Client) -> None:
                 api.delete(f"/v1/jobs/{job['id']}")
     except httpx.TransportError:
         return
+
+
+EVENTS = "MIGRATOR_EVT"
+
+
+def consumer_settled(stack: Stack, stream: str, durable: str) -> bool:
+    """Whether the durable has handled every message of its stream so far (none pending, none
+    awaiting its ack): what a test waits on instead of sleeping while a service catches up."""
+
+    async def ask() -> bool:
+        nc = await nats.connect(stack.env["MIGRATOR_NATS_URL"])
+        try:
+            info = await nc.jetstream().consumer_info(stream, durable)
+            return info.num_pending == 0 and info.num_ack_pending == 0
+        finally:
+            await nc.close()
+
+    return asyncio.run(ask())

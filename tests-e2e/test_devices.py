@@ -152,8 +152,15 @@ async def test_device_hub_dying_loses_no_command_and_runs_none_twice(
             return any(c["status"] == "RUNNING" for h in histories for c in h)
 
         await eventually(one_in_progress, within=60, what="a command to be in progress")
+        retries = fleet.stats.retries
         stack.kill_service("device-hub")  # again, mid-command: results wait for it
-        await asyncio.sleep(1.0)
+
+        async def refused_while_down() -> bool:
+            return fleet.stats.retries > retries
+
+        await eventually(
+            refused_while_down, within=30, what="an agent's call to fail while device-hub is down"
+        )
         stack.start_service("device-hub")
 
         async def all_done() -> bool:

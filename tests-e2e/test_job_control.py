@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import httpx
 import pytest
+from migrator_devstack.stack import Stack
+from support import EVENTS, consumer_settled, discovered, wait_until
 from support import create_job as create
-from support import discovered, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -28,7 +28,7 @@ def source_items(simulator: httpx.Client, *sites: str) -> int:
 
 
 def test_a_paused_job_finishes_its_current_site_starts_no_other_and_resumes_to_done(
-    api: httpx.Client, simulator: httpx.Client, tenants: dict[str, str]
+    stack: Stack, api: httpx.Client, simulator: httpx.Client, tenants: dict[str, str]
 ) -> None:
     # The suite runs one unit (site) of a job at a time: the second waits for the first.
     # fullPass: both sites migrated before; this test needs every item to move again.
@@ -59,10 +59,21 @@ def test_a_paused_job_finishes_its_current_site_starts_no_other_and_resumes_to_d
         what="the in-flight site to finish while paused",
     )
     assert first["totalItems"] == source_items(simulator, FINANCE)
-    for _ in range(3):  # with the other site free to start, it does not
-        time.sleep(1.0)
-        held = job(api, created["id"])
-        assert held["status"] == "PAUSED" and held["totalItems"] == first["totalItems"]
+
+    def sites() -> list[dict[str, Any]]:
+        return list(api.get(f"/v1/jobs/{created['id']}/sites").json()["sites"])
+
+    wait_until(lambda: any(s["status"] == "DONE" for s in sites()), timeout=60, what="the first site's end")
+    # The scheduler dispatches when it handles a unit's end; once it has handled every unit
+    # event, it has had its chance to start the other site, and it did not.
+    wait_until(
+        lambda: consumer_settled(stack, EVENTS, "scheduler-unit-progress"),
+        timeout=30,
+        what="the scheduler to handle every unit event",
+    )
+    held = job(api, created["id"])
+    assert held["status"] == "PAUSED" and held["totalItems"] == first["totalItems"]
+    assert sorted(s["status"] for s in sites()) == ["DONE", "QUEUED"]
     assert held["completedAt"] is None
 
     resumed = api.patch(f"/v1/jobs/{created['id']}/resume")
