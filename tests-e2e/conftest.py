@@ -16,7 +16,6 @@ from migrator_devstack import infra
 from migrator_devstack.secrets import new_api_key
 from migrator_devstack.stack import Stack
 from support import (
-    ATLASSIAN_KEY,
     CONSENT_TTL_SECONDS,
     FUZZ_KEY,
     ORGANISATIONS,
@@ -67,7 +66,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory, trace_sink: TraceSink) -> It
         "MIGRATOR_BOOTSTRAP_KEYS": ",".join(
             [
                 f"org_E2E:{new_api_key()},org_OTHER:{OTHER_KEY},org_RATE:{RATE_KEY}",
-                f"org_TDEL:{TENANT_DELETE_KEY},org_SEED:{SEED_KEY},org_FUZZ:{FUZZ_KEY},org_ATL:{ATLASSIAN_KEY}",
+                f"org_TDEL:{TENANT_DELETE_KEY},org_SEED:{SEED_KEY},org_FUZZ:{FUZZ_KEY}",
                 *(f"{org.id}:{org.key}" for org in ORGANISATIONS),
             ]
         ),
@@ -121,6 +120,28 @@ def stack(tmp_path_factory: pytest.TempPathFactory, trace_sink: TraceSink) -> It
         stack.stop()
         if "mongo" in stack.procs:
             stack.procs["mongo"].stop()
+
+
+@pytest.fixture(autouse=True)
+def faults_end_with_the_test(request: pytest.FixtureRequest) -> Iterator[None]:
+    """A test's simulator faults are its own: whatever it switched on (faults, Atlassian check
+    outcomes) is off when it ends, passed or failed, before the next test starts."""
+    yield
+    if "stack" not in request.fixturenames:
+        return
+    stack = request.getfixturevalue("stack")
+    resets = {
+        "m365-simulator": [("DELETE", "/_sim/faults", None)],
+        "atlassian-simulator": [("DELETE", "/_sim/faults", None)]
+        + [("POST", "/_sim/checks", {"flow": flow, "outcomes": {}}) for flow in ("jira", "confluence")],
+    }
+    for name, calls in resets.items():
+        proc = stack.procs.get(name)
+        for method, path, body in calls if proc is not None else []:
+            try:
+                httpx.request(method, proc.urls["base"] + path, json=body, timeout=10).raise_for_status()
+            except httpx.TransportError:
+                break  # the test stopped that simulator: it fails on its own account
 
 
 @pytest.fixture(scope="session")

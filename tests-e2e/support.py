@@ -20,7 +20,6 @@ TENANT_DELETE_KEY = new_api_key()  # an organisation whose tenants the tenant-de
 SEED_KEY = new_api_key()  # an organisation of its own for the walk through the API reference
 CONSENT_TTL_SECONDS = 6  # how long an admin-consent link stays valid in the suite
 FUZZ_KEY = new_api_key()  # the schema fuzzer's organisation (it spends its own rate budget)
-ATLASSIAN_KEY = new_api_key()  # an organisation of its own for the Atlassian tenants and jobs
 
 
 @dataclass(frozen=True)

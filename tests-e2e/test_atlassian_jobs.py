@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 from migrator_devstack.stack import Stack
-from support import ATLASSIAN_KEY, wait_until
+from support import wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -25,15 +25,7 @@ def atlassian(stack: Stack) -> Iterator[httpx.Client]:
         yield client
 
 
-@pytest.fixture(scope="module")
-def api(stack: Stack) -> Iterator[httpx.Client]:
-    """The Atlassian tests' own organisation, so other tests' tenant lists stay as they expect."""
-    headers = {"Authorization": f"Bearer {ATLASSIAN_KEY}"}
-    with httpx.Client(base_url=stack.api_url, headers=headers, timeout=30) as client:
-        yield client
-
-
-@pytest.fixture(scope="module")
+@pytest.fixture
 def sites(api: httpx.Client, atlassian: httpx.Client) -> dict[str, str]:
     """The cloud site (destination, by consent) and the Data Center (source, by token)."""
     started = api.post(

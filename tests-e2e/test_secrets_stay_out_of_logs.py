@@ -9,7 +9,6 @@ import httpx
 import pytest
 from migrator_devstack.stack import Stack
 from support import (
-    ATLASSIAN_KEY,
     FUZZ_KEY,
     ORGANISATIONS,
     OTHER_KEY,
@@ -56,7 +55,6 @@ def test_no_secret_reaches_a_service_log(
             SEED_KEY,
             TENANT_DELETE_KEY,
             FUZZ_KEY,
-            ATLASSIAN_KEY,
             *(org.key for org in ORGANISATIONS),
         ],
         "tenant tokens": tokens,
