@@ -3,7 +3,7 @@
 Dashboards and ``migrator jobs watch`` poll ``GET /v1/jobs`` and ``GET /v1/jobs/{id}``. For
 these two, FastAPI's per-route machinery (solving dependencies, validating parameters through
 models) cost more than the read itself: the listing served 0.30x of a bare FastAPI endpoint
-through it, against 0.49x here (bench/gateway_bench.py). Everything else is shared: the same
+through it, against 0.44x here (bench/gateway_bench.py). Everything else is shared: the same
 caller (key, organisation, rate limit), the same queries and views, the same errors, and the
 same response models, which check and render the payload. The FastAPI routes stay registered:
 they document both endpoints in /openapi.json.
