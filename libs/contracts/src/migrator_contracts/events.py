@@ -80,6 +80,9 @@ class UnitProgressed(Event):
     skipped_items: int = 0
     bytes_transferred: int = 0
     message: str | None = None
+    # Why the skipped items were left, when that is news (Atlassian's reason for a project it
+    # SKIPPED); None for items skipped because they already moved (an incremental pass).
+    skipped_reason: str | None = None
     # What the unit is, for a reader who does not know it (a mailbox's UPN, a team's name, a
     # site's URL, a project's key): every connector sets it, and the job's log names the unit
     # by it. ``dest`` is where it went when the connector chose (a team it created).

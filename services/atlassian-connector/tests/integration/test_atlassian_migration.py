@@ -281,6 +281,22 @@ async def test_a_jira_job_runs_to_its_end_with_a_failed_project(sim: Sim, store:
     assert state["seq"] == seqs[-1]  # a resumed run goes on from the last report sent
 
 
+async def test_a_project_atlassian_skips_is_skipped_with_its_reason_never_migrated(
+    sim: Sim, store: SqliteReadStore
+) -> None:
+    await sim.control.post("/_sim/faults", json={"skipKeys": ["BETA"]})
+    recorder = Recorder()
+    await runner(sim, store, recorder).run(scope(JobType.JIRA, {"ALPHA": 120, "BETA": 45}))
+    progress = recorder.progress()
+    beta = progress["job_ATL1_1"]
+    assert (beta.status, beta.done_items, beta.error_items, beta.skipped_items) == (UnitStatus.DONE, 0, 0, 45)
+    assert beta.skipped_reason == beta.message == "Project BETA already exists on the destination site"
+    alpha = progress["job_ATL1_0"]
+    assert (alpha.done_items, alpha.skipped_items, alpha.skipped_reason) == (120, 0, None)
+    landed = (await sim.control.get("/_sim/sites/acme.atlassian.net")).json()["projects"]
+    assert [p["key"] for p in landed] == ["ALPHA"]  # nothing of BETA moved
+
+
 async def test_a_failed_blocking_check_stops_the_job_before_migrate(sim: Sim, store: SqliteReadStore) -> None:
     await sim.control.post(
         "/_sim/checks",

@@ -4,7 +4,12 @@ what a project's or space's status node says about its unit."""
 from __future__ import annotations
 
 import pytest
-from migrator_atlassian_connector.domain.migration_rules import blocking_failures, definition, unit_report
+from migrator_atlassian_connector.domain.migration_rules import (
+    UnitState,
+    blocking_failures,
+    definition,
+    unit_report,
+)
 from migrator_atlassian_connector.domain.status_nodes import Node, node_of
 from migrator_contracts.commands import AtlassianUnit, MigrateAtlassianScope
 from migrator_contracts.enums import JobType, UnitStatus
@@ -42,13 +47,32 @@ def test_only_failed_checks_the_operator_did_not_override_stop_a_migration() -> 
 
 
 def test_a_unit_reads_from_its_node_in_progress_then_finished() -> None:
-    assert unit_report(UNIT, None, 0) == (UnitStatus.QUEUED, 120, 0, 0)  # not in the tree yet
+    assert unit_report(UNIT, None, 0) == UnitState(UnitStatus.QUEUED, 120)  # not in the tree yet
     running = node_of(
         {
             "status": "IN_PROGRESS",
             "progressDetails": {"isSupported": True, "data": [{"processed": 30, "total": 150}]},
         }
     )
-    assert unit_report(UNIT, running, 0) == (UnitStatus.RUNNING, 150, 30, 0)  # the tree knows more
-    assert unit_report(UNIT, Node("FINISHED", "SUCCESS"), 150) == (UnitStatus.DONE, 150, 150, 0)
-    assert unit_report(UNIT, Node("FINISHED", "FAILED"), 150) == (UnitStatus.ERROR, 150, 0, 150)
+    assert unit_report(UNIT, running, 0) == UnitState(UnitStatus.RUNNING, 150, done=30)  # the tree knows more
+    assert unit_report(UNIT, Node("FINISHED", "SUCCESS"), 150) == UnitState(UnitStatus.DONE, 150, done=150)
+    failed = unit_report(UNIT, Node("FINISHED", "FAILED", "Project key clash"), 150)
+    assert failed == UnitState(UnitStatus.ERROR, 150, errors=150, message="Project key clash")
+
+
+def test_every_finished_outcome_is_one_result_and_only_success_or_warning_counts_as_migrated() -> None:
+    warned = unit_report(UNIT, Node("FINISHED", "WARNING", "3 attachments too large"), 120)
+    assert warned == UnitState(UnitStatus.DONE, 120, done=120, message="3 attachments too large")
+    # SKIPPED moved nothing: skipped items with Atlassian's reason, never "120 items migrated".
+    skipped = unit_report(UNIT, Node("FINISHED", "SKIPPED", "Project already exists"), 120)
+    assert skipped == UnitState(UnitStatus.DONE, 120, skipped=120, message="Project already exists")
+    assert (
+        unit_report(UNIT, Node("FINISHED", "SKIPPED"), 120).message
+        == "Atlassian skipped it and gave no reason"
+    )
+    # An outcome the reference does not name (or none) is an error that says so.
+    odd = unit_report(UNIT, Node("FINISHED", "INCOMPLETE", "stopped"), 120)
+    assert odd == UnitState(
+        UnitStatus.ERROR, 120, errors=120, message="Atlassian finished it with outcome INCOMPLETE: stopped"
+    )
+    assert unit_report(UNIT, Node("FINISHED"), 120).status is UnitStatus.ERROR

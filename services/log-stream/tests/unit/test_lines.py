@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from migrator_contracts.enums import JobStatus, LogLevel, UnitStatus
@@ -13,7 +14,7 @@ from migrator_log_stream.domain.lines import line_for, line_id
 AT = datetime(2026, 5, 9, 8, 5, tzinfo=UTC)
 
 
-def unit(status: UnitStatus, source: str | None = "https://s/sites/a", **counters: int) -> UnitProgressed:
+def unit(status: UnitStatus, source: str | None = "https://s/sites/a", **counters: Any) -> UnitProgressed:
     return UnitProgressed(
         event_id=f"u1:{status}",
         seq=3,
@@ -40,6 +41,13 @@ def test_a_unit_speaks_when_it_ends_not_while_it_runs() -> None:
     assert done.message == "https://s/sites/a → 4,210 items migrated"
     partial = line_for(unit(UnitStatus.DONE, done_items=9, error_items=2))
     assert partial is not None and partial.level is LogLevel.WARN and partial.message.endswith("(2 failed)")
+    # Skipped because already moved (an incremental pass): said, and no warning.
+    again = line_for(unit(UnitStatus.DONE, done_items=3, skipped_items=40))
+    assert again is not None and again.level is LogLevel.OK and again.message.endswith("(40 skipped)")
+    # Skipped for a reason (a project Atlassian SKIPPED): never "migrated" without it.
+    left = line_for(unit(UnitStatus.DONE, skipped_items=120, skipped_reason="Project ALPHA already exists"))
+    assert left is not None and left.level is LogLevel.WARN
+    assert left.message == "https://s/sites/a → 0 items migrated (120 skipped: Project ALPHA already exists)"
 
 
 def test_a_unit_its_connector_did_not_name_is_named_by_its_id() -> None:

@@ -143,12 +143,15 @@ async def revoke_consent(request: Request, host: str) -> JSONResponse:
 
 @router.post("/faults")
 async def set_faults(request: Request) -> dict[str, Any]:
-    """Merge switches: ``failKeys``, ``warnKeys``, ``itemsPerSecond`` (later tasks), ``throttle: {count}``."""
+    """Merge switches: ``failKeys``, ``warnKeys``, ``skipKeys``, ``itemsPerSecond`` (later tasks),
+    ``throttle: {count}``."""
     faults, body = sim_state(request).faults, await request.json()
     if "failKeys" in body:
         faults.fail_keys = set(body["failKeys"])
     if "warnKeys" in body:
         faults.warn_keys = set(body["warnKeys"])
+    if "skipKeys" in body:
+        faults.skip_keys = set(body["skipKeys"])
     if "itemsPerSecond" in body:
         faults.items_per_second = float(body["itemsPerSecond"]) if body["itemsPerSecond"] else None
     if throttle := body.get("throttle"):

@@ -69,10 +69,16 @@ def check_plan(results: Sequence[CheckResult], *, created: float, seconds: float
     return TaskPlan("check", created, check_runs(results, created=created, seconds=seconds))
 
 
-def _key_run(flow: Flow, work: Work, *, start: float, rate: float, fail: bool, warn: bool) -> Run:
-    """A project or space: a failing one stops half-way, and is not landed on the site."""
+def _key_run(
+    flow: Flow, work: Work, *, start: float, rate: float, fail: bool, warn: bool, skip: bool = False
+) -> Run:
+    """A project or space: a failing one stops half-way, and a skipped one moves nothing; neither
+    is landed on the site."""
     processed, outcome, message = work.total, "SUCCESS", None
-    if fail:
+    if skip:
+        processed, outcome = 0, "SKIPPED"
+        message = f"{flow.noun.capitalize()} {work.key} already exists on the destination site"
+    elif fail:
         processed, outcome = work.total // 2, "FAILED"
         message = f"{flow.failure}: the simulator was told to fail {flow.noun} {work.key}"
     elif warn:
@@ -104,6 +110,7 @@ def migrate_plan(
     apps_lag: float,
     fail_keys: Iterable[str] = (),
     warn_keys: Iterable[str] = (),
+    skip_keys: Iterable[str] = (),
 ) -> TaskPlan:
     """Checks, then users and groups, then each key in turn, then the flow's later scopes; apps alongside."""
     checks = check_runs(results, created=created, seconds=check_seconds)
@@ -121,11 +128,12 @@ def migrate_plan(
     users_run = Run(
         "usersAndGroups", start, start + users / rate, "SUCCESS", unit="Users", total=users, processed=users
     )
-    failing, warning = set(fail_keys), set(warn_keys)
+    failing, warning, skipping = set(fail_keys), set(warn_keys), set(skip_keys)
     items: list[Run] = []
     clock = users_run.end
     for w in work:
-        items.append(_key_run(flow, w, start=clock, rate=rate, fail=w.key in failing, warn=w.key in warning))
+        fail, warn, skip = w.key in failing, w.key in warning, w.key in skipping
+        items.append(_key_run(flow, w, start=clock, rate=rate, fail=fail, warn=warn, skip=skip))
         clock = items[-1].end
     later = tuple(
         Run(name, clock, clock, "SUCCESS" if name == "globalEntities" and global_entities else "SKIPPED")

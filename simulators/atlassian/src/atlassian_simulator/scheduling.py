@@ -49,4 +49,5 @@ def plan_task(sim: SimState, job: Job, request: TaskRequest) -> TaskPlan:
         apps_lag=sim.settings.apps_lag_seconds,
         fail_keys=sim.faults.fail_keys,
         warn_keys=sim.faults.warn_keys,
+        skip_keys=sim.faults.skip_keys,
     )

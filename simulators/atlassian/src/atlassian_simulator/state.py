@@ -33,6 +33,7 @@ class Faults:
 
     fail_keys: set[str] = field(default_factory=set)
     warn_keys: set[str] = field(default_factory=set)
+    skip_keys: set[str] = field(default_factory=set)  # finished SKIPPED: nothing moved
     throttle_count: int = 0  # the next N rate-limited calls answer 429, whatever the budget
     items_per_second: float | None = None
 

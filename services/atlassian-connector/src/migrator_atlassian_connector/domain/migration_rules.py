@@ -3,6 +3,7 @@ failed checks stop it, and what a project's or space's status node says about it
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from migrator_contracts.commands import AtlassianUnit, MigrateAtlassianScope
@@ -36,11 +37,26 @@ def blocking_failures(checks: dict[str, Node], overrides: list[str]) -> list[tup
     ]
 
 
-def unit_report(unit: AtlassianUnit, node: Node | None, known_total: int) -> tuple[UnitStatus, int, int, int]:
-    """(status, total, done, errors) of a project or space from its status node.
+@dataclass(frozen=True)
+class UnitState:
+    """What a project's or space's node says of its unit: status, counters, and Atlassian's
+    reason when it did not simply succeed."""
+
+    status: UnitStatus
+    total: int
+    done: int = 0
+    errors: int = 0
+    skipped: int = 0
+    message: str | None = None
+
+
+def unit_report(unit: AtlassianUnit, node: Node | None, known_total: int) -> UnitState:
+    """The unit's state from its status node; every finished outcome maps to one result.
 
     Progress is point in time: a finished node carries none, so the total is what was last
-    seen (or discovered), and a finished node counts all of it as done or failed."""
+    seen (or discovered), and a finished node counts all of it as done, failed or skipped.
+    SKIPPED moved nothing: its items are skipped, never counted as migrated. An outcome the
+    reference does not name is an error that names it, never a success."""
     total = known_total or unit.total_items
     if node is None or not node.finished:
         counted = node.processed() if node is not None else None
@@ -49,7 +65,18 @@ def unit_report(unit: AtlassianUnit, node: Node | None, known_total: int) -> tup
         status = (
             UnitStatus.RUNNING if node is not None and node.status == "IN_PROGRESS" else UnitStatus.QUEUED
         )
-        return status, total, processed, 0
-    if node.outcome == "FAILED":
-        return UnitStatus.ERROR, total, 0, total
-    return UnitStatus.DONE, total, total, 0
+        return UnitState(status, total, done=processed)
+    said = node.message
+    match node.outcome:
+        case "SUCCESS":
+            return UnitState(UnitStatus.DONE, total, done=total)
+        case "WARNING":
+            return UnitState(UnitStatus.DONE, total, done=total, message=said)
+        case "SKIPPED":
+            reason = said or "Atlassian skipped it and gave no reason"
+            return UnitState(UnitStatus.DONE, total, skipped=total, message=reason)
+        case "FAILED":
+            return UnitState(UnitStatus.ERROR, total, errors=total, message=said or "Atlassian failed it")
+        case outcome:
+            reason = f"Atlassian finished it with outcome {outcome or 'none'}" + (f": {said}" if said else "")
+            return UnitState(UnitStatus.ERROR, total, errors=total, message=reason)

@@ -20,6 +20,7 @@ class UnitReport(Doc):
     total: int
     done: int
     errors: int
+    skipped: int = 0
     message: str | None = None
 
 

@@ -209,12 +209,11 @@ class AtlassianMigration:
                 node = snapshot.items.get(unit.key)
                 last = state.units.get(unit.unit_id)
                 known = last.total if last else 0
-                status, total, done, errors = unit_report(unit, node, known)
-                message = (
-                    node.message if node is not None and node.finished and node.outcome != "SUCCESS" else None
+                now = unit_report(unit, node, known)
+                await self._report(
+                    cmd, state, unit, now.status, now.total, now.done, now.errors, now.message, now.skipped
                 )
-                await self._report(cmd, state, unit, status, total, done, errors, message)
-                finished = finished and status in (UnitStatus.DONE, UnitStatus.ERROR)
+                finished = finished and now.status in (UnitStatus.DONE, UnitStatus.ERROR)
             if finished and snapshot.root.finished:
                 return
             await wait()
@@ -229,9 +228,12 @@ class AtlassianMigration:
         done: int,
         errors: int,
         message: str | None,
+        skipped: int = 0,
     ) -> None:
         """Publish the unit's progress if it changed since the last report (absolute counters)."""
-        now = UnitReport(status=status, total=total, done=done, errors=errors, message=message)
+        now = UnitReport(
+            status=status, total=total, done=done, errors=errors, skipped=skipped, message=message
+        )
         if state.units.get(unit.unit_id) == now:
             return
         state.seq += 1
@@ -248,7 +250,9 @@ class AtlassianMigration:
             total_items=total,
             done_items=done,
             error_items=errors,
+            skipped_items=skipped,
             message=message,
+            skipped_reason=message if skipped else None,
             source=unit.key,
         )
         await self._publisher.publish(

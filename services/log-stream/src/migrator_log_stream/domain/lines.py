@@ -89,9 +89,13 @@ def _unit_line(event: UnitProgressed, source: str) -> tuple[LogLevel, str | None
         if event.error_items:
             tail.append(f"{event.error_items:,} failed")
         if event.skipped_items:
-            tail.append(f"{event.skipped_items:,} skipped")
+            # Why they were left, when that is news ("ALPHA → 0 items migrated (120 skipped:
+            # Project ALPHA already exists)"); items an incremental pass skips as already moved
+            # have no reason and are no warning.
+            why = f": {event.skipped_reason}" if event.skipped_reason else ""
+            tail.append(f"{event.skipped_items:,} skipped{why}")
         detail = f" ({', '.join(tail)})" if tail else ""
-        level = LogLevel.WARN if event.error_items else LogLevel.OK
+        level = LogLevel.WARN if event.error_items or event.skipped_reason else LogLevel.OK
         return level, f"{source} → {_plural(event.done_items, 'item')} migrated{detail}", fields
     if event.status is UnitStatus.ERROR:
         # As the reference writes it: "cfo@contoso.com — 403 Forbidden on Mail.ReadWrite".
