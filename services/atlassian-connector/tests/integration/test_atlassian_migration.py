@@ -338,6 +338,35 @@ async def test_an_overridden_check_lets_the_job_migrate(sim: Sim, store: SqliteR
     ) in recorder.lines()
 
 
+async def test_an_override_of_a_check_atlassian_does_not_let_be_excluded_stops_the_job(
+    sim: Sim, store: SqliteReadStore
+) -> None:
+    await sim.control.post(
+        "/_sim/checks",
+        json={
+            "flow": "jira",
+            "outcomes": {
+                "CloudFreeUserLimit": {"outcome": "FAILED", "message": "Too many users", "excludable": False}
+            },
+        },
+    )
+    recorder = Recorder()
+    await runner(sim, store, recorder).run(
+        scope(JobType.JIRA, {"ALPHA": 120}, override_checks=["CloudFreeUserLimit"])
+    )
+    (report,) = recorder.progress().values()
+    assert report.status is UnitStatus.ERROR and report.done_items == 0
+    assert report.message == (
+        "Pre-migration check failed: CloudFreeUserLimit (Too many users); "
+        "CloudFreeUserLimit cannot be overridden (not excludable)"
+    )
+    assert ("ERROR", "Pre-migration check CloudFreeUserLimit: FAILED — Too many users") in recorder.lines()
+    checks = await store.collection(readmodels.JOB_CHECKS).get("job_ATL1")
+    assert checks is not None
+    assert [c["overridden"] for c in checks["checks"] if c["name"] == "CloudFreeUserLimit"] == [False]
+    assert (await sim.control.get("/_sim/sites/acme.atlassian.net")).json()["projects"] == []
+
+
 async def test_a_dry_run_stops_after_the_checks(sim: Sim, store: SqliteReadStore) -> None:
     recorder = Recorder()
     await runner(sim, store, recorder).run(scope(JobType.CONFLUENCE, {"ENG": 80}, dry_run=True))

@@ -39,11 +39,21 @@ def test_a_jira_job_asks_for_its_projects_from_the_server_to_the_site() -> None:
 def test_only_failed_checks_the_operator_did_not_override_stop_a_migration() -> None:
     checks = {
         "MissingAttachments": Node("FINISHED", "WARNING"),
-        "UsersConflict": Node("FINISHED", "FAILED", "2 conflicts"),
-        "AppsOutdated": Node("FINISHED", "FAILED"),
+        "UsersConflict": Node("FINISHED", "FAILED", "2 conflicts", details={"excludable": True}),
+        "AppsOutdated": Node("FINISHED", "FAILED", details={"excludable": True}),
     }
     assert [name for name, _ in blocking_failures(checks, [])] == ["AppsOutdated", "UsersConflict"]
     assert [name for name, _ in blocking_failures(checks, ["AppsOutdated"])] == ["UsersConflict"]
+
+
+def test_an_override_skips_only_a_check_atlassian_marks_excludable() -> None:
+    checks = {
+        "ProjectKeyConflict": Node("FINISHED", "FAILED", "ALPHA exists", details={"excludable": False}),
+        "AppsOutdated": Node("FINISHED", "FAILED", details={"excludable": True}),
+        "Unlabelled": Node("FINISHED", "FAILED"),  # no details: not known to be excludable
+    }
+    overrides = ["ProjectKeyConflict", "AppsOutdated", "Unlabelled"]
+    assert [name for name, _ in blocking_failures(checks, overrides)] == ["ProjectKeyConflict", "Unlabelled"]
 
 
 def test_a_unit_reads_from_its_node_in_progress_then_finished() -> None:

@@ -28,12 +28,18 @@ def definition(cmd: MigrateAtlassianScope, *, server_id: str, site_url: str) -> 
     }
 
 
+def excludable(node: Node) -> bool:
+    """Whether Atlassian lets ``overrideChecks`` skip this failed check (its ``details``)."""
+    return bool((node.details or {}).get("excludable"))
+
+
 def blocking_failures(checks: dict[str, Node], overrides: list[str]) -> list[tuple[str, Node]]:
-    """FAILED checks that stop the migration: all of them but those the operator overrode."""
+    """FAILED checks that stop the migration: all of them but those the operator overrode and
+    Atlassian marks excludable (an override of any other check changes nothing there)."""
     return [
         (name, node)
         for name, node in sorted(checks.items())
-        if node.outcome == "FAILED" and name not in overrides
+        if node.outcome == "FAILED" and not (name in overrides and excludable(node))
     ]
 
 

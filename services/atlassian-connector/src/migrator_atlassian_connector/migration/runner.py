@@ -33,6 +33,7 @@ from migrator_atlassian_connector.domain.migration_rules import (
     FLOWS,
     blocking_failures,
     definition,
+    excludable,
     unit_report,
 )
 from migrator_atlassian_connector.domain.status_nodes import Node
@@ -125,7 +126,9 @@ class AtlassianMigration:
             if blocking:
                 names = ", ".join(name for name, _ in blocking)
                 first = blocking[0][1].message or "no detail given"
-                await self._fail_all(cmd, state, f"Pre-migration check failed: {names} ({first})")
+                refused = [name for name, _ in blocking if name in cmd.override_checks]
+                why = f"; {', '.join(refused)} cannot be overridden (not excludable)" if refused else ""
+                await self._fail_all(cmd, state, f"Pre-migration check failed: {names} ({first}){why}")
                 return
             state.checks_done = True
             await self._tasks.put(state)
@@ -161,7 +164,7 @@ class AtlassianMigration:
                 status=n.status,
                 outcome=n.outcome,
                 message=n.message,
-                overridden=name in cmd.override_checks,
+                overridden=name in cmd.override_checks and excludable(n),
             )
             for name, n in sorted(checks.items())
         ]
@@ -177,12 +180,9 @@ class AtlassianMigration:
         await self._checks.upsert(cmd.job_id, recorded.to_doc())
         for name, node in sorted(checks.items()):
             if node.outcome in ("WARNING", "FAILED"):
-                level = (
-                    LogLevel.ERROR
-                    if node.outcome == "FAILED" and name not in cmd.override_checks
-                    else LogLevel.WARN
-                )
-                suffix = " (overridden)" if name in cmd.override_checks else ""
+                overridden = name in cmd.override_checks and excludable(node)
+                level = LogLevel.ERROR if node.outcome == "FAILED" and not overridden else LogLevel.WARN
+                suffix = " (overridden)" if overridden else ""
                 message = f"Pre-migration check {name}: {node.outcome}{suffix}" + (
                     f" — {node.message}" if node.message else ""
                 )
