@@ -48,7 +48,7 @@ lint: install
 	$(VENV)/bin/ruff check $(SRC)
 
 typecheck: install
-	$(VENV)/bin/mypy libs/contracts/src libs/platform/src libs/readstore/src libs/microsoft/src services/scheduler/src services/sp-connector/src services/mail-teams-connector/src services/gateway/src services/log-stream/src services/device-hub/src services/atlassian-connector/src clients/migrator-client/src simulators/device-agent/src simulators/atlassian/src devstack/src deploy/check/src
+	$(VENV)/bin/mypy libs/contracts/src libs/platform/src libs/readstore/src libs/microsoft/src services/scheduler/src services/sp-connector/src services/mail-teams-connector/src services/gateway/src services/log-stream/src services/device-hub/src services/atlassian-connector/src clients/migrator-client/src simulators/device-agent/src simulators/atlassian/src simulators/state-file/src devstack/src deploy/check/src
 
 # The deployment artefacts, without Docker or a cluster: compose.yaml against the compose spec and
 # the services' settings, the kustomize overlays rendered and checked against the Kubernetes
