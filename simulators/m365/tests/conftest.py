@@ -26,6 +26,7 @@ async def bearer(sim: httpx.AsyncClient, domain: str) -> dict[str, str]:
         f"/login.microsoftonline.com/{domain}/adminconsent",
         params={"client_id": "app", "state": "s", "redirect_uri": "http://cb/callback"},
     )
+    assert consent.status_code == 302, consent.text
     tenant = parse_qs(urlsplit(consent.headers["location"]).query)["tenant"][0]
     token = await sim.post(
         f"/login.microsoftonline.com/{tenant}/oauth2/v2.0/token",
@@ -36,6 +37,7 @@ async def bearer(sim: httpx.AsyncClient, domain: str) -> dict[str, str]:
             "scope": "https://graph.microsoft.com/.default",
         },
     )
+    assert token.status_code == 200, token.text
     return {"Authorization": f"Bearer {token.json()['access_token']}"}
 
 

@@ -2,43 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import Awaitable, Callable
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
-from m365_simulator.app import create_app
-from m365_simulator.config import SimSettings
 
 pytestmark = pytest.mark.integration
 LOGIN = "/login.microsoftonline.com"
-
-
-@pytest.fixture
-async def sim() -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(SimSettings(seed=42))
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://sim") as client:
-        yield client
-
-
-async def consent_and_token(sim: httpx.AsyncClient, domain: str) -> str:
-    consent = await sim.get(
-        f"{LOGIN}/{domain}/adminconsent",
-        params={"client_id": "app", "state": "s1", "redirect_uri": "http://cb/callback"},
-    )
-    assert consent.status_code == 302
-    tenant = parse_qs(urlsplit(consent.headers["location"]).query)["tenant"][0]
-    token = await sim.post(
-        f"{LOGIN}/{tenant}/oauth2/v2.0/token",
-        data={
-            "client_id": "app",
-            "client_secret": "x",
-            "grant_type": "client_credentials",
-            "scope": "https://graph.microsoft.com/.default",
-        },
-    )
-    assert token.status_code == 200
-    return str(token.json()["access_token"])
+Headers = Callable[[str], Awaitable[dict[str, str]]]  # the auth fixture
 
 
 async def test_consent_redirects_back_with_state_and_tenant_guid(sim: httpx.AsyncClient) -> None:
@@ -72,8 +44,8 @@ async def test_no_token_without_consent_and_no_graph_without_token(sim: httpx.As
     assert (await sim.get("/graph.microsoft.com/v1.0/users")).status_code == 401
 
 
-async def test_graph_paging_returns_every_user_once(sim: httpx.AsyncClient) -> None:
-    headers = {"Authorization": f"Bearer {await consent_and_token(sim, 'contoso.com')}"}
+async def test_graph_paging_returns_every_user_once(sim: httpx.AsyncClient, auth: Headers) -> None:
+    headers = await auth("contoso.com")
     url: str | None = "/graph.microsoft.com/v1.0/users?$top=5"
     upns: list[str] = []
     pages = 0
@@ -87,8 +59,8 @@ async def test_graph_paging_returns_every_user_once(sim: httpx.AsyncClient) -> N
     assert count.status_code == 400  # $count needs ConsistencyLevel: eventual, as in Graph
 
 
-async def test_unknown_migration_job_gives_the_documented_500(sim: httpx.AsyncClient) -> None:
-    headers = {"Authorization": f"Bearer {await consent_and_token(sim, 'contoso.com')}"}
+async def test_unknown_migration_job_gives_the_documented_500(sim: httpx.AsyncClient, auth: Headers) -> None:
+    headers = await auth("contoso.com")
     response = await sim.get(
         "/contoso.sharepoint.com/sites/marketing/_api/site/"
         "GetMigrationJobProgress(jobId='3e280efa-78a3-4ba1-bac6-e447aa538ca5',nextToken=0)",
@@ -100,8 +72,10 @@ async def test_unknown_migration_job_gives_the_documented_500(sim: httpx.AsyncCl
     assert error["message"] == {"lang": "en-US", "value": "Job not found"}
 
 
-async def test_throttle_fault_answers_with_retry_after_then_recovers(sim: httpx.AsyncClient) -> None:
-    headers = {"Authorization": f"Bearer {await consent_and_token(sim, 'contoso.com')}"}
+async def test_throttle_fault_answers_with_retry_after_then_recovers(
+    sim: httpx.AsyncClient, auth: Headers
+) -> None:
+    headers = await auth("contoso.com")
     await sim.post("/_sim/faults", json={"throttle": {"status": 429, "count": 2, "retryAfter": 3}})
     for _ in range(2):
         throttled = await sim.get("/graph.microsoft.com/v1.0/users", headers=headers)
@@ -109,11 +83,8 @@ async def test_throttle_fault_answers_with_retry_after_then_recovers(sim: httpx.
     assert (await sim.get("/graph.microsoft.com/v1.0/users", headers=headers)).status_code == 200
 
 
-async def test_source_listing_and_download_match_the_content(sim: httpx.AsyncClient) -> None:
-    headers = {
-        "Authorization": f"Bearer {await consent_and_token(sim, 'contoso.com')}",
-        "Accept": "application/json;odata=verbose",
-    }
+async def test_source_listing_and_download_match_the_content(sim: httpx.AsyncClient, auth: Headers) -> None:
+    headers = await auth("contoso.com") | {"Accept": "application/json;odata=verbose"}
     site = "/contoso.sharepoint.com/sites/marketing"
     rows, url = [], f"{site}/_api/web/lists/GetByTitle('Documents')/items?$top=7"
     while url:
