@@ -31,6 +31,7 @@ from migrator_readstore import Collection
 from migrator_atlassian_connector.adapters.migration_api import MigrationApi, MigrationApiError
 from migrator_atlassian_connector.domain.migration_rules import (
     FLOWS,
+    UnitState,
     blocking_failures,
     definition,
     excludable,
@@ -134,9 +135,8 @@ class AtlassianMigration:
             await self._tasks.put(state)
         if cmd.dry_run:
             for unit in cmd.units:
-                await self._report(
-                    cmd, state, unit, UnitStatus.DONE, unit.total_items, 0, 0, "Checks passed (dry run)"
-                )
+                checked = UnitState(UnitStatus.DONE, unit.total_items, message="Checks passed (dry run)")
+                await self._report(cmd, state, unit, checked)
             return
         if not state.migrate_task_id:
             options = {"overrideChecks": cmd.override_checks} if cmd.override_checks else {}
@@ -210,9 +210,7 @@ class AtlassianMigration:
                 last = state.units.get(unit.unit_id)
                 known = last.total if last else 0
                 now = unit_report(unit, node, known)
-                await self._report(
-                    cmd, state, unit, now.status, now.total, now.done, now.errors, now.message, now.skipped
-                )
+                await self._report(cmd, state, unit, now)
                 finished = finished and now.status in (UnitStatus.DONE, UnitStatus.ERROR)
             if finished and snapshot.root.finished:
                 return
@@ -223,21 +221,21 @@ class AtlassianMigration:
         cmd: MigrateAtlassianScope,
         state: AtlassianTask,
         unit: AtlassianUnit,
-        status: UnitStatus,
-        total: int,
-        done: int,
-        errors: int,
-        message: str | None,
-        skipped: int = 0,
+        now: UnitState,
     ) -> None:
         """Publish the unit's progress if it changed since the last report (absolute counters)."""
-        now = UnitReport(
-            status=status, total=total, done=done, errors=errors, skipped=skipped, message=message
+        report = UnitReport(
+            status=now.status,
+            total=now.total,
+            done=now.done,
+            errors=now.errors,
+            skipped=now.skipped,
+            message=now.message,
         )
-        if state.units.get(unit.unit_id) == now:
+        if state.units.get(unit.unit_id) == report:
             return
         state.seq += 1
-        state.units[unit.unit_id] = now
+        state.units[unit.unit_id] = report
         await self._tasks.put(state)  # before publishing: a restart continues the sequence
         seq = state.seq
         event = UnitProgressed(
@@ -246,13 +244,13 @@ class AtlassianMigration:
             occurred_at=self._clock(),
             job_id=cmd.job_id,
             unit_id=unit.unit_id,
-            status=status,
-            total_items=total,
-            done_items=done,
-            error_items=errors,
-            skipped_items=skipped,
-            message=message,
-            skipped_reason=message if skipped else None,
+            status=now.status,
+            total_items=now.total,
+            done_items=now.done,
+            error_items=now.errors,
+            skipped_items=now.skipped,
+            message=now.message,
+            skipped_reason=now.message if now.skipped else None,
             source=unit.key,
         )
         await self._publisher.publish(
@@ -270,7 +268,9 @@ class AtlassianMigration:
         log.warning("atlassian migration stopped", job_id=cmd.job_id, reason=reason)
         await self._line(cmd, LogLevel.ERROR, reason, key="stopped")
         for unit in cmd.units:
-            await self._report(cmd, state, unit, UnitStatus.ERROR, unit.total_items, 0, 0, reason)
+            await self._report(
+                cmd, state, unit, UnitState(UnitStatus.ERROR, unit.total_items, message=reason)
+            )
 
     async def _line(
         self, cmd: MigrateAtlassianScope, level: LogLevel, message: str, *, key: str, **fields: Any
