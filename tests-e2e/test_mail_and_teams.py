@@ -24,13 +24,6 @@ THROTTLED, FAULTY, FORBIDDEN = (
 )
 
 
-@pytest.fixture(autouse=True)
-def calm_simulator(simulator: httpx.Client) -> Any:
-    simulator.delete("/_sim/faults")
-    yield
-    simulator.delete("/_sim/faults")
-
-
 def mailbox(simulator: httpx.Client, upn: str) -> dict[str, Any]:
     return dict(simulator.get("/_sim/mailboxes", params={"upn": upn}).json())
 

@@ -62,11 +62,9 @@ def log_rows(api: httpx.Client, job_id: str) -> list[dict[str, str]]:
 
 
 @pytest.fixture(autouse=True)
-def calm_simulator(simulator: httpx.Client) -> Any:
-    simulator.delete("/_sim/faults")
+def calm_simulator(simulator: httpx.Client) -> None:
+    """No object delay here (conftest's faults_end_with_the_test switches it off afterwards)."""
     simulator.post("/_sim/faults", json={"objectDelayMs": 0})
-    yield
-    simulator.delete("/_sim/faults")
 
 
 @pytest.mark.skipif(
