@@ -39,9 +39,15 @@ def test_a_migration_moves_through_check_users_projects_and_apps() -> None:
     plan = _plan([CheckResult("DatabaseSize", "SUCCESS")])
     assert _at(plan, 1000.5)["children"]["migrate"]["status"] == "PENDING"
     assert _at(plan, 1001.5, "migrate")["children"]["usersAndGroups"]["status"] == "IN_PROGRESS"
-    during = _at(plan, 1003.0, "migrate,projects")["children"]  # users end 1002, ALPHA 1002-1004
-    assert during["ALPHA"]["progressDetails"]["data"] == [{"name": "Issues", "total": 20, "processed": 10}]
+    # Users end at 1002; ALPHA exports its 20 issues 1002-1003, then imports them 1003-1004.
+    during = _at(plan, 1002.5, "migrate,projects")["children"]
+    assert during["ALPHA"]["progressDetails"]["data"] == [
+        {"name": "Issues - export", "total": 20, "processed": 10}
+    ]
     assert during["ALPHA"]["progressDetails"]["percent"] == 50 and during["BETA"]["status"] == "PENDING"
+    importing = _at(plan, 1003.25, "migrate,projects")["children"]["ALPHA"]["progressDetails"]
+    assert importing["data"] == [{"name": "Issues - import", "total": 20, "processed": 5}]  # from 0 again
+    assert importing["percent"] == 25
     done = _at(plan, 1005.0, "migrate")
     assert done["status"] == "FINISHED" and done["outcome"] == "SUCCESS"
     assert done["children"]["apps"]["status"] == "IN_PROGRESS"  # apps end at 1010
@@ -68,6 +74,26 @@ def test_a_failed_check_blocks_and_an_override_of_an_excludable_one_warns() -> N
         JIRA, ["DatabaseSize"], settings={"DatabaseSize": CheckSetting("FAILED")}, with_apps=False
     )
     assert override(fixed, ["DatabaseSize"])[0].outcome == "FAILED"  # not excludable: still blocks
+
+
+def test_an_unschedulable_migration_fails_at_its_check_level_and_shows_no_projects() -> None:
+    plan = _plan([CheckResult("DatabaseSize", "SUCCESS")], unscheduled="The cloud site is locked")
+    check = _at(plan, 1001.0, "check", expand=False)
+    assert (check["status"], check["outcome"], check["message"]) == (
+        "FINISHED",
+        "FAILED",
+        "The cloud site is locked",
+    )
+    root = _at(plan, 1001.0, expand=False)
+    assert root["message"] == "The migration couldn't be scheduled: The cloud site is locked"
+    assert _at(plan, 1001.0, "migrate,projects") == {}  # an empty reply: no node under it
+    assert _at(plan, 1000.5, "check", expand=False)["status"] == "IN_PROGRESS"  # not before the checks
+
+
+def test_a_hidden_key_migrates_but_its_node_never_appears() -> None:
+    plan = _plan([], hide_keys=["BETA"])
+    assert list(_at(plan, 1010.0, "migrate,projects")["children"]) == ["ALPHA"]
+    assert [r.name for r in plan.items] == ["ALPHA", "BETA"]  # it still runs (and lands)
 
 
 def test_apps_checks_are_skipped_without_apps_and_confluence_has_its_own_catalogue() -> None:

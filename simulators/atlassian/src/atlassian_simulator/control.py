@@ -143,8 +143,9 @@ async def revoke_consent(request: Request, host: str) -> JSONResponse:
 
 @router.post("/faults")
 async def set_faults(request: Request) -> dict[str, Any]:
-    """Merge switches: ``failKeys``, ``warnKeys``, ``skipKeys``, ``itemsPerSecond`` (later tasks),
-    ``throttle: {count}``."""
+    """Merge switches: ``failKeys``, ``warnKeys``, ``skipKeys``, ``hideKeys`` (nodes never shown),
+    ``unscheduled`` (a reason: migrate tasks cannot be scheduled), ``itemsPerSecond`` (all for
+    later tasks), ``throttle: {count}``."""
     faults, body = sim_state(request).faults, await request.json()
     if "failKeys" in body:
         faults.fail_keys = set(body["failKeys"])
@@ -152,6 +153,10 @@ async def set_faults(request: Request) -> dict[str, Any]:
         faults.warn_keys = set(body["warnKeys"])
     if "skipKeys" in body:
         faults.skip_keys = set(body["skipKeys"])
+    if "hideKeys" in body:
+        faults.hide_keys = set(body["hideKeys"])
+    if "unscheduled" in body:
+        faults.unscheduled = body["unscheduled"] or None
     if "itemsPerSecond" in body:
         faults.items_per_second = float(body["itemsPerSecond"]) if body["itemsPerSecond"] else None
     if throttle := body.get("throttle"):

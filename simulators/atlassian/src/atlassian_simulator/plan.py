@@ -24,6 +24,13 @@ class Run:
     total: int = 0
     processed: int = 0  # when it ends: less than ``total`` when it fails part-way
     title: str = ""  # a project's or space's name, for the destination site
+    # Phases it passes through, each over all its items; progress shows only the current one's
+    # (the status guide: "for nodes that go through multiple phases ... only the current phase").
+    phases: tuple[str, ...] = ("",)
+
+
+# What a project, a space or the users go through: read from the server, then written to the site.
+PHASES = ("export", "import")
 
 
 @dataclass(frozen=True)
@@ -42,6 +49,8 @@ class TaskPlan:
     checks: tuple[Run, ...]
     flow: Flow | None = None
     blocked_by: tuple[str, ...] = ()  # FAILED checks not overridden: the migration never starts
+    unscheduled: str | None = None  # why Atlassian could not schedule it: its check level says so
+    hidden: tuple[str, ...] = ()  # keys whose nodes never appear in the tree (they still migrate)
     items: tuple[Run, ...] = ()
     scopes: tuple[Run, ...] = ()  # usersAndGroups and the flow's later scopes
     apps: Run | None = None
@@ -93,6 +102,7 @@ def _key_run(
         total=work.total,
         processed=processed,
         title=work.name,
+        phases=PHASES,
     )
 
 
@@ -111,22 +121,44 @@ def migrate_plan(
     fail_keys: Iterable[str] = (),
     warn_keys: Iterable[str] = (),
     skip_keys: Iterable[str] = (),
+    hide_keys: Iterable[str] = (),
+    unscheduled: str | None = None,
 ) -> TaskPlan:
-    """Checks, then users and groups, then each key in turn, then the flow's later scopes; apps alongside."""
+    """Checks, then users and groups, then each key in turn, then the flow's later scopes; apps alongside.
+
+    ``unscheduled``: Atlassian cannot schedule the migration (its check level fails with this
+    message, and no project or space node ever appears)."""
     checks = check_runs(results, created=created, seconds=check_seconds)
     blocked = tuple(c.name for c in checks if c.outcome == "FAILED")
     start = max((c.end for c in checks), default=created)
-    if blocked:  # nothing runs: every node is FINISHED/SKIPPED as soon as the checks are
+    if blocked or unscheduled:  # nothing runs: every node is FINISHED/SKIPPED as soon as the checks are
         skipped = tuple(
-            Run(w.key, start, start, "SKIPPED", unit=flow.unit, total=w.total, title=w.name) for w in work
+            Run(w.key, start, start, "SKIPPED", unit=flow.unit, total=w.total, title=w.name)
+            for w in (() if unscheduled else work)
         )
         scopes = tuple(Run(name, start, start, "SKIPPED") for name in ("usersAndGroups", *flow.after))
+        apps = Run("apps", start, start, "SKIPPED")
         return TaskPlan(
-            "migrate", created, checks, flow, blocked, skipped, scopes, Run("apps", start, start, "SKIPPED")
+            "migrate",
+            created,
+            checks,
+            flow,
+            blocked_by=blocked,
+            unscheduled=unscheduled,
+            items=skipped,
+            scopes=scopes,
+            apps=apps,
         )
     rate = max(items_per_second, 1e-6)
     users_run = Run(
-        "usersAndGroups", start, start + users / rate, "SUCCESS", unit="Users", total=users, processed=users
+        "usersAndGroups",
+        start,
+        start + users / rate,
+        "SUCCESS",
+        unit="Users",
+        total=users,
+        processed=users,
+        phases=PHASES,
     )
     failing, warning, skipping = set(fail_keys), set(warn_keys), set(skip_keys)
     items: list[Run] = []
@@ -140,4 +172,13 @@ def migrate_plan(
         for name in flow.after
     )
     apps = Run("apps", start, clock + apps_lag, "SUCCESS" if app_keys else "SKIPPED")
-    return TaskPlan("migrate", created, checks, flow, (), tuple(items), (users_run, *later), apps)
+    return TaskPlan(
+        "migrate",
+        created,
+        checks,
+        flow,
+        hidden=tuple(sorted(set(hide_keys))),
+        items=tuple(items),
+        scopes=(users_run, *later),
+        apps=apps,
+    )

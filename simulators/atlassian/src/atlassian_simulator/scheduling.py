@@ -50,4 +50,6 @@ def plan_task(sim: SimState, job: Job, request: TaskRequest) -> TaskPlan:
         fail_keys=sim.faults.fail_keys,
         warn_keys=sim.faults.warn_keys,
         skip_keys=sim.faults.skip_keys,
+        hide_keys=sim.faults.hide_keys,
+        unscheduled=sim.faults.unscheduled,
     )

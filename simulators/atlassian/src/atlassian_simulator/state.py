@@ -34,6 +34,8 @@ class Faults:
     fail_keys: set[str] = field(default_factory=set)
     warn_keys: set[str] = field(default_factory=set)
     skip_keys: set[str] = field(default_factory=set)  # finished SKIPPED: nothing moved
+    hide_keys: set[str] = field(default_factory=set)  # their nodes never appear (they still migrate)
+    unscheduled: str | None = None  # migrate tasks cannot be scheduled, for this reason
     throttle_count: int = 0  # the next N rate-limited calls answer 429, whatever the budget
     items_per_second: float | None = None
 

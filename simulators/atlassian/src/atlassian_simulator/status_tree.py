@@ -38,14 +38,18 @@ def _details(created: float, start: float, end: float, now: float) -> dict[str, 
     return {"createdAt": _ms(created), "lastUpdatedAt": _ms(min(now, end)), "startedAt": _ms(start)}
 
 
-def _progress(unit: str | None, total: int, processed: int) -> dict[str, Any]:
-    if unit is None:
+def _progress(run: Run, now: float) -> dict[str, Any]:
+    """Point in time: the current phase's count only, so it starts again from 0 in the next."""
+    if run.unit is None:
         return {"isSupported": False}
-    percent = 100 * processed // total if total else 0
+    work = len(run.phases) * run.processed * (now - run.start) / (run.end - run.start)
+    phase = min(int(work // run.total), len(run.phases) - 1)
+    processed = int(work - phase * run.total)
+    name = f"{run.unit} - {run.phases[phase]}" if run.phases[phase] else run.unit
     return {
         "isSupported": True,
-        "percent": percent,
-        "data": [{"name": unit, "total": total, "processed": processed}],
+        "percent": 100 * processed // run.total,
+        "data": [{"name": name, "total": run.total, "processed": processed}],
     }
 
 
@@ -55,10 +59,9 @@ def _run(run: Run, *, now: float, created: float | None) -> Node:
     if now < run.start:
         fields = {"status": "PENDING"}
     elif now < run.end:
-        done = int(run.processed * (now - run.start) / (run.end - run.start))
         fields = {"status": "IN_PROGRESS"}
         if created is not None:
-            fields["progressDetails"] = _progress(run.unit, run.total, done)
+            fields["progressDetails"] = _progress(run, now)
     else:
         fields = {"status": "FINISHED", "outcome": run.outcome}
         if run.message:
@@ -76,7 +79,10 @@ def _checks(plan: TaskPlan, *, now: float, name: str, running_message: str | Non
     children = [_run(c, now=now, created=None) for c in plan.checks]
     done = sum(1 for c in plan.checks if c.end <= now)
     fields: dict[str, Any]
-    if done < len(plan.checks):
+    if plan.unscheduled and done == len(plan.checks):
+        # "The check level status will show an error if a migration couldn't be scheduled."
+        fields = {"status": "FINISHED", "outcome": "FAILED", "message": plan.unscheduled}
+    elif done < len(plan.checks):
         fields = {"status": "IN_PROGRESS"}
         if running_message:
             fields["message"] = running_message
@@ -116,8 +122,9 @@ def _migrate(plan: TaskPlan, *, now: float) -> tuple[Node, Node]:
     assert plan.flow is not None and plan.apps is not None
     created, start, end = plan.created, plan.checks_end, plan.migrate_end
     check = _checks(plan, now=now, name="check", running_message="Preflight checks are running")
+    shown = [r for r in plan.items if r.name not in plan.hidden]
     container = Node(
-        plan.flow.container, {}, [_run(r, now=now, created=created) for r in plan.items], listed=False
+        plan.flow.container, {}, [_run(r, now=now, created=created) for r in shown], listed=False
     )
     scopes = [_run(r, now=now, created=created) for r in (*plan.scopes, plan.apps)]
     outcome = worst(r.outcome for r in (*plan.items, *plan.scopes))
@@ -126,7 +133,7 @@ def _migrate(plan: TaskPlan, *, now: float) -> tuple[Node, Node]:
     if now < start:
         migrate = {"status": "PENDING", "details": _details(created, start, end, now)}
         root = {"status": "IN_PROGRESS", "message": "Preflight checks are running"}
-    elif plan.blocked_by:
+    elif plan.blocked_by or plan.unscheduled:
         names = ", ".join(plan.blocked_by)
         noun = "check" if len(plan.blocked_by) == 1 else "checks"
         migrate = {
@@ -134,10 +141,11 @@ def _migrate(plan: TaskPlan, *, now: float) -> tuple[Node, Node]:
             "outcome": "SKIPPED",
             "message": "The migration couldn't be scheduled",
         }
+        why = plan.unscheduled or f"pre-migration {noun} {names} failed"
         root = {
             "status": "FINISHED",
             "outcome": "FAILED",
-            "message": f"The migration couldn't be scheduled: pre-migration {noun} {names} failed",
+            "message": f"The migration couldn't be scheduled: {why}",
         }
     elif now < end:
         migrate = {"status": "IN_PROGRESS", "details": _details(created, start, end, now)}
@@ -150,7 +158,8 @@ def _migrate(plan: TaskPlan, *, now: float) -> tuple[Node, Node]:
         root.setdefault("message", "Migration completed successfully")
     if "details" not in migrate:
         migrate["details"] = _details(created, start, end, now)
-    root["details"] = _details(created, created, end if not plan.blocked_by else start, now)
+    stopped = plan.blocked_by or plan.unscheduled
+    root["details"] = _details(created, created, start if stopped else end, now)
     if migrate["status"] == "IN_PROGRESS":
         migrate["progressDetails"] = {"isSupported": False}
     if root["status"] == "IN_PROGRESS":
