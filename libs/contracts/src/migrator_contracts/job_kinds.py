@@ -27,6 +27,7 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 
 from migrator_contracts import subjects
+from migrator_contracts.atlassian_checks import refused_overrides
 from migrator_contracts.enums import JobType
 
 Name = StrictStr
@@ -166,16 +167,30 @@ class TeamOptions(JobOptions):
         return _mapped_once(mappings, info, None, str.casefold)
 
 
+def _overridable_checks(names: list[str], job_type: JobType) -> list[str]:
+    """Each check once, and none Atlassian never lets a migration override."""
+    _distinct(names, str)
+    if refused := refused_overrides(job_type, names):
+        listed = ", ".join(refused)
+        raise ValueError(f"{listed} cannot be overridden: Atlassian never lets a migration skip it")
+    return names
+
+
 class ProjectOptions(JobOptions):
     """JIRA: projects by key."""
 
     projects: Selection = None
     override_checks: list[Name] = []
 
-    @field_validator("projects", "override_checks")
+    @field_validator("projects")
     @classmethod
     def _keys_once(cls, keys: list[str] | None) -> list[str] | None:
         return _distinct(keys, str)
+
+    @field_validator("override_checks")
+    @classmethod
+    def _overridable(cls, names: list[str]) -> list[str]:
+        return _overridable_checks(names, JobType.JIRA)
 
 
 class SpaceOptions(JobOptions):
@@ -184,10 +199,15 @@ class SpaceOptions(JobOptions):
     spaces: Selection = None
     override_checks: list[Name] = []
 
-    @field_validator("spaces", "override_checks")
+    @field_validator("spaces")
     @classmethod
     def _keys_once(cls, keys: list[str] | None) -> list[str] | None:
         return _distinct(keys, str)
+
+    @field_validator("override_checks")
+    @classmethod
+    def _overridable(cls, names: list[str]) -> list[str]:
+        return _overridable_checks(names, JobType.CONFLUENCE)
 
 
 class JobScope(_Strict):

@@ -53,6 +53,28 @@ async def test_a_selection_must_be_a_list_of_names(gateway: Gateway) -> None:
     )
 
 
+async def test_an_override_of_a_check_atlassian_never_lets_be_skipped_is_refused_by_name(
+    gateway: Gateway,
+) -> None:
+    atlassian = {"sourceTenantId": "ten_DATACENTER", "destTenantId": "ten_CLOUD"}
+    jira = await refused(
+        gateway,
+        type="JIRA",
+        **atlassian,
+        options={"overrideChecks": ["AnonPermission", "DatabaseSize", "MissingIssueTypes"]},
+    )
+    assert jira == (
+        "options.overrideChecks: DatabaseSize, MissingIssueTypes cannot be overridden: "
+        "Atlassian never lets a migration skip it"
+    )
+    confluence = await refused(
+        gateway, type="CONFLUENCE", **atlassian, options={"overrideChecks": ["SpaceKeyConflict"]}
+    )
+    assert confluence.startswith("options.overrideChecks: SpaceKeyConflict cannot be overridden")
+    twice = await refused(gateway, type="JIRA", **atlassian, options={"overrideChecks": ["A", "A"]})
+    assert twice == "options.overrideChecks: 'A' is listed twice"
+
+
 async def test_booleans_must_be_booleans(gateway: Gateway) -> None:
     message = await refused(gateway, type="SHAREPOINT", options={"sites": [FINANCE], "fullPass": "yes"})
     assert message == "options.fullPass: Input should be a valid boolean"
