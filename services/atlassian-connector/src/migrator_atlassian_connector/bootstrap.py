@@ -75,6 +75,7 @@ async def main(settings: AtlassianSettings | None = None) -> None:
             publisher=publisher,
             resolve=_resolver(runtime, http, credentials, budgets, settings),
             poll_seconds=settings.atlassian_poll_seconds,
+            node_wait_seconds=settings.atlassian_node_wait_seconds,
         )
 
         wire(runtime, settings, connections=connections, discovery=discovery, migration=migration)

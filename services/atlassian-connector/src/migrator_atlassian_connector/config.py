@@ -19,6 +19,9 @@ class AtlassianSettings(ServiceSettings):
     # How often a running migration's status tree is read (each reading is several calls from
     # the site's 600 a minute, shared by every job on it).
     atlassian_poll_seconds: float = Field(default=5.0, gt=0)
+    # How long after a migration finished a project's or space's status node may still appear
+    # (the tree fills in eventually) before that project or space is an error.
+    atlassian_node_wait_seconds: float = Field(default=300.0, ge=0)
     # Atlassian's budgets per destination site and API group.
     atlassian_creates_per_minute: int = Field(default=5, ge=1)
     atlassian_reads_per_minute: int = Field(default=600, ge=1)

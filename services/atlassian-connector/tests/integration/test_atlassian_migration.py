@@ -6,6 +6,7 @@ a failed project, and a connector killed mid-walk that resumes."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 from atlassian_simulator.app import create_app
+from atlassian_simulator.checks import CATALOGUE
 from atlassian_simulator.config import SimSettings
 from migrator_atlassian_connector.adapters.migration_api import MigrationApi, MigrationApiError, SiteBudget
 from migrator_atlassian_connector.migration.job_state import AtlassianTask, UnitReport
@@ -23,6 +25,7 @@ from migrator_atlassian_connector.migration.runner import AtlassianMigration, Ta
 from migrator_atlassian_connector.migration.status_tree import Snapshot, check_results, migration_snapshot
 from migrator_atlassian_connector.tenants.removal import forget_tenant
 from migrator_contracts import readmodels
+from migrator_contracts.atlassian_checks import NOT_EXCLUDABLE
 from migrator_contracts.commands import AtlassianUnit, MigrateAtlassianScope
 from migrator_contracts.enums import JobType, UnitStatus
 from migrator_contracts.events import TenantRemoved, UnitProgressed
@@ -204,6 +207,13 @@ async def test_creates_are_paced_to_the_sites_budget_before_atlassian_refuses_th
     assert budget.task_creates.has_capacity()  # each API group has its own budget
 
 
+def test_the_checks_refused_at_job_creation_are_those_atlassian_never_marks_excludable() -> None:
+    # The gateway refuses these overrides up front; the simulator (Atlassian here) must agree.
+    for job_type, product in ((JobType.JIRA, "jira"), (JobType.CONFLUENCE, "confluence")):
+        never = {name for name, (excludable, _) in CATALOGUE[product].items() if not excludable}
+        assert never == NOT_EXCLUDABLE[job_type], job_type
+
+
 async def test_a_refused_definition_names_atlassians_reason(sim: Sim) -> None:
     with pytest.raises(MigrationApiError) as refused:
         await sim.api.create_job(jira_job(["NOPE"]))
@@ -213,7 +223,9 @@ async def test_a_refused_definition_names_atlassians_reason(sim: Sim) -> None:
 # --- a whole job through the runner -------------------------------------------------------
 
 
-def runner(sim: Sim, store: SqliteReadStore, recorder: Recorder) -> AtlassianMigration:
+def runner(
+    sim: Sim, store: SqliteReadStore, recorder: Recorder, *, node_wait_seconds: float = 30.0
+) -> AtlassianMigration:
     async def resolve(cmd: MigrateAtlassianScope) -> Target:
         return Target(api=sim.api, server_id=SERVER_ID, site_url="https://acme.atlassian.net")
 
@@ -223,6 +235,7 @@ def runner(sim: Sim, store: SqliteReadStore, recorder: Recorder) -> AtlassianMig
         publisher=recorder,
         resolve=resolve,
         poll_seconds=0.02,
+        node_wait_seconds=node_wait_seconds,
     )
 
 
@@ -295,6 +308,64 @@ async def test_a_project_atlassian_skips_is_skipped_with_its_reason_never_migrat
     assert (alpha.done_items, alpha.skipped_items, alpha.skipped_reason) == (120, 0, None)
     landed = (await sim.control.get("/_sim/sites/acme.atlassian.net")).json()["projects"]
     assert [p["key"] for p in landed] == ["ALPHA"]  # nothing of BETA moved
+
+
+async def test_a_projects_count_never_steps_back_between_its_export_and_import_phases(
+    sim: Sim, store: SqliteReadStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await sim.control.post("/_sim/faults", json={"itemsPerSecond": 300})  # ALPHA: 0.8 s a phase
+    shown: list[tuple[str, int]] = []  # (phase, processed) as Atlassian showed ALPHA's progress
+    read = sim.api.status
+
+    async def status(job_id: str, task_id: str, **query: Any) -> dict[str, Any]:
+        page = await read(job_id, task_id, **query)
+        alpha = ((page.get("data") or {}).get("children") or {}).get("ALPHA") or {}
+        for d in (alpha.get("progressDetails") or {}).get("data") or []:
+            shown.append((d["name"], d["processed"]))
+        return page
+
+    monkeypatch.setattr(sim.api, "status", status)
+    recorder = Recorder()
+    await runner(sim, store, recorder).run(scope(JobType.JIRA, {"ALPHA": 240}))
+    # Atlassian's count went back to zero when ALPHA moved from export to import...
+    phases = [name for name, _ in shown]
+    assert "Issues - export" in phases and "Issues - import" in phases
+    assert any(later < earlier for (_, earlier), (_, later) in itertools.pairwise(shown))
+    # ...but the job's never did.
+    counts = [m.done_items for _, m in recorder.sent if isinstance(m, UnitProgressed)]
+    assert counts == sorted(counts) and counts[-1] == 240 and len(counts) > 3, counts
+
+
+async def test_a_migration_atlassian_cannot_schedule_fails_with_its_check_levels_error(
+    sim: Sim, store: SqliteReadStore
+) -> None:
+    await sim.control.post("/_sim/faults", json={"unscheduled": "Another migration holds the cloud site"})
+    recorder = Recorder()
+    await runner(sim, store, recorder).run(scope(JobType.CONFLUENCE, {"ENG": 80, "HR": 25}))
+    reason = "Atlassian could not schedule the migration: Another migration holds the cloud site"
+    assert {p.unit_id: (p.status, p.done_items, p.message) for p in recorder.progress().values()} == {
+        "job_ATL1_0": (UnitStatus.ERROR, 0, reason),
+        "job_ATL1_1": (UnitStatus.ERROR, 0, reason),
+    }
+    assert ("ERROR", reason) in recorder.lines()
+    assert (await sim.control.get("/_sim/sites/acme.atlassian.net")).json()["spaces"] == []
+
+
+async def test_a_project_whose_node_never_appears_fails_by_name_after_a_bounded_wait(
+    sim: Sim, store: SqliteReadStore
+) -> None:
+    await sim.control.post("/_sim/faults", json={"hideKeys": ["BETA"]})
+    recorder = Recorder()
+    following = runner(sim, store, recorder, node_wait_seconds=0.3)
+    await asyncio.wait_for(following.run(scope(JobType.JIRA, {"ALPHA": 120, "BETA": 45})), 30)
+    progress = recorder.progress()
+    assert (progress["job_ATL1_0"].status, progress["job_ATL1_0"].done_items) == (UnitStatus.DONE, 120)
+    beta = progress["job_ATL1_1"]
+    assert (beta.status, beta.done_items, beta.error_items) == (UnitStatus.ERROR, 0, 45)
+    assert (beta.message or "").startswith("Atlassian never reported an outcome for BETA (")
+    assert "the migration ended SUCCESS" in (beta.message or "")
+    state = await store.collection(readmodels.ATLASSIAN_TASKS).get("job_ATL1")
+    assert state is not None and state["finishedAt"] and state["scheduled"] is True
 
 
 async def test_a_failed_blocking_check_stops_the_job_before_migrate(sim: Sim, store: SqliteReadStore) -> None:

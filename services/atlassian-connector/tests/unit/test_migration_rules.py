@@ -8,7 +8,9 @@ from migrator_atlassian_connector.domain.migration_rules import (
     UnitState,
     blocking_failures,
     definition,
+    never_reported,
     unit_report,
+    unscheduled,
 )
 from migrator_atlassian_connector.domain.status_nodes import Node, node_of
 from migrator_contracts.commands import AtlassianUnit, MigrateAtlassianScope
@@ -86,3 +88,42 @@ def test_every_finished_outcome_is_one_result_and_only_success_or_warning_counts
         UnitStatus.ERROR, 120, errors=120, message="Atlassian finished it with outcome INCOMPLETE: stopped"
     )
     assert unit_report(UNIT, Node("FINISHED"), 120).status is UnitStatus.ERROR
+
+
+def _phase(name: str, processed: int) -> Node:
+    data = [{"name": name, "processed": processed, "total": 120}]
+    return node_of({"status": "IN_PROGRESS", "progressDetails": {"isSupported": True, "data": data}})
+
+
+def test_a_count_never_steps_back_when_a_node_starts_its_next_phase() -> None:
+    exported = unit_report(UNIT, _phase("Issues - export", 90), 120)
+    assert exported.done == 90
+    importing = unit_report(UNIT, _phase("Issues - import", 10), 120, exported.done)
+    assert importing == UnitState(UnitStatus.RUNNING, 120, done=90)  # import starts from 0; we stay at 90
+    assert unit_report(UNIT, _phase("Issues - import", 100), 120, importing.done).done == 100
+    assert unit_report(UNIT, Node("FINISHED", "SUCCESS"), 120, 100).done == 120
+    assert unit_report(UNIT, Node("FINISHED", "FAILED"), 120, 100).done == 0  # a failure counts none as moved
+
+
+def test_the_check_level_is_where_an_unscheduled_migration_says_why() -> None:
+    assert unscheduled(None, []) is None and unscheduled(Node("IN_PROGRESS"), []) is None
+    assert unscheduled(Node("FINISHED", "WARNING", "passed with warning"), []) is None
+    assert (
+        unscheduled(Node("FINISHED", "FAILED", "The cloud site is locked"), [])
+        == "Atlassian could not schedule the migration: The cloud site is locked"
+    )
+    assert unscheduled(Node("FINISHED", "FAILED"), ["DatabaseSize", "JsmLicence"]) == (
+        "Atlassian could not schedule the migration: its checks failed (failed: DatabaseSize, JsmLicence)"
+    )
+
+
+def test_a_unit_whose_node_never_appears_is_an_error_naming_it_and_the_migrations_end() -> None:
+    lost = never_reported(UNIT, 150, Node("FINISHED", "FAILED", "1 of 2 projects failed"), 300.4)
+    assert lost == UnitState(
+        UnitStatus.ERROR,
+        150,
+        errors=150,
+        message="Atlassian never reported an outcome for ALPHA "
+        "(300s after the migration finished; the migration ended FAILED: 1 of 2 projects failed)",
+    )
+    assert never_reported(UNIT, 0, Node("FINISHED", "SUCCESS"), 5).total == 120

@@ -56,11 +56,13 @@ class UnitState:
     message: str | None = None
 
 
-def unit_report(unit: AtlassianUnit, node: Node | None, known_total: int) -> UnitState:
+def unit_report(unit: AtlassianUnit, node: Node | None, known_total: int, known_done: int = 0) -> UnitState:
     """The unit's state from its status node; every finished outcome maps to one result.
 
     Progress is point in time: a finished node carries none, so the total is what was last
     seen (or discovered), and a finished node counts all of it as done, failed or skipped.
+    A node that goes through phases (export, then import) counts each phase from zero, so
+    while it runs ``done`` is the most it has reported (``known_done``): it never steps back.
     SKIPPED moved nothing: its items are skipped, never counted as migrated. An outcome the
     reference does not name is an error that names it, never a success."""
     total = known_total or unit.total_items
@@ -71,7 +73,7 @@ def unit_report(unit: AtlassianUnit, node: Node | None, known_total: int) -> Uni
         status = (
             UnitStatus.RUNNING if node is not None and node.status == "IN_PROGRESS" else UnitStatus.QUEUED
         )
-        return UnitState(status, total, done=processed)
+        return UnitState(status, total, done=min(max(processed, known_done), total))
     said = node.message
     match node.outcome:
         case "SUCCESS":
@@ -86,3 +88,27 @@ def unit_report(unit: AtlassianUnit, node: Node | None, known_total: int) -> Uni
         case outcome:
             reason = f"Atlassian finished it with outcome {outcome or 'none'}" + (f": {said}" if said else "")
             return UnitState(UnitStatus.ERROR, total, errors=total, message=reason)
+
+
+def unscheduled(check: Node | None, failed: list[str]) -> str | None:
+    """Why Atlassian could not schedule the migration, if the migrate task's ``check`` level says
+    so: "always first check the status of the check level ... it will show an error if a
+    migration couldn't be scheduled". ``failed``: the checks under it that FAILED, if any."""
+    if check is None or not check.finished or check.outcome != "FAILED":
+        return None
+    reason = f"Atlassian could not schedule the migration: {check.message or 'its checks failed'}"
+    return reason + (f" (failed: {', '.join(failed)})" if failed else "")
+
+
+def never_reported(unit: AtlassianUnit, total: int, root: Node, waited: float) -> UnitState:
+    """A project or space with no finished node ``waited`` seconds after the migration finished:
+    an error that names it and what the migration as a whole said, never a silent success."""
+    said = f"; the migration ended {root.outcome or 'without an outcome'}" + (
+        f": {root.message}" if root.message else ""
+    )
+    reason = (
+        f"Atlassian never reported an outcome for {unit.key} "
+        f"({waited:.0f}s after the migration finished{said})"
+    )
+    total = total or unit.total_items
+    return UnitState(UnitStatus.ERROR, total, errors=total, message=reason)

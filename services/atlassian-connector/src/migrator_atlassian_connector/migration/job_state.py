@@ -7,6 +7,8 @@ migration nor sends a report twice.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from migrator_contracts.enums import UnitStatus
 from migrator_contracts.readmodels import Doc
 from migrator_readstore import Collection
@@ -33,6 +35,8 @@ class AtlassianTask(Doc):
     check_task_id: str | None = None
     checks_done: bool = False
     migrate_task_id: str | None = None
+    scheduled: bool = False  # the migrate task's check level passed: Atlassian scheduled it
+    finished_at: datetime | None = None  # when its root was first seen FINISHED (the wait for late nodes)
 
 
 class AtlassianTasks:

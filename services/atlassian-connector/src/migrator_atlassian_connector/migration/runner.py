@@ -35,7 +35,9 @@ from migrator_atlassian_connector.domain.migration_rules import (
     blocking_failures,
     definition,
     excludable,
+    never_reported,
     unit_report,
+    unscheduled,
 )
 from migrator_atlassian_connector.domain.status_nodes import Node
 from migrator_atlassian_connector.migration.job_state import AtlassianTask, AtlassianTasks, UnitReport
@@ -66,10 +68,14 @@ class AtlassianMigration:
         publisher: Publisher,
         resolve: Resolve,
         poll_seconds: float = 2.0,
+        node_wait_seconds: float = 300.0,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
+        """``node_wait_seconds``: how long after the migration finished a project's or space's
+        node may still appear (the tree is eventually consistent) before it is an error."""
         self._tasks, self._checks, self._publisher = AtlassianTasks(tasks), checks, publisher
         self._resolve, self._poll, self._clock = resolve, poll_seconds, clock
+        self._node_wait = node_wait_seconds
 
     async def run(self, cmd: MigrateAtlassianScope) -> None:
         """Run the job's migration to its end (or resume it); the consumer keeps the command's
@@ -200,20 +206,43 @@ class AtlassianMigration:
         task_id: str,
         wait: Wait,
     ) -> None:
-        """Read the status tree until every project or space has finished; report as it moves."""
+        """Read the status tree until every project or space has finished; report as it moves.
+
+        The check level first, until it has passed: its error means nothing was scheduled. Once
+        the migration has finished, a project or space whose node has not is given
+        ``node_wait_seconds`` to appear, then it is an error that names it."""
         _, container, _ = FLOWS[cmd.job_type]
         while True:
-            snapshot = await migration_snapshot(api, job_id, task_id, container)
-            finished = True
-            for unit in cmd.units:
-                node = snapshot.items.get(unit.key)
-                last = state.units.get(unit.unit_id)
-                known = last.total if last else 0
-                now = unit_report(unit, node, known)
-                await self._report(cmd, state, unit, now)
-                finished = finished and now.status in (UnitStatus.DONE, UnitStatus.ERROR)
-            if finished and snapshot.root.finished:
+            snapshot = await migration_snapshot(api, job_id, task_id, container, check=not state.scheduled)
+            failed = [name for name, n in sorted(snapshot.checks.items()) if n.outcome == "FAILED"]
+            if reason := unscheduled(snapshot.check, failed):
+                await self._fail_all(cmd, state, reason)
                 return
+            if not state.scheduled and snapshot.check is not None and snapshot.check.finished:
+                state.scheduled = True
+                await self._tasks.put(state)
+            waiting: list[AtlassianUnit] = []
+            for unit in cmd.units:
+                last = state.units.get(unit.unit_id)
+                now = unit_report(
+                    unit, snapshot.items.get(unit.key), last.total if last else 0, last.done if last else 0
+                )
+                await self._report(cmd, state, unit, now)
+                if now.status not in (UnitStatus.DONE, UnitStatus.ERROR):
+                    waiting.append(unit)
+            if snapshot.root.finished and not waiting:
+                return
+            if snapshot.root.finished:
+                if state.finished_at is None:
+                    state.finished_at = self._clock()
+                    await self._tasks.put(state)
+                waited = (self._clock() - state.finished_at).total_seconds()
+                if waited >= self._node_wait:
+                    for unit in waiting:
+                        last = state.units.get(unit.unit_id)
+                        lost = never_reported(unit, last.total if last else 0, snapshot.root, waited)
+                        await self._report(cmd, state, unit, lost)
+                    return
             await wait()
 
     async def _report(

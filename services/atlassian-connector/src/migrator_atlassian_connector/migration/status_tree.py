@@ -39,9 +39,11 @@ async def expand(
 
 @dataclass
 class Snapshot:
-    """A migrate task at one moment: its root, checks, scopes and the items (projects or spaces)."""
+    """A migrate task at one moment: its root, its check level, checks, scopes and the items
+    (projects or spaces)."""
 
     root: Node
+    check: Node | None = None
     checks: dict[str, Node] = field(default_factory=dict)
     scopes: dict[str, Node] = field(default_factory=dict)
     items: dict[str, Node] = field(default_factory=dict)
@@ -53,17 +55,30 @@ async def check_results(api: MigrationApi, job_id: str, task_id: str) -> tuple[N
 
 
 async def migration_snapshot(
-    api: MigrationApi, job_id: str, task_id: str, container: str, *, detail: bool = False
+    api: MigrationApi,
+    job_id: str,
+    task_id: str,
+    container: str,
+    *,
+    detail: bool = False,
+    check: bool = False,
 ) -> Snapshot:
     """Breadth first: the root, then the items under ``migrate,{container}`` (projects or
-    spaces); with ``detail``, the checks and the scopes under migrate too. A job being followed
-    reads only what it reports: each reading spends the site's 600 reads a minute, shared by
-    every job on it, and its checks were recorded before migrate began."""
+    spaces); with ``check``, the check level first, as the status guide says (its error is
+    where a migration that could not be scheduled shows), and its checks when it FAILED; with
+    ``detail``, the checks and the scopes under migrate too. A job being followed reads only
+    what it reports: each reading spends the site's 600 reads a minute, shared by every job on it."""
     root, _ = await expand(api, job_id, task_id, None)
+    level: Node | None = None
     checks: dict[str, Node] = {}
     scopes: dict[str, Node] = {}
+    if check and not detail:
+        page = await api.status(job_id, task_id, level="check")
+        level = node_of(page["data"]) if page.get("data") else None
+        if level is not None and level.finished and level.outcome == "FAILED":
+            _, checks = await expand(api, job_id, task_id, "check")
     if detail:
-        _, checks = await expand(api, job_id, task_id, "check")
+        level, checks = await expand(api, job_id, task_id, "check")
         _, scopes = await expand(api, job_id, task_id, "migrate")
     _, items = await expand(api, job_id, task_id, f"migrate,{container}")
-    return Snapshot(root=root or Node("PENDING"), checks=checks, scopes=scopes, items=items)
+    return Snapshot(root=root or Node("PENDING"), check=level, checks=checks, scopes=scopes, items=items)
