@@ -8,10 +8,18 @@ every file with FinishManifestFileUpload as soon as it is uploaded.
 With a StartChangeToken only what changed since the token is exported. The change log's
 encoding of deletes and renames is ours (``ChangeType`` and ``PreviousUrl`` on the SPObject):
 the AMR reference says only that changed items are returned.
+
+The read options are told apart as the reference describes them: ``IncludePermission`` puts
+each item's role assignments in the manifest; ``IncludeSecurity`` puts every user of the site
+collection in UserGroupMap.xml and is "very slow" unless the read is of direct descendants
+only, so such a read is charged ``amr_security_ms_per_object`` for every object it exports. A
+change-token read that would run past ten minutes at ``amr_objects_per_second`` is cancelled
+(JobFatalError -2147213196, "Operation canceled"), as SharePoint cancels them.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import os
 import uuid
@@ -32,6 +40,8 @@ COMMON = {"MigrationType": "AsyncRead", "MigrationDirection": "Export", "TotalRe
 MAX_URLS = 5000
 LIBRARY = "Shared Documents"
 TOKEN_TOO_OLD = -2146232832
+CANCELLED = "-2147213196"
+CHANGE_TOKEN_READ_SECONDS = 600  # SharePoint cancels a change-token read that runs longer
 DECL = b'<?xml version="1.0" encoding="utf-8"?>'
 
 
@@ -46,8 +56,10 @@ class ReadRefused(Exception):
 @dataclass(frozen=True)
 class ReadOptions:
     include_direct_descendants_only: bool = False
-    include_security: bool = False
+    include_security: bool = False  # every user of the site collection (slow past the top level)
+    include_permission: bool = False  # each item's role assignments
     include_versions: bool = False
+    include_extended_metadata: bool = False
     start_change_token: str | None = None
 
     @classmethod
@@ -56,9 +68,16 @@ class ReadOptions:
         return cls(
             include_direct_descendants_only=bool(raw.get("IncludeDirectDescendantsOnly")),
             include_security=bool(raw.get("IncludeSecurity")),
+            include_permission=bool(raw.get("IncludePermission")),
             include_versions=bool(raw.get("IncludeVersions")),
+            include_extended_metadata=bool(raw.get("IncludeExtendedMetadata")),
             start_change_token=raw.get("StartChangeToken") or None,
         )
+
+    @property
+    def slow(self) -> bool:
+        """IncludeSecurity over a whole tree: the path the reference calls very slow."""
+        return self.include_security and not self.include_direct_descendants_only
 
 
 def _prefix(site: Site, url: str) -> str:
@@ -104,11 +123,13 @@ def start_read(
                 "The changeToken refers to a time before the start of the current change log.",
             )
     token = site.change_token()
-    job = MigrationJob(id=str(uuid.uuid4()), site_url=site.url, kind="export")
+    job = MigrationJob(id=str(uuid.uuid4()), site_url=site.url, kind="export", read_options=options)
     sim.jobs[job.id] = job
     reporter = Reporter(job, queue_uri, key, faults=sim.faults, common=COMMON)
     corrupt, sim.faults.corrupt_manifest = sim.faults.corrupt_manifest, None
-    sim.spawn(_run(sim, tenant, site, job, reporter, prefixes, options, since, manifest_uri, corrupt))
+    cancel = sim.faults.cancel_reads > 0
+    sim.faults.cancel_reads = max(0, sim.faults.cancel_reads - 1)
+    sim.spawn(_run(sim, tenant, site, job, reporter, prefixes, options, since, manifest_uri, corrupt, cancel))
     return job, token
 
 
@@ -144,7 +165,7 @@ def _objects(site: Site, prefixes: list[str], options: ReadOptions, since: int |
                     parent_id(path),
                     below=below[path],
                     versions=options.include_versions,
-                    security=options.include_security,
+                    permissions=options.include_permission,
                 )
             )
         return out
@@ -175,7 +196,7 @@ def _objects(site: Site, prefixes: list[str], options: ReadOptions, since: int |
                     change=kind,
                     previous=old,
                     versions=options.include_versions,
-                    security=options.include_security,
+                    permissions=options.include_permission,
                 )
             )
     return out
@@ -191,7 +212,7 @@ def _spobject(
     change: str | None = None,
     previous: str | None = None,
     versions: bool = False,
-    security: bool = False,
+    permissions: bool = False,
 ) -> str:
     body = site.content[path]
     name = path.rsplit("/", 1)[-1]
@@ -227,7 +248,7 @@ def _spobject(
             + "</File>"
         )
     roles = ""
-    if security and path in site.permissions:
+    if permissions and path in site.permissions:
         listed = "".join(
             f"<RoleAssignment Login={quoteattr(login)} Role={quoteattr(role)} />"
             for login, role in sorted(site.permissions[path].items())
@@ -311,6 +332,7 @@ async def _run(
     since: int | None,
     manifest_uri: str,
     corrupt: str | None,
+    cancel: bool,
 ) -> None:
     key = reporter.key  # the wrong-key fault changes it for blobs too
     try:
@@ -318,6 +340,13 @@ async def _run(
         job.state = 4
         await reporter.emit("JobStart", SiteId=site.id, WebId=site.web_id, DBId=str(uuid.uuid4()))
         objects = _objects(site, prefixes, options, since)
+        modelled = len(objects) / max(sim.settings.amr_objects_per_second, 1e-6)
+        if cancel or (since is not None and modelled > CHANGE_TOKEN_READ_SECONDS):
+            await reporter.fatal("Operation canceled.", code=CANCELLED)
+            return
+        if options.slow:
+            job.charged_seconds = len(objects) * sim.settings.amr_security_ms_per_object / 1000
+            await asyncio.sleep(job.charged_seconds)
         parts = _manifest_parts(objects, sim.settings.amr_manifest_split_bytes)
         names = ["Manifest.xml", *(f"Manifest{i}.xml" for i in range(2, len(parts) + 1))]
         async with ContainerClient.from_container_url(manifest_uri, use_env_settings=False) as container:

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from m365_simulator.data import Site, generated_site
-from m365_simulator.state import Faults, SimState
+from m365_simulator.state import Faults, MigrationJob, SimState
 
 router = APIRouter(prefix="/_sim")
 
@@ -37,6 +37,9 @@ _SWITCHES: dict[str, tuple[str, Any]] = {
     "vanishJobs": ("vanish_jobs", bool),
     "postponeSeconds": ("postpone_seconds", float),
     "cancelJobs": ("cancel_jobs", bool),
+    "cancelReads": ("cancel_reads", int),
+    "forbiddenSites": ("forbidden_sites", list),
+    "expireJobs": ("expire_jobs", bool),
     "forbiddenMailboxes": ("forbidden_mailboxes", list),
     "unexportableItems": ("unexportable_items", dict),
     "importSessionMaxImports": ("import_session_max_imports", dict),
@@ -197,11 +200,26 @@ async def expire_change_log(request: Request, url: str) -> dict[str, Any]:
 
 @router.get("/migration-jobs")
 async def migration_jobs(request: Request, site: str | None = None) -> dict[str, Any]:
-    """Every migration job (imports and AMR reads) with how many objects it moved."""
+    """Every migration job (imports and AMR reads) with how many objects it moved; a read also
+    with the options it was given and the seconds they cost it."""
     return {
         "jobs": [
             {"id": j.id, "siteUrl": j.site_url, "kind": j.kind, "state": j.state, "objects": j.objects}
+            | (_read(j) if j.read_options is not None else {})
             for j in _sim(request).jobs.values()
             if site is None or j.site_url == site.rstrip("/")
         ]
     }
+
+
+def _read(job: MigrationJob) -> dict[str, Any]:
+    o = job.read_options
+    options = {
+        "IncludeDirectDescendantsOnly": o.include_direct_descendants_only,
+        "IncludeSecurity": o.include_security,
+        "IncludePermission": o.include_permission,
+        "IncludeVersions": o.include_versions,
+        "IncludeExtendedMetadata": o.include_extended_metadata,
+        "StartChangeToken": o.start_change_token,
+    }
+    return {"readOptions": options, "chargedSeconds": job.charged_seconds}

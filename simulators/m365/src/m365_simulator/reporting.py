@@ -105,10 +105,10 @@ class Reporter:
             event, **item, ErrorCode=code, ErrorType="Microsoft.SharePoint.SPException", Message=message
         )
 
-    async def fatal(self, message: str) -> None:
-        """JobFatalError: the job as a whole failed (no object, code -2147213196)."""
+    async def fatal(self, message: str, *, code: str = "-2147213196") -> None:
+        """JobFatalError: the job as a whole failed (no object; the reference's example code)."""
         await self.item_event(
-            "JobFatalError", {"ObjectType": "", "Url": "", "Id": ""}, code="-2147213196", message=message
+            "JobFatalError", {"ObjectType": "", "Url": "", "Id": ""}, code=code, message=message
         )
 
     async def _send(self, body: dict[str, Any]) -> None:

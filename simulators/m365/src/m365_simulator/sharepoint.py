@@ -27,12 +27,14 @@ _FN = re.compile(r"^(?P<name>\w+)\((?P<args>.*)\)$")
 _ARG = re.compile(r"(\w+)=(?:'((?:[^']|'')*)'|([^,]*))")
 
 
-def sp_error(status: int, code: int, message: str) -> JSONResponse:
+def sp_error(
+    status: int, code: int, message: str, *, kind: str = "Microsoft.SharePoint.SPException"
+) -> JSONResponse:
     """SharePoint's error body."""
     return JSONResponse(
         {
             "error": {
-                "code": f"{code}, Microsoft.SharePoint.SPException",
+                "code": f"{code}, {kind}",
                 "innererror": {"message": message, "stacktrace": ""},
                 "message": {"lang": "en-US", "value": message},
             }
@@ -62,6 +64,13 @@ async def _site_api(request: Request, host: str, site_url: str, rest: str) -> Re
     if tenant is None:
         raise HTTPException(404, "no such host")
     tenant_for(request, expected=tenant)
+    if site_url.lower() in {u.rstrip("/").lower() for u in sim.faults.forbidden_sites}:
+        return sp_error(
+            403,
+            -2147024891,
+            "Access denied. You do not have permission to perform this action or access this resource.",
+            kind="System.UnauthorizedAccessException",
+        )
     if rest.startswith("web/"):
         return _web(request, sim, site_url, rest[4:])
     if not rest.startswith("site/"):
@@ -115,6 +124,8 @@ async def _site_api(request: Request, host: str, site_url: str, rest: str) -> Re
         del sim.jobs[job.id]
         return _d(name, True)
     if name == "GetMigrationJobProgress":
+        if job is not None and sim.faults.expire_jobs:
+            return sp_error(500, -2147213146, "Job status expired")
         return _progress(job, args.get("nextToken", "0"))
     return sp_error(400, -1, f"Unknown method {name}")
 

@@ -33,6 +33,9 @@ class Faults:
     vanish_jobs: bool = False  # accepted, then forgotten: no events, Job not found afterwards
     postpone_seconds: float = 0.0  # JobPostponed, then the job starts this much later
     cancel_jobs: bool = False  # an admin cancels the import after it starts: JobCancelled, JobDeleted
+    cancel_reads: int = 0  # the next N AMR reads are cancelled: JobFatalError -2147213196
+    forbidden_sites: list[str] = field(default_factory=list)  # 403 on every REST call on these sites
+    expire_jobs: bool = False  # GetMigrationJobProgress: -2147213146 "Job status expired", every job
     # Exchange Online, per mailbox (keys are user principal names):
     forbidden_mailboxes: list[str] = field(default_factory=list)  # 403 on every call on the mailbox
     unexportable_items: dict[str, int] = field(default_factory=dict)  # every k-th item fails export
@@ -55,6 +58,8 @@ class MigrationJob:
     state: int = 2  # Queued
     events: list[str] = field(default_factory=list)
     objects: int = 0  # SPObjects imported or exported
+    read_options: Any = None  # an AMR read's ReadOptions
+    charged_seconds: float = 0.0  # what its options cost it (IncludeSecurity over a whole tree)
 
 
 @dataclass
