@@ -86,7 +86,7 @@ class SharePointApi:
                     self._tokens.forget(tenant_id)
                     raise Throttled(401, 0.0)
                 if response.status_code >= 400:
-                    raise _error(response)
+                    raise _error(response, url)
         return response
 
     async def download(
@@ -190,7 +190,7 @@ def _url_literal(server_relative_url: str) -> str:
     return quote(server_relative_url.replace("'", "''"), safe="/")
 
 
-def _error(response: httpx.Response) -> SharePointError:
+def _error(response: httpx.Response, url: str) -> SharePointError:
     code, message = "", response.text[:300]
     try:
         err = response.json()["error"]
@@ -202,4 +202,10 @@ def _error(response: httpx.Response) -> SharePointError:
         )
     except (ValueError, KeyError, TypeError, AttributeError):
         pass
+    if response.status_code == 403:  # the progress reference: "at least Sites.Read.All"
+        site = url.split("/_api/")[0]
+        message = (
+            f"{message} (SharePoint refused the app on {site}: it needs Sites.Read.All on a source "
+            "tenant and Sites.FullControl.All on a destination, granted by an administrator)"
+        )
     return SharePointError(response.status_code, code, message)

@@ -5,7 +5,13 @@ How the read is cut follows Microsoft's AMR guidance: one read of the library's 
 items or more get a read of their own, smaller ones are combined into multi-URL reads (at most
 5,000 URLs each). Several reads run at once. An incremental pass is one read of the library
 with the StartChangeToken of the last pass; a token SharePoint no longer honours
-(-2146232832) falls back to a full read, and says so.
+(-2146232832), or an incremental read SharePoint cancels (-2147213196: it cancels change-token
+reads that run past ten minutes), falls back to a full read, and says so. A read of the full
+pass that is cancelled is run again, up to ``CANCELLED_ATTEMPTS`` times.
+
+Permissions are read as the reference advises: ``IncludePermission`` on every read gives each
+item's role assignments; ``IncludeSecurity`` (every user and group of the site collection, very
+slow over a whole tree) only on the top-level read, where it is cheap.
 
 Manifests are decrypted and parsed while they download, as soon as FinishManifestFileUpload
 announces each one.
@@ -34,11 +40,17 @@ OWN_READ_AT = 10_000  # items in a folder tree from which it gets its own read
 MAX_URLS = 5_000  # per multi-URL read (the AMR limit)
 BATCH_ITEMS = 10_000  # items per combined read
 TOKEN_TOO_OLD = "-2146232832"
+CANCELLED = "-2147213196"  # "Operation canceled": the read was cancelled, not the source broken
+CANCELLED_ATTEMPTS = 3
 _MANIFEST = re.compile(r"(^|/)Manifest\d*\.xml$", re.IGNORECASE)
 
 
 class ReadFailed(Exception):
     """The AMR read ended in a fatal error: nothing can be migrated from it."""
+
+
+class ReadCancelled(ReadFailed):
+    """SharePoint cancelled the read (-2147213196): the same read may well succeed again."""
 
 
 @dataclass(frozen=True)
@@ -97,7 +109,8 @@ class AmrReader:
         the items that failed last pass, read again by URL so the pass retries them."""
         library = f"{site_url.rstrip('/')}/{LIBRARY}"
         extra = {"IncludeVersions": True} if include_versions else {}
-        extra |= {"IncludeSecurity": True} if include_permissions else {}
+        extra |= {"IncludePermission": True} if include_permissions else {}
+        users = {"IncludeSecurity": True} if include_permissions else {}
         session = _Session(
             self._sp,
             tenant_id,
@@ -127,13 +140,21 @@ class AmrReader:
                     "The change token of the last pass is too old for SharePoint "
                     f"({TOKEN_TOO_OLD}); reading the whole site again",
                 )
-        top, token = await session.run([library], {"IncludeDirectDescendantsOnly": True})
+            except ReadCancelled:
+                await notice(
+                    "incremental-cancelled",
+                    f"SharePoint cancelled the read of what changed since the last pass ({CANCELLED}: "
+                    "it cancels change-token reads that run past ten minutes); reading the whole site again",
+                )
+        top, token = await session.run_again_if_cancelled(
+            [library], {"IncludeDirectDescendantsOnly": True} | users
+        )
         plan = plan_reads(top)
         gate = asyncio.Semaphore(self._parallel)
 
         async def one(urls: list[str]) -> list[ExportedObject]:
             async with gate:
-                return (await session.run(urls, {}))[0]
+                return (await session.run_again_if_cancelled(urls, {}))[0]
 
         every: dict[str, ExportedObject] = {o.uid: o for o in top}
         for objects in await asyncio.gather(*(one(urls) for urls in plan)):
@@ -161,6 +182,24 @@ class _Session:
         self._notice = notice
         self._extra, self._poll, self._fallback = extra_options, poll_seconds, fallback_after
         self._container: str | None = None
+
+    async def run_again_if_cancelled(
+        self, urls: list[str], options: dict[str, Any]
+    ) -> tuple[list[ExportedObject], str]:
+        """:meth:`run`, again when SharePoint cancels it, up to ``CANCELLED_ATTEMPTS`` in all."""
+        for attempt in range(1, CANCELLED_ATTEMPTS + 1):
+            try:
+                return await self.run(urls, options)
+            except ReadCancelled:
+                if attempt == CANCELLED_ATTEMPTS:
+                    raise
+                what = urls[0] if len(urls) == 1 else f"{len(urls)} folders"
+                await self._notice(
+                    f"cancelled:{what}:{attempt}",
+                    f"SharePoint cancelled the read of {what} ({CANCELLED}); reading it again "
+                    f"({attempt + 1} of {CANCELLED_ATTEMPTS})",
+                )
+        raise AssertionError("unreachable")
 
     async def run(self, urls: list[str], options: dict[str, Any]) -> tuple[list[ExportedObject], str]:
         """One AMR job to its end: (objects from its manifests, CurrentChangeToken)."""
@@ -222,7 +261,10 @@ class _Session:
                 parsed.add(name)
                 objects += await self._parse(container, name, key)
         elif kind == "JobFatalError":
-            raise ReadFailed(f"The AMR read of {self._site} failed: {event.get('Message') or 'fatal error'}")
+            said = f"{event.get('Message') or 'fatal error'} ({event.get('ErrorCode') or 'no code'})"
+            if str(event.get("ErrorCode")) == CANCELLED:
+                raise ReadCancelled(f"SharePoint cancelled the AMR read of {self._site}: {said}")
+            raise ReadFailed(f"The AMR read of {self._site} failed: {said}")
         return kind == "JobEnd"
 
     async def _parse(self, container: Container, name: str, key: bytes) -> list[ExportedObject]:

@@ -95,7 +95,13 @@ class JobEvents:
             if not batch.events:
                 await asyncio.sleep(poll_seconds)
         while True:
-            events, token, read = await self._log_page()
+            try:
+                events, token, read = await self._log_page()
+            except JobVanished as gone:
+                # The job has ended (its JobEnd came through the queue) but SharePoint no longer
+                # keeps its progress log: what the queue said is all there is to know.
+                await self._say("gone-after-end", f"{gone}; its outcome is what its report queue said")
+                return
             if not read:
                 return
             await apply(events)
