@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from m365_simulator.data import Site, generated_site
+from m365_simulator.large_files import LargeFile, sha256_of
 from m365_simulator.state import Faults, MigrationJob, SimState
 
 router = APIRouter(prefix="/_sim")
@@ -125,7 +126,7 @@ def _item(site: Site, path: str) -> dict[str, Any]:
     body = site.content[path]
     item: dict[str, Any] = {"path": path, "type": "folder"}
     if body is not None:
-        item = {"path": path, "type": "file", "size": len(body), "sha256": hashlib.sha256(body).hexdigest()}
+        item = {"path": path, "type": "file", "size": len(body), "sha256": sha256_of(body)}
     if site.versions.get(path):
         item["versions"] = [hashlib.sha256(b).hexdigest() for b in site.versions[path]]
     if path in site.permissions:
@@ -156,6 +157,18 @@ async def create_site(request: Request) -> dict[str, Any]:
     site = generated_site(tenant.sp_host, name, items=items, seed=seed)
     tenant.sites[site.url] = site
     return {"ok": True, "url": site.url, "items": len(site.content)}
+
+
+@router.post("/sites/large-file")
+async def add_large_file(request: Request, url: str) -> JSONResponse:
+    """A file of ``size`` bytes made from ``seed`` (``{"path", "size", "seed"}``): too large to
+    hold, it is generated each time it is read (``large_files``)."""
+    site, body = _sim(request).site(url), await request.json()
+    if site is None:
+        return JSONResponse({"ok": False, "error": "no such site"}, status_code=404)
+    large = LargeFile(int(body["size"]), int(body.get("seed", 1)))
+    site.put(str(body["path"]), large)
+    return JSONResponse({"ok": True, "path": body["path"], "size": large.size})
 
 
 @router.delete("/sites")

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from m365_simulator.channels import Channel
+from m365_simulator.large_files import Body
 from m365_simulator.mailboxes import Mailbox
 
 FIRST = ["John", "Lisa", "Ahmed", "Maria", "Wei", "Olga", "Sven", "Chloé", "Kofi", "Priya", "Diego", "Hana"]
@@ -41,7 +42,7 @@ class Change:
 
 @dataclass
 class Site:
-    """A site and its Documents library: web-relative path → bytes (None for a folder).
+    """A site and its Documents library: web-relative path → content (None for a folder).
 
     Every write goes through :meth:`put`, :meth:`remove` or :meth:`rename`, so each item keeps a
     stable unique id and the change log (what an AMR read with a change token replays) is whole.
@@ -51,7 +52,7 @@ class Site:
     web_id: str
     url: str
     name: str
-    content: dict[str, bytes | None] = field(default_factory=dict)
+    content: dict[str, Body | None] = field(default_factory=dict)
     ids: dict[str, str] = field(default_factory=dict)  # path -> unique id
     modified: dict[str, str] = field(default_factory=dict)  # path -> ISO time of the last write
     versions: dict[str, list[bytes]] = field(default_factory=dict)  # path -> earlier versions, oldest first
@@ -72,7 +73,7 @@ class Site:
         self.changes.append(Change(self.change_number + 1, uid, old, new, folder))
 
     def put(
-        self, path: str, body: bytes | None, *, uid: str | None = None, history: list[bytes] | None = None
+        self, path: str, body: Body | None, *, uid: str | None = None, history: list[bytes] | None = None
     ) -> None:
         """Create or overwrite a file (bytes) or folder (None); missing parent folders are created.
 
@@ -87,8 +88,8 @@ class Site:
         self.ids[path] = known or uid or str(uuid.uuid4())
         if history is not None:
             self.versions[path] = list(history)
-        elif isinstance(self.content.get(path), bytes) and body is not None:
-            self.versions.setdefault(path, []).append(self.content[path] or b"")
+        elif isinstance(old := self.content.get(path), bytes) and body is not None:
+            self.versions.setdefault(path, []).append(old)  # (a large file keeps no versions)
         self.content[path] = body
         self.modified[path] = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
         self._log(self.ids[path], path if known else None, path, folder=body is None)

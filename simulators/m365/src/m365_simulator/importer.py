@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import fnmatch
+import hashlib
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -11,14 +13,18 @@ from typing import Any
 from xml.etree import ElementTree as ET
 
 from azure.storage.blob.aio import ContainerClient
+from cryptography.hazmat.primitives import padding
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 from m365_simulator.data import Site
+from m365_simulator.large_files import Body, ReceivedFile
 from m365_simulator.reporting import Reporter, read_blob
 from m365_simulator.state import MigrationJob, SimState
 
 NS = "{urn:deployment-manifest-schema}"
 COMMON = {"MigrationType": "None", "MigrationDirection": "Import", "TotalRetryCount": "0"}
 READ_AHEAD = 32  # package blobs fetched at once
+LARGE = 16 << 20  # a file past this is read as a stream and kept only as its digest
 
 
 def start_import(
@@ -124,21 +130,44 @@ def _file_of(obj: ET.Element) -> ET.Element | None:
     return obj.find(f"{NS}File") if obj.get("ObjectType") == "SPFile" else None
 
 
-Fetched = tuple[bytes | None, list[bytes] | None]  # content, earlier versions (None: none sent)
+Fetched = tuple[Body | None, list[bytes] | None]  # content, earlier versions (None: none sent)
 
 
 async def _fetch(sim: SimState, data: ContainerClient, obj: ET.Element, key: bytes | None) -> Fetched:
-    """A file's content and versions from the package (None for a folder or a blob that cannot be read)."""
+    """A file's content and versions from the package (None for a folder or a blob that cannot be read).
+    A file past ``LARGE`` is read as a stream and kept as its size and digest."""
     file = _file_of(obj)
     if file is None or _matches(file.get("Url", ""), sim.faults.fail_items_matching):
         return None, None
     listed = file.findall(f"{NS}Versions/{NS}File")
     try:
-        body = await read_blob(data, file.get("FileValue", ""), key)
+        blob = file.get("FileValue", "")
+        large = int(file.get("FileSize", "0")) > LARGE
+        body = await _digest(data, blob, key) if large else await read_blob(data, blob, key)
         history = [await read_blob(data, v.get("FileValue", ""), key) for v in listed]
     except Exception:
         return None, None
     return body, (history if listed else None)
+
+
+async def _digest(data: ContainerClient, name: str, key: bytes | None) -> ReceivedFile:
+    """A blob decrypted chunk by chunk as it downloads: its plaintext's size and SHA-256."""
+    downloader = await data.get_blob_client(name).download_blob()
+    iv = base64.b64decode(downloader.properties.metadata["IV"]) if key else None
+    decrypt = Cipher(algorithms.AES(key), modes.CBC(iv)).decryptor() if key and iv else None
+    unpad = padding.PKCS7(128).unpadder() if decrypt else None
+    digest, size = hashlib.sha256(), 0
+
+    def take(plain: bytes) -> None:
+        nonlocal size
+        digest.update(plain)
+        size += len(plain)
+
+    async for chunk in downloader.chunks():
+        take(unpad.update(decrypt.update(chunk)) if decrypt and unpad else chunk)
+    if decrypt and unpad:
+        take(unpad.update(decrypt.finalize()) + unpad.finalize())
+    return ReceivedFile(size, digest.hexdigest())
 
 
 def _matches(url: str, patterns: list[str]) -> bool:
@@ -150,7 +179,7 @@ async def _import_one(
     sim: SimState,
     site: Site,
     obj: ET.Element,
-    body: bytes | None,
+    body: Body | None,
     history: list[bytes] | None,
     reporter: Reporter,
     stats: dict[str, int],

@@ -11,13 +11,14 @@ from typing import Any
 from urllib.parse import unquote
 
 from fastapi import APIRouter, HTTPException, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 from m365_simulator import storage
 from m365_simulator.amr import TOKEN_TOO_OLD, ReadOptions, ReadRefused, start_read
 from m365_simulator.auth import tenant_for
 from m365_simulator.data import Site
 from m365_simulator.importer import start_import
+from m365_simulator.large_files import LargeFile, ReceivedFile
 from m365_simulator.state import MigrationJob, SimState
 
 router = APIRouter()
@@ -207,7 +208,13 @@ def _file_or_folder(request: Request, sim: SimState, site: Site, path: str, rest
         if not 0 <= index < len(history):
             return sp_error(404, -2147024894, "Version not found.")
         return Response(history[index], media_type="application/octet-stream")
-    return Response(site.content[path], media_type="application/octet-stream")
+    body = site.content[path]
+    if isinstance(body, ReceivedFile):
+        return sp_error(501, -1, "The simulator keeps only the digest of an imported large file.")
+    if isinstance(body, LargeFile):
+        headers = {"Content-Length": str(body.size)}
+        return StreamingResponse(body.chunks(), media_type="application/octet-stream", headers=headers)
+    return Response(body, media_type="application/octet-stream")
 
 
 def _web(request: Request, sim: SimState, site_url: str, rest: str) -> Response:
