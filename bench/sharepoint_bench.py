@@ -204,6 +204,7 @@ async def connector_loop(queue_url: str, n: int, key: bytes, job_id: str, tmp: P
         tasks=tasks,
         tenants=store.collection("tenants"),
         sync=store.collection("sp_sync"),
+        staged=store.collection("sp_staged"),
         box=SecretBox(base64.b64encode(os.urandom(32)).decode()),
         publisher=BusPublisher(broker),
     )

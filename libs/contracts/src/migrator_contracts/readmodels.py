@@ -31,6 +31,7 @@ JOB_LOGS = "job_logs"  # log-stream; one document per log line, ordered by its s
 LOG_JOBS = "log_jobs"  # log-stream; each job's organisation, from its events (whose retention its lines get)
 SP_TASKS = "sp_tasks"  # sp-connector; its own work state (SharePoint job ids, queue progress)
 SP_SYNC = "sp_sync"  # sp-connector; per (source site, destination site): the change token of the last pass
+SP_STAGED = "sp_staged"  # sp-connector; per site unit and file: already in its staging container
 DEVICES = "devices"  # device-hub; secrets as hashes only
 DEVICE_COMMANDS = "device_commands"  # device-hub; each device's command queue and history
 DEVICE_ENROLLMENT = "device_enrollment"  # device-hub; per organisation: enrolment token hash, if required

@@ -30,6 +30,7 @@ async def ensure_indexes(runtime: Runtime) -> None:
     ):
         await store.collection(name).ensure_index(["tenantId"])
     await store.collection(readmodels.SP_TASKS).ensure_index(["jobId"])
+    await store.collection(readmodels.SP_STAGED).ensure_index(["unitId"])
 
 
 async def main(settings: ConnectorSettings | None = None) -> None:
@@ -50,6 +51,7 @@ async def main(settings: ConnectorSettings | None = None) -> None:
             tasks=runtime.store.collection(readmodels.SP_TASKS),
             tenants=runtime.store.collection(readmodels.TENANTS),
             sync=runtime.store.collection(readmodels.SP_SYNC),
+            staged=runtime.store.collection(readmodels.SP_STAGED),
             box=box,
             publisher=BusPublisher(runtime.broker),
             poll_seconds=settings.queue_poll_seconds,

@@ -155,6 +155,7 @@ async def world(broker: NatsBroker, azurite: infra.Proc, tmp_path: Path) -> Asyn
                 tasks=store.collection(readmodels.SP_TASKS),
                 tenants=tenants,
                 sync=store.collection(readmodels.SP_SYNC),
+                staged=store.collection(readmodels.SP_STAGED),
                 box=SecretBox(base64.b64encode(os.urandom(32)).decode()),
                 publisher=BusPublisher(broker),
                 poll_seconds=0.05,

@@ -92,3 +92,19 @@ async def test_a_second_job_for_the_site_brings_only_what_changed_deletes_and_re
     last = (await world.published(f"migrator.evt.unit.{cmd.job_id}.UnitProgressed"))[-1]
     touched = 6 + len(inside)  # edited, new folder, added, deleted, renamed, the folder and its items
     assert (last["status"], last["totalItems"], last["doneItems"]) == ("DONE", touched, touched)
+
+
+async def test_a_file_larger_than_an_upload_block_is_staged_in_blocks_and_arrives_whole(world: World) -> None:
+    # 20 MiB: past the simulator's 16 MiB for keeping only a digest, and three staged blocks.
+    big = {"path": "Shared Documents/Media/launch.mp4", "size": 20 * 1024 * 1024 + 5, "seed": 9}
+    added = await world.sim.post("/_sim/sites/large-file", params={"url": SITE}, json=big)
+    assert added.json()["ok"]
+    await world.faults(failItemsMatching=[])
+    cmd = world.migrate_site(SITE)
+
+    await world.sites.migrate(cmd)
+
+    arrived = {i["path"]: i for i in await world.site(DEST_SITE)}[big["path"]]
+    sent = {i["path"]: i for i in await world.site(SITE)}[big["path"]]
+    assert arrived == sent and arrived["size"] == big["size"]
+    assert await world.site(DEST_SITE) == await world.site(SITE)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from migrator_contracts import readmodels
 from migrator_contracts.commands import MigrateSite
 
 from .conftest import World
@@ -53,6 +54,45 @@ async def test_a_site_command_redelivered_after_a_crash_brings_each_item_once(
     await world.sites.migrate(cmd)  # the redelivery
 
     await assert_migrated_once(world, cmd)
+
+
+async def test_a_copy_killed_half_way_copies_again_nothing_it_had_staged(world: World) -> None:
+    # More files than the connector copies at once, so some are staged while others wait.
+    site, dest = "https://contoso.sharepoint.com/sites/resume", "https://fabrikam.sharepoint.com/sites/resume"
+    made = await world.sim.post("/_sim/sites", json={"url": site, "items": 300, "seed": 3})
+    assert made.json()["ok"]
+    await world.faults(failItemsMatching=[])
+    cmd = world.migrate_site(site)
+    files = [i for i in await world.site(site) if i["type"] == "file"]
+    downloads: list[str] = []
+    killed = False
+
+    async def kill_half_way(request: httpx.Request) -> None:
+        nonlocal killed
+        if not request.url.path.endswith("/$value"):
+            return
+        downloads.append(request.url.path)
+        if not killed and await world.store.collection(readmodels.SP_STAGED).count() >= len(files) // 3:
+            killed = True
+            raise Killed("copying")
+
+    world.before_each_call(kill_half_way)
+    with pytest.raises(Killed):
+        await world.sites.migrate(cmd)
+    staged = await world.store.collection(readmodels.SP_STAGED).find({"unitId": cmd.unit_id})
+    staged_at_kill = {doc["uid"] for doc in staged}
+    assert len(staged_at_kill) >= len(files) // 3 and len(await world.imports(dest)) == 0
+    before = len(downloads)
+
+    await world.sites.migrate(cmd)  # the redelivery
+
+    assert await world.site(dest) == await world.site(site)
+    assert len(await world.imports(dest)) == 1
+    # Each file staged before the kill was not read again; the others once each.
+    assert len(downloads) - before == len(files) - len(staged_at_kill)
+    lines = [line["message"] for line in await world.published(f"migrator.log.job.{cmd.job_id}")]
+    assert f"{len(staged_at_kill)} files already staged are not copied again" in " ".join(lines)
+    assert await world.store.collection(readmodels.SP_STAGED).count({"unitId": cmd.unit_id}) == 0
 
 
 async def test_a_site_command_redelivered_after_it_finished_changes_nothing(world: World) -> None:

@@ -4,11 +4,19 @@ from __future__ import annotations
 
 import base64
 import json
+from datetime import UTC, datetime
 from xml.etree import ElementTree as ET
 
 import pytest
-from migrator_sp_connector.domain.encryption import decrypt, encrypt, new_key, open_queue_message
+from migrator_sp_connector.domain.encryption import (
+    StreamEncryptor,
+    decrypt,
+    encrypt,
+    new_key,
+    open_queue_message,
+)
 from migrator_sp_connector.domain.package import NS, SourceObject, build_manifest
+from migrator_sp_connector.migration.site_job import expires_soon
 
 pytestmark = pytest.mark.unit
 
@@ -52,3 +60,19 @@ def test_encrypted_queue_message_opens_to_the_event() -> None:
     }
     text = base64.b64encode(json.dumps(envelope).encode()).decode()
     assert open_queue_message(key, text) == event
+
+
+def test_content_encrypted_piece_by_piece_decrypts_as_one_envelope() -> None:
+    key, pieces = new_key(), [b"x" * 5, b"", b"y" * (1 << 20) + b"z", b"tail"]
+    encryptor = StreamEncryptor(key)
+    ciphertext = b"".join(encryptor.update(p) for p in pieces) + encryptor.finalize()
+    assert decrypt(key, encryptor.iv, ciphertext) == b"".join(pieces)
+    assert len(ciphertext) % 16 == 0 and len(ciphertext) > sum(map(len, pieces))  # PKCS7 padded
+
+
+def test_staging_is_provisioned_again_only_when_its_access_ends_within_twelve_hours() -> None:
+    now = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
+    sas = "https://acct.blob.core.windows.net/c?sv=2018-03-28&se={}&sp=rw&sig=x"
+    assert not expires_soon(sas.format("2026-12-10T12:00:00Z"), now)
+    assert expires_soon(sas.format("2026-12-07T23:00:00Z"), now)
+    assert not expires_soon("https://acct.blob.core.windows.net/c?sig=x", now)  # no end given

@@ -8,11 +8,13 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from types import TracebackType
 
+from azure.storage.blob import BlobBlock
 from azure.storage.blob.aio import ContainerClient
 from azure.storage.queue.aio import QueueClient
 
-from migrator_sp_connector.domain.encryption import encrypt
+from migrator_sp_connector.domain.encryption import StreamEncryptor, encrypt
 
+BLOCK = 8 << 20  # a staged block of a large file's upload
 _PROXY_VARIABLES = ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "https_proxy", "http_proxy", "all_proxy")
 
 
@@ -43,11 +45,40 @@ class Container:
             name, ciphertext, overwrite=True, metadata={"IV": base64.b64encode(iv).decode()}
         )
 
+    async def upload_encrypted_stream(self, name: str, chunks: AsyncIterator[bytes], *, key: bytes) -> int:
+        """Upload content as it arrives, encrypted as :meth:`upload_encrypted` does, in staged
+        blocks of ``BLOCK`` committed at the end: constant memory for any size (up to 50,000
+        blocks, 400 GB). Content that fits one block is one plain upload. Returns its size."""
+        encryptor, size = StreamEncryptor(key), 0
+        metadata = {"IV": base64.b64encode(encryptor.iv).decode()}
+        blob, staged = self._client.get_blob_client(name), list[str]()
+        pending = bytearray()
+        async for chunk in chunks:
+            size += len(chunk)
+            pending += encryptor.update(chunk)
+            if len(pending) >= BLOCK:
+                staged.append(_block_id(len(staged)))
+                await blob.stage_block(staged[-1], bytes(pending))
+                pending.clear()
+        pending += encryptor.finalize()
+        if not staged:
+            await blob.upload_blob(bytes(pending), overwrite=True, metadata=metadata)
+            return size
+        staged.append(_block_id(len(staged)))
+        await blob.stage_block(staged[-1], bytes(pending))
+        await blob.commit_block_list([BlobBlock(block_id) for block_id in staged], metadata=metadata)
+        return size
+
     async def stream(self, name: str) -> tuple[bytes | None, AsyncIterator[bytes]]:
         """(IV from metadata or None, the blob's bytes chunk by chunk): never the whole blob at once."""
         downloader = await self._client.get_blob_client(name).download_blob()
         iv = (downloader.properties.metadata or {}).get("IV")
         return (base64.b64decode(iv) if iv else None), downloader.chunks()
+
+
+def _block_id(n: int) -> str:
+    """Block ids of one blob must all be the same length."""
+    return base64.b64encode(f"{n:06d}".encode()).decode()
 
 
 @dataclass(frozen=True)

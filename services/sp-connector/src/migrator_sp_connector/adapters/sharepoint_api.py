@@ -7,6 +7,8 @@ GetMigrationJobProgress reference says, and surfaces as :class:`SharePointError`
 from __future__ import annotations
 
 import base64
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import quote
@@ -16,6 +18,7 @@ from aiolimiter import AsyncLimiter
 from migrator_microsoft.endpoints import Endpoints
 from migrator_platform.throttling import Throttled, raise_if_throttled, retrying
 
+DOWNLOAD_CHUNK = 1 << 20
 _VERBOSE = {"Accept": "application/json;odata=verbose", "Content-Type": "application/json;odata=verbose"}
 
 
@@ -67,17 +70,28 @@ class SharePointApi:
         return self._budgets[tenant_id]
 
     async def _call(self, method: str, tenant_id: str, url: str, *, json: Any = None) -> httpx.Response:
+        return await self._send(method, tenant_id, url, json=json)
+
+    async def _send(
+        self, method: str, tenant_id: str, url: str, *, json: Any = None, stream: bool = False
+    ) -> httpx.Response:
+        """The answer to a call, after throttling and a renewed token; with ``stream``, its body
+        not yet read (the caller closes it)."""
         renewed = False
         async for attempt in retrying(self._max_attempts):
             with attempt:
                 await self._budget(tenant_id).acquire()
                 token = await self._tokens.access_token(tenant_id)
-                response = await self._http.request(
+                request = self._http.build_request(
                     method,
                     self._endpoints.resolve(url),
                     json=json,
                     headers={**_VERBOSE, "Authorization": f"Bearer {token}"},
                 )
+                response = await self._http.send(request, stream=stream)
+                if response.status_code >= 400 and stream:
+                    await response.aread()  # an error's body is small, and says why
+                    await response.aclose()
                 raise_if_throttled(response)
                 if response.status_code == 401 and not renewed:
                     # A token revoked early: ask for a new one, once. A tenant whose consent
@@ -89,17 +103,20 @@ class SharePointApi:
                     raise _error(response, url)
         return response
 
-    async def download(
+    @asynccontextmanager
+    async def download_stream(
         self, tenant_id: str, site_url: str, server_relative_url: str, *, version: int | None = None
-    ) -> bytes:
-        """A file's content, or that of one of its earlier versions (by version id)."""
+    ) -> AsyncIterator[AsyncIterator[bytes]]:
+        """A file's content (or an earlier version's) as it arrives, ``DOWNLOAD_CHUNK`` at a
+        time: a file of any size passes through in constant memory."""
         literal = _url_literal(server_relative_url)
         which = f"/versions({version})" if version is not None else ""
-        return (
-            await self._call(
-                "GET", tenant_id, f"{site_url}/_api/web/GetFileByServerRelativeUrl('{literal}'){which}/$value"
-            )
-        ).content
+        url = f"{site_url}/_api/web/GetFileByServerRelativeUrl('{literal}'){which}/$value"
+        response = await self._send("GET", tenant_id, url, stream=True)
+        try:
+            yield response.aiter_bytes(DOWNLOAD_CHUNK)
+        finally:
+            await response.aclose()
 
     async def provision_containers(self, tenant_id: str, site_url: str) -> tuple[str, str, bytes]:
         """(data container SAS URI, manifest container SAS URI, encryption key) provided by SharePoint."""

@@ -25,6 +25,21 @@ def encrypt(key: bytes, plaintext: bytes) -> tuple[bytes, bytes]:
     return iv, encryptor.update(padded) + encryptor.finalize()
 
 
+class StreamEncryptor:
+    """:func:`encrypt` a piece at a time, for content too large to hold: the same ciphertext."""
+
+    def __init__(self, key: bytes) -> None:
+        self.iv = os.urandom(16)
+        self._padder = padding.PKCS7(128).padder()
+        self._encryptor = Cipher(algorithms.AES(key), modes.CBC(self.iv)).encryptor()
+
+    def update(self, plaintext: bytes) -> bytes:
+        return self._encryptor.update(self._padder.update(plaintext))
+
+    def finalize(self) -> bytes:
+        return self._encryptor.update(self._padder.finalize()) + self._encryptor.finalize()
+
+
 def decrypt(key: bytes, iv: bytes, ciphertext: bytes) -> bytes:
     """The inverse of :func:`encrypt`."""
     decryptor = Cipher(algorithms.AES(key), modes.CBC(iv)).decryptor()

@@ -20,9 +20,9 @@ import json
 import uuid
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import UTC, datetime
-from typing import Any
-from urllib.parse import urlsplit
+from datetime import UTC, datetime, timedelta
+from typing import Any, NamedTuple
+from urllib.parse import parse_qs, urlsplit
 
 from migrator_contracts import subjects
 from migrator_contracts.commands import MigrateSite
@@ -41,7 +41,7 @@ from migrator_sp_connector.domain.package import SourceObject, build_manifest, c
 from migrator_sp_connector.domain.progress import SiteProgress, apply_event
 from migrator_sp_connector.migration.amr_reader import AmrReader
 from migrator_sp_connector.migration.job_events import JobEvents
-from migrator_sp_connector.migration.site_task import SiteSync, SiteTask, SiteTasks
+from migrator_sp_connector.migration.site_task import SiteSync, SiteTask, SiteTasks, StagedFile
 
 log = get_logger(__name__)
 
@@ -59,6 +59,27 @@ _EVENT_LINES: dict[str, tuple[LogLevel, str]] = {
     "JobCancelled": (LogLevel.WARN, "SharePoint cancelled the import of {site}"),
     "JobDeleted": (LogLevel.WARN, "SharePoint deleted the import job of {site}"),
 }
+
+
+class Staging(NamedTuple):
+    """Where a unit's package goes, as SharePoint provisioned it (the key base64)."""
+
+    data_uri: str
+    manifest_uri: str
+    queue_uri: str
+    key: str
+
+
+STAGING_MARGIN = timedelta(hours=12)  # staging whose access ends sooner is provisioned again
+
+
+def expires_soon(sas_uri: str, now: datetime | None = None) -> bool:
+    """Whether a SAS URI's access (``se``) ends within ``STAGING_MARGIN``; one without says nothing."""
+    end = parse_qs(urlsplit(sas_uri).query).get("se")
+    if not end:
+        return False
+    ends = datetime.fromisoformat(end[0].replace("Z", "+00:00"))
+    return ends - (now or datetime.now(UTC)) < STAGING_MARGIN
 
 
 def destination_site(source_url: str, dest_domain: str, source_domain: str = "") -> str:
@@ -92,12 +113,14 @@ class SiteMigrator:
         tasks: Collection,
         tenants: Collection,
         sync: Collection,
+        staged: Collection,
         box: SecretBox,
         publisher: Publisher,
         poll_seconds: float = 0.5,
         fallback_after: float = 60.0,
     ) -> None:
         self._sp, self._tasks, self._tenants, self._box = sp, SiteTasks(tasks, sync), tenants, box
+        self._staged = staged
         self._publisher, self._poll, self._fallback = publisher, poll_seconds, fallback_after
         self._reader = AmrReader(sp, poll_seconds=poll_seconds, fallback_after=fallback_after)
 
@@ -149,6 +172,7 @@ class SiteMigrator:
         task = await self._tasks.get(cmd.unit_id) or SiteTask(job_id=cmd.job_id)
         progress = replace(task.progress.progress(), fatal=reason[:500], ended=True)
         task = await self._save(cmd, task, progress, phase="finished")
+        await self._staged.delete_many({"unitId": cmd.unit_id})
         log.error("site migration failed", unit_id=cmd.unit_id, reason=reason[:500])
         await self._report(cmd, task)  # its line ("<site> — why") is log-stream's, made from this
 
@@ -199,11 +223,12 @@ class SiteMigrator:
         progress = replace(progress, local_done=len(deleted))
         if not to_import:
             return await self._save(cmd, task, replace(progress, ended=True), phase="finished")
-        data_uri, manifest_uri, key = await self._sp.provision_containers(cmd.dest_tenant_id, dest)
-        queue_uri = await self._sp.provision_queue(cmd.dest_tenant_id, dest)
+        task, staging = await self._staging(cmd, task, dest)
+        data_uri, manifest_uri, queue_uri = staging.data_uri, staging.manifest_uri, staging.queue_uri
+        key = base64.b64decode(staging.key)
         dest_tenant = await self._tenants.get(cmd.dest_tenant_id) or {}
         login_for = _login_mapper(cmd.user_mappings, str(dest_tenant.get("domain") or ""))
-        sources, failures = await self._copy(cmd, to_import, data_uri, key, login_for)
+        sources, failures = await self._copy(cmd, to_import, staging, login_for)
         for obj, error in failures:
             await self._item_failed(cmd, {"Id": obj.uid, "Url": obj.url, **error})
         progress = replace(progress, local_failed=frozenset(o.uid for o, _ in failures))
@@ -236,68 +261,128 @@ class SiteMigrator:
             update={"phase": "submitted", "sp_job_id": sp_job_id, "secrets": sealed, "progress_token": "0"}
         )
         await self._tasks.put(cmd.unit_id, task)
+        await self._staged.delete_many({"unitId": cmd.unit_id})  # submitted: nothing will be copied again
         return task
+
+    async def _staging(self, cmd: MigrateSite, task: SiteTask, dest: str) -> tuple[SiteTask, Staging]:
+        """The unit's staging containers, report queue and package key: provisioned once and
+        kept (sealed) with the task, so a copy resumed after a crash goes on in the same
+        containers; provisioned again when their access is about to expire."""
+        if task.staging:
+            kept = Staging(*json.loads(self._box.open(task.staging, context=f"{cmd.unit_id}:staging")))
+            if not expires_soon(kept.data_uri):
+                return task, kept
+            await self._staged.delete_many({"unitId": cmd.unit_id})  # those containers are going
+        data_uri, manifest_uri, key = await self._sp.provision_containers(cmd.dest_tenant_id, dest)
+        queue_uri = await self._sp.provision_queue(cmd.dest_tenant_id, dest)
+        staging = Staging(data_uri, manifest_uri, queue_uri, base64.b64encode(key).decode())
+        sealed = self._box.seal(json.dumps(staging).encode(), context=f"{cmd.unit_id}:staging")
+        task = task.model_copy(update={"staging": sealed})
+        await self._tasks.put(cmd.unit_id, task)
+        return task, staging
 
     async def _copy(
         self,
         cmd: MigrateSite,
         objects: list[ExportedObject],
-        data_uri: str,
-        key: bytes,
+        staging: Staging,
         login_for: Callable[[str], str],
     ) -> tuple[list[SourceObject], list[tuple[ExportedObject, dict[str, str]]]]:
         """Copy every file's content (and earlier versions) into the staging container, a few at
-        once; the package's objects, their permissions given to ``login_for`` the source users.
+        once, each streamed through in blocks (constant memory for any size); the package's
+        objects, their permissions given to ``login_for`` the source users.
 
-        A file SharePoint refuses to give (500 and the like: never retried) is an item error,
-        left out of the package; the rest of the site goes on.
+        Each file copied is recorded (``sp_staged``): a copy resumed after a crash skips the
+        files already there whose source the read still describes the same. A file SharePoint
+        refuses to give (500 and the like: never retried) is an item error, left out of the
+        package; the rest of the site goes on.
         """
+        files = [o for o in objects if not o.is_folder]
+        copied = await self._already_staged(cmd, files)
+        if copied:
+            await self._log(
+                cmd,
+                LogLevel.INFO,
+                f"Resuming the copy of {cmd.source_site_url}: {len(copied)} files already staged "
+                "are not copied again",
+                {"alreadyStaged": len(copied)},
+                key=f"resumed:{len(copied)}",
+            )
         work: asyncio.Queue[ExportedObject] = asyncio.Queue()
-        for obj in objects:
-            if not obj.is_folder:
+        for obj in files:
+            if obj.uid not in copied:
                 work.put_nowait(obj)
-        copied: dict[str, int] = {}
-        versions: dict[str, tuple[tuple[str, int], ...]] = {}
         failures: list[tuple[ExportedObject, dict[str, str]]] = []
+        key = base64.b64decode(staging.key)
+
+        async def copy_one(container: Container, obj: ExportedObject) -> None:
+            source = (cmd.source_tenant_id, cmd.source_site_url, obj.url)
+            history: list[tuple[str, int]] = []
+            for version in obj.versions:
+                blob = f"{obj.uid}.v{version}.dat"
+                async with self._sp.download_stream(*source, version=version) as chunks:
+                    history.append((blob, await container.upload_encrypted_stream(blob, chunks, key=key)))
+            async with self._sp.download_stream(*source) as chunks:
+                size = await container.upload_encrypted_stream(f"{obj.uid}.dat", chunks, key=key)
+            staged = StagedFile(
+                unit_id=cmd.unit_id,
+                uid=obj.uid,
+                modified=obj.modified,
+                source_size=obj.size,
+                size=size,
+                versions=history,
+                version_ids=list(obj.versions),
+            )
+            await self._staged.upsert(f"{cmd.unit_id}:{obj.uid}", staged.to_doc())
+            copied[obj.uid] = staged
 
         async def worker(container: Container) -> None:
             while not work.empty():
                 obj = work.get_nowait()
                 try:
-                    content = await self._sp.download(cmd.source_tenant_id, cmd.source_site_url, obj.url)
-                    history = [
-                        await self._sp.download(cmd.source_tenant_id, cmd.source_site_url, obj.url, version=v)
-                        for v in obj.versions
-                    ]
+                    await copy_one(container, obj)
                 except SharePointError as exc:
                     error = {
                         "ErrorCode": exc.code or str(exc.status),
                         "Message": f"Cannot read the source file: {exc.message}",
                     }
                     failures.append((obj, error))
-                    continue
-                blobs = [(f"{obj.uid}.v{v}.dat", data) for v, data in zip(obj.versions, history, strict=True)]
-                for blob, data in blobs:
-                    await container.upload_encrypted(blob, data, key=key)
-                versions[obj.uid] = tuple((blob, len(data)) for blob, data in blobs)
-                await container.upload_encrypted(f"{obj.uid}.dat", content, key=key)
-                copied[obj.uid] = len(content)
 
-        async with Container(data_uri) as container:
-            await asyncio.gather(*(worker(container) for _ in range(COPY_WORKERS)))
+        async with Container(staging.data_uri) as container:
+            try:
+                async with asyncio.TaskGroup() as workers:  # one fails: the others stop
+                    for _ in range(COPY_WORKERS):
+                        workers.create_task(worker(container))
+            except BaseExceptionGroup as failed:
+                raise failed.exceptions[0] from None
         sources = [
             SourceObject(
                 server_relative_url=o.url,
                 is_folder=o.is_folder,
-                size=copied.get(o.uid, 0),
+                size=copied[o.uid].size if o.uid in copied else 0,
                 blob=None if o.is_folder else f"{o.uid}.dat",
-                versions=versions.get(o.uid, ()),
+                versions=tuple(copied[o.uid].versions) if o.uid in copied else (),
                 permissions=tuple((login_for(user), role) for user, role in o.permissions),
             )
             for o in objects
             if o.is_folder or o.uid in copied
         ]
         return sources, failures
+
+    async def _already_staged(self, cmd: MigrateSite, files: list[ExportedObject]) -> dict[str, StagedFile]:
+        """The files an earlier run of this unit copied, while the read says they are unchanged."""
+        by_uid = {o.uid: o for o in files}
+        kept: dict[str, StagedFile] = {}
+        async for doc in self._staged.iterate({"unitId": cmd.unit_id}):
+            staged = StagedFile.model_validate(doc)
+            obj = by_uid.get(staged.uid)
+            if obj is not None and (staged.modified, staged.source_size, tuple(staged.version_ids)) == (
+                obj.modified,
+                obj.size,
+                obj.versions,
+            ):
+                kept[staged.uid] = staged
+        return kept
 
     async def _follow(self, cmd: MigrateSite, task: SiteTask) -> SiteTask:
         assert task.secrets is not None and task.sp_job_id is not None, "a submitted task has both"

@@ -61,6 +61,9 @@ class SiteTask(Doc):
     incremental: bool = False
     failed_urls: list[str] = Field(default_factory=list)  # items the next pass reads again
     sp_job_id: str | None = None  # SharePoint's import job, once submitted
+    # The staging containers, report queue and package key SharePoint provisioned, sealed to the
+    # unit: a copy resumed after a crash goes on in the same containers.
+    staging: str | None = None
     secrets: str | None = None  # the package key and report queue URL, sealed to the unit
     progress_token: str = "0"  # how far the import's progress log has been read
 
@@ -69,6 +72,19 @@ class SiteTask(Doc):
         return self.model_copy(
             update={**fields, "seq": self.seq + 1, "progress": StoredProgress.of(progress)}
         )
+
+
+class StagedFile(Doc):
+    """A file copied into a unit's staging container, as the read that found it described it:
+    a copy resumed after a crash skips it while the source still says the same."""
+
+    unit_id: str
+    uid: str
+    modified: str
+    source_size: int  # as the read said (FileSize)
+    size: int  # as copied
+    versions: list[tuple[str, int]] = Field(default_factory=list)  # earlier versions: (blob, size)
+    version_ids: list[int] = Field(default_factory=list)  # as the read listed them
 
 
 class SiteSync(Doc):
