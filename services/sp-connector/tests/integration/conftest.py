@@ -51,6 +51,7 @@ class World:
     broker: NatsBroker
     sites: SiteMigrator
     graph: GraphClient
+    sp: SharePointApi
 
     def migrate_site(self, source_url: str, **options: Any) -> MigrateSite:
         """A MigrateSite command for a new job of one unit, to the same site path at the destination."""
@@ -146,12 +147,14 @@ async def world(broker: NatsBroker, azurite: infra.Proc, tmp_path: Path) -> Asyn
         await tenants.insert(tenant_id, doc | {"latestDiscoveryJobId": None})
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://sim") as http:
         endpoints, tokens = Endpoints("http://sim"), SimTokens(http, DOMAINS)
+        sp = SharePointApi(http, endpoints=endpoints, tokens=tokens)
         yield World(
             sim=http,
             store=store,
             broker=broker,
+            sp=sp,
             sites=SiteMigrator(
-                sp=SharePointApi(http, endpoints=endpoints, tokens=tokens),
+                sp=sp,
                 tasks=store.collection(readmodels.SP_TASKS),
                 tenants=tenants,
                 sync=store.collection(readmodels.SP_SYNC),

@@ -1,6 +1,8 @@
-"""What SharePoint's own refusals do to a site: a read it cancels (-2147213196) is read again,
-an incremental one falls back to a full read, a 403 names the permission the app lacks, and a
-progress log that expired after the import ended leaves the outcome the queue gave."""
+"""How a site is read, and what SharePoint's own refusals do to it: permissions read as the AMR
+reference advises, a folder past the limit read a level at a time, a read SharePoint cancels
+(-2147213196) read again and an incremental one falling back to a full read, a 403 naming the
+permission the app lacks, a progress log expired after the import ended leaving the outcome the
+queue gave."""
 
 from __future__ import annotations
 
@@ -10,9 +12,9 @@ import httpx
 import pytest
 from migrator_contracts.commands import MigrateSite
 from migrator_sp_connector.adapters.sharepoint_api import SharePointError
-from migrator_sp_connector.migration.amr_reader import CANCELLED_ATTEMPTS, ReadCancelled
+from migrator_sp_connector.migration.amr_reader import CANCELLED_ATTEMPTS, AmrReader, ReadCancelled
 
-from .conftest import World
+from .conftest import SOURCE, World
 
 pytestmark = pytest.mark.integration
 
@@ -124,3 +126,26 @@ async def test_a_progress_log_expired_after_the_import_ended_leaves_the_queues_o
     last = (await world.published(f"migrator.evt.unit.{cmd.job_id}.UnitProgressed"))[-1]
     assert (last["status"], last["doneItems"]) == ("DONE", len(source))
     assert any("-2147213146 Job status expired" in m for m in await lines(world, cmd))
+
+
+async def test_a_folder_past_the_limit_is_read_a_level_at_a_time_and_nothing_is_missed(world: World) -> None:
+    site = "https://contoso.sharepoint.com/sites/deep"
+    assert (await world.sim.post("/_sim/sites", json={"url": site, "items": 600, "seed": 5})).json()["ok"]
+    # The limit is 1,000,000 items; at 40, this site's folders are past it two levels down.
+    reader = AmrReader(world.sp, poll_seconds=0.05, fallback_after=5.0, level_by_level_past=40)
+
+    async def notice(key: str, message: str) -> None:
+        raise AssertionError(message)
+
+    read = await reader.read(SOURCE, site, since_token=None, notice=notice)
+
+    path = "/sites/deep/"
+    assert sorted(o.url.removeprefix(path) for o in read.objects) == sorted(
+        i["path"] for i in await world.site(site)
+    )
+    assert len({o.uid for o in read.objects}) == len(read.objects)  # each once
+    jobs = (await world.sim.get("/_sim/migration-jobs", params={"site": site})).json()["jobs"]
+    level_reads = [j for j in jobs if j["readOptions"]["IncludeDirectDescendantsOnly"]]
+    assert len(level_reads) > 2  # the library's top, then the big folders', level by level
+    whole_reads = [j for j in jobs if not j["readOptions"]["IncludeDirectDescendantsOnly"]]
+    assert whole_reads  # the folders under the limit, read whole

@@ -1,13 +1,16 @@
 """Reading a source site with the Asynchronous Metadata Read (AMR) API.
 
 How the read is cut follows Microsoft's AMR guidance: one read of the library's top level
-(IncludeDirectDescendantsOnly) gives each folder's size (SMTotalFileCount); folders of 10,000
-items or more get a read of their own, smaller ones are combined into multi-URL reads (at most
-5,000 URLs each). Several reads run at once. An incremental pass is one read of the library
-with the StartChangeToken of the last pass; a token SharePoint no longer honours
-(-2146232832), or an incremental read SharePoint cancels (-2147213196: it cancels change-token
-reads that run past ten minutes), falls back to a full read, and says so. A read of the full
-pass that is cancelled is run again, up to ``CANCELLED_ATTEMPTS`` times.
+(IncludeDirectDescendantsOnly) gives each folder's size (SMTotalFileCount); a folder of more
+than 1,000,000 items is explored the same way, a level at a time, "until there are no more
+folders" that big; folders of 10,000 items or more get a read of their own, smaller ones are
+combined into multi-URL reads (at most 5,000 URLs each). Several reads run at once.
+
+An incremental pass is one read of the library with the StartChangeToken of the last pass. A
+token SharePoint no longer honours (-2146232832), or an incremental read SharePoint cancels
+(-2147213196: it cancels change-token reads that run past ten minutes), falls back to a full
+read, and says so. A read of the full pass that is cancelled is run again, up to
+``CANCELLED_ATTEMPTS`` times.
 
 Permissions are read as the reference advises: ``IncludePermission`` on every read gives each
 item's role assignments; ``IncludeSecurity`` (every user and group of the site collection, very
@@ -37,6 +40,7 @@ log = get_logger(__name__)
 
 LIBRARY = "Shared Documents"
 OWN_READ_AT = 10_000  # items in a folder tree from which it gets its own read
+LEVEL_BY_LEVEL_PAST = 1_000_000  # items in a folder tree past which it is read a level at a time
 MAX_URLS = 5_000  # per multi-URL read (the AMR limit)
 BATCH_ITEMS = 10_000  # items per combined read
 TOKEN_TOO_OLD = "-2146232832"
@@ -90,9 +94,10 @@ class AmrReader:
         poll_seconds: float,
         fallback_after: float,
         parallel_reads: int = 4,
+        level_by_level_past: int = LEVEL_BY_LEVEL_PAST,
     ) -> None:
         self._sp, self._poll, self._fallback = sp, poll_seconds, fallback_after
-        self._parallel = parallel_reads
+        self._parallel, self._level_by_level_past = parallel_reads, level_by_level_past
 
     async def read(
         self,
@@ -149,18 +154,30 @@ class AmrReader:
         top, token = await session.run_again_if_cancelled(
             [library], {"IncludeDirectDescendantsOnly": True} | users
         )
-        plan = plan_reads(top)
         gate = asyncio.Semaphore(self._parallel)
 
-        async def one(urls: list[str]) -> list[ExportedObject]:
+        async def one(urls: list[str], options: dict[str, Any]) -> list[ExportedObject]:
             async with gate:
-                return (await session.run_again_if_cancelled(urls, {}))[0]
+                return (await session.run_again_if_cancelled(urls, options))[0]
 
         every: dict[str, ExportedObject] = {o.uid: o for o in top}
-        for objects in await asyncio.gather(*(one(urls) for urls in plan)):
+        level, whole, reads = top, list[ExportedObject](), 1
+        while level:  # folders past the limit a level at a time; the rest to read whole
+            folders = [o for o in level if o.is_folder]
+            huge = [f for f in folders if f.items_below > self._level_by_level_past]
+            whole += [f for f in folders if f.items_below <= self._level_by_level_past]
+            below = await asyncio.gather(
+                *(one([f.url], {"IncludeDirectDescendantsOnly": True}) for f in huge)
+            )
+            reads += len(huge)
+            explored = {f.url for f in huge}
+            level = [o for objects in below for o in objects if o.url not in explored]
+            every.update((o.uid, o) for o in level)
+        plan = plan_reads(whole)
+        for objects in await asyncio.gather(*(one(urls, {}) for urls in plan)):
             every.update((o.uid, o) for o in objects)  # a folder read returns the folder again
         objects = sorted(every.values(), key=lambda o: (o.url.count("/"), not o.is_folder, o.url))
-        log.info("source read", site=site_url, objects=len(objects), reads=1 + len(plan))
+        log.info("source read", site=site_url, objects=len(objects), reads=reads + len(plan))
         return SourceRead(objects, token, incremental=False)
 
 
