@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import random
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from m365_simulator.data import Site, generated_site
+from m365_simulator.data import DOCUMENT_LIBRARY, Site, SiteList, fill, generated_site
 from m365_simulator.large_files import LargeFile, sha256_of
 from m365_simulator.state import Faults, MigrationJob, SimState
 
@@ -157,6 +158,25 @@ async def create_site(request: Request) -> dict[str, Any]:
     site = generated_site(tenant.sp_host, name, items=items, seed=seed)
     tenant.sites[site.url] = site
     return {"ok": True, "url": site.url, "items": len(site.content)}
+
+
+@router.post("/sites/lists")
+async def add_list(request: Request, url: str) -> JSONResponse:
+    """A document library of ``items`` generated folders and files under its root folder
+    ``name`` (``{"name", "title"?, "items", "seed"?}``), or with ``template`` other than 101 a
+    list whose ``items`` are only counted (it has no content here)."""
+    site, body = _sim(request).site(url), await request.json()
+    if site is None:
+        return JSONResponse({"ok": False, "error": "no such site"}, status_code=404)
+    root, items, template = str(body["name"]), int(body.get("items", 0)), int(body.get("template", 101))
+    if root in site.lists:
+        return JSONResponse({"ok": False, "error": f"{root} exists"}, status_code=409)
+    title = str(body.get("title") or root)
+    site.lists[root] = SiteList(title, template, items=0 if template == DOCUMENT_LIBRARY else items)
+    if template == DOCUMENT_LIBRARY:
+        rng = random.Random(int(body.get("seed", 1)))
+        fill(site, root, items=items, rng=rng, salt=f"{site.url}/{root}")
+    return JSONResponse({"ok": True, "name": root, "title": title, "items": items})
 
 
 @router.post("/sites/large-file")

@@ -40,6 +40,23 @@ class Change:
     folder: bool = False
 
 
+DOCUMENT_LIBRARY = 101  # BaseTemplate; 100 is a custom list, 119 a wiki page library
+
+
+@dataclass(frozen=True)
+class SiteList:
+    """A list of a site: a document library (its files are the site's content under its root
+    folder), or another kind whose items are only counted here."""
+
+    title: str
+    template: int = DOCUMENT_LIBRARY
+    items: int = 0  # a list that is not a library
+    hidden: bool = False
+
+
+DEFAULT_LISTS = {"Shared Documents": SiteList("Documents")}
+
+
 @dataclass
 class Site:
     """A site and its Documents library: web-relative path → content (None for a folder).
@@ -60,6 +77,15 @@ class Site:
     permissions: dict[str, dict[str, str]] = field(default_factory=dict)
     changes: list[Change] = field(default_factory=list)
     log_start: int = 0  # change numbers below this have left the change log (tokens too old)
+    # Its lists by root folder name: (title, BaseTemplate, items of a list that is not a library).
+    lists: dict[str, SiteList] = field(default_factory=lambda: dict(DEFAULT_LISTS))
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        state.setdefault("lists", dict(DEFAULT_LISTS))  # kept by a simulator that had no lists
+        self.__dict__.update(state)
+
+    def libraries(self) -> set[str]:
+        return {root for root, kind in self.lists.items() if kind.template == DOCUMENT_LIBRARY}
 
     @property
     def path(self) -> str:
@@ -199,7 +225,14 @@ def generated_site(host: str, name: str, *, items: int, seed: int, folder_every:
     """A big site for scale tests: ``items`` folders and files, nested three deep, small contents."""
     rng = random.Random(seed)
     site = Site(id=_uuid(rng), web_id=_uuid(rng), url=f"https://{host}/sites/{name}", name=name.capitalize())
-    folders = ["Shared Documents"]
+    fill(site, "Shared Documents", items=items, rng=rng, salt=name, folder_every=folder_every)
+    return site
+
+
+def fill(site: Site, root: str, *, items: int, rng: random.Random, salt: str, folder_every: int = 40) -> None:
+    """``items`` folders and files under a library's ``root``, nested three deep, small contents
+    (each file's bytes derive from ``salt`` and its number)."""
+    folders = [root]
     for i in range(items):
         if i % folder_every == 0:
             parent = rng.choice(folders[-8:]) if len(folders) > 1 and rng.random() < 0.5 else folders[0]
@@ -210,7 +243,6 @@ def generated_site(host: str, name: str, *, items: int, seed: int, folder_every:
             folders.append(folder)
             continue
         size = rng.choice([0, rng.randint(1, 300), rng.randint(300, 4_000)])
-        body = hashlib.sha256(f"{name}{i}".encode()).digest() * (size // 32 + 1)
+        body = hashlib.sha256(f"{salt}{i}".encode()).digest() * (size // 32 + 1)
         path = f"{rng.choice(folders[-4:])}/file {i:05d}{rng.choice(EXTENSIONS)}"
         site.put(path, body[:size], uid=_uuid(rng))
-    return site

@@ -191,6 +191,16 @@ async def _import_one(
     url = child.get("Url", "")
     name = url.rsplit("/", 1)[-1]
     item = {"ObjectType": "File" if kind == "SPFile" else "Folder", "Url": url, "Id": child.get("Id", "")}
+    library = url.split("/", 1)[0]
+    if library not in site.libraries():
+        stats["errors"] += 1
+        await reporter.item_event(
+            "JobError",
+            item,
+            code="-2130575322",
+            message=f"List does not exist. The library {library} is not in the site {site.url}.",
+        )
+        return
     if _matches(url, sim.faults.fail_items_matching):
         stats["errors"] += 1
         await reporter.item_event(

@@ -7,6 +7,7 @@ import fnmatch
 import os
 import re
 import uuid
+from dataclasses import replace
 from typing import Any
 from urllib.parse import unquote
 
@@ -16,7 +17,7 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 from m365_simulator import storage
 from m365_simulator.amr import TOKEN_TOO_OLD, ReadOptions, ReadRefused, start_read
 from m365_simulator.auth import tenant_for
-from m365_simulator.data import Site
+from m365_simulator.data import DOCUMENT_LIBRARY, Site, SiteList
 from m365_simulator.importer import start_import
 from m365_simulator.large_files import LargeFile, ReceivedFile
 from m365_simulator.state import MigrationJob, SimState
@@ -73,7 +74,7 @@ async def _site_api(request: Request, host: str, site_url: str, rest: str) -> Re
             kind="System.UnauthorizedAccessException",
         )
     if rest.startswith("web/"):
-        return _web(request, sim, site_url, rest[4:])
+        return await _web(request, sim, site_url, rest[4:])
     if not rest.startswith("site/"):
         return sp_error(404, -1, f"Not found: {rest}")
     call = rest[5:]
@@ -217,7 +218,16 @@ def _file_or_folder(request: Request, sim: SimState, site: Site, path: str, rest
     return Response(body, media_type="application/octet-stream")
 
 
-def _web(request: Request, sim: SimState, site_url: str, rest: str) -> Response:
+async def _web(request: Request, sim: SimState, site_url: str, rest: str) -> Response:
+    if rest == "lists" or (rest.startswith("lists/GetByTitle(") and rest.endswith("')")):
+        # Leniency, as for an import (provisioning the destination site stands aside): a site
+        # not there lists what a new one has, and is made when a list is added to it.
+        site = sim.site(site_url, create=request.method == "POST")
+        if site is None and sim.tenant(site_url.split("/")[2]) is not None:
+            site = Site(id="", web_id=str(uuid.uuid5(uuid.NAMESPACE_URL, site_url)), url=site_url, name="")
+        if site is None:
+            return sp_error(404, -2147024894, "Site not found")
+        return await _lists(request, site, rest)
     site = sim.site(site_url)
     if site is None:
         return sp_error(404, -2147024894, "Site not found")
@@ -248,3 +258,50 @@ def _web(request: Request, sim: SimState, site_url: str, rest: str) -> Response:
             )
         return JSONResponse({"d": body})
     return sp_error(404, -1, f"Not found: web/{rest}")
+
+
+def _list_json(site: Site, root: str) -> dict[str, Any]:
+    kind = site.lists[root]
+    count = kind.items
+    if kind.template == DOCUMENT_LIBRARY:
+        count = sum(1 for p in site.content if p.startswith(root + "/"))
+    return {
+        "__metadata": {"type": "SP.List"},
+        "Id": str(uuid.uuid5(uuid.UUID(site.web_id), root)),
+        "Title": kind.title,
+        "BaseTemplate": kind.template,
+        "Hidden": kind.hidden,
+        "ItemCount": count,
+        "RootFolder": {"__metadata": {"type": "SP.Folder"}, "ServerRelativeUrl": f"{site.path}/{root}"},
+    }
+
+
+async def _lists(request: Request, site: Site, rest: str) -> Response:
+    """``GET web/lists`` (RootFolder expanded); ``POST web/lists`` creates one (its root folder is
+    named after its title); ``POST web/lists/GetByTitle('t')`` with ``X-HTTP-Method: MERGE``
+    changes its title."""
+    if request.method == "GET" and not rest.startswith("lists/"):
+        return JSONResponse({"d": {"results": [_list_json(site, root) for root in sorted(site.lists)]}})
+    body: dict[str, Any] = await request.json() if request.method == "POST" else {}
+    if rest.startswith("lists/GetByTitle("):
+        title = unquote(rest[len("lists/GetByTitle('") : rest.rindex("')")]).replace("''", "'")
+        root = next((r for r, kind in site.lists.items() if kind.title == title), None)
+        if root is None:
+            return sp_error(404, -2130575322, f"List '{title}' does not exist at site with URL '{site.url}'.")
+        if request.method == "GET":
+            return JSONResponse({"d": _list_json(site, root)})
+        if request.headers.get("X-HTTP-Method", "").upper() != "MERGE" or not body.get("Title"):
+            return sp_error(400, -1, "Only a MERGE of the Title is supported here")
+        site.lists[root] = replace(site.lists[root], title=str(body["Title"]))
+        return Response(status_code=204)
+    title, template = str(body.get("Title") or ""), int(body.get("BaseTemplate") or 100)
+    if not title or any(kind.title == title for kind in site.lists.values()) or title in site.lists:
+        # (the message is SharePoint's; the code is the simulator's choice)
+        return sp_error(
+            500,
+            -2130575342,
+            "A list, survey, discussion board, or document library with the specified title already "
+            "exists in this Web site.  Please choose another title.",
+        )
+    site.lists[title] = SiteList(title, template)
+    return JSONResponse({"d": _list_json(site, title)}, status_code=201)
