@@ -38,6 +38,24 @@ class ReadJobInfo:
     change_token: str
 
 
+@dataclass(frozen=True)
+class SiteList:
+    """A list of a site, as ``web/lists`` describes it."""
+
+    title: str
+    root: str  # its root folder, server-relative: /sites/marketing/Shared Documents
+    template: int  # BaseTemplate: 101 a document library
+    hidden: bool
+    items: int
+
+    @property
+    def is_library(self) -> bool:
+        return self.template == DOCUMENT_LIBRARY and not self.hidden
+
+
+DOCUMENT_LIBRARY = 101
+
+
 class SharePointError(Exception):
     """A non-retryable SharePoint answer; ``code`` is the SharePoint error code when it gave one."""
 
@@ -69,11 +87,26 @@ class SharePointApi:
             self._budgets[tenant_id] = AsyncLimiter(self._per_minute, 60)
         return self._budgets[tenant_id]
 
-    async def _call(self, method: str, tenant_id: str, url: str, *, json: Any = None) -> httpx.Response:
-        return await self._send(method, tenant_id, url, json=json)
+    async def _call(
+        self,
+        method: str,
+        tenant_id: str,
+        url: str,
+        *,
+        json: Any = None,
+        headers: dict[str, str] | None = None,
+    ) -> httpx.Response:
+        return await self._send(method, tenant_id, url, json=json, headers=headers)
 
     async def _send(
-        self, method: str, tenant_id: str, url: str, *, json: Any = None, stream: bool = False
+        self,
+        method: str,
+        tenant_id: str,
+        url: str,
+        *,
+        json: Any = None,
+        stream: bool = False,
+        headers: dict[str, str] | None = None,
     ) -> httpx.Response:
         """The answer to a call, after throttling and a renewed token; with ``stream``, its body
         not yet read (the caller closes it)."""
@@ -86,7 +119,7 @@ class SharePointApi:
                     method,
                     self._endpoints.resolve(url),
                     json=json,
-                    headers={**_VERBOSE, "Authorization": f"Bearer {token}"},
+                    headers={**_VERBOSE, **(headers or {}), "Authorization": f"Bearer {token}"},
                 )
                 response = await self._http.send(request, stream=stream)
                 if response.status_code >= 400 and stream:
@@ -117,6 +150,38 @@ class SharePointApi:
             yield response.aiter_bytes(DOWNLOAD_CHUNK)
         finally:
             await response.aclose()
+
+    async def lists(self, tenant_id: str, site_url: str) -> list[SiteList]:
+        """Every list of the site, document libraries and others, with its root folder."""
+        fields = "Title,BaseTemplate,Hidden,ItemCount,RootFolder/ServerRelativeUrl"
+        url = f"{site_url}/_api/web/lists?$select={fields}&$expand=RootFolder"
+        body = (await self._call("GET", tenant_id, url)).json()["d"]
+        return [
+            SiteList(
+                title=str(row["Title"]),
+                root=str(row["RootFolder"]["ServerRelativeUrl"]),
+                template=int(row["BaseTemplate"]),
+                hidden=bool(row.get("Hidden")),
+                items=int(row.get("ItemCount") or 0),
+            )
+            for row in body.get("results", [])
+        ]
+
+    async def create_library(self, tenant_id: str, site_url: str, *, root_name: str, title: str) -> None:
+        """A document library whose root folder is ``root_name``, titled ``title``: SharePoint
+        names the root folder after the title it is created with, so it is created with the
+        folder's name and then given its title."""
+        body = {"__metadata": {"type": "SP.List"}, "Title": root_name, "BaseTemplate": DOCUMENT_LIBRARY}
+        await self._call("POST", tenant_id, f"{site_url}/_api/web/lists", json=body)
+        if title != root_name:
+            literal = _url_literal(root_name)
+            await self._call(
+                "POST",
+                tenant_id,
+                f"{site_url}/_api/web/lists/GetByTitle('{literal}')",
+                json={"__metadata": {"type": "SP.List"}, "Title": title},
+                headers={"X-HTTP-Method": "MERGE", "IF-MATCH": "*"},
+            )
 
     async def provision_containers(self, tenant_id: str, site_url: str) -> tuple[str, str, bytes]:
         """(data container SAS URI, manifest container SAS URI, encryption key) provided by SharePoint."""

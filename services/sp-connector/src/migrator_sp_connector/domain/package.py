@@ -11,7 +11,7 @@ NS = "urn:deployment-manifest-schema"
 
 @dataclass(frozen=True)
 class SourceObject:
-    """A folder or file of the source library, by server-relative URL."""
+    """A folder or file of one of the source's libraries, by server-relative URL."""
 
     server_relative_url: str  # /sites/marketing/Shared Documents/Plans/a b.docx
     is_folder: bool
@@ -42,8 +42,7 @@ def build_manifest(
     """
     ET.register_namespace("", NS)
     root = ET.Element(f"{{{NS}}}SPObjects")
-    library_root = f"{site_path}/Shared Documents"
-    folder_ids: dict[str, str] = {library_root: str(uuid.uuid4())}
+    folder_ids: dict[str, str] = {}  # a library's root folder gets its id when first met
     files: list[PackedFile] = []
     for obj in objects:
         parent_url = obj.server_relative_url.rsplit("/", 1)[0]

@@ -31,6 +31,9 @@ class SiteProgress:
     # Items in this pass only because they failed in the last one: failing again does not make
     # the site an ERROR (the pass had nothing else to do; the site is as it was).
     retried: int = 0
+    # Items of the site's lists that are not document libraries: counted, never migrated, so
+    # they end as skipped rather than vanish from the count.
+    unsupported: int = 0
 
     @property
     def import_errors(self) -> int:
@@ -41,7 +44,7 @@ class SiteProgress:
         return self.import_errors + len(self.local_failed)
 
     def _done_now(self) -> int:
-        imported = self.total - self.local_done - len(self.local_failed)
+        imported = self.total - self.local_done - len(self.local_failed) - self.unsupported
         return max(0, min(self.processed, imported) - self.import_errors) + self.local_done
 
     def counters(self) -> dict[str, int]:
@@ -73,12 +76,18 @@ def _int(event: dict[str, Any], name: str) -> int:
         return 0
 
 
+def failed_item(event: dict[str, Any]) -> str:
+    """The key a JobError counts its item by (an item fails once however often it is told)."""
+    return str(event.get("Id") or event.get("Url") or event.get("Time"))
+
+
 def apply_event(progress: SiteProgress, event: dict[str, Any]) -> SiteProgress:
     """The progress after one SharePoint event (JobProgress / JobError / JobFatalError / JobEnd,
     and JobCancelled / JobDeleted, which end it)."""
     kind = event.get("Event")
     if kind == "JobProgress" or kind == "JobEnd":
-        expected = _int(event, "TotalExpectedSPObjects") + progress.local_done + len(progress.local_failed)
+        settled = progress.local_done + len(progress.local_failed) + progress.unsupported
+        expected = _int(event, "TotalExpectedSPObjects") + settled
         progress = replace(
             progress,
             total=max(progress.total, expected),
@@ -89,8 +98,7 @@ def apply_event(progress: SiteProgress, event: dict[str, Any]) -> SiteProgress:
         if kind == "JobEnd":
             progress = replace(progress, ended=True)
     elif kind == "JobError":
-        item = str(event.get("Id") or event.get("Url") or event.get("Time"))
-        progress = replace(progress, failed_ids=progress.failed_ids | {item})
+        progress = replace(progress, failed_ids=progress.failed_ids | {failed_item(event)})
     elif kind == "JobFatalError":
         progress = replace(progress, fatal=str(event.get("Message") or "fatal error"))
     elif kind == "JobCancelled" or kind == "JobDeleted":

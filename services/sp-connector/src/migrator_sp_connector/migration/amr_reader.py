@@ -104,15 +104,18 @@ class AmrReader:
         tenant_id: str,
         site_url: str,
         *,
+        libraries: Sequence[str] = (),
         since_token: str | None,
         retry_urls: Sequence[str] = (),
         include_versions: bool = False,
         include_permissions: bool = False,
         notice: Notice,
     ) -> SourceRead:
-        """The whole library, or (with ``since_token``) what changed since plus ``retry_urls``:
-        the items that failed last pass, read again by URL so the pass retries them."""
-        library = f"{site_url.rstrip('/')}/{LIBRARY}"
+        """Every document library of the site (``libraries``: the URLs of their root folders;
+        none given, the Documents library), or (with ``since_token``) what changed in them since,
+        plus ``retry_urls``: the items that failed last pass, read again by URL so the pass
+        retries them. A site's change token covers all its libraries."""
+        roots = list(libraries) or [f"{site_url.rstrip('/')}/{LIBRARY}"]
         extra = {"IncludeVersions": True} if include_versions else {}
         extra |= {"IncludePermission": True} if include_permissions else {}
         users = {"IncludeSecurity": True} if include_permissions else {}
@@ -127,7 +130,12 @@ class AmrReader:
         )
         if since_token:
             try:
-                changed, token = await session.run([library], {"StartChangeToken": since_token})
+                changed: list[ExportedObject] = []
+                token = ""
+                for root in roots:
+                    found, current = await session.run([root], {"StartChangeToken": since_token})
+                    changed += found
+                    token = token or current
                 again: dict[str, ExportedObject] = {}
                 for start in range(0, len(retry_urls), MAX_URLS):
                     found, _ = await session.run(list(retry_urls[start : start + MAX_URLS]), {})
@@ -151,33 +159,39 @@ class AmrReader:
                     f"SharePoint cancelled the read of what changed since the last pass ({CANCELLED}: "
                     "it cancels change-token reads that run past ten minutes); reading the whole site again",
                 )
-        top, token = await session.run_again_if_cancelled(
-            [library], {"IncludeDirectDescendantsOnly": True} | users
-        )
         gate = asyncio.Semaphore(self._parallel)
 
         async def one(urls: list[str], options: dict[str, Any]) -> list[ExportedObject]:
             async with gate:
                 return (await session.run_again_if_cancelled(urls, options))[0]
 
-        every: dict[str, ExportedObject] = {o.uid: o for o in top}
-        level, whole, reads = top, list[ExportedObject](), 1
-        while level:  # folders past the limit a level at a time; the rest to read whole
-            folders = [o for o in level if o.is_folder]
-            huge = [f for f in folders if f.items_below > self._level_by_level_past]
-            whole += [f for f in folders if f.items_below <= self._level_by_level_past]
-            below = await asyncio.gather(
-                *(one([f.url], {"IncludeDirectDescendantsOnly": True}) for f in huge)
-            )
-            reads += len(huge)
-            explored = {f.url for f in huge}
-            level = [o for objects in below for o in objects if o.url not in explored]
-            every.update((o.uid, o) for o in level)
-        plan = plan_reads(whole)
-        for objects in await asyncio.gather(*(one(urls, {}) for urls in plan)):
-            every.update((o.uid, o) for o in objects)  # a folder read returns the folder again
+        every: dict[str, ExportedObject] = {}
+        token, reads = "", 0
+        for index, root in enumerate(roots):
+            # The site collection's users once, with the first library's top level.
+            top_options = {"IncludeDirectDescendantsOnly": True} | (users if index == 0 else {})
+            top, current = await session.run_again_if_cancelled([root], top_options)
+            token = token or current  # the first: taken before anything was read
+            every.update((o.uid, o) for o in top)
+            level, whole = top, list[ExportedObject]()
+            reads += 1
+            while level:  # folders past the limit a level at a time; the rest to read whole
+                folders = [o for o in level if o.is_folder]
+                huge = [f for f in folders if f.items_below > self._level_by_level_past]
+                whole += [f for f in folders if f.items_below <= self._level_by_level_past]
+                below = await asyncio.gather(
+                    *(one([f.url], {"IncludeDirectDescendantsOnly": True}) for f in huge)
+                )
+                reads += len(huge)
+                explored = {f.url for f in huge}
+                level = [o for objects in below for o in objects if o.url not in explored]
+                every.update((o.uid, o) for o in level)
+            plan = plan_reads(whole)
+            reads += len(plan)
+            for objects in await asyncio.gather(*(one(urls, {}) for urls in plan)):
+                every.update((o.uid, o) for o in objects)  # a folder read returns the folder again
         objects = sorted(every.values(), key=lambda o: (o.url.count("/"), not o.is_folder, o.url))
-        log.info("source read", site=site_url, objects=len(objects), reads=reads + len(plan))
+        log.info("source read", site=site_url, objects=len(objects), reads=reads, libraries=len(roots))
         return SourceRead(objects, token, incremental=False)
 
 

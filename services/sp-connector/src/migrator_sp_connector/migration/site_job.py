@@ -35,10 +35,15 @@ from migrator_platform.structured_logs import get_logger
 from migrator_readstore import Collection
 
 from migrator_sp_connector.adapters.azure_storage import Container, ReportQueue
-from migrator_sp_connector.adapters.sharepoint_api import SharePointApi, SharePointError
+from migrator_sp_connector.adapters.sharepoint_api import (
+    DOCUMENT_LIBRARY,
+    SharePointApi,
+    SharePointError,
+    SiteList,
+)
 from migrator_sp_connector.domain.manifest_stream import ExportedObject
 from migrator_sp_connector.domain.package import SourceObject, build_manifest, companion_files
-from migrator_sp_connector.domain.progress import SiteProgress, apply_event
+from migrator_sp_connector.domain.progress import SiteProgress, apply_event, failed_item
 from migrator_sp_connector.migration.amr_reader import AmrReader
 from migrator_sp_connector.migration.job_events import JobEvents
 from migrator_sp_connector.migration.site_task import SiteSync, SiteTask, SiteTasks, StagedFile
@@ -190,9 +195,22 @@ class SiteMigrator:
         async def notice(key: str, message: str) -> None:
             await self._log(cmd, LogLevel.WARN, message, {}, key=f"read:{key}")
 
+        lists = await self._sp.lists(cmd.source_tenant_id, src)
+        libraries = [each for each in lists if each.is_library]
+        unsupported = [each for each in lists if not each.is_library and not each.hidden]
+        for other in unsupported:
+            await self._log(
+                cmd,
+                LogLevel.WARN,
+                f"{other.title} is a list (BaseTemplate {other.template}), not a document library: "
+                f"its {other.items} items are not migrated",
+                {"list": other.title, "baseTemplate": other.template, "items": other.items},
+                key=f"unsupported:{other.root}",
+            )
         read = await self._reader.read(
             cmd.source_tenant_id,
             src,
+            libraries=[_absolute(src, library.root) for library in libraries],
             since_token=previous.change_token if previous else None,
             retry_urls=previous.retry_urls if previous else [],
             include_versions=cmd.include_versions,
@@ -210,7 +228,10 @@ class SiteMigrator:
                 {"changed": len(to_import), "deleted": len(deleted)},
                 key="pass",
             )
-        progress = SiteProgress(total=len(read.objects), retried=read.retried)
+        # A full pass counts the other lists' items, as skipped; an incremental one cannot tell
+        # what changed in them.
+        skipped = 0 if read.incremental else sum(other.items for other in unsupported)
+        progress = SiteProgress(total=len(read.objects) + skipped, retried=read.retried, unsupported=skipped)
         task = await self._save(
             cmd, task, progress, change_token=read.change_token, incremental=read.incremental
         )
@@ -223,6 +244,7 @@ class SiteMigrator:
         progress = replace(progress, local_done=len(deleted))
         if not to_import:
             return await self._save(cmd, task, replace(progress, ended=True), phase="finished")
+        await self._ensure_libraries(cmd, dest, libraries, src_path=src_path, dest_path=dest_path)
         task, staging = await self._staging(cmd, task, dest)
         data_uri, manifest_uri, queue_uri = staging.data_uri, staging.manifest_uri, staging.queue_uri
         key = base64.b64decode(staging.key)
@@ -263,6 +285,28 @@ class SiteMigrator:
         await self._tasks.put(cmd.unit_id, task)
         await self._staged.delete_many({"unitId": cmd.unit_id})  # submitted: nothing will be copied again
         return task
+
+    async def _ensure_libraries(
+        self, cmd: MigrateSite, dest: str, libraries: list[SiteList], *, src_path: str, dest_path: str
+    ) -> None:
+        """Each source library at the destination, by its root folder's name, created (with its
+        title) where missing: SharePoint imports into a library, it does not make one."""
+        there = {
+            each.root.removeprefix(dest_path).strip("/")
+            for each in await self._sp.lists(cmd.dest_tenant_id, dest)
+            if each.template == DOCUMENT_LIBRARY
+        }
+        for library in libraries:
+            name = library.root.removeprefix(src_path).strip("/")
+            if name not in there:
+                await self._sp.create_library(cmd.dest_tenant_id, dest, root_name=name, title=library.title)
+                await self._log(
+                    cmd,
+                    LogLevel.INFO,
+                    f"Created the document library {library.title} at {dest}",
+                    {"library": library.title},
+                    key=f"library:{name}",
+                )
 
     async def _staging(self, cmd: MigrateSite, task: SiteTask, dest: str) -> tuple[SiteTask, Staging]:
         """The unit's staging containers, report queue and package key: provisioned once and
@@ -444,9 +488,12 @@ class SiteMigrator:
         events = sorted(events, key=lambda e: e.get("Event") == "JobEnd")  # stable: the rest keep order
         before = progress
         for event in events:
-            progress = apply_event(progress, event)
             kind = str(event.get("Event"))
-            if kind == "JobError":
+            # The queue and, at the end, the progress log both tell of each failure: it is
+            # published once (past the bus's duplicate window, a second would be a second event).
+            told = kind == "JobError" and failed_item(event) in progress.failed_ids
+            progress = apply_event(progress, event)
+            if kind == "JobError" and not told:
                 await self._item_failed(cmd, event)
                 url = _absolute(cmd.source_site_url, str(event.get("Url") or ""))
                 if url not in task.failed_urls:

@@ -35,6 +35,7 @@ class StoredProgress(Doc):
     local_done: int = 0
     local_failed: list[str] = Field(default_factory=list)
     retried: int = 0
+    unsupported: int = 0
 
     @classmethod
     def of(cls, p: SiteProgress) -> StoredProgress:

@@ -1,0 +1,80 @@
+"""Every document library of a site moves, each to a library of the same name and title at the
+destination (created where missing); a list that is not a library is named in the log and its
+items counted as skipped; what SharePoint refuses is counted and named. Nothing else is left
+behind. ``MIGRATOR_SP_PROOF_ITEMS`` sets the site's size (``make sharepoint-proof``: 20,000)."""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+
+import pytest
+from migrator_sp_connector.adapters.sharepoint_api import DOCUMENT_LIBRARY
+
+from .conftest import DEST, World
+
+pytestmark = pytest.mark.integration
+
+SITE = "https://contoso.sharepoint.com/sites/archive"
+DEST_SITE = "https://fabrikam.sharepoint.com/sites/archive"
+ITEMS = int(os.environ.get("MIGRATOR_SP_PROOF_ITEMS", "2000"))
+LIBRARIES = [
+    "Contracts",
+    "Invoices",
+    "Board Minutes",
+    "Designs",
+    "Policies",
+    "Projects",
+    "Archive 2019",
+    "Media",
+]
+REFUSED = "file 00[0-4]1*"  # SharePoint refuses these files (a policy block), in every library
+
+
+async def test_every_library_of_a_site_arrives_and_nothing_is_left_silently(world: World) -> None:
+    per_library = ITEMS // (len(LIBRARIES) + 1)
+    made = await world.sim.post("/_sim/sites", json={"url": SITE, "items": per_library, "seed": 11})
+    assert made.json()["ok"]
+    for n, name in enumerate(LIBRARIES):
+        library = {"name": name, "items": per_library, "seed": n}
+        if name == "Board Minutes":
+            library["title"] = "Minutes of the Board"  # a title that is not its folder's name
+        assert (await world.sim.post("/_sim/sites/lists", params={"url": SITE}, json=library)).json()["ok"]
+    for name, template, items in (("Contacts", 105, 40), ("SitePages", 119, 6)):
+        other = {"name": name, "template": template, "items": items}
+        assert (await world.sim.post("/_sim/sites/lists", params={"url": SITE}, json=other)).json()["ok"]
+    await world.faults(failItemsMatching=[REFUSED])
+    cmd = world.migrate_site(SITE)
+
+    await world.sites.migrate(cmd)
+
+    source = await world.site(SITE)
+    refused = [
+        i for i in source if i["type"] == "file" and fnmatch.fnmatch(i["path"].rsplit("/", 1)[1], REFUSED)
+    ]
+    assert refused and {i["path"].split("/")[0] for i in refused} >= set(LIBRARIES)
+    # The destination is the source, every library of it, but for what SharePoint refused.
+    assert await world.site(DEST_SITE) == [i for i in source if i not in refused]
+    libraries = {
+        (each.root.rsplit("/", 1)[1], each.title)
+        for each in await world.sp.lists(DEST, DEST_SITE)
+        if each.template == DOCUMENT_LIBRARY
+    }
+    assert ("Board Minutes", "Minutes of the Board") in libraries
+    assert {root for root, _ in libraries} == {"Shared Documents", *LIBRARIES}
+    # Every item is counted: migrated, failed by name, or skipped as part of a list that is not a library.
+    last = (await world.published(f"migrator.evt.unit.{cmd.job_id}.UnitProgressed"))[-1]
+    assert (last["status"], last["totalItems"]) == ("DONE", len(source) + 46)
+    assert (last["doneItems"], last["errorItems"], last["skippedItems"]) == (
+        len(source) - len(refused),
+        len(refused),
+        46,
+    )
+    failed = await world.published(f"migrator.evt.unit.{cmd.job_id}.ItemFailed")
+    assert sorted(f["itemUrl"] for f in failed) == sorted(i["path"] for i in refused)
+    lines = [line["message"] for line in await world.published(f"migrator.log.job.{cmd.job_id}")]
+    assert (
+        "Contacts is a list (BaseTemplate 105), not a document library: its 40 items are not migrated"
+        in lines
+    )
+    assert any(m.startswith("SitePages is a list (BaseTemplate 119)") for m in lines)
