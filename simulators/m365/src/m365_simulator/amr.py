@@ -10,11 +10,13 @@ encoding of deletes and renames is ours (``ChangeType`` and ``PreviousUrl`` on t
 the AMR reference says only that changed items are returned.
 
 The read options are told apart as the reference describes them: ``IncludePermission`` puts
-each item's role assignments in the manifest; ``IncludeSecurity`` puts every user of the site
-collection in UserGroupMap.xml and is "very slow" unless the read is of direct descendants
-only, so such a read is charged ``amr_security_ms_per_object`` for every object it exports. A
-change-token read that would run past ten minutes at ``amr_objects_per_second`` is cancelled
-(JobFatalError -2147213196, "Operation canceled"), as SharePoint cancels them.
+each item's role assignments in the manifest; ``IncludeExtendedMetadata`` a file's metadata
+columns (``Properties``; without it only "names, URL, author, modifier, dates");
+``IncludeSecurity`` puts every user of the site collection in UserGroupMap.xml and is "very
+slow" unless the read is of direct descendants only, so such a read is charged
+``amr_security_ms_per_object`` for every object it exports. A change-token read that would run
+past ten minutes at ``amr_objects_per_second`` is cancelled (JobFatalError -2147213196,
+"Operation canceled"), as SharePoint cancels them.
 """
 
 from __future__ import annotations
@@ -166,6 +168,7 @@ def _objects(site: Site, prefixes: list[str], options: ReadOptions, since: int |
                     below=below[path],
                     versions=options.include_versions,
                     permissions=options.include_permission,
+                    extended=options.include_extended_metadata,
                 )
             )
         return out
@@ -197,6 +200,7 @@ def _objects(site: Site, prefixes: list[str], options: ReadOptions, since: int |
                     previous=old,
                     versions=options.include_versions,
                     permissions=options.include_permission,
+                    extended=options.include_extended_metadata,
                 )
             )
     return out
@@ -213,6 +217,7 @@ def _spobject(
     previous: str | None = None,
     versions: bool = False,
     permissions: bool = False,
+    extended: bool = False,
 ) -> str:
     body = site.content[path]
     name = path.rsplit("/", 1)[-1]
@@ -240,10 +245,16 @@ def _spobject(
             f'<File Version="{n}.0" VersionId="{512 * n}" FileSize="{len(v)}" />'
             for n, v in enumerate(history, start=1)
         )
+        columns = site.fields.get(path, {}) if extended else {}
+        properties = "".join(
+            f'<Property Name={quoteattr(k)} Type="String" Access="ReadWrite" Value={quoteattr(v)} />'
+            for k, v in sorted(columns.items())
+        )
         child = (
             f"<File Url={quoteattr(path)} Id={quoteattr(uid)} ParentWebId={quoteattr(site.web_id)} "
             f'Name={quoteattr(name)} FileSize="{len(body)}" TimeLastModified={modified} '
             f'Version="{len(history) + 1}.0" Level="1">'
+            + (f"<Properties>{properties}</Properties>" if properties else "")
             + (f"<Versions>{listed}</Versions>" if listed else "")
             + "</File>"
         )
@@ -288,13 +299,30 @@ def _companions(
     tenant: Tenant, site: Site, options: ReadOptions, manifest_names: list[str]
 ) -> dict[str, bytes]:
     files = "".join(f"<ManifestFile Name={quoteattr(n)} />" for n in manifest_names)
-    users = ""
+    users = groups = roles = ""
     if options.include_security:
+        ids = {u.upn.lower(): i + 1 for i, u in enumerate(tenant.users)}
         users = "".join(
             f'<User Id="{i + 1}" Name={quoteattr(u.display_name)} '
             f"Login={quoteattr('i:0#.f|membership|' + u.upn)} Email={quoteattr(u.upn)} "
             'IsDomainGroup="false" IsSiteAdmin="false" SystemId="" />'
             for i, u in enumerate(tenant.users)
+        )
+        groups = "".join(
+            f'<Group Id="{n + 1}" Name={quoteattr(title)} Owner="1" Description="">'
+            + "".join(f'<Member UserId="{ids[m.lower()]}" />' for m in members if m.lower() in ids)
+            + "</Group>"
+            for n, (title, members) in enumerate(sorted(site.groups.items()))
+        )
+        # Role definitions ride in UserGroupMap.xml here: the simulator's encoding (the AMR
+        # reference does not say where an export carries them).
+        roles = (
+            "<Roles>"
+            + "".join(
+                f"<Role Name={quoteattr(name)} BasePermissions={quoteattr(mask)} />"
+                for name, mask in sorted(site.roles.items())
+            )
+            + "</Roles>"
         )
     return {
         "ExportSettings.xml": DECL
@@ -312,7 +340,7 @@ def _companions(
         "UserGroupMap.xml": DECL
         + (
             '<UserGroupMap xmlns="urn:deployment-usergroupmap-schema">'
-            f"<Users>{users}</Users><Groups /></UserGroupMap>"
+            f"<Users>{users}</Users><Groups>{groups}</Groups>{roles}</UserGroupMap>"
         ).encode(),
         "LookupListMap.xml": DECL + b'<LookupLists xmlns="urn:deployment-lookuplistmap-schema" />',
         "Requirements.xml": DECL + b'<Requirements xmlns="urn:deployment-requirements-schema" />',

@@ -132,18 +132,21 @@ def _item(site: Site, path: str) -> dict[str, Any]:
         item["versions"] = [hashlib.sha256(b).hexdigest() for b in site.versions[path]]
     if path in site.permissions:
         item["permissions"] = site.permissions[path]
+    if site.fields.get(path):
+        item["fields"] = site.fields[path]
     return item
 
 
 @router.get("/sites")
 async def site_content(request: Request, url: str) -> dict[str, Any]:
-    """Every folder and file of a site's library: sizes and SHA-256 of file content, and when an
-    item has them, each earlier version's SHA-256 (oldest first) and its unique permissions."""
+    """Every folder and file of a site's libraries: sizes and SHA-256 of file content, and when an
+    item has them, each earlier version's SHA-256 (oldest first), its unique permissions and its
+    metadata columns; and the site's groups (with members) and role definitions."""
     site = _sim(request).site(url)
     if site is None:
         return {"url": url, "exists": False, "items": []}
     items = [_item(site, p) for p in sorted(site.content)]
-    return {"url": url, "exists": True, "items": items}
+    return {"url": url, "exists": True, "items": items, "groups": site.groups, "roles": site.roles}
 
 
 @router.post("/sites")
@@ -203,9 +206,11 @@ async def delete_site(request: Request, url: str) -> JSONResponse:
 @router.post("/sites/changes")
 async def change_site(request: Request, url: str) -> dict[str, Any]:
     """Edit a site as its users would: ``{"put": {path: text}, "delete": [path], "rename": {old: new},
-    "grant": {path: {upn: role}}}``.
+    "grant": {path: {upn or group: role}}, "inherit": [path], "groups": {title: [upn]},
+    "roles": {name: base permissions}}``.
 
-    Paths are web-relative (``Shared Documents/a.txt``); ``put`` with null creates a folder.
+    Paths are web-relative (``Shared Documents/a.txt``); ``put`` with null creates a folder;
+    ``inherit`` restores an item's inheritance (its unique permissions go).
     """
     site, body = _sim(request).site(url), await request.json()
     if site is None:
@@ -216,8 +221,12 @@ async def change_site(request: Request, url: str) -> dict[str, Any]:
         site.remove(path)
     for path, text in (body.get("put") or {}).items():
         site.put(path, None if text is None else str(text).encode())
+    site.groups |= {str(title): list(members) for title, members in (body.get("groups") or {}).items()}
+    site.roles |= {str(name): str(mask) for name, mask in (body.get("roles") or {}).items()}
     for path, roles in (body.get("grant") or {}).items():
         site.grant(path, roles)
+    for path in body.get("inherit") or []:
+        site.inherit(path)
     return {"ok": True, "changeNumber": site.change_number}
 
 

@@ -15,6 +15,7 @@ from m365_simulator.mailboxes import Mailbox
 FIRST = ["John", "Lisa", "Ahmed", "Maria", "Wei", "Olga", "Sven", "Chloé", "Kofi", "Priya", "Diego", "Hana"]
 LAST = ["Smith", "Nguyen", "Khan", "Garcia", "Zhang", "Ivanova", "Larsen", "Dubois", "Mensah", "Patel"]
 EXTENSIONS = [".docx", ".xlsx", ".pdf", ".pptx", ".txt", ".png"]
+DEPARTMENTS = ["Legal", "Finance", "R&D", "Sales <EMEA>", "Opérations"]
 TIB = 1024**4
 
 
@@ -55,6 +56,14 @@ class SiteList:
 
 
 DEFAULT_LISTS = {"Shared Documents": SiteList("Documents")}
+# Role definitions every site has: name -> its base permissions (SharePoint's names, as text).
+DEFAULT_ROLES = {
+    "Full Control": "FullMask",
+    "Design": "ManageLists, AddAndCustomizePages, ApplyThemeAndBorder, EditListItems, ViewListItems",
+    "Edit": "ManageLists, EditListItems, AddListItems, DeleteListItems, ViewListItems",
+    "Contribute": "EditListItems, AddListItems, DeleteListItems, ViewListItems",
+    "Read": "ViewListItems, OpenItems, ViewVersions, ViewPages",
+}
 
 
 @dataclass
@@ -75,6 +84,18 @@ class Site:
     versions: dict[str, list[bytes]] = field(default_factory=dict)  # path -> earlier versions, oldest first
     # path -> {user principal name: role} for items with unique permissions (inheritance broken)
     permissions: dict[str, dict[str, str]] = field(default_factory=dict)
+    # path -> {column: value}: a file's metadata columns beyond name and dates (its list item's fields)
+    fields: dict[str, dict[str, str]] = field(default_factory=dict)
+    # SharePoint groups (title -> member UPNs; the site's Owners, Members and Visitors to begin
+    # with) and role definitions (name -> base permissions); a permission's principal is a UPN
+    # or a group's title.
+    groups: dict[str, list[str]] = field(default_factory=dict)
+    roles: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_ROLES))
+
+    def __post_init__(self) -> None:
+        if not self.groups:
+            self.groups = {f"{self.name} {kind}": [] for kind in ("Owners", "Members", "Visitors")}
+
     changes: list[Change] = field(default_factory=list)
     log_start: int = 0  # change numbers below this have left the change log (tokens too old)
     # Its lists by root folder name: (title, BaseTemplate, items of a list that is not a library).
@@ -82,6 +103,9 @@ class Site:
 
     def __setstate__(self, state: dict[str, object]) -> None:
         state.setdefault("lists", dict(DEFAULT_LISTS))  # kept by a simulator that had no lists
+        state.setdefault("fields", {})
+        state.setdefault("groups", {})
+        state.setdefault("roles", dict(DEFAULT_ROLES))
         self.__dict__.update(state)
 
     def libraries(self) -> set[str]:
@@ -127,6 +151,7 @@ class Site:
             self.modified.pop(p, None)
             self.versions.pop(p, None)
             self.permissions.pop(p, None)
+            self.fields.pop(p, None)
             self._log(self.ids.pop(p), p, None, folder=folder)
 
     def rename(self, old: str, new: str) -> None:
@@ -139,12 +164,19 @@ class Site:
                 self.versions[moved] = self.versions.pop(p)
             if p in self.permissions:
                 self.permissions[moved] = self.permissions.pop(p)
+            if p in self.fields:
+                self.fields[moved] = self.fields.pop(p)
             self.ids[moved] = self.ids.pop(p)
             self._log(self.ids[moved], p, moved, folder=self.content[moved] is None)
 
     def grant(self, path: str, roles: dict[str, str]) -> None:
         """Give an item unique permissions (user principal name -> role), a change like an edit."""
         self.permissions[path] = dict(roles)
+        self._log(self.ids[path], path, path, folder=self.content[path] is None)
+
+    def inherit(self, path: str) -> None:
+        """Restore an item's inheritance: its unique permissions are gone, a change like an edit."""
+        self.permissions.pop(path, None)
         self._log(self.ids[path], path, path, folder=self.content[path] is None)
 
     def expire_change_log(self) -> None:
@@ -246,3 +278,9 @@ def fill(site: Site, root: str, *, items: int, rng: random.Random, salt: str, fo
         body = hashlib.sha256(f"{salt}{i}".encode()).digest() * (size // 32 + 1)
         path = f"{rng.choice(folders[-4:])}/file {i:05d}{rng.choice(EXTENSIONS)}"
         site.put(path, body[:size], uid=_uuid(rng))
+        if i % 5 == 1:  # a fifth of the files carry metadata columns
+            site.fields[path] = {
+                "Title": f"{root} record {i}",
+                "Department": rng.choice(DEPARTMENTS),
+                "DocumentStatus": rng.choice(["Draft", "Final", "Approved — signed"]),
+            }

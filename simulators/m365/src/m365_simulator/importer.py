@@ -229,6 +229,11 @@ async def _import_one(
         )
         return
     site.put(url, body, history=history)
+    columns = {p.get("Name", ""): p.get("Value", "") for p in child.findall(f"{NS}Properties/{NS}Property")}
+    if columns:
+        site.fields[url] = columns
+    else:
+        site.fields.pop(url, None)
     await _permissions(sim, site, obj, url, item, reporter, stats)
     stats["files"] += 1
     stats["bytes"] += len(body)
@@ -252,14 +257,18 @@ async def _permissions(
     roles: dict[str, str] = {}
     for assignment in listed:
         login, role = assignment.get("Login", ""), assignment.get("Role", "")
-        if login.lower() in known:
+        group = "@" not in login  # a principal is a user (by UPN) or a SharePoint group (by title)
+        missing = (login not in site.groups) if group else (login.lower() not in known)
+        if not missing and role in site.roles:
             roles[login] = role
             continue
         stats["warnings"] += 1
-        await reporter.item_event(
-            "JobWarning",
-            item,
-            code="-2130575276",
-            message=f"The user {login} does not exist at the destination; their {role} role is not set.",
-        )
+        if missing:
+            who = f"The group {login}" if group else f"The user {login}"
+            message = f"{who} does not exist at the destination; the {role} role is not set."
+        else:
+            message = (
+                f"The role definition {role} does not exist at the destination; {login} is not given it."
+            )
+        await reporter.item_event("JobWarning", item, code="-2130575276", message=message)
     site.grant(url, roles)

@@ -200,6 +200,9 @@ def _file_or_folder(request: Request, sim: SimState, site: Site, path: str, rest
     if rest.endswith("/recycle()") and request.method == "POST":
         site.remove(path)
         return _d("Recycle", str(uuid.uuid4()))
+    if rest.endswith("/ListItemAllFields/ResetRoleInheritance()") and request.method == "POST":
+        site.inherit(path)
+        return Response(status_code=200)
     if folder or not rest.endswith("/$value"):
         return sp_error(400, -1, f"Not supported here: {rest}")
     if any(fnmatch.fnmatch(path.rsplit("/", 1)[-1], p) for p in sim.faults.fail_downloads_matching):
@@ -219,15 +222,17 @@ def _file_or_folder(request: Request, sim: SimState, site: Site, path: str, rest
 
 
 async def _web(request: Request, sim: SimState, site_url: str, rest: str) -> Response:
-    if rest == "lists" or (rest.startswith("lists/GetByTitle(") and rest.endswith("')")):
+    lists = rest == "lists" or (rest.startswith("lists/GetByTitle(") and rest.endswith("')"))
+    if lists or rest.startswith(("sitegroups", "roledefinitions")):
         # Leniency, as for an import (provisioning the destination site stands aside): a site
-        # not there lists what a new one has, and is made when a list is added to it.
+        # not there answers as a new one would, and is made when something is added to it.
         site = sim.site(site_url, create=request.method == "POST")
         if site is None and sim.tenant(site_url.split("/")[2]) is not None:
-            site = Site(id="", web_id=str(uuid.uuid5(uuid.NAMESPACE_URL, site_url)), url=site_url, name="")
+            name = site_url.rstrip("/").rsplit("/", 1)[1].capitalize()
+            site = Site(id="", web_id=str(uuid.uuid5(uuid.NAMESPACE_URL, site_url)), url=site_url, name=name)
         if site is None:
             return sp_error(404, -2147024894, "Site not found")
-        return await _lists(request, site, rest)
+        return await (_lists(request, site, rest) if lists else _security(request, sim, site, rest))
     site = sim.site(site_url)
     if site is None:
         return sp_error(404, -2147024894, "Site not found")
@@ -257,6 +262,51 @@ async def _web(request: Request, sim: SimState, site_url: str, rest: str) -> Res
                 f"{k}={v}" for k, v in params.items()
             )
         return JSONResponse({"d": body})
+    return sp_error(404, -1, f"Not found: web/{rest}")
+
+
+async def _security(request: Request, sim: SimState, site: Site, rest: str) -> Response:
+    """``web/sitegroups`` (GET; POST ``{Title}``), ``web/sitegroups/GetByName('t')/users`` (POST
+    ``{LoginName}``), ``web/roledefinitions`` (GET; POST ``{Name, BasePermissions}``)."""
+    body: dict[str, Any] = await request.json() if request.method == "POST" else {}
+    if rest == "roledefinitions":
+        if request.method == "GET":
+            rows = [{"Name": n, "BasePermissions": m} for n, m in sorted(site.roles.items())]
+            return JSONResponse({"d": {"results": rows}})
+        name = str(body.get("Name") or "")
+        if not name or name in site.roles:
+            return sp_error(400, -2146232832, f"The role definition {name!r} is not valid or already exists.")
+        site.roles[name] = str(body.get("BasePermissions") or "")
+        return JSONResponse({"d": {"Name": name}}, status_code=201)
+    if rest == "sitegroups":
+        if request.method == "GET":
+            rows = [
+                {
+                    "Title": t,
+                    "Users": {
+                        "results": [{"LoginName": f"i:0#.f|membership|{u}", "Email": u} for u in sorted(m)]
+                    },
+                }
+                for t, m in sorted(site.groups.items())
+            ]
+            return JSONResponse({"d": {"results": rows}})
+        title = str(body.get("Title") or "")
+        if not title or title in site.groups:
+            return sp_error(400, -2130575293, "The specified name is already in use.")
+        site.groups[title] = []
+        return JSONResponse({"d": {"Title": title}}, status_code=201)
+    match = re.fullmatch(r"sitegroups/GetByName\('((?:[^']|'')*)'\)/users", rest)
+    if match and request.method == "POST":
+        title = unquote(match[1]).replace("''", "'")
+        if title not in site.groups:
+            return sp_error(404, -2146232832, "Group cannot be found.")
+        upn = str(body.get("LoginName") or "").rsplit("|", 1)[-1]
+        tenant = sim.tenant(site.url.split("/")[2])
+        if tenant is None or tenant.user(upn) is None:
+            return sp_error(404, -2146232832, f"The user {upn} does not exist.")
+        if upn.lower() not in {m.lower() for m in site.groups[title]}:
+            site.groups[title].append(upn)
+        return JSONResponse({"d": {"LoginName": body.get("LoginName")}}, status_code=201)
     return sp_error(404, -1, f"Not found: web/{rest}")
 
 
