@@ -76,6 +76,20 @@ class World:
 
         self.sim.event_hooks["request"].append(on_request)
 
+    def faults_once_submitted(self, cmd: MigrateSite, **switches: Any) -> Callable[[], bool]:
+        """Switch these faults on once the site's import is submitted (SharePoint's side of it
+        from then on); the answer tells whether that moment came."""
+        armed = False
+
+        async def arm(_: httpx.Request) -> None:
+            nonlocal armed
+            if not armed and await self.phase(cmd) == "submitted":
+                armed = True
+                await self.faults(**switches)
+
+        self.before_each_call(arm)
+        return lambda: armed
+
     async def phase(self, cmd: MigrateSite) -> str | None:
         """Where the site's migration is (its task's phase), or None before it started."""
         task = await self.store.collection(readmodels.SP_TASKS).get(cmd.unit_id)

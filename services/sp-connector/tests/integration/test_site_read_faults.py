@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
 import pytest
 from migrator_contracts.commands import MigrateSite
 from migrator_sp_connector.adapters.sharepoint_api import SharePointError
@@ -108,19 +107,11 @@ async def test_a_site_sharepoint_forbids_fails_naming_the_permission_the_app_nee
 async def test_a_progress_log_expired_after_the_import_ended_leaves_the_queues_outcome(world: World) -> None:
     await world.faults(failItemsMatching=[])
     cmd = world.migrate_site(SITE)
-    expired = False
-
-    async def expire(request: httpx.Request) -> None:
-        # Once the import is submitted, SharePoint no longer keeps its progress log.
-        nonlocal expired
-        if not expired and await world.phase(cmd) == "submitted":
-            expired = True
-            await world.faults(expireJobs=True)
-
-    world.before_each_call(expire)
+    # Once the import is submitted, SharePoint no longer keeps its progress log.
+    expired = world.faults_once_submitted(cmd, expireJobs=True)
     await world.sites.migrate(cmd)
 
-    assert expired
+    assert expired()
     source = await world.site(SITE)
     assert await world.site(DEST_SITE) == source
     last = (await world.published(f"migrator.evt.unit.{cmd.job_id}.UnitProgressed"))[-1]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import httpx
 import pytest
 from migrator_contracts.commands import MigrateSite
 
@@ -22,19 +21,11 @@ async def test_a_site_throttled_at_both_ends_still_arrives_whole(world: World, s
     await world.faults(throttle=throttle)  # the source's first calls: the read of its library
     cmd = world.migrate_site(SITE)
 
-    armed = False
-
-    async def arm(_: httpx.Request) -> None:
-        # Once the import is submitted, the destination's calls (its progress log) are throttled too.
-        nonlocal armed
-        if not armed and await world.phase(cmd) == "submitted":
-            armed = True
-            await world.faults(throttle=throttle)
-
-    world.before_each_call(arm)
+    # Once the import is submitted, the destination's calls (its progress log) are throttled too.
+    armed = world.faults_once_submitted(cmd, throttle=throttle)
     await world.sites.migrate(cmd)
 
-    assert armed
+    assert armed()
     source = await world.site(SITE)
     assert await world.site(DEST_SITE) == source
     last = (await world.published(f"migrator.evt.unit.{cmd.job_id}.UnitProgressed"))[-1]

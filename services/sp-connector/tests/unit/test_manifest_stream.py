@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+from xml.etree import ElementTree as ET
 
 import pytest
 from migrator_sp_connector.domain.encryption import encrypt
 from migrator_sp_connector.domain.manifest_stream import ManifestError, ManifestStream
+from migrator_sp_connector.domain.package import NS, SourceObject, build_manifest
 
 MANIFEST = (
     b'<?xml version="1.0" encoding="utf-8"?><SPObjects xmlns="urn:deployment-manifest-schema">'
@@ -100,3 +102,24 @@ def test_unique_permissions_are_read_with_their_item() -> None:
         ("f", (("a@contoso.com", "Read"), ("b@contoso.com", "Contribute"))),
         ("d", ()),
     ]
+
+
+def test_a_files_metadata_columns_are_read_with_it_and_go_into_the_package() -> None:
+    manifest = (
+        b'<SPObjects><SPObject Id="d" ObjectType="SPFile" Url="/sites/a/Contracts/c.pdf">'
+        b'<File Id="d" FileSize="4"><Properties>'
+        b'<Property Name="Department" Type="String" Access="ReadWrite" Value="Sales &lt;EMEA&gt;" />'
+        b'<Property Name="Title" Type="String" Access="ReadWrite" Value="Lease" /></Properties>'
+        b"</File></SPObject>"
+        b'<SPObject Id="e" ObjectType="SPFile" Url="/sites/a/Contracts/e.pdf"><File Id="e" FileSize="1" />'
+        b"</SPObject></SPObjects>"
+    )
+    objects = _read(ManifestStream("Manifest.xml", key=None, iv=None), manifest, 5)
+    assert [(o.uid, o.fields) for o in objects] == [
+        ("d", (("Department", "Sales <EMEA>"), ("Title", "Lease"))),
+        ("e", ()),
+    ]
+    source = SourceObject(objects[0].url, is_folder=False, size=4, fields=objects[0].fields)
+    xml, _ = build_manifest([source], site_path="/sites/a", web_id="w")
+    written = ET.fromstring(xml).findall(f".//{{{NS}}}Property")
+    assert [(p.get("Name"), p.get("Value")) for p in written] == list(objects[0].fields)

@@ -183,6 +183,57 @@ class SharePointApi:
                 headers={"X-HTTP-Method": "MERGE", "IF-MATCH": "*"},
             )
 
+    async def groups(self, tenant_id: str, site_url: str) -> dict[str, list[str]]:
+        """The site's SharePoint groups by title, with their members (user principal names)."""
+        body = (await self._call("GET", tenant_id, f"{site_url}/_api/web/sitegroups?$expand=Users")).json()
+        return {
+            str(g["Title"]): [
+                str(u["LoginName"]).rsplit("|", 1)[-1] for u in (g.get("Users") or {}).get("results", [])
+            ]
+            for g in body["d"]["results"]
+        }
+
+    async def create_group(self, tenant_id: str, site_url: str, title: str) -> None:
+        body = {"__metadata": {"type": "SP.Group"}, "Title": title}
+        await self._call("POST", tenant_id, f"{site_url}/_api/web/sitegroups", json=body)
+
+    async def add_to_group(self, tenant_id: str, site_url: str, title: str, upn: str) -> None:
+        body = {"__metadata": {"type": "SP.User"}, "LoginName": f"i:0#.f|membership|{upn}"}
+        url = f"{site_url}/_api/web/sitegroups/GetByName('{_url_literal(title)}')/users"
+        await self._call("POST", tenant_id, url, json=body)
+
+    async def role_definitions(self, tenant_id: str, site_url: str) -> dict[str, str]:
+        """The site's role definitions: name -> base permissions."""
+        body = (await self._call("GET", tenant_id, f"{site_url}/_api/web/roledefinitions")).json()
+        return {str(r["Name"]): str(r.get("BasePermissions") or "") for r in body["d"]["results"]}
+
+    async def create_role_definition(
+        self, tenant_id: str, site_url: str, name: str, base_permissions: str
+    ) -> None:
+        body = {
+            "__metadata": {"type": "SP.RoleDefinition"},
+            "Name": name,
+            "BasePermissions": base_permissions,
+        }
+        await self._call("POST", tenant_id, f"{site_url}/_api/web/roledefinitions", json=body)
+
+    async def reset_inheritance(
+        self, tenant_id: str, site_url: str, server_relative_url: str, *, folder: bool
+    ) -> bool:
+        """An item inherits its permissions again (its unique ones go); False if it is not there."""
+        getter = "GetFolderByServerRelativeUrl" if folder else "GetFileByServerRelativeUrl"
+        url = (
+            f"{site_url}/_api/web/{getter}('{_url_literal(server_relative_url)}')"
+            "/ListItemAllFields/ResetRoleInheritance()"
+        )
+        try:
+            await self._call("POST", tenant_id, url)
+        except SharePointError as exc:
+            if exc.status == 404:
+                return False
+            raise
+        return True
+
     async def provision_containers(self, tenant_id: str, site_url: str) -> tuple[str, str, bytes]:
         """(data container SAS URI, manifest container SAS URI, encryption key) provided by SharePoint."""
         info = (

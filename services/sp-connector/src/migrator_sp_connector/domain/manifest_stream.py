@@ -30,7 +30,8 @@ class ExportedObject(NamedTuple):
     previous_url: str | None = None
     items_below: int = 0  # a folder's SMTotalFileCount: what the whole tree under it holds
     versions: tuple[int, ...] = ()  # earlier versions' ids, oldest first (read with IncludeVersions)
-    permissions: tuple[tuple[str, str], ...] = ()  # unique (login, role)s (read with IncludeSecurity)
+    permissions: tuple[tuple[str, str], ...] = ()  # unique (login, role)s (read with IncludePermission)
+    fields: tuple[tuple[str, str], ...] = ()  # metadata columns (read with IncludeExtendedMetadata)
 
 
 class ManifestError(Exception):
@@ -55,6 +56,7 @@ class ManifestStream:
         self._child: dict[str, str] | None = None
         self._versions: list[int] = []
         self._roles: list[tuple[str, str]] = []
+        self._fields: list[tuple[str, str]] = []
         self._out: list[ExportedObject] = []
         self.objects = 0
         # Decrypted bytes held until the manifest's start can be checked (see _check_start).
@@ -68,7 +70,7 @@ class ManifestStream:
         if tag == "SPObject":
             if self._object is not None:
                 self._emit()
-            self._object, self._child, self._versions, self._roles = attrs, None, [], []
+            self._object, self._child, self._versions, self._roles, self._fields = attrs, None, [], [], []
         elif self._object is not None and (tag == "File" or tag == "Folder"):
             if self._child is None:
                 self._child = attrs
@@ -76,6 +78,8 @@ class ManifestStream:
                 self._versions.append(int(attrs["VersionId"]))
         elif tag == "RoleAssignment" and self._object is not None:
             self._roles.append((attrs.get("Login", ""), attrs.get("Role", "")))
+        elif tag == "Property" and self._object is not None and not self._versions:
+            self._fields.append((attrs.get("Name", ""), attrs.get("Value", "")))
 
     def _emit(self) -> None:
         obj, child = self._object or {}, self._child or {}
@@ -92,6 +96,7 @@ class ManifestStream:
                 int(below) if below else 0,
                 tuple(self._versions),
                 tuple(self._roles),
+                tuple(self._fields),
             )
         )
         self._object = None

@@ -19,6 +19,7 @@ class SourceObject:
     blob: str | None = None  # the data-container blob already holding its content
     versions: tuple[tuple[str, int], ...] = ()  # earlier versions, oldest first: (blob, size)
     permissions: tuple[tuple[str, str], ...] = ()  # unique (destination login, role)s
+    fields: tuple[tuple[str, str], ...] = ()  # a file's metadata columns (name, value)
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,11 @@ def build_manifest(
                     "Version": f"{len(obj.versions) + 1}.0",
                 },
             )
+            if obj.fields:
+                properties = ET.SubElement(file, f"{{{NS}}}Properties")
+                for column, value in obj.fields:
+                    attrs = {"Name": column, "Type": "String", "Access": "ReadWrite", "Value": value}
+                    ET.SubElement(properties, f"{{{NS}}}Property", attrs)
             if obj.versions:
                 listed = ET.SubElement(file, f"{{{NS}}}Versions")
                 for n, (version_blob, size) in enumerate(obj.versions, start=1):

@@ -27,12 +27,13 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
+from xml.etree import ElementTree as ET
 
 from migrator_platform.structured_logs import get_logger
 
 from migrator_sp_connector.adapters.azure_storage import Container, ReportQueue
 from migrator_sp_connector.adapters.sharepoint_api import SharePointApi, SharePointError
-from migrator_sp_connector.domain.encryption import new_key
+from migrator_sp_connector.domain.encryption import decrypt, new_key
 from migrator_sp_connector.domain.manifest_stream import ExportedObject, ManifestStream
 from migrator_sp_connector.migration.job_events import JobEvents, Notice
 
@@ -58,6 +59,35 @@ class ReadCancelled(ReadFailed):
 
 
 @dataclass(frozen=True)
+class Security:
+    """A site's SharePoint groups (title -> member UPNs) and role definitions (name -> base
+    permissions), from the UserGroupMap.xml of a read with IncludeSecurity."""
+
+    groups: dict[str, list[str]]
+    roles: dict[str, str]
+
+
+def _named(root: ET.Element, tag: str) -> list[ET.Element]:
+    """Elements called ``tag`` in any namespace (the map's varies)."""
+    return [e for e in root.iter() if e.tag.rsplit("}", 1)[-1] == tag]
+
+
+def security_of(user_group_map: bytes) -> Security:
+    root = ET.fromstring(user_group_map)
+    users = {
+        u.get("Id"): u.get("Email") or (u.get("Login") or "").rsplit("|", 1)[-1] for u in _named(root, "User")
+    }
+    groups = {
+        g.get("Name", ""): [
+            users[m.get("UserId")] or "" for m in _named(g, "Member") if m.get("UserId") in users
+        ]
+        for g in _named(root, "Group")
+    }
+    roles = {r.get("Name", ""): r.get("BasePermissions", "") for r in _named(root, "Role")}
+    return Security({title: [u for u in members if u] for title, members in groups.items()}, roles)
+
+
+@dataclass(frozen=True)
 class SourceRead:
     """What a pass found at the source, and the token the next pass starts from."""
 
@@ -65,6 +95,7 @@ class SourceRead:
     change_token: str
     incremental: bool
     retried: int = 0  # objects read again only because they failed in the last pass
+    security: Security | None = None  # with permissions: the site's groups and role definitions
 
 
 def plan_reads(top: list[ExportedObject]) -> list[list[str]]:
@@ -116,7 +147,9 @@ class AmrReader:
         plus ``retry_urls``: the items that failed last pass, read again by URL so the pass
         retries them. A site's change token covers all its libraries."""
         roots = list(libraries) or [f"{site_url.rstrip('/')}/{LIBRARY}"]
-        extra = {"IncludeVersions": True} if include_versions else {}
+        # Metadata columns are content: without IncludeExtendedMetadata only "names, URL, author,
+        # modifier, dates" are read, and a library's columns would be left behind.
+        extra = {"IncludeExtendedMetadata": True} | ({"IncludeVersions": True} if include_versions else {})
         extra |= {"IncludePermission": True} if include_permissions else {}
         users = {"IncludeSecurity": True} if include_permissions else {}
         session = _Session(
@@ -142,8 +175,16 @@ class AmrReader:
                     again.update((o.uid, o) for o in found)
                 retried = len(again.keys() - {o.uid for o in changed})
                 again.update((o.uid, o) for o in changed)  # what the change log says wins
+                if users:  # the groups and roles as they are now: the top of a library tells them
+                    await session.run_again_if_cancelled(
+                        roots[:1], {"IncludeDirectDescendantsOnly": True} | users
+                    )
                 return SourceRead(
-                    list(again.values()), token or since_token, incremental=True, retried=retried
+                    list(again.values()),
+                    token or since_token,
+                    incremental=True,
+                    retried=retried,
+                    security=session.security,
                 )
             except SharePointError as exc:
                 if exc.code != TOKEN_TOO_OLD:
@@ -192,7 +233,7 @@ class AmrReader:
                 every.update((o.uid, o) for o in objects)  # a folder read returns the folder again
         objects = sorted(every.values(), key=lambda o: (o.url.count("/"), not o.is_folder, o.url))
         log.info("source read", site=site_url, objects=len(objects), reads=reads, libraries=len(roots))
-        return SourceRead(objects, token, incremental=False)
+        return SourceRead(objects, token, incremental=False, security=session.security)
 
 
 class _Session:
@@ -213,6 +254,7 @@ class _Session:
         self._notice = notice
         self._extra, self._poll, self._fallback = extra_options, poll_seconds, fallback_after
         self._container: str | None = None
+        self.security: Security | None = None  # from the first read that exported the site's users
 
     async def run_again_if_cancelled(
         self, urls: list[str], options: dict[str, Any]
@@ -233,7 +275,9 @@ class _Session:
         raise AssertionError("unreachable")
 
     async def run(self, urls: list[str], options: dict[str, Any]) -> tuple[list[ExportedObject], str]:
-        """One AMR job to its end: (objects from its manifests, CurrentChangeToken)."""
+        """One AMR job to its end: (objects from its manifests, CurrentChangeToken); a read with
+        IncludeSecurity also leaves the site's groups and role definitions in ``security``."""
+        wants_security = bool(options.get("IncludeSecurity"))
         sp = self._sp
         if self._container is None:
             _, self._container, _ = await sp.provision_containers(self._tenant, self._site)
@@ -267,7 +311,7 @@ class _Session:
                 async def apply(batch: list[dict[str, Any]]) -> bool:
                     nonlocal ended
                     for event in batch:
-                        ended |= await self._on_event(event, container, key, parsed, objects)
+                        ended |= await self._on_event(event, container, key, parsed, objects, wants_security)
                     return ended
 
                 # Past the end too: the queue may have lost or reordered a
@@ -284,6 +328,7 @@ class _Session:
         key: bytes,
         parsed: set[str],
         objects: list[ExportedObject],
+        wants_security: bool,
     ) -> bool:
         kind = event.get("Event")
         if kind == "FinishManifestFileUpload":
@@ -291,6 +336,10 @@ class _Session:
             if _MANIFEST.search(name) and name not in parsed:
                 parsed.add(name)
                 objects += await self._parse(container, name, key)
+            elif name.endswith("UserGroupMap.xml") and wants_security and self.security is None:
+                iv, chunks = await container.stream(name)
+                data = b"".join([chunk async for chunk in chunks])  # users and groups: small
+                self.security = security_of(decrypt(key, iv, data) if iv else data)
         elif kind == "JobFatalError":
             said = f"{event.get('Message') or 'fatal error'} ({event.get('ErrorCode') or 'no code'})"
             if str(event.get("ErrorCode")) == CANCELLED:

@@ -44,7 +44,7 @@ from migrator_sp_connector.adapters.sharepoint_api import (
 from migrator_sp_connector.domain.manifest_stream import ExportedObject
 from migrator_sp_connector.domain.package import SourceObject, build_manifest, companion_files
 from migrator_sp_connector.domain.progress import SiteProgress, apply_event, failed_item
-from migrator_sp_connector.migration.amr_reader import AmrReader
+from migrator_sp_connector.migration.amr_reader import AmrReader, Security
 from migrator_sp_connector.migration.job_events import JobEvents
 from migrator_sp_connector.migration.site_task import SiteSync, SiteTask, SiteTasks, StagedFile
 
@@ -245,11 +245,20 @@ class SiteMigrator:
         if not to_import:
             return await self._save(cmd, task, replace(progress, ended=True), phase="finished")
         await self._ensure_libraries(cmd, dest, libraries, src_path=src_path, dest_path=dest_path)
+        dest_tenant = await self._tenants.get(cmd.dest_tenant_id) or {}
+        login_for = _login_mapper(cmd.user_mappings, str(dest_tenant.get("domain") or ""))
+        if cmd.include_permissions and read.security is not None:
+            await self._ensure_security(cmd, dest, read.security, login_for)
+        if cmd.include_permissions and read.incremental:
+            # An item whose inheritance was restored at the source has no unique permissions
+            # any more: the copy it replaces may still have them.
+            for obj in to_import:
+                if obj.change in ("Update", "Rename") and not obj.permissions:
+                    where = dest_path + obj.url[len(src_path) :]
+                    await self._sp.reset_inheritance(cmd.dest_tenant_id, dest, where, folder=obj.is_folder)
         task, staging = await self._staging(cmd, task, dest)
         data_uri, manifest_uri, queue_uri = staging.data_uri, staging.manifest_uri, staging.queue_uri
         key = base64.b64decode(staging.key)
-        dest_tenant = await self._tenants.get(cmd.dest_tenant_id) or {}
-        login_for = _login_mapper(cmd.user_mappings, str(dest_tenant.get("domain") or ""))
         sources, failures = await self._copy(cmd, to_import, staging, login_for)
         for obj, error in failures:
             await self._item_failed(cmd, {"Id": obj.uid, "Url": obj.url, **error})
@@ -307,6 +316,45 @@ class SiteMigrator:
                     {"library": library.title},
                     key=f"library:{name}",
                 )
+
+    async def _ensure_security(
+        self, cmd: MigrateSite, dest: str, security: Security, login_for: Callable[[str], str]
+    ) -> None:
+        """The source's role definitions and SharePoint groups (with their members, mapped as
+        users are) at the destination, before the items that name them are imported."""
+        roles = await self._sp.role_definitions(cmd.dest_tenant_id, dest)
+        for name, base_permissions in sorted(security.roles.items()):
+            if name not in roles:
+                await self._sp.create_role_definition(cmd.dest_tenant_id, dest, name, base_permissions)
+                await self._log(
+                    cmd,
+                    LogLevel.INFO,
+                    f"Created the role definition {name} at {dest}",
+                    {},
+                    key=f"role:{name}",
+                )
+        groups = await self._sp.groups(cmd.dest_tenant_id, dest)
+        for title, members in sorted(security.groups.items()):
+            if title not in groups:
+                await self._sp.create_group(cmd.dest_tenant_id, dest, title)
+                await self._log(
+                    cmd, LogLevel.INFO, f"Created the group {title} at {dest}", {}, key=f"group:{title}"
+                )
+            there = {m.lower() for m in groups.get(title, [])}
+            for member in members:
+                upn = login_for(member)
+                if upn.lower() in there:
+                    continue
+                try:
+                    await self._sp.add_to_group(cmd.dest_tenant_id, dest, title, upn)
+                except SharePointError as exc:
+                    await self._log(
+                        cmd,
+                        LogLevel.WARN,
+                        f"{upn} could not be added to the group {title} at {dest}: {exc.message}",
+                        {"group": title, "member": upn},
+                        key=f"member:{title}:{upn}",
+                    )
 
     async def _staging(self, cmd: MigrateSite, task: SiteTask, dest: str) -> tuple[SiteTask, Staging]:
         """The unit's staging containers, report queue and package key: provisioned once and
@@ -407,6 +455,7 @@ class SiteMigrator:
                 blob=None if o.is_folder else f"{o.uid}.dat",
                 versions=tuple(copied[o.uid].versions) if o.uid in copied else (),
                 permissions=tuple((login_for(user), role) for user, role in o.permissions),
+                fields=o.fields,
             )
             for o in objects
             if o.is_folder or o.uid in copied
