@@ -1,7 +1,9 @@
 """Every document library of a site moves, each to a library of the same name and title at the
-destination (created where missing); a list that is not a library is named in the log and its
-items counted as skipped; what SharePoint refuses is counted and named. Nothing else is left
-behind. ``MIGRATOR_SP_PROOF_ITEMS`` sets the site's size (``make sharepoint-proof``: 20,000)."""
+destination (created where missing), with its files' metadata columns, earlier versions and
+unique permissions (users mapped, groups and a custom role definition brought along); a list
+that is not a library is named in the log and its items counted as skipped; what SharePoint
+refuses is counted and named. Nothing else is left behind. ``MIGRATOR_SP_PROOF_ITEMS`` sets the
+site's size (``make sharepoint-proof``: 20,000)."""
 
 from __future__ import annotations
 
@@ -43,12 +45,43 @@ async def test_every_library_of_a_site_arrives_and_nothing_is_left_silently(worl
     for name, template, items in (("Contacts", 105, 40), ("SitePages", 119, 6)):
         other = {"name": name, "template": template, "items": items}
         assert (await world.sim.post("/_sim/sites/lists", params={"url": SITE}, json=other)).json()["ok"]
+    # Earlier versions, a custom role, a group, and permissions broken in every library.
+    users = {t["domain"]: t["userNames"] for t in (await world.sim.get("/_sim/tenants")).json()["tenants"]}
+    lisa, ahmed = users["contoso.com"][1:3]
+    files = [i["path"] for i in await world.site(SITE) if i["type"] == "file"]
+    by_library = {path.split("/")[0]: path for path in files}  # one file of each library
+    edits = [
+        {"put": {path: "second version" for path in by_library.values()}},
+        {
+            "roles": {"Approve Only": "ApproveItems, ViewListItems"},
+            "groups": {"Records Managers": [lisa, ahmed]},
+            "grant": {
+                path: {"Records Managers": "Approve Only", lisa: "Edit"}
+                if n % 2
+                else {"Archive Members": "Read"}
+                for n, path in enumerate(by_library.values())
+            },
+        },
+    ]
+    for edit in edits:
+        (await world.sim.post("/_sim/sites/changes", params={"url": SITE}, json=edit)).raise_for_status()
     await world.faults(failItemsMatching=[REFUSED])
-    cmd = world.migrate_site(SITE)
+    cmd = world.migrate_site(SITE, include_versions=True, include_permissions=True)
 
     await world.sites.migrate(cmd)
 
-    source = await world.site(SITE)
+    source = [
+        item
+        | {
+            "permissions": {
+                p.replace("@contoso.com", "@fabrikam.com"): r for p, r in item["permissions"].items()
+            }
+        }
+        if "permissions" in item
+        else item
+        for item in await world.site(SITE)
+    ]
+    assert sum("versions" in i for i in source) == sum("permissions" in i for i in source) == len(by_library)
     refused = [
         i for i in source if i["type"] == "file" and fnmatch.fnmatch(i["path"].rsplit("/", 1)[1], REFUSED)
     ]
