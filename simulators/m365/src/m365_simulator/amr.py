@@ -34,7 +34,7 @@ from xml.sax.saxutils import quoteattr
 
 from azure.storage.blob.aio import ContainerClient
 
-from m365_simulator.data import Site, Tenant
+from m365_simulator.data import ListItem, Site, Tenant
 from m365_simulator.reporting import Reporter, aes, write_blob
 from m365_simulator.state import MigrationJob, SimState
 
@@ -171,6 +171,9 @@ def _objects(site: Site, prefixes: list[str], options: ReadOptions, since: int |
                     extended=options.include_extended_metadata,
                 )
             )
+        for prefix in prefixes:  # a list of items: every item is a direct child of its root
+            for n, item in sorted(site.items.get(prefix, {}).items()):
+                out.append(_list_item(site, prefix, n, item, parent_id(f"{prefix}/x")))
         return out
     first: dict[str, Any] = {}  # uid -> its first change after the token
     for change in site.changes:
@@ -266,6 +269,24 @@ def _spobject(
         )
         roles = f"<RoleAssignments>{listed}</RoleAssignments>"
     return f"{head}{child}{roles}</SPObject>"
+
+
+def _list_item(site: Site, root: str, n: int, item: ListItem, parent: str) -> str:
+    """An SPListItem: its column values and its attachments (fetched by URL, as files are)."""
+    uid = str(uuid.uuid5(uuid.UUID(site.web_id), f"{root}/{n}"))
+    values = "".join(f"<Field Name={quoteattr(k)} Value={quoteattr(v)} />" for k, v in item.fields.items())
+    attached = "".join(
+        f'<Attachment Name={quoteattr(name)} Size="{len(body)}" />'
+        for name, body in sorted(item.attachments.items())
+    )
+    return (
+        f'<SPObject Id={quoteattr(uid)} ObjectType="SPListItem" ParentId={quoteattr(parent)} '
+        f"ParentWebId={quoteattr(site.web_id)} ParentWebUrl={quoteattr(site.path)} "
+        f"Url={quoteattr(f'{site.path}/{root}/{n}_.000')}>"
+        f'<ListItem Id={quoteattr(uid)} IntId="{n}" DirName={quoteattr(f"{site.path}/{root}")} '
+        f'FileLeafRef="{n}_.000"><Fields>{values}</Fields><Attachments>{attached}</Attachments>'
+        "</ListItem></SPObject>"
+    )
 
 
 def _deleted(site: Site, path: str, uid: str, parent: str, *, folder: bool) -> str:

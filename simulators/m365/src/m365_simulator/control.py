@@ -9,7 +9,15 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from m365_simulator.data import DOCUMENT_LIBRARY, Site, SiteList, fill, generated_site
+from m365_simulator.data import (
+    DOCUMENT_LIBRARY,
+    ITEM_LISTS,
+    Site,
+    SiteList,
+    fill,
+    fill_list,
+    generated_site,
+)
 from m365_simulator.large_files import LargeFile, sha256_of
 from m365_simulator.state import Faults, MigrationJob, SimState
 
@@ -146,7 +154,28 @@ async def site_content(request: Request, url: str) -> dict[str, Any]:
     if site is None:
         return {"url": url, "exists": False, "items": []}
     items = [_item(site, p) for p in sorted(site.content)]
-    return {"url": url, "exists": True, "items": items, "groups": site.groups, "roles": site.roles}
+    lists = {
+        root: [
+            {
+                "id": n,
+                "fields": item.fields,
+                "attachments": {
+                    a: hashlib.sha256(b).hexdigest() for a, b in sorted(item.attachments.items())
+                },
+            }
+            for n, item in sorted(listed.items())
+        ]
+        for root, listed in sorted(site.items.items())
+    }
+    return {
+        "url": url,
+        "exists": True,
+        "items": items,
+        "lists": lists,
+        "columns": site.columns,
+        "groups": site.groups,
+        "roles": site.roles,
+    }
 
 
 @router.post("/sites")
@@ -166,20 +195,25 @@ async def create_site(request: Request) -> dict[str, Any]:
 @router.post("/sites/lists")
 async def add_list(request: Request, url: str) -> JSONResponse:
     """A document library of ``items`` generated folders and files under its root folder
-    ``name`` (``{"name", "title"?, "items", "seed"?}``), or with ``template`` other than 101 a
-    list whose ``items`` are only counted (it has no content here)."""
+    ``name`` (``{"name", "title"?, "items", "seed"?}``); with ``template`` 100, 103–107 a list
+    of ``items`` items at ``Lists/<name>`` (columns by its kind, every fourth item with an
+    attachment); with another ``template`` (119: Site Pages) a list whose items are only counted."""
     site, body = _sim(request).site(url), await request.json()
     if site is None:
         return JSONResponse({"ok": False, "error": "no such site"}, status_code=404)
-    root, items, template = str(body["name"]), int(body.get("items", 0)), int(body.get("template", 101))
+    name, items, template = str(body["name"]), int(body.get("items", 0)), int(body.get("template", 101))
+    root = f"Lists/{name}" if template in ITEM_LISTS else name
     if root in site.lists:
         return JSONResponse({"ok": False, "error": f"{root} exists"}, status_code=409)
-    title = str(body.get("title") or root)
-    site.lists[root] = SiteList(title, template, items=0 if template == DOCUMENT_LIBRARY else items)
+    title = str(body.get("title") or name)
+    counted = 0 if template == DOCUMENT_LIBRARY or template in ITEM_LISTS else items
+    site.lists[root] = SiteList(title, template, items=counted)
+    rng = random.Random(int(body.get("seed", 1)))
     if template == DOCUMENT_LIBRARY:
-        rng = random.Random(int(body.get("seed", 1)))
         fill(site, root, items=items, rng=rng, salt=f"{site.url}/{root}")
-    return JSONResponse({"ok": True, "name": root, "title": title, "items": items})
+    elif template in ITEM_LISTS:
+        fill_list(site, root, template=template, items=items, rng=rng)
+    return JSONResponse({"ok": True, "name": name, "root": root, "title": title, "items": items})
 
 
 @router.post("/sites/large-file")

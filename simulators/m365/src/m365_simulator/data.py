@@ -55,6 +55,19 @@ class SiteList:
     hidden: bool = False
 
 
+# Lists of items (no files): generic, links, announcements, contacts, events, tasks. Their root
+# folder is Lists/<name>; an item's attachments live under Lists/<name>/Attachments/<id>/.
+ITEM_LISTS = frozenset({100, 103, 104, 105, 106, 107})
+
+
+@dataclass
+class ListItem:
+    """An item of a list: its column values and attached files."""
+
+    fields: dict[str, str]
+    attachments: dict[str, bytes] = field(default_factory=dict)
+
+
 DEFAULT_LISTS = {"Shared Documents": SiteList("Documents")}
 # Role definitions every site has: name -> its base permissions (SharePoint's names, as text).
 DEFAULT_ROLES = {
@@ -91,6 +104,9 @@ class Site:
     # or a group's title.
     groups: dict[str, list[str]] = field(default_factory=dict)
     roles: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_ROLES))
+    # A list of items' items by id, and its columns (Title first), by the list's root folder.
+    items: dict[str, dict[int, ListItem]] = field(default_factory=dict)
+    columns: dict[str, list[str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not self.groups:
@@ -106,6 +122,8 @@ class Site:
         state.setdefault("fields", {})
         state.setdefault("groups", {})
         state.setdefault("roles", dict(DEFAULT_ROLES))
+        state.setdefault("items", {})
+        state.setdefault("columns", {})
         self.__dict__.update(state)
 
     def libraries(self) -> set[str]:
@@ -284,3 +302,23 @@ def fill(site: Site, root: str, *, items: int, rng: random.Random, salt: str, fo
                 "Department": rng.choice(DEPARTMENTS),
                 "DocumentStatus": rng.choice(["Draft", "Final", "Approved — signed"]),
             }
+
+
+def fill_list(site: Site, root: str, *, template: int, items: int, rng: random.Random) -> None:
+    """``items`` items of a list at ``root``: columns by its kind, every fourth with an attachment."""
+    columns = (
+        ["Title", "FirstName", "Company", "WorkPhone"] if template == 105 else ["Title", "Status", "Owner"]
+    )
+    site.columns[root] = columns
+    listed = site.items.setdefault(root, {})
+    for n in range(1, items + 1):
+        values = {
+            "Title": f"{root.rsplit('/', 1)[-1]} {n} — « {rng.choice(FIRST)} »",
+            "FirstName": rng.choice(FIRST),
+            "Company": rng.choice(["Contoso", "Fabrikam & Co", "Northwind <NW>"]),
+            "WorkPhone": f"+1 555 {rng.randint(1000, 9999)}",
+            "Status": rng.choice(["Not Started", "In Progress", "Completed"]),
+            "Owner": rng.choice(LAST),
+        }
+        attached = {f"note {n}.txt": f"{root} item {n}".encode() * rng.randint(1, 40)} if n % 4 == 1 else {}
+        listed[n] = ListItem({c: values[c] for c in columns}, attached)

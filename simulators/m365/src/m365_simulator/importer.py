@@ -16,7 +16,7 @@ from azure.storage.blob.aio import ContainerClient
 from cryptography.hazmat.primitives import padding
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
-from m365_simulator.data import Site
+from m365_simulator.data import ListItem, Site
 from m365_simulator.large_files import Body, ReceivedFile
 from m365_simulator.reporting import Reporter, read_blob
 from m365_simulator.state import MigrationJob, SimState
@@ -94,7 +94,10 @@ async def _run(
                 for obj, (body, history) in zip(chunk, bodies, strict=True):
                     delay = sim.faults.object_delay_ms
                     await asyncio.sleep((sim.settings.object_delay_ms if delay is None else delay) / 1000)
-                    await _import_one(sim, site, obj, body, history, reporter, stats)
+                    if obj.get("ObjectType") == "SPListItem":
+                        await _import_list_item(sim, site, data, obj, key, reporter, stats)
+                    else:
+                        await _import_one(sim, site, obj, body, history, reporter, stats)
                     stats["processed"] += 1
                     job.objects = stats["processed"]
                     # Every 10 objects, but not more than four times a second on a big job.
@@ -193,39 +196,41 @@ async def _import_one(
     item = {"ObjectType": "File" if kind == "SPFile" else "Folder", "Url": url, "Id": child.get("Id", "")}
     library = url.split("/", 1)[0]
     if library not in site.libraries():
-        stats["errors"] += 1
-        await reporter.item_event(
+        await _event(
+            reporter,
+            stats,
             "JobError",
             item,
-            code="-2130575322",
-            message=f"List does not exist. The library {library} is not in the site {site.url}.",
+            "-2130575322",
+            f"List does not exist. The library {library} is not in the site {site.url}.",
         )
         return
     if _matches(url, sim.faults.fail_items_matching):
-        stats["errors"] += 1
-        await reporter.item_event(
-            "JobError", item, code="-2147024816", message=f"The file {name} is blocked by policy."
+        await _event(
+            reporter, stats, "JobError", item, "-2147024816", f"The file {name} is blocked by policy."
         )
         return
     if _matches(url, sim.faults.warn_items_matching):
-        stats["warnings"] += 1
-        await reporter.item_event(
+        await _event(
+            reporter,
+            stats,
             "JobWarning",
             item,
-            code="-2147024809",
-            message=f"The author of {name} was not found; the file is attributed to the app.",
+            "-2147024809",
+            f"The author of {name} was not found; the file is attributed to the app.",
         )
     if kind == "SPFolder":
         site.put(url, None)
         await _permissions(sim, site, obj, url, item, reporter, stats)
         return
     if body is None or len(body) != int(child.get("FileSize", "-1")):
-        stats["errors"] += 1
-        await reporter.item_event(
+        await _event(
+            reporter,
+            stats,
             "JobError",
             item,
-            code="-2146232060",
-            message="The file's blob is missing." if body is None else "File size does not match FileSize.",
+            "-2146232060",
+            "The file's blob is missing." if body is None else "File size does not match FileSize.",
         )
         return
     site.put(url, body, history=history)
@@ -237,6 +242,65 @@ async def _import_one(
     await _permissions(sim, site, obj, url, item, reporter, stats)
     stats["files"] += 1
     stats["bytes"] += len(body)
+
+
+async def _event(
+    reporter: Reporter, stats: dict[str, int], kind: str, item: dict[str, str], code: str, message: str
+) -> None:
+    """A JobError (the item is not imported) or JobWarning about one item, counted."""
+    stats["errors" if kind == "JobError" else "warnings"] += 1
+    await reporter.item_event(kind, item, code=code, message=message)
+
+
+async def _import_list_item(
+    sim: SimState,
+    site: Site,
+    data: ContainerClient,
+    obj: ET.Element,
+    key: bytes | None,
+    reporter: Reporter,
+    stats: dict[str, int],
+) -> None:
+    """An SPListItem into its list (by ``Url``, web-relative: ``Lists/Contacts/3_.000``), as
+    item ``IntId``: its columns the list has (others are a warning each) and its attachments."""
+    child = obj.find(f"{NS}ListItem")
+    if child is None:
+        return
+    url = child.get("Url", "")
+    root, n = url.rsplit("/", 1)[0], int(child.get("IntId", "0"))
+    item = {"ObjectType": "ListItem", "Url": url, "Id": child.get("Id", "")}
+    if site.lists.get(root) is None or root not in site.columns:
+        await _event(
+            reporter,
+            stats,
+            "JobError",
+            item,
+            "-2130575322",
+            f"List does not exist. The list {root} is not in the site {site.url}.",
+        )
+        return
+    values: dict[str, str] = {}
+    for f in child.findall(f"{NS}Fields/{NS}Field"):
+        column = f.get("Name", "")
+        if column in site.columns[root]:
+            values[column] = f.get("Value", "")
+            continue
+        await _event(
+            reporter,
+            stats,
+            "JobWarning",
+            item,
+            "-2147024809",
+            f"Column '{column}' does not exist in {root}; its value is not set.",
+        )
+    attachments: dict[str, bytes] = {}
+    for a in child.findall(f"{NS}Attachments/{NS}Attachment"):
+        try:
+            attachments[a.get("Name", "")] = await read_blob(data, a.get("FileValue", ""), key)
+        except Exception:
+            await _event(reporter, stats, "JobError", item, "-2146232060", "An attachment's blob is missing.")
+            return
+    site.items.setdefault(root, {})[n] = ListItem(values, attachments)
 
 
 async def _permissions(
@@ -262,7 +326,6 @@ async def _permissions(
         if not missing and role in site.roles:
             roles[login] = role
             continue
-        stats["warnings"] += 1
         if missing:
             who = f"The group {login}" if group else f"The user {login}"
             message = f"{who} does not exist at the destination; the {role} role is not set."
@@ -270,5 +333,5 @@ async def _permissions(
             message = (
                 f"The role definition {role} does not exist at the destination; {login} is not given it."
             )
-        await reporter.item_event("JobWarning", item, code="-2130575276", message=message)
+        await _event(reporter, stats, "JobWarning", item, "-2130575276", message)
     site.grant(url, roles)

@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 from m365_simulator import storage
 from m365_simulator.amr import TOKEN_TOO_OLD, ReadOptions, ReadRefused, start_read
 from m365_simulator.auth import tenant_for
-from m365_simulator.data import DOCUMENT_LIBRARY, Site, SiteList
+from m365_simulator.data import DOCUMENT_LIBRARY, ITEM_LISTS, Site, SiteList
 from m365_simulator.importer import start_import
 from m365_simulator.large_files import LargeFile, ReceivedFile
 from m365_simulator.state import MigrationJob, SimState
@@ -195,6 +195,13 @@ def _progress(job: MigrationJob | None, next_token: str) -> JSONResponse:
 def _file_or_folder(request: Request, sim: SimState, site: Site, path: str, rest: str) -> Response:
     """A file's content (``/$value``), or recycling a file or folder (``/recycle()``)."""
     folder = rest.startswith("GetFolder")
+    if not folder and rest.endswith("/$value") and "/Attachments/" in path:  # Lists/x/Attachments/<id>/<name>
+        root, _, rest_of = path.partition("/Attachments/")
+        item_id, _, name = rest_of.partition("/")
+        item = site.items.get(root, {}).get(int(item_id)) if item_id.isdigit() else None
+        if item is None or name not in item.attachments:
+            return sp_error(404, -2147024894, "File Not Found.")
+        return Response(item.attachments[name], media_type="application/octet-stream")
     if path not in site.content or (site.content[path] is None) != folder:
         return sp_error(404, -2147024894, "File Not Found.")
     if rest.endswith("/recycle()") and request.method == "POST":
@@ -222,7 +229,7 @@ def _file_or_folder(request: Request, sim: SimState, site: Site, path: str, rest
 
 
 async def _web(request: Request, sim: SimState, site_url: str, rest: str) -> Response:
-    lists = rest == "lists" or (rest.startswith("lists/GetByTitle(") and rest.endswith("')"))
+    lists = rest == "lists" or (rest.startswith("lists/GetByTitle(") and rest.endswith(("')", "')/fields")))
     if lists or rest.startswith(("sitegroups", "roledefinitions")):
         # Leniency, as for an import (provisioning the destination site stands aside): a site
         # not there answers as a new one would, and is made when something is added to it.
@@ -310,11 +317,29 @@ async def _security(request: Request, sim: SimState, site: Site, rest: str) -> R
     return sp_error(404, -1, f"Not found: web/{rest}")
 
 
+def _fields(request: Request, site: Site, root: str, body: dict[str, Any]) -> Response:
+    """A list's own columns: ``GET`` them; ``POST {Title, FieldTypeKind}`` adds one (text)."""
+    columns = site.columns.setdefault(root, ["Title"])
+    if request.method == "GET":
+        rows = [
+            {"InternalName": c, "Title": c, "TypeAsString": "Text", "FromBaseType": c == "Title"}
+            for c in columns
+        ]
+        return JSONResponse({"d": {"results": rows}})
+    name = str(body.get("Title") or "")
+    if not name or name in columns:
+        return sp_error(400, -2130575340, f'A duplicate field name "{name}" was found.')
+    columns.append(name)
+    return JSONResponse({"d": {"InternalName": name, "Title": name}}, status_code=201)
+
+
 def _list_json(site: Site, root: str) -> dict[str, Any]:
     kind = site.lists[root]
     count = kind.items
     if kind.template == DOCUMENT_LIBRARY:
         count = sum(1 for p in site.content if p.startswith(root + "/"))
+    elif kind.template in ITEM_LISTS:
+        count = len(site.items.get(root, {}))
     return {
         "__metadata": {"type": "SP.List"},
         "Id": str(uuid.uuid5(uuid.UUID(site.web_id), root)),
@@ -338,6 +363,8 @@ async def _lists(request: Request, site: Site, rest: str) -> Response:
         root = next((r for r, kind in site.lists.items() if kind.title == title), None)
         if root is None:
             return sp_error(404, -2130575322, f"List '{title}' does not exist at site with URL '{site.url}'.")
+        if rest.endswith("/fields"):
+            return _fields(request, site, root, body)
         if request.method == "GET":
             return JSONResponse({"d": _list_json(site, root)})
         if request.headers.get("X-HTTP-Method", "").upper() != "MERGE" or not body.get("Title"):
@@ -353,5 +380,8 @@ async def _lists(request: Request, site: Site, rest: str) -> Response:
             "A list, survey, discussion board, or document library with the specified title already "
             "exists in this Web site.  Please choose another title.",
         )
-    site.lists[title] = SiteList(title, template)
-    return JSONResponse({"d": _list_json(site, title)}, status_code=201)
+    root = f"Lists/{title}" if template in ITEM_LISTS else title
+    site.lists[root] = SiteList(title, template)
+    if template in ITEM_LISTS:
+        site.columns[root], site.items[root] = ["Title"], {}
+    return JSONResponse({"d": _list_json(site, root)}, status_code=201)
