@@ -1,7 +1,8 @@
 """Every document library of a site moves, each to a library of the same name and title at the
 destination (created where missing), with its files' metadata columns, earlier versions and
-unique permissions (users mapped, groups and a custom role definition brought along); a list
-that is not a library is named in the log and its items counted as skipped; what SharePoint
+unique permissions (users mapped, groups and a custom role definition brought along); lists of
+items with their columns, values and attachments; a list of another kind (Site Pages) is named
+in the log and its items counted as skipped; what SharePoint
 refuses is counted and named. Nothing else is left behind. ``MIGRATOR_SP_PROOF_ITEMS`` sets the
 site's size (``make sharepoint-proof``: 20,000)."""
 
@@ -42,7 +43,7 @@ async def test_every_library_of_a_site_arrives_and_nothing_is_left_silently(worl
         if name == "Board Minutes":
             library["title"] = "Minutes of the Board"  # a title that is not its folder's name
         assert (await world.sim.post("/_sim/sites/lists", params={"url": SITE}, json=library)).json()["ok"]
-    for name, template, items in (("Contacts", 105, 40), ("SitePages", 119, 6)):
+    for name, template, items in (("Contacts", 105, 40), ("Tasks", 107, 25), ("SitePages", 119, 6)):
         other = {"name": name, "template": template, "items": items}
         assert (await world.sim.post("/_sim/sites/lists", params={"url": SITE}, json=other)).json()["ok"]
     # Earlier versions, a custom role, a group, and permissions broken in every library.
@@ -95,19 +96,27 @@ async def test_every_library_of_a_site_arrives_and_nothing_is_left_silently(worl
     }
     assert ("Board Minutes", "Minutes of the Board") in libraries
     assert {root for root, _ in libraries} == {"Shared Documents", *LIBRARIES}
-    # Every item is counted: migrated, failed by name, or skipped as part of a list that is not a library.
+    # The lists of items arrive with their columns, values and attachments.
+    sent = (await world.sim.get("/_sim/sites", params={"url": SITE})).json()
+    got = (await world.sim.get("/_sim/sites", params={"url": DEST_SITE})).json()
+    assert sorted(sent["lists"]) == ["Lists/Contacts", "Lists/Tasks"]
+    assert got["lists"] == sent["lists"] and sum(len(items) for items in got["lists"].values()) == 65
+    assert sum(bool(i["attachments"]) for i in got["lists"]["Lists/Contacts"]) == 10
+    assert {k: got["columns"][k] for k in sent["lists"]} == {k: sent["columns"][k] for k in sent["lists"]}
+    # Every item is counted: migrated, failed by name, or skipped as part of a list that is not a
+    # library or a list of items (Site Pages).
     last = (await world.published(f"migrator.evt.unit.{cmd.job_id}.UnitProgressed"))[-1]
-    assert (last["status"], last["totalItems"]) == ("DONE", len(source) + 46)
+    assert (last["status"], last["totalItems"]) == ("DONE", len(source) + 65 + 6)
     assert (last["doneItems"], last["errorItems"], last["skippedItems"]) == (
-        len(source) - len(refused),
+        len(source) - len(refused) + 65,
         len(refused),
-        46,
+        6,
     )
     failed = await world.published(f"migrator.evt.unit.{cmd.job_id}.ItemFailed")
     assert sorted(f["itemUrl"] for f in failed) == sorted(i["path"] for i in refused)
     lines = [line["message"] for line in await world.published(f"migrator.log.job.{cmd.job_id}")]
     assert (
-        "Contacts is a list (BaseTemplate 105), not a document library: its 40 items are not migrated"
-        in lines
-    )
-    assert any(m.startswith("SitePages is a list (BaseTemplate 119)") for m in lines)
+        "SitePages (BaseTemplate 119) is neither a document library nor a list of items: "
+        "its 6 items are not migrated"
+    ) in lines
+    assert not [m for m in lines if m.startswith(("Contacts (", "Tasks ("))]

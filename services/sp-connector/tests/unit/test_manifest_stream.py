@@ -123,3 +123,30 @@ def test_a_files_metadata_columns_are_read_with_it_and_go_into_the_package() -> 
     xml, _ = build_manifest([source], site_path="/sites/a", web_id="w")
     written = ET.fromstring(xml).findall(f".//{{{NS}}}Property")
     assert [(p.get("Name"), p.get("Value")) for p in written] == list(objects[0].fields)
+
+
+def test_a_list_item_is_read_with_its_values_and_attachments_and_packaged_as_one() -> None:
+    manifest = (
+        b'<SPObjects><SPObject Id="i3" ObjectType="SPListItem" Url="/sites/a/Lists/Contacts/3_.000">'
+        b'<ListItem Id="i3" IntId="3" DirName="/sites/a/Lists/Contacts"><Fields>'
+        b'<Field Name="Title" Value="Ana" /><Field Name="Company" Value="Fabrikam &amp; Co" /></Fields>'
+        b'<Attachments><Attachment Name="card.vcf" Size="120" /></Attachments></ListItem></SPObject>'
+        b"</SPObjects>"
+    )
+    (item,) = _read(ManifestStream("Manifest.xml", key=None, iv=None), manifest, 9)
+    assert (item.is_list_item, item.item_id, item.is_folder) == (True, 3, False)
+    assert item.fields == (("Title", "Ana"), ("Company", "Fabrikam & Co"))
+    assert item.attachments == (("card.vcf", 120),)
+    source = SourceObject(
+        item.url,
+        is_folder=False,
+        fields=item.fields,
+        item_id=3,
+        attachments=(("card.vcf", "i3.a0.dat", 120),),
+    )
+    xml, files = build_manifest([source], site_path="/sites/a", web_id="w")
+    (node,) = ET.fromstring(xml).findall(f"{{{NS}}}SPObject")
+    listed = node.find(f"{{{NS}}}ListItem")
+    assert node.get("ObjectType") == "SPListItem" and files == []
+    assert listed is not None and (listed.get("IntId"), listed.get("Url")) == ("3", "Lists/Contacts/3_.000")
+    assert [a.get("FileValue") for a in listed.iter(f"{{{NS}}}Attachment")] == ["i3.a0.dat"]

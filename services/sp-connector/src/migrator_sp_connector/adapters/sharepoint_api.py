@@ -52,8 +52,15 @@ class SiteList:
     def is_library(self) -> bool:
         return self.template == DOCUMENT_LIBRARY and not self.hidden
 
+    @property
+    def is_item_list(self) -> bool:
+        """A list of items (with columns and attachments), not of files."""
+        return self.template in ITEM_LISTS and not self.hidden
+
 
 DOCUMENT_LIBRARY = 101
+# Generic list, links, announcements, contacts, events, tasks: items with columns and attachments.
+ITEM_LISTS = frozenset({100, 103, 104, 105, 106, 107})
 
 
 class SharePointError(Exception):
@@ -167,21 +174,33 @@ class SharePointApi:
             for row in body.get("results", [])
         ]
 
-    async def create_library(self, tenant_id: str, site_url: str, *, root_name: str, title: str) -> None:
-        """A document library whose root folder is ``root_name``, titled ``title``: SharePoint
-        names the root folder after the title it is created with, so it is created with the
-        folder's name and then given its title."""
-        body = {"__metadata": {"type": "SP.List"}, "Title": root_name, "BaseTemplate": DOCUMENT_LIBRARY}
+    async def create_list(
+        self, tenant_id: str, site_url: str, *, name: str, title: str, template: int = DOCUMENT_LIBRARY
+    ) -> None:
+        """A list whose root folder is named ``name`` (``Lists/<name>`` for a list of items),
+        titled ``title``: SharePoint names the root folder after the title it is created with,
+        so it is created with the folder's name and then given its title."""
+        body = {"__metadata": {"type": "SP.List"}, "Title": name, "BaseTemplate": template}
         await self._call("POST", tenant_id, f"{site_url}/_api/web/lists", json=body)
-        if title != root_name:
-            literal = _url_literal(root_name)
+        if title != name:
             await self._call(
                 "POST",
                 tenant_id,
-                f"{site_url}/_api/web/lists/GetByTitle('{literal}')",
+                f"{site_url}/_api/web/lists/GetByTitle('{_url_literal(name)}')",
                 json={"__metadata": {"type": "SP.List"}, "Title": title},
                 headers={"X-HTTP-Method": "MERGE", "IF-MATCH": "*"},
             )
+
+    async def list_columns(self, tenant_id: str, site_url: str, title: str) -> list[str]:
+        """A list's columns by internal name."""
+        url = f"{site_url}/_api/web/lists/GetByTitle('{_url_literal(title)}')/fields"
+        body = (await self._call("GET", tenant_id, url)).json()
+        return [str(f["InternalName"]) for f in body["d"]["results"]]
+
+    async def add_text_column(self, tenant_id: str, site_url: str, title: str, column: str) -> None:
+        url = f"{site_url}/_api/web/lists/GetByTitle('{_url_literal(title)}')/fields"
+        body = {"__metadata": {"type": "SP.Field"}, "Title": column, "FieldTypeKind": 2}
+        await self._call("POST", tenant_id, url, json=body)
 
     async def groups(self, tenant_id: str, site_url: str) -> dict[str, list[str]]:
         """The site's SharePoint groups by title, with their members (user principal names)."""

@@ -32,6 +32,12 @@ class ExportedObject(NamedTuple):
     versions: tuple[int, ...] = ()  # earlier versions' ids, oldest first (read with IncludeVersions)
     permissions: tuple[tuple[str, str], ...] = ()  # unique (login, role)s (read with IncludePermission)
     fields: tuple[tuple[str, str], ...] = ()  # metadata columns (read with IncludeExtendedMetadata)
+    item_id: int = 0  # a list item's id in its list (an SPListItem; 0 for a file or folder)
+    attachments: tuple[tuple[str, int], ...] = ()  # a list item's attached files: (name, size)
+
+    @property
+    def is_list_item(self) -> bool:
+        return self.item_id > 0
 
 
 class ManifestError(Exception):
@@ -57,6 +63,7 @@ class ManifestStream:
         self._versions: list[int] = []
         self._roles: list[tuple[str, str]] = []
         self._fields: list[tuple[str, str]] = []
+        self._attachments: list[tuple[str, int]] = []
         self._out: list[ExportedObject] = []
         self.objects = 0
         # Decrypted bytes held until the manifest's start can be checked (see _check_start).
@@ -70,16 +77,19 @@ class ManifestStream:
         if tag == "SPObject":
             if self._object is not None:
                 self._emit()
-            self._object, self._child, self._versions, self._roles, self._fields = attrs, None, [], [], []
-        elif self._object is not None and (tag == "File" or tag == "Folder"):
+            self._object, self._child, self._versions, self._roles = attrs, None, [], []
+            self._fields, self._attachments = [], []
+        elif self._object is not None and (tag == "File" or tag == "Folder" or tag == "ListItem"):
             if self._child is None:
                 self._child = attrs
             elif tag == "File" and "VersionId" in attrs:
                 self._versions.append(int(attrs["VersionId"]))
         elif tag == "RoleAssignment" and self._object is not None:
             self._roles.append((attrs.get("Login", ""), attrs.get("Role", "")))
-        elif tag == "Property" and self._object is not None and not self._versions:
+        elif (tag == "Property" or tag == "Field") and self._object is not None and not self._versions:
             self._fields.append((attrs.get("Name", ""), attrs.get("Value", "")))
+        elif tag == "Attachment" and self._object is not None:
+            self._attachments.append((attrs.get("Name", ""), int(attrs.get("Size") or 0)))
 
     def _emit(self) -> None:
         obj, child = self._object or {}, self._child or {}
@@ -97,6 +107,8 @@ class ManifestStream:
                 tuple(self._versions),
                 tuple(self._roles),
                 tuple(self._fields),
+                int(child.get("IntId") or 0),
+                tuple(self._attachments),
             )
         )
         self._object = None

@@ -19,7 +19,9 @@ class SourceObject:
     blob: str | None = None  # the data-container blob already holding its content
     versions: tuple[tuple[str, int], ...] = ()  # earlier versions, oldest first: (blob, size)
     permissions: tuple[tuple[str, str], ...] = ()  # unique (destination login, role)s
-    fields: tuple[tuple[str, str], ...] = ()  # a file's metadata columns (name, value)
+    fields: tuple[tuple[str, str], ...] = ()  # a file's metadata columns / a list item's values
+    item_id: int = 0  # a list item's id in its list (0: a file or folder)
+    attachments: tuple[tuple[str, str, int], ...] = ()  # a list item's: (name, blob, size)
 
 
 @dataclass(frozen=True)
@@ -58,7 +60,22 @@ def build_manifest(
             "ParentWebUrl": site_path,
             "Url": obj.server_relative_url,
         }
-        if obj.is_folder:
+        if obj.item_id:
+            node = ET.SubElement(root, f"{{{NS}}}SPObject", {**attrs, "ObjectType": "SPListItem"})
+            item = ET.SubElement(
+                node,
+                f"{{{NS}}}ListItem",
+                {"Id": object_id, "IntId": str(obj.item_id), "Url": web_rel, "ParentFolderId": parent_id},
+            )
+            values = ET.SubElement(item, f"{{{NS}}}Fields")
+            for column, value in obj.fields:
+                ET.SubElement(values, f"{{{NS}}}Field", {"Name": column, "Value": value})
+            attached = ET.SubElement(item, f"{{{NS}}}Attachments")
+            for name, blob, size in obj.attachments:
+                ET.SubElement(
+                    attached, f"{{{NS}}}Attachment", {"Name": name, "FileValue": blob, "FileSize": str(size)}
+                )
+        elif obj.is_folder:
             folder_ids[obj.server_relative_url] = object_id
             node = ET.SubElement(root, f"{{{NS}}}SPObject", {**attrs, "ObjectType": "SPFolder"})
             ET.SubElement(

@@ -36,7 +36,6 @@ from migrator_readstore import Collection
 
 from migrator_sp_connector.adapters.azure_storage import Container, ReportQueue
 from migrator_sp_connector.adapters.sharepoint_api import (
-    DOCUMENT_LIBRARY,
     SharePointApi,
     SharePointError,
     SiteList,
@@ -196,14 +195,16 @@ class SiteMigrator:
             await self._log(cmd, LogLevel.WARN, message, {}, key=f"read:{key}")
 
         lists = await self._sp.lists(cmd.source_tenant_id, src)
-        libraries = [each for each in lists if each.is_library]
-        unsupported = [each for each in lists if not each.is_library and not each.hidden]
+        libraries = [each for each in lists if each.is_library or each.is_item_list]
+        unsupported = [
+            each for each in lists if not (each.is_library or each.is_item_list) and not each.hidden
+        ]
         for other in unsupported:
             await self._log(
                 cmd,
                 LogLevel.WARN,
-                f"{other.title} is a list (BaseTemplate {other.template}), not a document library: "
-                f"its {other.items} items are not migrated",
+                f"{other.title} (BaseTemplate {other.template}) is neither a document library nor a "
+                f"list of items: its {other.items} items are not migrated",
                 {"list": other.title, "baseTemplate": other.template, "items": other.items},
                 key=f"unsupported:{other.root}",
             )
@@ -296,26 +297,40 @@ class SiteMigrator:
         return task
 
     async def _ensure_libraries(
-        self, cmd: MigrateSite, dest: str, libraries: list[SiteList], *, src_path: str, dest_path: str
+        self, cmd: MigrateSite, dest: str, lists: list[SiteList], *, src_path: str, dest_path: str
     ) -> None:
-        """Each source library at the destination, by its root folder's name, created (with its
-        title) where missing: SharePoint imports into a library, it does not make one."""
+        """Each source library and list of items at the destination, by its root folder's name,
+        created (with its title) where missing, a list with the source's columns: SharePoint
+        imports into a list, it does not make one."""
         there = {
-            each.root.removeprefix(dest_path).strip("/")
+            each.root.removeprefix(dest_path).strip("/"): each
             for each in await self._sp.lists(cmd.dest_tenant_id, dest)
-            if each.template == DOCUMENT_LIBRARY
         }
-        for library in libraries:
-            name = library.root.removeprefix(src_path).strip("/")
-            if name not in there:
-                await self._sp.create_library(cmd.dest_tenant_id, dest, root_name=name, title=library.title)
+        for source in lists:
+            name = source.root.removeprefix(src_path).strip("/")
+            target = there.get(name)
+            if target is None:
+                await self._sp.create_list(
+                    cmd.dest_tenant_id,
+                    dest,
+                    name=name.rsplit("/", 1)[-1],
+                    title=source.title,
+                    template=source.template,
+                )
+                kind = "document library" if source.is_library else "list"
                 await self._log(
                     cmd,
                     LogLevel.INFO,
-                    f"Created the document library {library.title} at {dest}",
-                    {"library": library.title},
+                    f"Created the {kind} {source.title} at {dest}",
+                    {"list": source.title},
                     key=f"library:{name}",
                 )
+            if source.is_item_list:
+                columns = await self._sp.list_columns(cmd.source_tenant_id, cmd.source_site_url, source.title)
+                have = set(await self._sp.list_columns(cmd.dest_tenant_id, dest, source.title))
+                for column in columns:
+                    if column not in have:
+                        await self._sp.add_text_column(cmd.dest_tenant_id, dest, source.title, column)
 
     async def _ensure_security(
         self, cmd: MigrateSite, dest: str, security: Security, login_for: Callable[[str], str]
@@ -407,7 +422,33 @@ class SiteMigrator:
         failures: list[tuple[ExportedObject, dict[str, str]]] = []
         key = base64.b64decode(staging.key)
 
+        async def copy_attachments(container: Container, obj: ExportedObject) -> None:
+            """A list item's attached files, from where SharePoint keeps them."""
+            attached: list[tuple[str, str, int]] = []
+            for n, (name, _) in enumerate(obj.attachments):
+                where = f"{obj.url.rsplit('/', 1)[0]}/Attachments/{obj.item_id}/{name}"
+                blob = f"{obj.uid}.a{n}.dat"
+                async with self._sp.download_stream(
+                    cmd.source_tenant_id, cmd.source_site_url, where
+                ) as chunks:
+                    attached.append(
+                        (name, blob, await container.upload_encrypted_stream(blob, chunks, key=key))
+                    )
+            staged = StagedFile(
+                unit_id=cmd.unit_id,
+                uid=obj.uid,
+                modified=obj.modified,
+                source_size=0,
+                size=0,
+                attachments=attached,
+            )
+            await self._staged.upsert(f"{cmd.unit_id}:{obj.uid}", staged.to_doc())
+            copied[obj.uid] = staged
+
         async def copy_one(container: Container, obj: ExportedObject) -> None:
+            if obj.is_list_item:
+                await copy_attachments(container, obj)
+                return
             source = (cmd.source_tenant_id, cmd.source_site_url, obj.url)
             history: list[tuple[str, int]] = []
             for version in obj.versions:
@@ -452,10 +493,12 @@ class SiteMigrator:
                 server_relative_url=o.url,
                 is_folder=o.is_folder,
                 size=copied[o.uid].size if o.uid in copied else 0,
-                blob=None if o.is_folder else f"{o.uid}.dat",
+                blob=None if o.is_folder or o.is_list_item else f"{o.uid}.dat",
                 versions=tuple(copied[o.uid].versions) if o.uid in copied else (),
                 permissions=tuple((login_for(user), role) for user, role in o.permissions),
                 fields=o.fields,
+                item_id=o.item_id,
+                attachments=tuple(copied[o.uid].attachments) if o.uid in copied else (),
             )
             for o in objects
             if o.is_folder or o.uid in copied

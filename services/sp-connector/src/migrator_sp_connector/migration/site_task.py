@@ -86,6 +86,7 @@ class StagedFile(Doc):
     size: int  # as copied
     versions: list[tuple[str, int]] = Field(default_factory=list)  # earlier versions: (blob, size)
     version_ids: list[int] = Field(default_factory=list)  # as the read listed them
+    attachments: list[tuple[str, str, int]] = Field(default_factory=list)  # a list item's: (name, blob, size)
 
 
 class SiteSync(Doc):
