@@ -173,7 +173,9 @@ def _objects(site: Site, prefixes: list[str], options: ReadOptions, since: int |
             )
         for prefix in prefixes:  # a list of items: every item is a direct child of its root
             for n, item in sorted(site.items.get(prefix, {}).items()):
-                out.append(_list_item(site, prefix, n, item, parent_id(f"{prefix}/x")))
+                out.append(
+                    _list_item(site, prefix, n, item, parent_id(f"{prefix}/x"), options.include_versions)
+                )
         return out
     first: dict[str, Any] = {}  # uid -> its first change after the token
     for change in site.changes:
@@ -271,10 +273,20 @@ def _spobject(
     return f"{head}{child}{roles}</SPObject>"
 
 
-def _list_item(site: Site, root: str, n: int, item: ListItem, parent: str) -> str:
-    """An SPListItem: its column values and its attachments (fetched by URL, as files are)."""
+def _list_item(site: Site, root: str, n: int, item: ListItem, parent: str, versions: bool) -> str:
+    """An SPListItem: its column values, its attachments (fetched by URL, as files are), and
+    with IncludeVersions its earlier versions' values (``Versions``, the simulator's encoding)."""
     uid = str(uuid.uuid5(uuid.UUID(site.web_id), f"{root}/{n}"))
-    values = "".join(f"<Field Name={quoteattr(k)} Value={quoteattr(v)} />" for k, v in item.fields.items())
+
+    def values_of(fields: dict[str, str]) -> str:
+        return "".join(f"<Field Name={quoteattr(k)} Value={quoteattr(v)} />" for k, v in fields.items())
+
+    values = values_of(item.fields)
+    earlier = "".join(
+        f'<Version Label="{v}.0">{values_of(fields)}</Version>'
+        for v, fields in enumerate(item.history, start=1)
+    )
+    earlier = f"<Versions>{earlier}</Versions>" if versions and earlier else ""
     attached = "".join(
         f'<Attachment Name={quoteattr(name)} Size="{len(body)}" />'
         for name, body in sorted(item.attachments.items())
@@ -284,7 +296,7 @@ def _list_item(site: Site, root: str, n: int, item: ListItem, parent: str) -> st
         f"ParentWebId={quoteattr(site.web_id)} ParentWebUrl={quoteattr(site.path)} "
         f"Url={quoteattr(f'{site.path}/{root}/{n}_.000')}>"
         f'<ListItem Id={quoteattr(uid)} IntId="{n}" DirName={quoteattr(f"{site.path}/{root}")} '
-        f'FileLeafRef="{n}_.000"><Fields>{values}</Fields><Attachments>{attached}</Attachments>'
+        f'FileLeafRef="{n}_.000"><Fields>{values}</Fields><Attachments>{attached}</Attachments>{earlier}'
         "</ListItem></SPObject>"
     )
 

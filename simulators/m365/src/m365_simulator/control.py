@@ -163,6 +163,7 @@ async def site_content(request: Request, url: str) -> dict[str, Any]:
                     a: hashlib.sha256(b).hexdigest() for a, b in sorted(item.attachments.items())
                 },
             }
+            | ({"versions": item.history} if item.history else {})
             for n, item in sorted(listed.items())
         ]
         for root, listed in sorted(site.items.items())

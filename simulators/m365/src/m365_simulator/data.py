@@ -66,6 +66,7 @@ class ListItem:
 
     fields: dict[str, str]
     attachments: dict[str, bytes] = field(default_factory=dict)
+    history: list[dict[str, str]] = field(default_factory=list)  # earlier versions' values, oldest first
 
 
 DEFAULT_LISTS = {"Shared Documents": SiteList("Documents")}
@@ -321,4 +322,8 @@ def fill_list(site: Site, root: str, *, template: int, items: int, rng: random.R
             "Owner": rng.choice(LAST),
         }
         attached = {f"note {n}.txt": f"{root} item {n}".encode() * rng.randint(1, 40)} if n % 4 == 1 else {}
-        listed[n] = ListItem({c: values[c] for c in columns}, attached)
+        now = {c: values[c] for c in columns}
+        # Every third item was edited before: its earlier versions had other titles.
+        earlier = 1 + (n // 3) % 2 if n % 3 == 0 else 0  # one or two earlier versions
+        history = [now | {"Title": f"{now['Title']} (draft {v})"} for v in range(1, earlier + 1)]
+        listed[n] = ListItem(now, attached, history)

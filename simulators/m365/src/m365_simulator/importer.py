@@ -300,7 +300,11 @@ async def _import_list_item(
         except Exception:
             await _event(reporter, stats, "JobError", item, "-2146232060", "An attachment's blob is missing.")
             return
-    site.items.setdefault(root, {})[n] = ListItem(values, attachments)
+    history = [
+        {f.get("Name", ""): f.get("Value", "") for f in version.findall(f"{NS}Field")}
+        for version in child.findall(f"{NS}Versions/{NS}Version")
+    ]
+    site.items.setdefault(root, {})[n] = ListItem(values, attachments, history)
 
 
 async def _permissions(
