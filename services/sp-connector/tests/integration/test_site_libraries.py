@@ -105,6 +105,7 @@ async def test_every_library_of_a_site_arrives_and_nothing_is_left_silently(worl
     assert sorted(sent["lists"]) == ["Lists/Contacts", "Lists/Tasks"]
     assert got["lists"] == sent["lists"] and sum(len(items) for items in got["lists"].values()) == 65
     assert sum(bool(i["attachments"]) for i in got["lists"]["Lists/Contacts"]) == 10
+    assert sum(len(i.get("versions", [])) for i in got["lists"]["Lists/Tasks"]) == 12  # earlier versions too
     assert {k: got["columns"][k] for k in sent["lists"]} == {k: sent["columns"][k] for k in sent["lists"]}
     # Every item is counted: migrated, failed by name, or skipped as part of a list that is not a
     # library or a list of items (Site Pages).

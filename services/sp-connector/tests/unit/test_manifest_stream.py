@@ -130,13 +130,15 @@ def test_a_list_item_is_read_with_its_values_and_attachments_and_packaged_as_one
         b'<SPObjects><SPObject Id="i3" ObjectType="SPListItem" Url="/sites/a/Lists/Contacts/3_.000">'
         b'<ListItem Id="i3" IntId="3" DirName="/sites/a/Lists/Contacts"><Fields>'
         b'<Field Name="Title" Value="Ana" /><Field Name="Company" Value="Fabrikam &amp; Co" /></Fields>'
-        b'<Attachments><Attachment Name="card.vcf" Size="120" /></Attachments></ListItem></SPObject>'
-        b"</SPObjects>"
+        b'<Attachments><Attachment Name="card.vcf" Size="120" /></Attachments>'
+        b'<Versions><Version Label="1.0"><Field Name="Title" Value="Anna" /></Version></Versions>'
+        b"</ListItem></SPObject></SPObjects>"
     )
     (item,) = _read(ManifestStream("Manifest.xml", key=None, iv=None), manifest, 9)
     assert (item.is_list_item, item.item_id, item.is_folder) == (True, 3, False)
     assert item.fields == (("Title", "Ana"), ("Company", "Fabrikam & Co"))
     assert item.attachments == (("card.vcf", 120),)
+    assert item.item_versions == ((("Title", "Anna"),),)  # an earlier version's values, not the item's
     source = SourceObject(
         item.url,
         is_folder=False,

@@ -34,6 +34,8 @@ class ExportedObject(NamedTuple):
     fields: tuple[tuple[str, str], ...] = ()  # metadata columns (read with IncludeExtendedMetadata)
     item_id: int = 0  # a list item's id in its list (an SPListItem; 0 for a file or folder)
     attachments: tuple[tuple[str, int], ...] = ()  # a list item's attached files: (name, size)
+    # A list item's earlier versions' values, oldest first (read with IncludeVersions).
+    item_versions: tuple[tuple[tuple[str, str], ...], ...] = ()
 
     @property
     def is_list_item(self) -> bool:
@@ -64,6 +66,7 @@ class ManifestStream:
         self._roles: list[tuple[str, str]] = []
         self._fields: list[tuple[str, str]] = []
         self._attachments: list[tuple[str, int]] = []
+        self._item_versions: list[list[tuple[str, str]]] = []
         self._out: list[ExportedObject] = []
         self.objects = 0
         # Decrypted bytes held until the manifest's start can be checked (see _check_start).
@@ -78,7 +81,7 @@ class ManifestStream:
             if self._object is not None:
                 self._emit()
             self._object, self._child, self._versions, self._roles = attrs, None, [], []
-            self._fields, self._attachments = [], []
+            self._fields, self._attachments, self._item_versions = [], [], []
         elif self._object is not None and (tag == "File" or tag == "Folder" or tag == "ListItem"):
             if self._child is None:
                 self._child = attrs
@@ -86,8 +89,11 @@ class ManifestStream:
                 self._versions.append(int(attrs["VersionId"]))
         elif tag == "RoleAssignment" and self._object is not None:
             self._roles.append((attrs.get("Login", ""), attrs.get("Role", "")))
+        elif tag == "Version" and self._object is not None:  # a list item's: its values follow
+            self._item_versions.append([])
         elif (tag == "Property" or tag == "Field") and self._object is not None and not self._versions:
-            self._fields.append((attrs.get("Name", ""), attrs.get("Value", "")))
+            values = self._item_versions[-1] if self._item_versions else self._fields
+            values.append((attrs.get("Name", ""), attrs.get("Value", "")))
         elif tag == "Attachment" and self._object is not None:
             self._attachments.append((attrs.get("Name", ""), int(attrs.get("Size") or 0)))
 
@@ -109,6 +115,7 @@ class ManifestStream:
                 tuple(self._fields),
                 int(child.get("IntId") or 0),
                 tuple(self._attachments),
+                tuple(tuple(v) for v in self._item_versions),
             )
         )
         self._object = None

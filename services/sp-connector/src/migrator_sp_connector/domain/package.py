@@ -22,6 +22,7 @@ class SourceObject:
     fields: tuple[tuple[str, str], ...] = ()  # a file's metadata columns / a list item's values
     item_id: int = 0  # a list item's id in its list (0: a file or folder)
     attachments: tuple[tuple[str, str, int], ...] = ()  # a list item's: (name, blob, size)
+    item_versions: tuple[tuple[tuple[str, str], ...], ...] = ()  # a list item's earlier values
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,12 @@ def build_manifest(
                 ET.SubElement(
                     attached, f"{{{NS}}}Attachment", {"Name": name, "FileValue": blob, "FileSize": str(size)}
                 )
+            if obj.item_versions:
+                earlier = ET.SubElement(item, f"{{{NS}}}Versions")
+                for n, fields in enumerate(obj.item_versions, start=1):
+                    version = ET.SubElement(earlier, f"{{{NS}}}Version", {"Label": f"{n}.0"})
+                    for column, value in fields:
+                        ET.SubElement(version, f"{{{NS}}}Field", {"Name": column, "Value": value})
         elif obj.is_folder:
             folder_ids[obj.server_relative_url] = object_id
             node = ET.SubElement(root, f"{{{NS}}}SPObject", {**attrs, "ObjectType": "SPFolder"})

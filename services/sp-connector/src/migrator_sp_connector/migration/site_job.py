@@ -499,6 +499,7 @@ class SiteMigrator:
                 fields=o.fields,
                 item_id=o.item_id,
                 attachments=tuple(copied[o.uid].attachments) if o.uid in copied else (),
+                item_versions=o.item_versions,
             )
             for o in objects
             if o.is_folder or o.uid in copied
