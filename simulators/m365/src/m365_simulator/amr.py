@@ -171,11 +171,23 @@ def _objects(site: Site, prefixes: list[str], options: ReadOptions, since: int |
                     extended=options.include_extended_metadata,
                 )
             )
-        for prefix in prefixes:  # a list of items: every item is a direct child of its root
-            for n, item in sorted(site.items.get(prefix, {}).items()):
-                out.append(
-                    _list_item(site, prefix, n, item, parent_id(f"{prefix}/x"), options.include_versions)
-                )
+        for prefix in prefixes:  # a list of items, or a folder of one: its folders, then its items
+            root = site.list_root(prefix)
+            if root is None:
+                continue
+            in_list: Counter[str] = Counter()
+            for item in site.items[root].values():
+                parts = f"{root}/{item.folder}".rstrip("/").split("/")
+                for depth in range(1, len(parts) + 1):
+                    in_list["/".join(parts[:depth])] += 1
+            for folder in site.list_folders.get(root, []):
+                path = f"{root}/{folder}"
+                if _under(path, prefix, direct=direct):
+                    out.append(_list_folder(site, path, parent_id(path), in_list[path]))
+            for n, item in sorted(site.items[root].items()):
+                path = f"{root}/{item.folder}/{n}_.000" if item.folder else f"{root}/{n}_.000"
+                if _under(path, prefix, direct=direct):
+                    out.append(_list_item(site, root, n, item, parent_id(path), options.include_versions))
         return out
     first: dict[str, Any] = {}  # uid -> its first change after the token
     for change in site.changes:
@@ -277,6 +289,7 @@ def _list_item(site: Site, root: str, n: int, item: ListItem, parent: str, versi
     """An SPListItem: its column values, its attachments (fetched by URL, as files are), and
     with IncludeVersions its earlier versions' values (``Versions``, the simulator's encoding)."""
     uid = str(uuid.uuid5(uuid.UUID(site.web_id), f"{root}/{n}"))
+    where = f"{root}/{item.folder}" if item.folder else root
 
     def values_of(fields: dict[str, str]) -> str:
         return "".join(f"<Field Name={quoteattr(k)} Value={quoteattr(v)} />" for k, v in fields.items())
@@ -294,10 +307,24 @@ def _list_item(site: Site, root: str, n: int, item: ListItem, parent: str, versi
     return (
         f'<SPObject Id={quoteattr(uid)} ObjectType="SPListItem" ParentId={quoteattr(parent)} '
         f"ParentWebId={quoteattr(site.web_id)} ParentWebUrl={quoteattr(site.path)} "
-        f"Url={quoteattr(f'{site.path}/{root}/{n}_.000')}>"
-        f'<ListItem Id={quoteattr(uid)} IntId="{n}" DirName={quoteattr(f"{site.path}/{root}")} '
+        f"Url={quoteattr(f'{site.path}/{where}/{n}_.000')}>"
+        f'<ListItem Id={quoteattr(uid)} IntId="{n}" DirName={quoteattr(f"{site.path}/{where}")} '
         f'FileLeafRef="{n}_.000"><Fields>{values}</Fields><Attachments>{attached}</Attachments>{earlier}'
         "</ListItem></SPObject>"
+    )
+
+
+def _list_folder(site: Site, path: str, parent: str, below: int) -> str:
+    """A folder of a list of items (its Id is what its children name as ParentId)."""
+    uid = str(uuid.uuid5(uuid.UUID(site.web_id), path))
+    return (
+        f'<SPObject Id={quoteattr(uid)} ObjectType="SPFolder" ParentId={quoteattr(parent)} '
+        f"ParentWebId={quoteattr(site.web_id)} ParentWebUrl={quoteattr(site.path)} "
+        f"Url={quoteattr(f'{site.path}/{path}')}>"
+        f"<Folder Id={quoteattr(uid)} Url={quoteattr(path)} Name={quoteattr(path.rsplit('/', 1)[-1])} "
+        f"ParentFolderId={quoteattr(parent)} ParentWebId={quoteattr(site.web_id)} "
+        f'SMTotalFileCount="{below}" />'
+        "</SPObject>"
     )
 
 

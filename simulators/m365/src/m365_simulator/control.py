@@ -164,6 +164,7 @@ async def site_content(request: Request, url: str) -> dict[str, Any]:
                 },
             }
             | ({"versions": item.history} if item.history else {})
+            | ({"folder": item.folder} if item.folder else {})
             for n, item in sorted(listed.items())
         ]
         for root, listed in sorted(site.items.items())
@@ -174,6 +175,7 @@ async def site_content(request: Request, url: str) -> dict[str, Any]:
         "items": items,
         "lists": lists,
         "columns": site.columns,
+        "listFolders": {root: sorted(folders) for root, folders in site.list_folders.items()},
         "groups": site.groups,
         "roles": site.roles,
     }

@@ -67,6 +67,7 @@ class ListItem:
     fields: dict[str, str]
     attachments: dict[str, bytes] = field(default_factory=dict)
     history: list[dict[str, str]] = field(default_factory=list)  # earlier versions' values, oldest first
+    folder: str = ""  # the folder it is in, under its list's root ("" at the top)
 
 
 DEFAULT_LISTS = {"Shared Documents": SiteList("Documents")}
@@ -108,6 +109,7 @@ class Site:
     # A list of items' items by id, and its columns (Title first), by the list's root folder.
     items: dict[str, dict[int, ListItem]] = field(default_factory=dict)
     columns: dict[str, list[str]] = field(default_factory=dict)
+    list_folders: dict[str, list[str]] = field(default_factory=dict)  # by list root: folder paths under it
 
     def __post_init__(self) -> None:
         if not self.groups:
@@ -125,7 +127,12 @@ class Site:
         state.setdefault("roles", dict(DEFAULT_ROLES))
         state.setdefault("items", {})
         state.setdefault("columns", {})
+        state.setdefault("list_folders", {})
         self.__dict__.update(state)
+
+    def list_root(self, path: str) -> str | None:
+        """The list of items a web-relative path is in (its root or anything under it), if any."""
+        return next((r for r in self.items if path == r or path.startswith(r + "/")), None)
 
     def libraries(self) -> set[str]:
         return {root for root, kind in self.lists.items() if kind.template == DOCUMENT_LIBRARY}
@@ -312,6 +319,8 @@ def fill_list(site: Site, root: str, *, template: int, items: int, rng: random.R
     )
     site.columns[root] = columns
     listed = site.items.setdefault(root, {})
+    folders = ["Sprint 1", "Sprint 1/Backlog"] if template == 107 else []  # tasks are kept in folders
+    site.list_folders[root] = folders
     for n in range(1, items + 1):
         values = {
             "Title": f"{root.rsplit('/', 1)[-1]} {n} — « {rng.choice(FIRST)} »",
@@ -326,4 +335,5 @@ def fill_list(site: Site, root: str, *, template: int, items: int, rng: random.R
         # Every third item was edited before: its earlier versions had other titles.
         earlier = 1 + (n // 3) % 2 if n % 3 == 0 else 0  # one or two earlier versions
         history = [now | {"Title": f"{now['Title']} (draft {v})"} for v in range(1, earlier + 1)]
-        listed[n] = ListItem(now, attached, history)
+        folder = folders[n % 2] if folders and n % 5 in (2, 4) else ""
+        listed[n] = ListItem(now, attached, history, folder)

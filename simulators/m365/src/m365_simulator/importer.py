@@ -194,6 +194,11 @@ async def _import_one(
     url = child.get("Url", "")
     name = url.rsplit("/", 1)[-1]
     item = {"ObjectType": "File" if kind == "SPFile" else "Folder", "Url": url, "Id": child.get("Id", "")}
+    if kind == "SPFolder" and (in_list := site.list_root(url)) and url != in_list:  # a list's folder
+        folders = site.list_folders.setdefault(in_list, [])
+        if url[len(in_list) + 1 :] not in folders:
+            folders.append(url[len(in_list) + 1 :])
+        return
     library = url.split("/", 1)[0]
     if library not in site.libraries():
         await _event(
@@ -267,7 +272,8 @@ async def _import_list_item(
     if child is None:
         return
     url = child.get("Url", "")
-    root, n = url.rsplit("/", 1)[0], int(child.get("IntId", "0"))
+    root, n = site.list_root(url) or url.rsplit("/", 1)[0], int(child.get("IntId", "0"))
+    folder = url.rsplit("/", 1)[0][len(root) + 1 :]
     item = {"ObjectType": "ListItem", "Url": url, "Id": child.get("Id", "")}
     if site.lists.get(root) is None or root not in site.columns:
         await _event(
@@ -304,7 +310,7 @@ async def _import_list_item(
         {f.get("Name", ""): f.get("Value", "") for f in version.findall(f"{NS}Field")}
         for version in child.findall(f"{NS}Versions/{NS}Version")
     ]
-    site.items.setdefault(root, {})[n] = ListItem(values, attachments, history)
+    site.items.setdefault(root, {})[n] = ListItem(values, attachments, history, folder)
 
 
 async def _permissions(
