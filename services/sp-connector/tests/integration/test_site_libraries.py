@@ -106,13 +106,16 @@ async def test_every_library_of_a_site_arrives_and_nothing_is_left_silently(worl
     assert got["lists"] == sent["lists"] and sum(len(items) for items in got["lists"].values()) == 65
     assert sum(bool(i["attachments"]) for i in got["lists"]["Lists/Contacts"]) == 10
     assert sum(len(i.get("versions", [])) for i in got["lists"]["Lists/Tasks"]) == 12  # earlier versions too
+    assert got["listFolders"]["Lists/Tasks"] == ["Sprint 1", "Sprint 1/Backlog"]  # and folders, items in them
+    assert {i.get("folder", "") for i in got["lists"]["Lists/Tasks"]} == {"", "Sprint 1", "Sprint 1/Backlog"}
     assert {k: got["columns"][k] for k in sent["lists"]} == {k: sent["columns"][k] for k in sent["lists"]}
     # Every item is counted: migrated, failed by name, or skipped as part of a list that is not a
     # library or a list of items (Site Pages).
     last = (await world.published(f"migrator.evt.unit.{cmd.job_id}.UnitProgressed"))[-1]
-    assert (last["status"], last["totalItems"]) == ("DONE", len(source) + 65 + 6)
+    in_lists = 65 + sum(len(folders) for folders in sent["listFolders"].values())  # items and folders
+    assert (last["status"], last["totalItems"]) == ("DONE", len(source) + in_lists + 6)
     assert (last["doneItems"], last["errorItems"], last["skippedItems"]) == (
-        len(source) - len(refused) + 65,
+        len(source) - len(refused) + in_lists,
         len(refused),
         6,
     )

@@ -260,7 +260,8 @@ class SiteMigrator:
         task, staging = await self._staging(cmd, task, dest)
         data_uri, manifest_uri, queue_uri = staging.data_uri, staging.manifest_uri, staging.queue_uri
         key = base64.b64decode(staging.key)
-        sources, failures = await self._copy(cmd, to_import, staging, login_for)
+        list_roots = [each.root for each in libraries if each.is_item_list]
+        sources, failures = await self._copy(cmd, to_import, staging, login_for, list_roots)
         for obj, error in failures:
             await self._item_failed(cmd, {"Id": obj.uid, "Url": obj.url, **error})
         progress = replace(progress, local_failed=frozenset(o.uid for o, _ in failures))
@@ -394,6 +395,7 @@ class SiteMigrator:
         objects: list[ExportedObject],
         staging: Staging,
         login_for: Callable[[str], str],
+        list_roots: list[str],
     ) -> tuple[list[SourceObject], list[tuple[ExportedObject, dict[str, str]]]]:
         """Copy every file's content (and earlier versions) into the staging container, a few at
         once, each streamed through in blocks (constant memory for any size); the package's
@@ -425,8 +427,10 @@ class SiteMigrator:
         async def copy_attachments(container: Container, obj: ExportedObject) -> None:
             """A list item's attached files, from where SharePoint keeps them."""
             attached: list[tuple[str, str, int]] = []
+            # An item in a folder keeps its attachments at its list's root all the same.
+            root = next((r for r in list_roots if obj.url.startswith(r + "/")), obj.url.rsplit("/", 1)[0])
             for n, (name, _) in enumerate(obj.attachments):
-                where = f"{obj.url.rsplit('/', 1)[0]}/Attachments/{obj.item_id}/{name}"
+                where = f"{root}/Attachments/{obj.item_id}/{name}"
                 blob = f"{obj.uid}.a{n}.dat"
                 async with self._sp.download_stream(
                     cmd.source_tenant_id, cmd.source_site_url, where
