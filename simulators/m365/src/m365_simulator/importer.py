@@ -201,14 +201,7 @@ async def _import_one(
         return
     library = url.split("/", 1)[0]
     if library not in site.libraries():
-        await _event(
-            reporter,
-            stats,
-            "JobError",
-            item,
-            "-2130575322",
-            f"List does not exist. The library {library} is not in the site {site.url}.",
-        )
+        await _no_list(reporter, stats, item, f"library {library}", site)
         return
     if _matches(url, sim.faults.fail_items_matching):
         await _event(
@@ -257,6 +250,13 @@ async def _event(
     await reporter.item_event(kind, item, code=code, message=message)
 
 
+async def _no_list(
+    reporter: Reporter, stats: dict[str, int], item: dict[str, str], what: str, site: Site
+) -> None:
+    message = f"List does not exist. The {what} is not in the site {site.url}."
+    await _event(reporter, stats, "JobError", item, "-2130575322", message)
+
+
 async def _import_list_item(
     sim: SimState,
     site: Site,
@@ -276,14 +276,7 @@ async def _import_list_item(
     folder = url.rsplit("/", 1)[0][len(root) + 1 :]
     item = {"ObjectType": "ListItem", "Url": url, "Id": child.get("Id", "")}
     if site.lists.get(root) is None or root not in site.columns:
-        await _event(
-            reporter,
-            stats,
-            "JobError",
-            item,
-            "-2130575322",
-            f"List does not exist. The list {root} is not in the site {site.url}.",
-        )
+        await _no_list(reporter, stats, item, f"list {root}", site)
         return
     values: dict[str, str] = {}
     for f in child.findall(f"{NS}Fields/{NS}Field"):
