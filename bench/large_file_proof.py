@@ -14,42 +14,22 @@ grow with the file: 5 GiB costs what 64 MiB does.
 from __future__ import annotations
 
 import asyncio
-import base64
 import json
-import os
 import resource
 import subprocess
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
-from m365_simulator.app_tokens import SimTokens
-from migrator_contracts import readmodels
-from migrator_contracts.base import iso
 from migrator_contracts.commands import MigrateSite
-from migrator_contracts.enums import TenantRole
-from migrator_contracts.readmodels import TenantDoc
-from migrator_devstack import infra
-from migrator_microsoft.endpoints import Endpoints
-from migrator_platform.secret_box import SecretBox
 from migrator_readstore.sqlite import SqliteReadStore
-from migrator_sp_connector.adapters.sharepoint_api import SharePointApi
-from migrator_sp_connector.migration.site_job import SiteMigrator
+from sp_stack import migrator, start, stop
 
 SITE, DEST = "https://contoso.sharepoint.com/sites/media", "https://fabrikam.sharepoint.com/sites/media"
-DOMAINS = {"ten_SRC": "contoso.com", "ten_DST": "fabrikam.com"}
 PATH = "Shared Documents/Recordings/all-hands.mp4"
-
-
-class Discard:
-    """The bus publisher, dropping what is published (the bus is measured in bus_bench)."""
-
-    async def publish(self, subject: str, message: Any, *, msg_id: str) -> None:
-        return None
 
 
 def rss_mib() -> float:
@@ -57,22 +37,6 @@ def rss_mib() -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return 0.0
-
-
-def start(tmp: Path) -> tuple[infra.Proc, subprocess.Popen[bytes], int]:
-    """Azurite, and the simulator on it in a process of its own."""
-    azurite = infra.start_azurite(data_dir=tmp / "azurite", log_dir=tmp)
-    port = infra.free_port()
-    env = os.environ | {
-        "M365SIM_PORT": str(port),
-        "M365SIM_BLOB_URL": azurite.urls["blob"],
-        "M365SIM_QUEUE_URL": azurite.urls["queue"],
-        "M365SIM_OBJECT_DELAY_MS": "0",
-    }
-    with open(tmp / "simulator.log", "ab") as log:
-        sim = subprocess.Popen([sys.executable, "-m", "m365_simulator"], stdout=log, stderr=log, env=env)
-    infra.wait_for_port(port, proc=sim, timeout=60)
-    return azurite, sim, port
 
 
 async def one(size_mib: int, tmp: Path, port: int) -> dict[str, Any]:
@@ -85,28 +49,7 @@ async def one(size_mib: int, tmp: Path, port: int) -> dict[str, Any]:
             big = {"path": PATH, "size": size_mib << 20, "seed": 7}
             (await http.post("/_sim/sites/large-file", params={"url": SITE}, json=big)).raise_for_status()
             await http.post("/_sim/faults", json={"failItemsMatching": []})
-            tenants = store.collection(readmodels.TENANTS)
-            for tenant_id, domain in DOMAINS.items():
-                role = TenantRole.SOURCE if tenant_id == "ten_SRC" else TenantRole.DESTINATION
-                doc = TenantDoc(
-                    id=tenant_id,
-                    org_id="org_proof",
-                    domain=domain,
-                    role=role,
-                    workloads=["SHAREPOINT"],
-                    connected_at=iso(datetime.now(UTC)),
-                )
-                await tenants.insert(tenant_id, doc.to_doc())
-            migrator = SiteMigrator(
-                sp=SharePointApi(http, endpoints=Endpoints(base), tokens=SimTokens(http, DOMAINS)),
-                tasks=store.collection(readmodels.SP_TASKS),
-                tenants=tenants,
-                sync=store.collection(readmodels.SP_SYNC),
-                staged=store.collection(readmodels.SP_STAGED),
-                box=SecretBox(base64.b64encode(os.urandom(32)).decode()),
-                publisher=Discard(),
-                poll_seconds=0.2,
-            )
+            sites, _ = await migrator(http, base, store)
             cmd = MigrateSite(
                 job_id="job_proof",
                 unit_id="job_proof_0",
@@ -117,7 +60,7 @@ async def one(size_mib: int, tmp: Path, port: int) -> dict[str, Any]:
             )
             before = rss_mib()
             started = time.perf_counter()
-            await migrator.migrate(cmd)
+            await sites.migrate(cmd)
             seconds = time.perf_counter() - started
             peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
             source = {
@@ -139,9 +82,7 @@ def main(sizes: list[int]) -> int:
             try:
                 print(json.dumps(asyncio.run(one(sizes[1], Path(tmp), port))))
             finally:
-                sim.terminate()
-                sim.wait(timeout=30)
-                azurite.stop()
+                stop(azurite, sim)
         return 0
     rows = []
     for size in sizes or [64, 5120]:

@@ -43,7 +43,7 @@ from migrator_sp_connector.adapters.sharepoint_api import (
 from migrator_sp_connector.domain.manifest_stream import ExportedObject
 from migrator_sp_connector.domain.package import SourceObject, build_manifest, companion_files
 from migrator_sp_connector.domain.progress import SiteProgress, apply_event, failed_item
-from migrator_sp_connector.migration.amr_reader import AmrReader, Security
+from migrator_sp_connector.migration.amr_reader import AmrReader, Security, SourceRead
 from migrator_sp_connector.migration.job_events import JobEvents
 from migrator_sp_connector.migration.site_task import SiteSync, SiteTask, SiteTasks, StagedFile
 
@@ -194,20 +194,7 @@ class SiteMigrator:
         async def notice(key: str, message: str) -> None:
             await self._log(cmd, LogLevel.WARN, message, {}, key=f"read:{key}")
 
-        lists = await self._sp.lists(cmd.source_tenant_id, src)
-        libraries = [each for each in lists if each.is_library or each.is_item_list]
-        unsupported = [
-            each for each in lists if not (each.is_library or each.is_item_list) and not each.hidden
-        ]
-        for other in unsupported:
-            await self._log(
-                cmd,
-                LogLevel.WARN,
-                f"{other.title} (BaseTemplate {other.template}) is neither a document library nor a "
-                f"list of items: its {other.items} items are not migrated",
-                {"list": other.title, "baseTemplate": other.template, "items": other.items},
-                key=f"unsupported:{other.root}",
-            )
+        libraries, unsupported = await self._source_lists(cmd, src)
         read = await self._reader.read(
             cmd.source_tenant_id,
             src,
@@ -248,15 +235,10 @@ class SiteMigrator:
         await self._ensure_libraries(cmd, dest, libraries, src_path=src_path, dest_path=dest_path)
         dest_tenant = await self._tenants.get(cmd.dest_tenant_id) or {}
         login_for = _login_mapper(cmd.user_mappings, str(dest_tenant.get("domain") or ""))
-        if cmd.include_permissions and read.security is not None:
-            await self._ensure_security(cmd, dest, read.security, login_for)
-        if cmd.include_permissions and read.incremental:
-            # An item whose inheritance was restored at the source has no unique permissions
-            # any more: the copy it replaces may still have them.
-            for obj in to_import:
-                if obj.change in ("Update", "Rename") and not obj.permissions:
-                    where = dest_path + obj.url[len(src_path) :]
-                    await self._sp.reset_inheritance(cmd.dest_tenant_id, dest, where, folder=obj.is_folder)
+        if cmd.include_permissions:
+            await self._carry_security(
+                cmd, dest, read, to_import, login_for, src_path=src_path, dest_path=dest_path
+            )
         task, staging = await self._staging(cmd, task, dest)
         data_uri, manifest_uri, queue_uri = staging.data_uri, staging.manifest_uri, staging.queue_uri
         key = base64.b64decode(staging.key)
@@ -296,6 +278,46 @@ class SiteMigrator:
         await self._tasks.put(cmd.unit_id, task)
         await self._staged.delete_many({"unitId": cmd.unit_id})  # submitted: nothing will be copied again
         return task
+
+    async def _source_lists(self, cmd: MigrateSite, src: str) -> tuple[list[SiteList], list[SiteList]]:
+        """The site's lists that move (document libraries, lists of items) and the others, each
+        of those named in the job's log: nothing is left behind silently."""
+        lists = await self._sp.lists(cmd.source_tenant_id, src)
+        moving = [each for each in lists if each.is_library or each.is_item_list]
+        others = [each for each in lists if each not in moving and not each.hidden]
+        for other in others:
+            await self._log(
+                cmd,
+                LogLevel.WARN,
+                f"{other.title} (BaseTemplate {other.template}) is neither a document library nor a "
+                f"list of items: its {other.items} items are not migrated",
+                {"list": other.title, "baseTemplate": other.template, "items": other.items},
+                key=f"unsupported:{other.root}",
+            )
+        return moving, others
+
+    async def _carry_security(
+        self,
+        cmd: MigrateSite,
+        dest: str,
+        read: SourceRead,
+        to_import: list[ExportedObject],
+        login_for: Callable[[str], str],
+        *,
+        src_path: str,
+        dest_path: str,
+    ) -> None:
+        """What the items' permissions rest on, at the destination before them: the groups and
+        role definitions; and on an incremental pass, inheritance restored where the source's
+        was (the copy an item replaces may still have unique permissions)."""
+        if read.security is not None:
+            await self._ensure_security(cmd, dest, read.security, login_for)
+        if not read.incremental:
+            return
+        for obj in to_import:
+            if obj.change in ("Update", "Rename") and not obj.permissions:
+                where = dest_path + obj.url[len(src_path) :]
+                await self._sp.reset_inheritance(cmd.dest_tenant_id, dest, where, folder=obj.is_folder)
 
     async def _ensure_libraries(
         self, cmd: MigrateSite, dest: str, lists: list[SiteList], *, src_path: str, dest_path: str
