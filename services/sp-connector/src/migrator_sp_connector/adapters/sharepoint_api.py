@@ -101,17 +101,6 @@ class SharePointApi:
         url: str,
         *,
         json: Any = None,
-        headers: dict[str, str] | None = None,
-    ) -> httpx.Response:
-        return await self._send(method, tenant_id, url, json=json, headers=headers)
-
-    async def _send(
-        self,
-        method: str,
-        tenant_id: str,
-        url: str,
-        *,
-        json: Any = None,
         stream: bool = False,
         headers: dict[str, str] | None = None,
     ) -> httpx.Response:
@@ -152,7 +141,7 @@ class SharePointApi:
         literal = _url_literal(server_relative_url)
         which = f"/versions({version})" if version is not None else ""
         url = f"{site_url}/_api/web/GetFileByServerRelativeUrl('{literal}'){which}/$value"
-        response = await self._send("GET", tenant_id, url, stream=True)
+        response = await self._call("GET", tenant_id, url, stream=True)
         try:
             yield response.aiter_bytes(DOWNLOAD_CHUNK)
         finally:

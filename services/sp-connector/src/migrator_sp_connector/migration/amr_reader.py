@@ -78,13 +78,11 @@ def security_of(user_group_map: bytes) -> Security:
         u.get("Id"): u.get("Email") or (u.get("Login") or "").rsplit("|", 1)[-1] for u in _named(root, "User")
     }
     groups = {
-        g.get("Name", ""): [
-            users[m.get("UserId")] or "" for m in _named(g, "Member") if m.get("UserId") in users
-        ]
+        g.get("Name", ""): [upn for m in _named(g, "Member") if (upn := users.get(m.get("UserId")))]
         for g in _named(root, "Group")
     }
     roles = {r.get("Name", ""): r.get("BasePermissions", "") for r in _named(root, "Role")}
-    return Security({title: [u for u in members if u] for title, members in groups.items()}, roles)
+    return Security(groups, roles)
 
 
 @dataclass(frozen=True)
@@ -260,19 +258,17 @@ class _Session:
         self, urls: list[str], options: dict[str, Any]
     ) -> tuple[list[ExportedObject], str]:
         """:meth:`run`, again when SharePoint cancels it, up to ``CANCELLED_ATTEMPTS`` in all."""
-        for attempt in range(1, CANCELLED_ATTEMPTS + 1):
+        for attempt in range(1, CANCELLED_ATTEMPTS):
             try:
                 return await self.run(urls, options)
             except ReadCancelled:
-                if attempt == CANCELLED_ATTEMPTS:
-                    raise
                 what = urls[0] if len(urls) == 1 else f"{len(urls)} folders"
                 await self._notice(
                     f"cancelled:{what}:{attempt}",
                     f"SharePoint cancelled the read of {what} ({CANCELLED}); reading it again "
                     f"({attempt + 1} of {CANCELLED_ATTEMPTS})",
                 )
-        raise AssertionError("unreachable")
+        return await self.run(urls, options)  # the last attempt: a cancellation now fails the read
 
     async def run(self, urls: list[str], options: dict[str, Any]) -> tuple[list[ExportedObject], str]:
         """One AMR job to its end: (objects from its manifests, CurrentChangeToken); a read with

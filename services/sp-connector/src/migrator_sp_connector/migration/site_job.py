@@ -326,13 +326,12 @@ class SiteMigrator:
         created (with its title) where missing, a list with the source's columns: SharePoint
         imports into a list, it does not make one."""
         there = {
-            each.root.removeprefix(dest_path).strip("/"): each
+            each.root.removeprefix(dest_path).strip("/")
             for each in await self._sp.lists(cmd.dest_tenant_id, dest)
         }
         for source in lists:
             name = source.root.removeprefix(src_path).strip("/")
-            target = there.get(name)
-            if target is None:
+            if name not in there:
                 await self._sp.create_list(
                     cmd.dest_tenant_id,
                     dest,
@@ -446,43 +445,27 @@ class SiteMigrator:
         failures: list[tuple[ExportedObject, dict[str, str]]] = []
         key = base64.b64decode(staging.key)
 
-        async def copy_attachments(container: Container, obj: ExportedObject) -> None:
-            """A list item's attached files, from where SharePoint keeps them."""
-            attached: list[tuple[str, str, int]] = []
-            # An item in a folder keeps its attachments at its list's root all the same.
-            root = next((r for r in list_roots if obj.url.startswith(r + "/")), obj.url.rsplit("/", 1)[0])
-            for n, (name, _) in enumerate(obj.attachments):
-                where = f"{root}/Attachments/{obj.item_id}/{name}"
-                blob = f"{obj.uid}.a{n}.dat"
-                async with self._sp.download_stream(
-                    cmd.source_tenant_id, cmd.source_site_url, where
-                ) as chunks:
-                    attached.append(
-                        (name, blob, await container.upload_encrypted_stream(blob, chunks, key=key))
-                    )
-            staged = StagedFile(
-                unit_id=cmd.unit_id,
-                uid=obj.uid,
-                modified=obj.modified,
-                source_size=0,
-                size=0,
-                attachments=attached,
-            )
-            await self._staged.upsert(f"{cmd.unit_id}:{obj.uid}", staged.to_doc())
-            copied[obj.uid] = staged
+        async def stream(container: Container, where: str, blob: str, version: int | None = None) -> int:
+            source = (cmd.source_tenant_id, cmd.source_site_url, where)
+            async with self._sp.download_stream(*source, version=version) as chunks:
+                return await container.upload_encrypted_stream(blob, chunks, key=key)
 
         async def copy_one(container: Container, obj: ExportedObject) -> None:
-            if obj.is_list_item:
-                await copy_attachments(container, obj)
-                return
-            source = (cmd.source_tenant_id, cmd.source_site_url, obj.url)
+            """A file and its earlier versions, or a list item's attached files; then its record."""
             history: list[tuple[str, int]] = []
-            for version in obj.versions:
-                blob = f"{obj.uid}.v{version}.dat"
-                async with self._sp.download_stream(*source, version=version) as chunks:
-                    history.append((blob, await container.upload_encrypted_stream(blob, chunks, key=key)))
-            async with self._sp.download_stream(*source) as chunks:
-                size = await container.upload_encrypted_stream(f"{obj.uid}.dat", chunks, key=key)
+            attached: list[tuple[str, str, int]] = []
+            size = 0
+            if obj.is_list_item:
+                # An item in a folder keeps its attachments at its list's root all the same.
+                root = next((r for r in list_roots if obj.url.startswith(r + "/")), obj.url.rsplit("/", 1)[0])
+                for n, (name, _) in enumerate(obj.attachments):
+                    where, blob = f"{root}/Attachments/{obj.item_id}/{name}", f"{obj.uid}.a{n}.dat"
+                    attached.append((name, blob, await stream(container, where, blob)))
+            else:
+                for version in obj.versions:
+                    blob = f"{obj.uid}.v{version}.dat"
+                    history.append((blob, await stream(container, obj.url, blob, version)))
+                size = await stream(container, obj.url, f"{obj.uid}.dat")
             staged = StagedFile(
                 unit_id=cmd.unit_id,
                 uid=obj.uid,
@@ -491,6 +474,7 @@ class SiteMigrator:
                 size=size,
                 versions=history,
                 version_ids=list(obj.versions),
+                attachments=attached,
             )
             await self._staged.upsert(f"{cmd.unit_id}:{obj.uid}", staged.to_doc())
             copied[obj.uid] = staged
