@@ -198,13 +198,9 @@ async def connector_loop(queue_url: str, n: int, key: bytes, job_id: str, tmp: P
     store = SqliteReadStore(tmp / "store.sqlite3")
     broker = create_broker(nats_url=nats_url, service="bench")
     await broker.connect()
-    tasks = store.collection("sp_tasks")
     migrator = SiteMigrator(
         sp=cast(Any, None),
-        tasks=tasks,
-        tenants=store.collection("tenants"),
-        sync=store.collection("sp_sync"),
-        staged=store.collection("sp_staged"),
+        store=store,
         box=SecretBox(base64.b64encode(os.urandom(32)).decode()),
         publisher=BusPublisher(broker),
     )

@@ -75,10 +75,7 @@ async def migrator(
     sp = SharePointApi(http, endpoints=Endpoints(base), tokens=SimTokens(http, DOMAINS))
     sites = SiteMigrator(
         sp=sp,
-        tasks=store.collection(readmodels.SP_TASKS),
-        tenants=tenants,
-        sync=store.collection(readmodels.SP_SYNC),
-        staged=store.collection(readmodels.SP_STAGED),
+        store=store,
         box=SecretBox(base64.b64encode(os.urandom(32)).decode()),
         publisher=Discard(),
         poll_seconds=0.2,

@@ -48,10 +48,7 @@ async def main(settings: ConnectorSettings | None = None) -> None:
             sp=SharePointApi(
                 http, endpoints=endpoints, tokens=tokens, requests_per_minute=settings.sp_requests_per_minute
             ),
-            tasks=runtime.store.collection(readmodels.SP_TASKS),
-            tenants=runtime.store.collection(readmodels.TENANTS),
-            sync=runtime.store.collection(readmodels.SP_SYNC),
-            staged=runtime.store.collection(readmodels.SP_STAGED),
+            store=runtime.store,
             box=box,
             publisher=BusPublisher(runtime.broker),
             poll_seconds=settings.queue_poll_seconds,

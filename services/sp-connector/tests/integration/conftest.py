@@ -169,10 +169,7 @@ async def world(broker: NatsBroker, azurite: infra.Proc, tmp_path: Path) -> Asyn
             sp=sp,
             sites=SiteMigrator(
                 sp=sp,
-                tasks=store.collection(readmodels.SP_TASKS),
-                tenants=tenants,
-                sync=store.collection(readmodels.SP_SYNC),
-                staged=store.collection(readmodels.SP_STAGED),
+                store=store,
                 box=SecretBox(base64.b64encode(os.urandom(32)).decode()),
                 publisher=BusPublisher(broker),
                 poll_seconds=0.05,

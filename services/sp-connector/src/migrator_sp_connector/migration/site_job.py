@@ -24,7 +24,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 from urllib.parse import parse_qs, urlsplit
 
-from migrator_contracts import subjects
+from migrator_contracts import readmodels, subjects
 from migrator_contracts.commands import MigrateSite
 from migrator_contracts.enums import LogLevel
 from migrator_contracts.events import ItemFailed, UnitProgressed
@@ -32,7 +32,7 @@ from migrator_platform.bus import Publisher
 from migrator_platform.job_log import publish_line, throttle_lines
 from migrator_platform.secret_box import SecretBox
 from migrator_platform.structured_logs import get_logger
-from migrator_readstore import Collection
+from migrator_readstore import ReadStore
 
 from migrator_sp_connector.adapters.azure_storage import Container, ReportQueue
 from migrator_sp_connector.adapters.sharepoint_api import (
@@ -114,17 +114,17 @@ class SiteMigrator:
         self,
         *,
         sp: SharePointApi,
-        tasks: Collection,
-        tenants: Collection,
-        sync: Collection,
-        staged: Collection,
+        store: ReadStore,
         box: SecretBox,
         publisher: Publisher,
         poll_seconds: float = 0.5,
         fallback_after: float = 60.0,
     ) -> None:
-        self._sp, self._tasks, self._tenants, self._box = sp, SiteTasks(tasks, sync), tenants, box
-        self._staged = staged
+        """Its state in ``store``: sp_tasks, sp_sync and sp_staged, and the tenants it reads."""
+        self._sp, self._box = sp, box
+        self._tasks = SiteTasks(store.collection(readmodels.SP_TASKS), store.collection(readmodels.SP_SYNC))
+        self._tenants = store.collection(readmodels.TENANTS)
+        self._staged = store.collection(readmodels.SP_STAGED)
         self._publisher, self._poll, self._fallback = publisher, poll_seconds, fallback_after
         self._reader = AmrReader(sp, poll_seconds=poll_seconds, fallback_after=fallback_after)
 
