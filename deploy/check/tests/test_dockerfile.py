@@ -47,8 +47,8 @@ def test_the_real_dockerfile_and_dockerignore_pass() -> None:
 def test_hadolint_catches_an_unpinned_apt_get_install(tmp_path: Path) -> None:
     problems = edited_dockerfile(
         tmp_path,
-        "FROM python:3.11.14-slim-trixie AS runtime\n",
-        "FROM python:3.11.14-slim-trixie AS runtime\n"
+        "FROM ${BASE_IMAGE} AS runtime\n",
+        "FROM ${BASE_IMAGE} AS runtime\n"
         "RUN apt-get update && apt-get install -y --no-install-recommends curl \\\n"
         "    && rm -rf /var/lib/apt/lists/*\n",
     )
@@ -57,9 +57,26 @@ def test_hadolint_catches_an_unpinned_apt_get_install(tmp_path: Path) -> None:
 
 def test_hadolint_catches_an_unpinned_base_image(tmp_path: Path) -> None:
     problems = edited_dockerfile(
-        tmp_path, "FROM python:3.11.14-slim-trixie AS runtime\n", "FROM python:latest AS runtime\n"
+        tmp_path, "FROM ${BASE_IMAGE} AS runtime\n", "FROM python:latest AS runtime\n"
     )
     assert mentions(problems, "DL3007"), problems
+
+
+@pytest.mark.parametrize("default", ["python", "python:latest", "registry.local:5000/python", ""])
+def test_a_base_image_argument_without_a_pinned_default_is_a_problem(tmp_path: Path, default: str) -> None:
+    arg = "ARG BASE_IMAGE=python:3.11.14-slim-trixie\n"
+    problems = edited_dockerfile(
+        tmp_path, arg, f"ARG BASE_IMAGE={default}\n" if default else "ARG BASE_IMAGE\n"
+    )
+    assert mentions(problems, "BASE_IMAGE"), problems
+
+
+def test_a_base_image_argument_may_be_pinned_by_tag_or_digest(tmp_path: Path) -> None:
+    for default in ("registry.local:5000/python:3.11", "python@sha256:" + "0" * 64):
+        problems = edited_dockerfile(
+            tmp_path, "ARG BASE_IMAGE=python:3.11.14-slim-trixie\n", f"ARG BASE_IMAGE={default}\n"
+        )
+        assert not mentions(problems, "BASE_IMAGE"), problems
 
 
 def test_hadolint_reports_the_line(tmp_path: Path) -> None:

