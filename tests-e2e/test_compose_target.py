@@ -60,3 +60,46 @@ def _secrets() -> dict[str, str]:
         "MIGRATOR_M365_CLIENT_SECRET": "s",
         "MIGRATOR_ATLASSIAN_CLIENT_SECRET": "s",
     }
+
+
+def test_the_gateway_is_published_on_8000_or_on_a_range_of_ports_one_per_replica() -> None:
+    secrets = {"MIGRATOR_ORG_ID": "org_A", "MIGRATOR_API_KEY": "k"} | _secrets()
+    gateway = compose_doc(secrets)["services"]["gateway"]  # type: ignore[index]
+    assert gateway["ports"] == ["127.0.0.1:8000:8000"]
+    scaled = compose_doc(secrets | {"MIGRATOR_GATEWAY_PORT": "8000-8001"})["services"]["gateway"]  # type: ignore[index]
+    assert scaled["ports"] == ["127.0.0.1:8000-8001:8000"]
+    assert check_schema(compose_doc(secrets | {"MIGRATOR_GATEWAY_PORT": "8000-8001"})) == []
+
+
+def test_without_a_registry_nothing_is_pulled_and_the_store_is_said_to_be_the_wire_server() -> None:
+    """deploy/compose/no-registry.yaml gives every service of the default profile an image built
+    here: one compose.yaml would pull (an `image:` without a `build:`) would fail on such a machine."""
+    secrets = {"MIGRATOR_ORG_ID": "org_A", "MIGRATOR_API_KEY": "k"} | _secrets()
+    base = compose_doc(secrets)["services"]
+    override = yaml.safe_load((ROOT / "deploy/compose/no-registry.yaml").read_text())
+    assert check_schema(override) == []
+    services = override["services"]
+    assert set(services) <= set(base)  # type: ignore[arg-type]
+    default_profile = {name for name, svc in base.items() if not svc.get("profiles")}  # type: ignore[union-attr]
+    for name in default_profile:
+        built = "build" in base[name] or "build" in services.get(name, {})  # type: ignore[index]
+        assert built, f"{name}: compose.yaml pulls its image and no-registry.yaml builds none"
+        if "build" in base[name]:  # type: ignore[index]
+            args = services[name]["build"]["args"]
+            assert args == {
+                "BASE_IMAGE": "migrator-local/bookworm:latest",
+                "UV_IMAGE": "migrator-local/uv:latest",
+            }
+    # The wire server is no replica set: every service that reads the store connects directly.
+    for name, svc in base.items():  # type: ignore[union-attr]
+        if "MIGRATOR_MONGO_URL" in svc.get("environment", {}):
+            url = services[name]["environment"]["MIGRATOR_MONGO_URL"]
+            assert url == "mongodb://mongo:27017/?directConnection=true", name
+    # Every local image's Dockerfile is one local-images.sh puts in its build context.
+    script = (ROOT / "deploy/compose/local-images.sh").read_text()
+    for name, svc in services.items():
+        context = svc.get("build", {}).get("context", ".")
+        if context != ".":
+            image = Path(context).name
+            assert f"deploy/compose/local/{image}.Dockerfile" in script, name
+            assert (ROOT / "deploy/compose/local" / f"{image}.Dockerfile").is_file(), name

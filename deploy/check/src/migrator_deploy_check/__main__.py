@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from migrator_deploy_check.compose import check_compose
-from migrator_deploy_check.dockerfile import check_dockerfile
+from migrator_deploy_check.dockerfile import check_dockerfile, check_local_dockerfiles
 
 Check = Callable[[Path], list[str]]
 
@@ -56,6 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     checks: list[tuple[str, Check | None]] = [
         ("compose.yaml", check_compose),
         ("Dockerfile", check_dockerfile),
+        ("deploy/compose/local", check_local_dockerfiles),
         ("Kubernetes", kubernetes_check()),
     ]
     failed = False
