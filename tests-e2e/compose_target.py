@@ -8,8 +8,9 @@ file, so both targets run the same tests with the same configuration.
 
 from __future__ import annotations
 
-import json
 import os
+import shlex
+import shutil
 import socket
 import subprocess
 import time
@@ -35,9 +36,9 @@ SERVICES = (
     "log-stream",
 )
 # What the host reaches of the stack: compose.yaml publishes these ports on loopback. The
-# simulators are called by the same *.localhost names from the containers and the host.
+# simulators are called by the same *.localhost names from the containers and the host. The
+# gateway's replicas are published on 8000 and 8001 (see ComposeStack.gateway_urls).
 PUBLISHED = {
-    "gateway": "http://127.0.0.1:8000",
     "nats": "nats://127.0.0.1:4222",
     "m365-simulator": "http://m365-simulator.localhost:18080",
     "atlassian-simulator": "http://atlassian-simulator.localhost:18081",
@@ -62,10 +63,23 @@ def _resolve_localhost_names() -> None:
 _compose_env: dict[str, str] = {}
 
 
+def compose_command() -> list[str]:
+    """``docker compose``, or MIGRATOR_COMPOSE (``make e2e-compose`` sets it to the Compose v2 it
+    installed where the Docker CLI has no compose plugin)."""
+    return shlex.split(os.environ.get("MIGRATOR_COMPOSE", "docker compose"))
+
+
+def compose_files() -> list[Path]:
+    """compose.yaml, then MIGRATOR_COMPOSE_OVERRIDES (``:``-separated, relative to the project):
+    deploy/compose/no-registry.yaml where no registry is reachable."""
+    extra = [part for part in os.environ.get("MIGRATOR_COMPOSE_OVERRIDES", "").split(":") if part]
+    return [ROOT / "compose.yaml", *(ROOT / part for part in extra)]
+
+
 def compose(*args: str, override: Path | None = None, check: bool = True) -> subprocess.CompletedProcess[str]:
-    files = ["-f", str(ROOT / "compose.yaml")] + (["-f", str(override)] if override else [])
+    files = [*compose_files(), *([override] if override else [])]
     return subprocess.run(
-        ["docker", "compose", "-p", PROJECT, *files, *args],
+        [*compose_command(), "-p", PROJECT, *(arg for path in files for arg in ("-f", str(path))), *args],
         cwd=ROOT,
         check=check,
         capture_output=True,
@@ -74,31 +88,52 @@ def compose(*args: str, override: Path | None = None, check: bool = True) -> sub
     )
 
 
+def docker(*args: str) -> subprocess.CompletedProcess[str]:
+    """The Docker CLI on one container (compose's commands act on every replica of a service)."""
+    return subprocess.run(
+        ["docker", *args], check=False, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+
+
 class _Container:
     """What the suite reads of a process, for a container: ``poll()`` is None while it runs."""
 
-    def __init__(self, name: str) -> None:
-        self.name = name
+    def __init__(self, container: str) -> None:
+        self.container = container
 
     def poll(self) -> int | None:
-        out = compose("ps", "--all", "--format", "json", self.name).stdout.strip()
-        rows = [json.loads(line) for line in out.splitlines() if line.strip()]
-        if rows and rows[0].get("State") == "running":
+        state = docker(
+            "inspect", "-f", "{{.State.Running}} {{.State.ExitCode}}", self.container
+        ).stdout.split()
+        if state[:1] == ["true"]:
             return None
-        return int(rows[0].get("ExitCode", 1)) if rows else 1
+        return int(state[1]) if len(state) == 2 and state[1].isdigit() else 1
 
 
 @dataclass
 class ServiceHandle:
-    """One compose service, standing in for an embedded process."""
+    """One container (a replica of a compose service), standing in for an embedded process; named
+    as the embedded stack names its processes: ``scheduler``, then ``scheduler.2``."""
 
     name: str
     log_dir: Path
     urls: dict[str, str] = field(default_factory=dict)
 
     @property
+    def service(self) -> str:
+        return self.name.partition(".")[0]
+
+    @property
+    def index(self) -> int:
+        return int(self.name.partition(".")[2] or 1)
+
+    @property
+    def container(self) -> str:
+        return f"{PROJECT}-{self.service}-{self.index}"
+
+    @property
     def popen(self) -> _Container:
-        return _Container(self.name)
+        return _Container(self.container)
 
     @property
     def log_path(self) -> Path:
@@ -107,19 +142,23 @@ class ServiceHandle:
 
     def save_log(self) -> Path:
         path = self.log_dir / f"{self.name}.log"
-        path.write_text(compose("logs", "--no-color", "--no-log-prefix", self.name).stdout)
+        path.write_text(docker("logs", self.container).stdout)
         return path
 
     def stop(self, *, timeout: float = 10.0) -> None:
-        compose("stop", "-t", str(int(timeout)), self.name)
+        docker("stop", "-t", str(int(timeout)), self.container)
 
     def kill(self) -> None:
-        compose("kill", "-s", "SIGKILL", self.name)
+        docker("kill", "-s", "KILL", self.container)
+
+    def start(self) -> None:
+        docker("start", self.container)
 
 
 @dataclass
 class ComposeStack:
-    """``docker compose up`` of compose.yaml with the suite's settings."""
+    """``docker compose up`` of compose.yaml with the suite's settings; ``scale`` runs more
+    replicas of every service, as ``docker compose up --scale`` does."""
 
     data_dir: Path
     env: dict[str, str]
@@ -131,21 +170,23 @@ class ComposeStack:
     @property
     def log_dir(self) -> Path:
         """Every service's output so far, one file each, as the embedded stack keeps them."""
-        if self.procs:
-            self.save_logs()
-        return self.data_dir / "logs"
-
-    def save_logs(self) -> None:
-        for name in SERVICES:
+        for name in self.replica_names():
             self.procs[name].save_log()
+        return self.data_dir / "logs"
 
     @property
     def api_url(self) -> str:
-        return PUBLISHED["gateway"]
+        return self.gateway_urls[0]
 
     @property
     def gateway_urls(self) -> list[str]:
-        return [self.api_url]
+        """Every gateway replica's API address: each has a port of MIGRATOR_GATEWAY_PORT's range."""
+        return [self._published(name, "8000") for name in self.replica_names("gateway")]
+
+    def _published(self, name: str, port: str) -> str:
+        handle = self.procs[name]
+        out = compose("port", "--index", str(handle.index), handle.service, port, check=False).stdout
+        return f"http://127.0.0.1:{out.strip().rsplit(':', 1)[-1]}"
 
     def start(self, *, timeout: float = 600.0) -> None:
         logs = self.data_dir / "logs"
@@ -166,21 +207,44 @@ class ComposeStack:
                 "MIGRATOR_SECRETS_KEY": self.env["MIGRATOR_SECRETS_KEY"],
                 "MIGRATOR_M365_CLIENT_SECRET": self.env["MIGRATOR_M365_CLIENT_SECRET"],
                 "MIGRATOR_ATLASSIAN_CLIENT_SECRET": self.env["MIGRATOR_ATLASSIAN_CLIENT_SECRET"],
+                # A port each for two gateways (test_replicas); the first is 8000, MIGRATOR_PUBLIC_URL.
+                "MIGRATOR_GATEWAY_PORT": "8000-8001",
             }
         )
         _resolve_localhost_names()
-        override = self._override()
-        for name in (*SERVICES, "nats", "mongo", "azurite", "m365-simulator", "atlassian-simulator"):
+        self._override()
+        for name in ("nats", "mongo", "azurite", "m365-simulator", "atlassian-simulator"):
             self.procs[name] = ServiceHandle(name, logs)
         self.procs["m365-simulator"].urls = {"base": PUBLISHED["m365-simulator"]}
         self.procs["atlassian-simulator"].urls = {"base": PUBLISHED["atlassian-simulator"]}
         self.env = {**self.env, "MIGRATOR_NATS_URL": PUBLISHED["nats"]}
-        up = compose(
-            "up", "--build", "--detach", "--wait", "--wait-timeout", str(int(timeout)), override=override
-        )
+        self.scale(self.replicas, timeout=timeout, build=True)
+
+    def scale(self, replicas: int, *, timeout: float = 600.0, build: bool = False) -> None:
+        """``replicas`` containers of every service (``up --scale``); killed ones are started."""
+        self._up(dict.fromkeys(SERVICES, replicas), timeout=timeout, build=build)
+        self.replicas = replicas
+        for name in list(self.procs):
+            if name.partition(".")[0] in SERVICES:
+                del self.procs[name]
+        for name in self.replica_names():
+            self.procs[name] = ServiceHandle(name, self.data_dir / "logs")
+        self.wait_ready(timeout=timeout)
+
+    def start_extra_gateway(self, *, port: int) -> str:
+        """A second gateway replica (``--scale gateway=2``, on 8001: ``port`` is the embedded
+        stack's); its URL. The next ``scale`` sets the gateway's replicas again."""
+        self._up({**dict.fromkeys(SERVICES, self.replicas), "gateway": 2})
+        self.procs["gateway.2"] = ServiceHandle("gateway.2", self.data_dir / "logs")
+        return self._published("gateway.2", "8000")
+
+    def _up(self, replicas: dict[str, int], *, timeout: float = 600.0, build: bool = False) -> None:
+        scale = [arg for name, count in replicas.items() for arg in ("--scale", f"{name}={count}")]
+        wait = ["--wait", "--wait-timeout", str(int(timeout))]
+        build_args = ["--build"] if build else []
+        up = compose("up", *build_args, "--detach", *wait, *scale, override=self._override_path, check=False)
         if up.returncode:
             raise RuntimeError(f"docker compose up failed:\n{up.stderr[-4000:]}")
-        self.wait_ready(timeout=timeout)
 
     def _override(self) -> Path:
         """The suite's settings for every container, and the host's trace receiver reachable."""
@@ -212,14 +276,17 @@ class ComposeStack:
         self.procs[name].kill()
 
     def start_service(self, name: str, *, replica: int = 1) -> None:
-        compose("start", name)
+        """(Re)start one replica's container (``name`` may also be a replica's, ``scheduler.2``)."""
+        service, _, number = name.partition(".")
+        index = int(number) if number else replica
+        self.procs[service if index == 1 else f"{service}.{index}"].start()
 
     def replica_names(self, service: str | None = None) -> list[str]:
-        return [service] if service else list(SERVICES)
+        services = [service] if service else list(SERVICES)
+        return [s if r == 1 else f"{s}.{r}" for s in services for r in range(1, self.replicas + 1)]
 
     def ops_url(self, name: str) -> str:
-        port = compose("port", name, OPS_PORT).stdout.strip().rsplit(":", 1)[-1]
-        return f"http://127.0.0.1:{port}"
+        return self._published(name, OPS_PORT)
 
     @contextmanager
     def outage(self, name: str) -> Iterator[None]:
@@ -227,7 +294,7 @@ class ComposeStack:
         try:
             yield
         finally:
-            compose("start", name)
+            self.procs[name].start()
 
     def wait_ready(self, *, timeout: float = 120.0) -> None:
         deadline, last = time.monotonic() + timeout, "no answer"
@@ -243,7 +310,13 @@ class ComposeStack:
         raise TimeoutError(f"compose stack not ready after {timeout}s: {last}")
 
     def stop(self) -> None:
-        self.save_logs()  # each service's output stays with the test run
+        # Every container's output stays with the test run, and where MIGRATOR_E2E_COMPOSE_LOGS
+        # says (make e2e-compose: .migrator/e2e-compose/logs), since the containers go.
+        for handle in self.procs.values():
+            handle.save_log()
+        keep = os.environ.get("MIGRATOR_E2E_COMPOSE_LOGS")
+        if keep:
+            shutil.copytree(self.data_dir / "logs", ROOT / keep, dirs_exist_ok=True)
         compose(
             "down",
             "--volumes",

@@ -160,7 +160,6 @@ def test_a_teams_job_moves_channels_threads_and_channel_files(
     assert any(line["message"].startswith("Leadership → ") for line in lines)
 
 
-@pytest.mark.embedded_only
 def test_a_mailbox_paused_resumed_and_its_connector_killed_arrives_whole(
     stack: Stack, api: httpx.Client, simulator: httpx.Client, tenants: dict[str, str]
 ) -> None:

@@ -1,4 +1,5 @@
-"""1,000 requests per minute per organisation, held across two gateway processes."""
+"""1,000 requests per minute per organisation, held across two gateway processes (with compose,
+two replicas of the gateway's service)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,6 @@ pytestmark = pytest.mark.e2e
 LIMIT = 1000  # the default, as the embedded default runs
 
 
-@pytest.mark.embedded_only  # starts a second gateway process beside the stack's
 def test_the_rate_limit_holds_across_two_gateway_processes(stack: Stack, api: httpx.Client) -> None:
     second = stack.start_extra_gateway(port=infra.free_port())
     headers = {"Authorization": f"Bearer {RATE_KEY}"}

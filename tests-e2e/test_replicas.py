@@ -1,8 +1,9 @@
-"""Two replicas of every service (``MIGRATOR_REPLICAS=2``): a job ends as it does with one, and
-killing one replica of each in the middle of it loses nothing."""
+"""Two replicas of every service (``MIGRATOR_REPLICAS=2``; with compose, ``up --scale``): a job
+ends as it does with one, and killing one replica of each in the middle of it loses nothing."""
 
 from __future__ import annotations
 
+import copy
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,15 +16,26 @@ from migrator_devstack.secrets import new_api_key
 from migrator_devstack.stack import SERVICES, Stack
 from support import connect_contoso_and_fabrikam, post_job, wait_until
 
-# Replicas of the embedded default; compose scales with `docker compose up --scale`.
-pytestmark = [pytest.mark.e2e, pytest.mark.embedded_only]
+pytestmark = pytest.mark.e2e
 
 SITES = ["https://contoso.sharepoint.com/sites/engineering", "https://contoso.sharepoint.com/sites/marketing"]
 
 
 @pytest.fixture(scope="module")
-def replicated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    """A stack of its own: two processes of every service on one bus and one store."""
+def replicated(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """Two processes of every service on one bus and one store: a stack of its own (embedded),
+    or the suite's compose stack scaled with `docker compose up --scale` and back again after."""
+    if os.environ.get("MIGRATOR_E2E_TARGET") == "compose":
+        stack = request.getfixturevalue("stack")
+        organisation = next(request.getfixturevalue("unused_organisations"))
+        stack.scale(2)
+        try:
+            replicas = copy.copy(stack)  # the same containers, as an organisation of its own
+            replicas.api_key = organisation.key
+            yield replicas
+        finally:
+            stack.scale(1)
+        return
     data_dir: Path = tmp_path_factory.mktemp("replicas")
     env = {"MIGRATOR_BOOTSTRAP_KEYS": f"org_REP:{new_api_key()}", "MIGRATOR_ACK_WAIT_SECONDS": "6"}
     mongo = None
