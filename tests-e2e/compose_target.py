@@ -37,7 +37,7 @@ SERVICES = (
 )
 # What the host reaches of the stack: compose.yaml publishes these ports on loopback. The
 # simulators are called by the same *.localhost names from the containers and the host. The
-# gateway's replicas are published on 8000 and 8001 (see ComposeStack.gateway_urls).
+# gateway is on 8000, and two replicas of it on 8000-8001 (see ComposeStack.gateway_urls).
 PUBLISHED = {
     "nats": "nats://127.0.0.1:4222",
     "m365-simulator": "http://m365-simulator.localhost:18080",
@@ -180,7 +180,7 @@ class ComposeStack:
 
     @property
     def gateway_urls(self) -> list[str]:
-        """Every gateway replica's API address: each has a port of MIGRATOR_GATEWAY_PORT's range."""
+        """Every gateway replica's API address: 8000 for one, a port each of 8000-8001 for two."""
         return [self._published(name, "8000") for name in self.replica_names("gateway")]
 
     def _published(self, name: str, port: str) -> str:
@@ -207,8 +207,6 @@ class ComposeStack:
                 "MIGRATOR_SECRETS_KEY": self.env["MIGRATOR_SECRETS_KEY"],
                 "MIGRATOR_M365_CLIENT_SECRET": self.env["MIGRATOR_M365_CLIENT_SECRET"],
                 "MIGRATOR_ATLASSIAN_CLIENT_SECRET": self.env["MIGRATOR_ATLASSIAN_CLIENT_SECRET"],
-                # A port each for two gateways (test_replicas); the first is 8000, MIGRATOR_PUBLIC_URL.
-                "MIGRATOR_GATEWAY_PORT": "8000-8001",
             }
         )
         _resolve_localhost_names()
@@ -232,14 +230,18 @@ class ComposeStack:
         self.wait_ready(timeout=timeout)
 
     def start_extra_gateway(self, *, port: int) -> str:
-        """A second gateway replica (``--scale gateway=2``, on 8001: ``port`` is the embedded
-        stack's); its URL. The next ``scale`` sets the gateway's replicas again."""
+        """A second gateway replica (``--scale gateway=2``; ``port`` is the embedded stack's): its
+        URL. The next ``scale`` sets the gateway's replicas again."""
         self._up({**dict.fromkeys(SERVICES, self.replicas), "gateway": 2})
         self.procs["gateway.2"] = ServiceHandle("gateway.2", self.data_dir / "logs")
         return self._published("gateway.2", "8000")
 
     def _up(self, replicas: dict[str, int], *, timeout: float = 600.0, build: bool = False) -> None:
         scale = [arg for name, count in replicas.items() for arg in ("--scale", f"{name}={count}")]
+        # Gateways publish a port each from 8000 on. Docker hands out a range's ports in turn, so
+        # with one replica the range would not keep 8000, where consent redirects (MIGRATOR_PUBLIC_URL).
+        gateways = replicas["gateway"]
+        _compose_env["MIGRATOR_GATEWAY_PORT"] = "8000" if gateways == 1 else f"8000-{8000 + gateways - 1}"
         wait = ["--wait", "--wait-timeout", str(int(timeout))]
         build_args = ["--build"] if build else []
         up = compose("up", *build_args, "--detach", *wait, *scale, override=self._override_path, check=False)
