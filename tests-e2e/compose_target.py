@@ -8,6 +8,7 @@ file, so both targets run the same tests with the same configuration.
 
 from __future__ import annotations
 
+import json
 import os
 import shlex
 import shutil
@@ -117,6 +118,7 @@ class ServiceHandle:
 
     name: str
     log_dir: Path
+    number: int = 1  # compose's number of the container (`docker compose port --index`)
     urls: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -124,12 +126,8 @@ class ServiceHandle:
         return self.name.partition(".")[0]
 
     @property
-    def index(self) -> int:
-        return int(self.name.partition(".")[2] or 1)
-
-    @property
     def container(self) -> str:
-        return f"{PROJECT}-{self.service}-{self.index}"
+        return f"{PROJECT}-{self.service}-{self.number}"
 
     @property
     def popen(self) -> _Container:
@@ -185,7 +183,7 @@ class ComposeStack:
 
     def _published(self, name: str, port: str) -> str:
         handle = self.procs[name]
-        out = compose("port", "--index", str(handle.index), handle.service, port, check=False).stdout
+        out = compose("port", "--index", str(handle.number), handle.service, port, check=False).stdout
         return f"http://127.0.0.1:{out.strip().rsplit(':', 1)[-1]}"
 
     def start(self, *, timeout: float = 600.0) -> None:
@@ -222,18 +220,12 @@ class ComposeStack:
         """``replicas`` containers of every service (``up --scale``); killed ones are started."""
         self._up(dict.fromkeys(SERVICES, replicas), timeout=timeout, build=build)
         self.replicas = replicas
-        for name in list(self.procs):
-            if name.partition(".")[0] in SERVICES:
-                del self.procs[name]
-        for name in self.replica_names():
-            self.procs[name] = ServiceHandle(name, self.data_dir / "logs")
         self.wait_ready(timeout=timeout)
 
     def start_extra_gateway(self, *, port: int) -> str:
         """A second gateway replica (``--scale gateway=2``; ``port`` is the embedded stack's): its
         URL. The next ``scale`` sets the gateway's replicas again."""
         self._up({**dict.fromkeys(SERVICES, self.replicas), "gateway": 2})
-        self.procs["gateway.2"] = ServiceHandle("gateway.2", self.data_dir / "logs")
         return self._published("gateway.2", "8000")
 
     def _up(self, replicas: dict[str, int], *, timeout: float = 600.0, build: bool = False) -> None:
@@ -247,6 +239,24 @@ class ComposeStack:
         up = compose("up", *build_args, "--detach", *wait, *scale, override=self._override_path, check=False)
         if up.returncode:
             raise RuntimeError(f"docker compose up failed:\n{up.stderr[-4000:]}")
+        self._adopt()
+
+    def _adopt(self) -> None:
+        """A handle for each running container of a service, named in the order of compose's
+        numbers (``gateway``, ``gateway.2``). Scaling down, compose keeps the containers it
+        chooses (a running one over one a test killed), not always the lowest numbers."""
+        out = compose("ps", "--format", "json", override=self._override_path).stdout.strip()
+        rows = json.loads(out) if out.startswith("[") else [json.loads(line) for line in out.splitlines()]
+        numbers: dict[str, list[int]] = {}
+        for row in rows:
+            if row["Service"] in SERVICES:
+                numbers.setdefault(row["Service"], []).append(int(row["Name"].rsplit("-", 1)[1]))
+        for name in [name for name in self.procs if name.partition(".")[0] in SERVICES]:
+            del self.procs[name]
+        for service, found in numbers.items():
+            for replica, number in enumerate(sorted(found), start=1):
+                name = service if replica == 1 else f"{service}.{replica}"
+                self.procs[name] = ServiceHandle(name, self.data_dir / "logs", number=number)
 
     def _override(self) -> Path:
         """The suite's settings for every container, and the host's trace receiver reachable."""
