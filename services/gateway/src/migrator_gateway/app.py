@@ -22,7 +22,7 @@ from migrator_readstore import open_read_store
 
 from migrator_gateway.api import hot_reads
 from migrator_gateway.api.errors import install_error_handlers
-from migrator_gateway.api.routes import asyncapi, devices, health, job_logs, job_units, jobs, tenants
+from migrator_gateway.api.routes import asyncapi, devices, docs, health, job_logs, job_units, jobs, tenants
 from migrator_gateway.auth.api_keys import KeyCache, ensure_key, parse_bootstrap
 from migrator_gateway.config import GatewaySettings
 from migrator_gateway.log_tails import LogTails
@@ -92,6 +92,10 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         title="Migrator API",
         version="1.0.0",
         lifespan=lifespan,
+        # /docs is ours (api/routes/docs.py: Swagger UI from the gateway, not a CDN); ReDoc, which
+        # FastAPI would also load from a CDN, is not served.
+        docs_url=None,
+        redoc_url=None,
         # One span per request when traces are exported (the trace then follows the command
         # over NATS); none otherwise, and never spans per dependency or serialisation step,
         # which cost more than the request's own work.
@@ -107,7 +111,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     app.add_middleware(HttpMetrics, skip=frozenset({"/healthz", "/readyz"}))
     _document_bearer_auth(app)
     app.router.routes.extend(hot_reads.ROUTES)  # first: they answer GETs their FastAPI twins document
-    for module in (health, tenants, jobs, job_units, job_logs, devices, asyncapi):
+    for module in (health, tenants, jobs, job_units, job_logs, devices, asyncapi, docs):
         # Routes straight on the app: FastAPI walks every included router's routes again on
         # each request (a fifth of a read's CPU here). Ours already carry their prefix and
         # docs, and the routers add no dependencies, so nothing else changes.
