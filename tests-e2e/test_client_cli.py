@@ -106,3 +106,96 @@ def test_the_cli_follows_a_jobs_log_to_its_end_and_exports_it(
     assert exported.exit_code == 0, exported.output
     rows = target.read_text().splitlines()
     assert rows[0] == "id,level,message,ts" and len(rows) - 1 == sum(1 for kind, _ in events if kind == "log")
+
+
+def test_the_cli_creates_a_wave_from_a_file_and_shows_each_jobs_sites(
+    stack: Stack, api: httpx.Client, organisation: Organisation, tenants: dict[str, str], tmp_path: Path
+) -> None:
+    runner = CliRunner()
+    auth = ["--url", stack.api_url, "--api-key", organisation.key]
+    wave = tmp_path / "wave.json"
+    wave.write_text(
+        json.dumps(
+            {
+                "sourceTenantId": tenants["contoso.com"],
+                "destTenantId": tenants["fabrikam.com"],
+                "type": "SHAREPOINT",
+                "batches": [
+                    {"name": "Wave 1 — Finance", "options": {"sites": [FINANCE]}},
+                    {
+                        "name": "Wave 2 — later",
+                        "scheduledAt": "2099-01-01T00:00:00Z",
+                        "options": {"sites": [FINANCE]},
+                    },
+                ],
+            }
+        )
+    )
+    created = runner.invoke(app, [*auth, "jobs", "batch", str(wave)], env={"COLUMNS": "200"})
+    assert created.exit_code == 0, created.output
+    lines = created.stdout.strip().splitlines()
+    assert len(lines) == 2 and "Wave 1 — Finance" in lines[0] and "2099-01-01T00:00:00Z" in lines[1]
+    first, second = (line.split()[0] for line in lines)
+    assert api.get(f"/v1/jobs/{second}").json()["job"]["status"] == "QUEUED"  # waits for its time
+    watched = runner.invoke(app, [*auth, "jobs", "watch", first, "--interval", "0.2"])
+    assert watched.exit_code == 0, watched.output
+
+    units = runner.invoke(app, [*auth, "jobs", "units", first], env={"COLUMNS": "200"})
+    assert units.exit_code == 0, units.output
+    assert FINANCE in units.stdout and "DONE" in units.stdout and "100%" in units.stdout
+    as_json = runner.invoke(app, [*auth, "--json", "jobs", "units", first])
+    (site,) = json.loads(as_json.stdout)
+    assert site["url"] == FINANCE and site["doneItems"] + site["errorItems"] == site["totalItems"] > 0
+
+    # A file that is not a batch request is refused before anything is sent.
+    wave.write_text('{"type": "SHAREPOINT"}')
+    refused = runner.invoke(app, [*auth, "jobs", "batch", str(wave)])
+    assert refused.exit_code == 2 and '"batches" list' in refused.stderr
+
+
+def test_the_cli_lists_devices_and_queues_and_cancels_a_command(
+    stack: Stack, organisation: Organisation
+) -> None:
+    registered = httpx.post(
+        f"{stack.api_url}/v1/devices/register",
+        json={
+            "orgId": organisation.id,
+            "hostname": "CLI-PC-01",
+            "ipAddress": "10.0.0.9",
+            "domain": "contoso.local",
+        },
+        timeout=30,
+    )
+    assert registered.status_code == 201, registered.text
+    device_id = registered.json()["deviceId"]
+    runner = CliRunner()
+    auth = ["--url", stack.api_url, "--api-key", organisation.key]
+    listed = runner.invoke(app, [*auth, "devices", "list"], env={"COLUMNS": "200"})
+    assert listed.exit_code == 0 and device_id in listed.stdout and "CLI-PC-01" in listed.stdout
+
+    payload = json.dumps(
+        {
+            "ppkgUrl": "https://storage.example/enroll.ppkg",
+            "destTenantId": "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee",
+        }
+    )
+    queued = runner.invoke(
+        app, [*auth, "devices", "queue", device_id, "--type", "full_migration", "--payload", payload]
+    )
+    assert queued.exit_code == 0, queued.output
+    command_id, status = queued.stdout.split()
+    assert status == "PENDING"
+    cancelled = runner.invoke(app, [*auth, "devices", "cancel", device_id, command_id])
+    assert cancelled.exit_code == 0 and cancelled.stdout.strip() == "CANCELLED"
+    history = runner.invoke(app, [*auth, "--json", "devices", "commands", device_id])
+    assert [(c["id"], c["status"]) for c in json.loads(history.stdout)] == [(command_id, "CANCELLED")]
+
+    # The API's own validation, in one line with its code: a payload the command type refuses.
+    bad = runner.invoke(
+        app, [*auth, "devices", "queue", device_id, "--type", "FULL_MIGRATION", "--payload", "{}"]
+    )
+    assert bad.exit_code == 2 and "VALIDATION_ERROR" in bad.stderr
+    again = runner.invoke(app, [*auth, "devices", "cancel", device_id, command_id])  # idempotent, as the API
+    assert again.exit_code == 0 and again.stdout.strip() == "CANCELLED"
+    unknown = runner.invoke(app, [*auth, "devices", "commands", "dev_NOPE"])
+    assert unknown.exit_code == 2 and "DEVICE_NOT_FOUND" in unknown.stderr

@@ -1,4 +1,5 @@
-"""The ``migrator`` command: tenants and jobs from a terminal (``--json`` for scripts)."""
+"""The ``migrator`` command: tenants, jobs and their waves, devices and their commands from a
+terminal (``--json`` for scripts)."""
 
 from __future__ import annotations
 
@@ -19,8 +20,10 @@ from migrator_client.watch import watch
 app = typer.Typer(help="Drive Migrator's public API.", no_args_is_help=True, pretty_exceptions_enable=False)
 tenants_app = typer.Typer(help="Connected Microsoft 365 tenants.", no_args_is_help=True)
 jobs_app = typer.Typer(help="Migration jobs.", no_args_is_help=True)
+devices_app = typer.Typer(help="Windows devices and their commands.", no_args_is_help=True)
 app.add_typer(tenants_app, name="tenants")
 app.add_typer(jobs_app, name="jobs")
+app.add_typer(devices_app, name="devices")
 
 out = Console()
 err = Console(stderr=True)
@@ -197,6 +200,54 @@ def jobs_create(
         out.print(f"{created['job']['id']} {created['job']['status']}")
 
 
+@jobs_app.command("batch")
+def jobs_batch(
+    wave: Annotated[typer.FileText, typer.Argument(help="The batch request as JSON (- for stdin)")],
+) -> None:
+    """Create a wave: several jobs in one request (POST /v1/jobs/batch), one per batch of the
+    file, each with its name, scheduledAt and selection; their ids in the batches' order."""
+    try:
+        body = json.load(wave)
+    except json.JSONDecodeError as exc:
+        err.print(f"error: {wave.name} is not JSON: {exc}")
+        raise typer.Exit(2) from None
+    if not isinstance(body, dict) or not isinstance(body.get("batches"), list):
+        err.print(f'error: {wave.name} must be an object with a "batches" list')
+        raise typer.Exit(2)
+    with _client() as client:
+        ids = client.create_batch(**body)
+    if _state.get("json"):
+        _show({"jobIds": ids})
+        return
+    for job_id, batch in zip(ids, body["batches"], strict=False):
+        out.print(f"{job_id}  {batch.get('name') or ''}  {batch.get('scheduledAt') or 'now'}")
+
+
+# The rows a job moves, by its type, and the column naming each.
+_UNITS = {
+    "SHAREPOINT": ("sites", "url"),
+    "ONEDRIVE": ("sites", "url"),
+    "EMAIL": ("mailboxes", "email"),
+    "TEAMS": ("teams", "name"),
+    "JIRA": ("projects", "key"),
+    "CONFLUENCE": ("spaces", "key"),
+}
+
+
+@jobs_app.command("units")
+def jobs_units(job_id: str) -> None:
+    """The job's sites, mailboxes, teams, projects or spaces, each with its status and progress."""
+    with _client() as client:
+        kind, name = _UNITS[client.job(job_id)["type"]]
+        rows = list(client.units(job_id, kind))
+    for row in rows:
+        total = row.get("totalItems") or 0
+        row["progress"] = f"{(row['doneItems'] + row['errorItems']) / total:.0%}" if total else "—"
+    columns = ["id", name, "status", "progress", "doneItems", "errorItems", "totalItems", "completedAt"]
+    drop_first = ["completedAt", "totalItems", "errorItems", "id"]
+    _show(rows, _table(f"{kind.capitalize()} of {job_id}", rows, columns, drop_first=drop_first))
+
+
 @jobs_app.command("pause")
 def jobs_pause(job_id: str) -> None:
     with _client() as client:
@@ -264,6 +315,65 @@ def jobs_logs(
         except KeyboardInterrupt:
             code = 130
     raise typer.Exit(code)
+
+
+@devices_app.command("list")
+def devices_list(
+    status: Annotated[str | None, typer.Option(help="ONLINE, OFFLINE or MIGRATING")] = None,
+) -> None:
+    """The organisation's devices, in registration order (every page)."""
+    with _client() as client:
+        rows = list(client.devices(status=status))
+    columns = ["id", "hostname", "status", "domain", "lastSeenAt"]
+    _show(rows, _table("Devices", rows, columns, drop_first=["domain", "lastSeenAt"]))
+
+
+@devices_app.command("get")
+def devices_get(device_id: str) -> None:
+    with _client() as client:
+        _show(client.device(device_id))
+
+
+@devices_app.command("commands")
+def devices_commands(
+    device_id: str,
+    status: Annotated[str | None, typer.Option(help="PENDING, RUNNING, DONE, ERROR or CANCELLED")] = None,
+) -> None:
+    """The device's command history, newest first."""
+    with _client() as client:
+        rows = list(client.commands(device_id, status=status))
+    columns = ["id", "type", "status", "createdAt", "updatedAt"]
+    _show(rows, _table(f"Commands of {device_id}", rows, columns, drop_first=["updatedAt", "createdAt"]))
+
+
+@devices_app.command("queue")
+def devices_queue(
+    device_id: str,
+    kind: Annotated[
+        str,
+        typer.Option("--type", help="FULL_MIGRATION, PROFILE_MIGRATION, ENTRA_JOIN, ROLLBACK, COLLECT_LOGS"),
+    ],
+    payload: Annotated[str, typer.Option(help="The command's payload, as JSON")] = "{}",
+) -> None:
+    """Queue a command; the agent picks it up at its next check-in."""
+    try:
+        body = json.loads(payload)
+    except json.JSONDecodeError as exc:
+        err.print(f"error: --payload is not JSON: {exc}")
+        raise typer.Exit(2) from None
+    with _client() as client:
+        command = client.queue_command(device_id, kind.upper(), body)
+    if _state.get("json"):
+        _show(command)
+    else:
+        out.print(f"{command['id']} {command['status']}")
+
+
+@devices_app.command("cancel")
+def devices_cancel(device_id: str, command_id: str) -> None:
+    """Cancel a command that is still PENDING."""
+    with _client() as client:
+        out.print(client.cancel_command(device_id, command_id))
 
 
 def main() -> None:

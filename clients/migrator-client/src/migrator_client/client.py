@@ -134,15 +134,19 @@ class Client:
     def create_batch(self, **body: Any) -> list[str]:
         return list(self.request("POST", "/v1/jobs/batch", json=_without_none(body))["jobIds"])
 
-    def jobs(self, *, status: str | None = None, page_size: int = 50) -> Iterator[dict[str, Any]]:
-        """Every job, newest first, following ``nextCursor`` page by page."""
-        params: dict[str, Any] = _without_none({"status": status, "limit": page_size})
+    def pages(self, path: str, key: str, **params: Any) -> Iterator[dict[str, Any]]:
+        """Every row of a paged list (``{key: [...], nextCursor, hasMore}``), page by page."""
+        query = _without_none(params)
         while True:
-            page = self.request("GET", "/v1/jobs", params=params)
-            yield from page["jobs"]
+            page = self.request("GET", path, params=query)
+            yield from page[key]
             if not page["hasMore"]:
                 return
-            params["cursor"] = page["nextCursor"]
+            query["cursor"] = page["nextCursor"]
+
+    def jobs(self, *, status: str | None = None, page_size: int = 50) -> Iterator[dict[str, Any]]:
+        """Every job, newest first."""
+        return self.pages("/v1/jobs", "jobs", status=status, limit=page_size)
 
     def job(self, job_id: str) -> dict[str, Any]:
         return dict(self.request("GET", f"/v1/jobs/{job_id}")["job"])
@@ -155,6 +159,29 @@ class Client:
 
     def delete_job(self, job_id: str) -> bool:
         return bool(self.request("DELETE", f"/v1/jobs/{job_id}")["deleted"])
+
+    def units(self, job_id: str, kind: str) -> Iterator[dict[str, Any]]:
+        """The job's sites, mailboxes, teams, projects or spaces (``kind``) with their progress."""
+        return self.pages(f"/v1/jobs/{job_id}/{kind}", kind, limit=200)
+
+    # Devices
+    def devices(self, *, status: str | None = None) -> Iterator[dict[str, Any]]:
+        return self.pages("/v1/devices", "devices", status=status)
+
+    def device(self, device_id: str) -> dict[str, Any]:
+        return dict(self.request("GET", f"/v1/devices/{device_id}")["device"])
+
+    def commands(self, device_id: str, *, status: str | None = None) -> Iterator[dict[str, Any]]:
+        """The device's command history, newest first."""
+        return self.pages(f"/v1/devices/{device_id}/commands", "commands", status=status)
+
+    def queue_command(self, device_id: str, kind: str, payload: dict[str, Any]) -> dict[str, Any]:
+        body = {"type": kind, "payload": payload}
+        return dict(self.request("POST", f"/v1/devices/{device_id}/commands", json=body)["command"])
+
+    def cancel_command(self, device_id: str, command_id: str) -> str:
+        path = f"/v1/devices/{device_id}/commands/{command_id}/cancel"
+        return str(self.request("PATCH", path)["status"])
 
     # Logs
 
