@@ -1,4 +1,5 @@
-"""Another organisation gets 404 from every endpoint that names one of our tenants or jobs.
+"""Another organisation gets 404 from every endpoint that names one of our tenants, jobs, devices,
+commands or API keys.
 
 The endpoints come from the OpenAPI document, so a new endpoint is covered when it appears.
 """
@@ -20,6 +21,7 @@ NOT_FOUND = {
     "job_id": "JOB_NOT_FOUND",
     "device_id": "DEVICE_NOT_FOUND",
     "command_id": "COMMAND_NOT_FOUND",
+    "key_id": "KEY_NOT_FOUND",
 }
 # Endpoints that need a valid body to get as far as looking the resource up.
 BODIES = {("POST", "/v1/devices/{device_id}/commands"): {"type": "ROLLBACK", "payload": {}}}
@@ -37,11 +39,13 @@ def test_every_endpoint_naming_our_resources_is_404_for_another_organisation(
     device = {"orgId": organisation.id, "hostname": "ISO-1", "ipAddress": "10.2.2.2", "domain": "c.local"}
     device_id = httpx.post(f"{stack.api_url}/v1/devices/register", json=device).json()["deviceId"]
     command = api.post(f"/v1/devices/{device_id}/commands", json={"type": "ROLLBACK", "payload": {}})
+    key = api.post("/v1/keys", json={"name": "isolation"}).json()["key"]
     ours = {
         "tenant_id": source,
         "job_id": job["id"],
         "device_id": device_id,
         "command_id": command.json()["command"]["id"],
+        "key_id": key["id"],
     }
     document = httpx.get(f"{stack.api_url}/openapi.json").json()
     checked = []
@@ -69,3 +73,4 @@ def test_every_endpoint_naming_our_resources_is_404_for_another_organisation(
     # And nothing of theirs happened to ours.
     assert api.get(f"/v1/jobs/{job['id']}").json()["job"]["status"] == "QUEUED"
     assert api.get(f"/v1/tenants/{source}").status_code == 200
+    assert next(k for k in api.get("/v1/keys").json()["keys"] if k["id"] == key["id"])["revokedAt"] is None

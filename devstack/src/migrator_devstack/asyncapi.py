@@ -65,6 +65,7 @@ from migrator_contracts.commands import (
     RevokeTenant,
 )
 from migrator_contracts.events import (
+    ApiKeyRevoked,
     DeviceCommandChanged,
     DeviceDeleted,
     DeviceRegistered,
@@ -226,6 +227,7 @@ EVENTS: dict[type[Event], Callable[[str, str], str]] = {
     DeviceRegistered: subjects.device_event,
     DeviceDeleted: subjects.device_event,
     DeviceCommandChanged: subjects.device_event,
+    ApiKeyRevoked: subjects.apikey_event,
 }
 
 
@@ -277,13 +279,15 @@ REPLY_BODIES: dict[str, type[Message]] = {
 }
 
 # Received outside FastStream and the responders: the gateway's live log tails (JetStream
-# ordered consumers, one per job being watched).
-RECEIVED_BY: dict[str, tuple[str, ...]] = {"gateway": (JOB_LOG,)}
+# ordered consumers, one per job being watched) and revoked API keys (a core subscription on
+# every replica, each forgetting the key at once).
+RECEIVED_BY: dict[str, tuple[str, ...]] = {"gateway": (JOB_LOG, event_subject(ApiKeyRevoked))}
 
 PARAMETERS: dict[str, str] = {
     "jobId": f"A job's id ({ids.JOB}_…).",
     "deviceId": f"A device's id ({ids.DEVICE}_…).",
     "tenantId": f"A tenant's id ({ids.TENANT}_…).",
+    "keyId": "An API key's public id (key_…).",
     "service": "The name of a service.",
     "subject": "The subject the message was first published on, all its tokens: a poison "
     f"``{subjects.CMD_JOB_CREATE}`` lands on ``{subjects.dead_letter(subjects.CMD_JOB_CREATE)}``.",

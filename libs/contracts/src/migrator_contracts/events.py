@@ -100,6 +100,13 @@ class ItemFailed(Event):
     message: str
 
 
+class ApiKeyRevoked(Event):
+    """An organisation's API key was revoked: every gateway forgets it at once (they cache keys)."""
+
+    key_id: str
+    org_id: str
+
+
 class TenantConnected(Event):
     tenant_id: str
     org_id: str

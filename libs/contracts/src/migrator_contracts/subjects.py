@@ -72,6 +72,11 @@ def tenant_event(tenant_id: str, name: str) -> str:
     return f"migrator.evt.tenant.{tenant_id}.{name}"
 
 
+def apikey_event(key_id: str, name: str) -> str:
+    """``migrator.evt.apikey.<keyId>.<EventName>``: an API key's life (every gateway listens)."""
+    return f"migrator.evt.apikey.{key_id}.{name}"
+
+
 LOG_JOBS_ALL = "migrator.log.job.>"
 
 

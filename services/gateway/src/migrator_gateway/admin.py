@@ -1,7 +1,9 @@
 """``python -m migrator_gateway.admin``: create, list and revoke an organisation's API keys.
 
 Works directly on the read store the gateway uses (``MIGRATOR_MONGO_URL`` or the embedded
-store under ``MIGRATOR_DATA_DIR``). A created key is printed once and stored only as a hash.
+store under ``MIGRATOR_DATA_DIR``). A created key is printed once and stored only as a hash; a
+revocation is announced on the bus (``MIGRATOR_NATS_URL``), so running gateways stop taking the
+key at once. The API does the same at ``/v1/keys``.
 """
 
 from __future__ import annotations
@@ -10,6 +12,10 @@ import argparse
 import asyncio
 import sys
 
+import nats
+from migrator_contracts import subjects
+from migrator_contracts.base import utcnow
+from migrator_contracts.events import ApiKeyRevoked
 from migrator_readstore import open_read_store
 
 from migrator_gateway.auth.api_keys import ensure_key, list_keys, new_key, revoke_key
@@ -31,7 +37,13 @@ async def run(args: argparse.Namespace, settings: GatewaySettings) -> int:
             if not revoked:
                 print(f"no active key of {args.org} starts with {args.prefix}", file=sys.stderr)
                 return 1
-            print(f"revoked {revoked} key(s)")
+            print(f"revoked {len(revoked)} key(s)")
+            if not await _announce_revoked(settings.nats_url, args.org, revoked):
+                print(
+                    f"NATS did not answer at {settings.nats_url}: running gateways stop taking the key "
+                    f"within MIGRATOR_API_KEY_CACHE_SECONDS ({settings.api_key_cache_seconds:g} s)",
+                    file=sys.stderr,
+                )
         else:
             for entry in await list_keys(store, org_id=args.org):
                 state = f"revoked {entry['revokedAt']}" if entry["revokedAt"] else "active"
@@ -39,6 +51,35 @@ async def run(args: argparse.Namespace, settings: GatewaySettings) -> int:
         return 0
     finally:
         await store.close()
+
+
+async def _announce_revoked(nats_url: str, org_id: str, key_ids: list[str]) -> bool:
+    """Tell every running gateway (ApiKeyRevoked, as the API's revoke does), so that they stop
+    taking the keys at once; False when the bus cannot be reached."""
+
+    async def quiet(_: Exception) -> None:  # the caller says it in words
+        return None
+
+    try:
+        connection = await asyncio.wait_for(
+            nats.connect(nats_url, connect_timeout=2, allow_reconnect=False, error_cb=quiet), timeout=5
+        )
+    except (OSError, TimeoutError, nats.errors.Error):
+        return False
+    try:
+        for key in key_ids:
+            event = ApiKeyRevoked(
+                event_id=f"{key}:revoked", seq=1, occurred_at=utcnow(), key_id=key, org_id=org_id
+            )
+            headers = {"Nats-Msg-Id": event.event_id, "Content-Type": "application/json"}
+            await connection.jetstream().publish(
+                subjects.apikey_event(key, "ApiKeyRevoked"), event.to_json(), headers=headers
+            )
+        return True
+    except nats.errors.Error:
+        return False
+    finally:
+        await connection.close()
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -12,6 +12,9 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+from faststream.nats import NatsBroker
+from migrator_contracts import subjects
+from migrator_contracts.events import ApiKeyRevoked
 from migrator_platform.bus import create_broker, declare_sends, provision_streams
 from migrator_platform.health import serve_http_probes
 from migrator_platform.metrics import HttpMetrics
@@ -19,10 +22,21 @@ from migrator_platform.structured_logs import get_logger
 from migrator_platform.telemetry import configure_tracing
 from migrator_platform.workers import WorkerPresence
 from migrator_readstore import open_read_store
+from nats.aio.msg import Msg
 
 from migrator_gateway.api import hot_reads
 from migrator_gateway.api.errors import install_error_handlers
-from migrator_gateway.api.routes import asyncapi, devices, docs, health, job_logs, job_units, jobs, tenants
+from migrator_gateway.api.routes import (
+    asyncapi,
+    devices,
+    docs,
+    health,
+    job_logs,
+    job_units,
+    jobs,
+    keys,
+    tenants,
+)
 from migrator_gateway.auth.api_keys import KeyCache, ensure_key, parse_bootstrap
 from migrator_gateway.config import GatewaySettings
 from migrator_gateway.log_tails import LogTails
@@ -57,6 +71,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
             broker.connection.jetstream, interval_seconds=settings.worker_presence_seconds
         )
         app.state.keys = KeyCache(store, ttl_seconds=settings.api_key_cache_seconds)
+        await _forget_revoked_keys(broker, app.state.keys)
         app.state.rate_limiter = await RateLimiter.open(
             broker.connection.jetstream(),
             limit=settings.rate_limit_per_minute,
@@ -111,12 +126,26 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     app.add_middleware(HttpMetrics, skip=frozenset({"/healthz", "/readyz"}))
     _document_bearer_auth(app)
     app.router.routes.extend(hot_reads.ROUTES)  # first: they answer GETs their FastAPI twins document
-    for module in (health, tenants, jobs, job_units, job_logs, devices, asyncapi, docs):
+    for module in (health, tenants, jobs, job_units, job_logs, devices, keys, asyncapi, docs):
         # Routes straight on the app: FastAPI walks every included router's routes again on
         # each request (a fifth of a read's CPU here). Ours already carry their prefix and
         # docs, and the routers add no dependencies, so nothing else changes.
         app.router.routes.extend(module.router.routes)
     return app
+
+
+async def _forget_revoked_keys(broker: NatsBroker, keys: KeyCache) -> None:
+    """Every replica hears of a revocation at once (core NATS: each replica its own copy) and
+    forgets the key, so it stops working everywhere, not a cache lifetime later. A replica cut
+    off from the bus meanwhile lets the key go when its cache entry expires."""
+
+    async def revoked(msg: Msg) -> None:
+        try:
+            keys.forget(ApiKeyRevoked.model_validate_json(msg.data).key_id)
+        except ValueError as exc:
+            log.warning("unreadable ApiKeyRevoked ignored", subject=msg.subject, error=str(exc))
+
+    await broker.connection.subscribe(subjects.apikey_event("*", "ApiKeyRevoked"), cb=revoked)
 
 
 def _end_streams_on_signal(tails: LogTails) -> None:

@@ -12,6 +12,7 @@ from migrator_contracts.commands import (
     DiscoverTenant,
     QueueDeviceCommand,
 )
+from migrator_contracts.events import ApiKeyRevoked
 from migrator_contracts.rpc import (
     CancelDeviceCommand,
     ConnectTenantRequest,
@@ -26,7 +27,7 @@ from migrator_contracts.rpc import (
     RegisterServer,
     SetEnrollment,
 )
-from migrator_platform.bus import Send
+from migrator_platform.bus import Send, event_send
 
 COMMANDS: tuple[Send, ...] = (
     (subjects.CMD_JOB_CREATE, CreateJob),
@@ -53,4 +54,5 @@ REQUESTS: tuple[Send, ...] = (
     (subjects.RPC_DEVICE_ENROLLMENT, SetEnrollment),
     (subjects.rpc_health("{service}"), HealthProbe),  # /readyz asks every service
 )
-SENDS = COMMANDS + REQUESTS
+EVENTS: tuple[Send, ...] = (event_send(subjects.apikey_event, ApiKeyRevoked),)
+SENDS = COMMANDS + REQUESTS + EVENTS

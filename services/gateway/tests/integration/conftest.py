@@ -67,6 +67,8 @@ class Gateway:
     store: ReadStore
     nats: Client
     presence: WorkerPresence  # announces as the connectors do
+    transport: httpx.ASGITransport  # the app, for a client with another key
+    settings: GatewaySettings  # for another replica on the same bus and store
 
     @staticmethod
     def error(response: httpx.Response, status: int, code: str) -> str:
@@ -197,5 +199,5 @@ async def gateway(nats_url: str, tmp_path_factory: pytest.TempPathFactory) -> As
                 headers={"Authorization": f"Bearer {OTHER_KEY}"},
             ) as other,
         ):
-            yield Gateway(api, other, store, listener, presence)
+            yield Gateway(api, other, store, listener, presence, transport, settings)
         await listener.close()

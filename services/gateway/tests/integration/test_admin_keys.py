@@ -81,7 +81,7 @@ async def test_a_revoked_key_stops_working_once_the_lookup_cache_expires(tmp_pat
         await ensure_key(store, org_id="org_ACME", key=key)
         assert await cache.org_for(key) == "org_ACME"
         assert await cache.org_for(new_key()) is None  # unknown keys are remembered too
-        assert await revoke_key(store, org_id="org_ACME", prefix=key[:PREFIX_LENGTH]) == 1
+        assert len(await revoke_key(store, org_id="org_ACME", prefix=key[:PREFIX_LENGTH])) == 1
         now[0] += 4.9
         assert await cache.org_for(key) == "org_ACME", "within the documented TTL"
         now[0] += 0.2

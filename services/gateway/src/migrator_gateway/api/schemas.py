@@ -581,3 +581,42 @@ class DiscoveredSpaces(BaseModel):
 
 class RegisteredServer(BaseModel):
     tenant: Tenant
+
+
+API_KEY_EXAMPLE = {
+    "id": "key_3f2a9c0d1e7b6a5f4e3d2c1b",
+    "prefix": "tmk_live_AbC12xy",
+    "name": "Nightly sync script",
+    "createdAt": "2026-05-01T09:00:00Z",
+    "lastUsedAt": "2026-05-09T08:05:00Z",
+    "revokedAt": None,
+}
+
+
+class ApiKey(BaseModel):
+    model_config = _example(API_KEY_EXAMPLE)
+    id: str
+    prefix: str = Field(description="The key's first characters: enough to recognise it, never the key")
+    name: str | None = Field(description="null for keys made before keys had names")
+    createdAt: str
+    lastUsedAt: str | None = Field(description="To the minute; null if never used")
+    revokedAt: str | None
+
+
+class ApiKeyList(BaseModel):
+    model_config = _example({"keys": [API_KEY_EXAMPLE]})
+    keys: list[ApiKey] = Field(description="Every key of the organisation, revoked ones too, oldest first")
+
+
+class CreatedApiKey(BaseModel):
+    model_config = _example(
+        {"key": API_KEY_EXAMPLE | {"lastUsedAt": None}, "secret": "tmk_live_AbC12xy" + "…"}
+    )
+    key: ApiKey
+    secret: str = Field(description="The key itself: shown this once, stored only as a hash")
+
+
+class RevokedApiKey(BaseModel):
+    model_config = _example({"revoked": True, "key": API_KEY_EXAMPLE | {"revokedAt": "2026-05-10T12:00:00Z"}})
+    revoked: bool
+    key: ApiKey
