@@ -199,3 +199,24 @@ def test_the_cli_lists_devices_and_queues_and_cancels_a_command(
     assert again.exit_code == 0 and again.stdout.strip() == "CANCELLED"
     unknown = runner.invoke(app, [*auth, "devices", "commands", "dev_NOPE"])
     assert unknown.exit_code == 2 and "DEVICE_NOT_FOUND" in unknown.stderr
+
+
+def test_the_cli_creates_lists_and_revokes_a_key_which_then_gets_401(
+    stack: Stack, organisation: Organisation
+) -> None:
+    runner = CliRunner()
+    auth = ["--url", stack.api_url, "--api-key", organisation.key]
+    created = runner.invoke(app, [*auth, "keys", "create", "CI pipeline"])
+    assert created.exit_code == 0, created.output
+    secret = created.stdout.strip()
+    assert secret.startswith("tmk_test_") and "shown once" in created.stderr
+    key_id = created.stderr.split(":")[0].strip()
+    with Client(stack.api_url, secret) as as_new_key:
+        assert isinstance(as_new_key.tenants(), list)
+    listed = runner.invoke(app, [*auth, "--json", "keys", "list"])
+    mine = next(k for k in json.loads(listed.stdout) if k["id"] == key_id)
+    assert mine["name"] == "CI pipeline" and secret.startswith(mine["prefix"]) and "secret" not in mine
+    revoked = runner.invoke(app, [*auth, "keys", "revoke", key_id])
+    assert revoked.exit_code == 0 and f"{key_id} revoked" in revoked.stdout
+    refused = runner.invoke(app, ["--url", stack.api_url, "--api-key", secret, "tenants", "list"])
+    assert refused.exit_code == 2 and "UNAUTHORIZED" in refused.stderr

@@ -1,5 +1,5 @@
-"""The ``migrator`` command: tenants, jobs and their waves, devices and their commands from a
-terminal (``--json`` for scripts)."""
+"""The ``migrator`` command: tenants, jobs and their waves, devices and their commands, and API
+keys from a terminal (``--json`` for scripts)."""
 
 from __future__ import annotations
 
@@ -24,6 +24,8 @@ devices_app = typer.Typer(help="Windows devices and their commands.", no_args_is
 app.add_typer(tenants_app, name="tenants")
 app.add_typer(jobs_app, name="jobs")
 app.add_typer(devices_app, name="devices")
+keys_app = typer.Typer(help="The organisation's API keys.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
 
 out = Console()
 err = Console(stderr=True)
@@ -374,6 +376,37 @@ def devices_cancel(device_id: str, command_id: str) -> None:
     """Cancel a command that is still PENDING."""
     with _client() as client:
         out.print(client.cancel_command(device_id, command_id))
+
+
+@keys_app.command("list")
+def keys_list() -> None:
+    """Every key of the organisation, revoked ones too (prefixes, never the keys)."""
+    with _client() as client:
+        rows = client.keys()
+    columns = ["id", "prefix", "name", "lastUsedAt", "revokedAt", "createdAt"]
+    _show(rows, _table("API keys", rows, columns, drop_first=["createdAt", "lastUsedAt", "name"]))
+
+
+@keys_app.command("create")
+def keys_create(
+    name: str, live: Annotated[bool, typer.Option("--live", help="tmk_live_ rather than tmk_test_")] = False
+) -> None:
+    """A new key: printed once (stdout), as Migrator keeps only its hash."""
+    with _client() as client:
+        created = client.create_key(name, live=live)
+    if _state.get("json"):
+        _show(created)
+        return
+    out.print(created["secret"], highlight=False)
+    err.print(f"{created['key']['id']}: shown once, store it now")
+
+
+@keys_app.command("revoke")
+def keys_revoke(key_id: str) -> None:
+    """The key stops working at once, on every gateway."""
+    with _client() as client:
+        revoked = client.revoke_key(key_id)
+    out.print(f"{revoked['id']} revoked {revoked['revokedAt']}")
 
 
 def main() -> None:

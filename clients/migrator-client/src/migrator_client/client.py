@@ -164,6 +164,17 @@ class Client:
         """The job's sites, mailboxes, teams, projects or spaces (``kind``) with their progress."""
         return self.pages(f"/v1/jobs/{job_id}/{kind}", kind, limit=200)
 
+    # API keys
+    def keys(self) -> list[dict[str, Any]]:
+        return list(self.request("GET", "/v1/keys")["keys"])
+
+    def create_key(self, name: str, *, live: bool = False) -> dict[str, Any]:
+        """``{"key": {...}, "secret": "tmk_…"}``: the secret is in this answer only."""
+        return dict(self.request("POST", "/v1/keys", json={"name": name, "live": live}))
+
+    def revoke_key(self, key_id: str) -> dict[str, Any]:
+        return dict(self.request("DELETE", f"/v1/keys/{key_id}")["key"])
+
     # Devices
     def devices(self, *, status: str | None = None) -> Iterator[dict[str, Any]]:
         return self.pages("/v1/devices", "devices", status=status)
