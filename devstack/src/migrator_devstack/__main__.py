@@ -56,6 +56,7 @@ def main() -> int:
         f"""
 Migrator is ready in {time.monotonic() - started:.1f}s.
 
+  Dashboard    {stack.api_url}/   (sign in with the API key below)
   API          {stack.api_url}   (OpenAPI: {stack.api_url}/docs)
   Organisation {stack.org_id}
   API key      {stack.api_key}

@@ -28,6 +28,7 @@ from migrator_gateway.api import hot_reads
 from migrator_gateway.api.errors import install_error_handlers
 from migrator_gateway.api.routes import (
     asyncapi,
+    dashboard,
     devices,
     docs,
     health,
@@ -35,8 +36,10 @@ from migrator_gateway.api.routes import (
     job_units,
     jobs,
     keys,
+    session,
     tenants,
 )
+from migrator_gateway.auth import sessions
 from migrator_gateway.auth.api_keys import KeyCache, ensure_key, parse_bootstrap
 from migrator_gateway.config import GatewaySettings
 from migrator_gateway.log_tails import LogTails
@@ -126,7 +129,19 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     app.add_middleware(HttpMetrics, skip=frozenset({"/healthz", "/readyz"}))
     _document_bearer_auth(app)
     app.router.routes.extend(hot_reads.ROUTES)  # first: they answer GETs their FastAPI twins document
-    for module in (health, tenants, jobs, job_units, job_logs, devices, keys, asyncapi, docs):
+    for module in (
+        health,
+        session,
+        tenants,
+        jobs,
+        job_units,
+        job_logs,
+        devices,
+        keys,
+        asyncapi,
+        docs,
+        dashboard,
+    ):
         # Routes straight on the app: FastAPI walks every included router's routes again on
         # each request (a fifth of a read's CPU here). Ours already carry their prefix and
         # docs, and the routers add no dependencies, so nothing else changes.
@@ -193,13 +208,27 @@ def _document_bearer_auth(app: FastAPI) -> None:
                     "type": "http",
                     "scheme": "bearer",
                     "description": "An API key: tmk_live_… or tmk_test_…",
-                }
+                },
+                "sessionCookie": {
+                    "type": "apiKey",
+                    "in": "cookie",
+                    "name": sessions.COOKIE,
+                    "description": "The dashboard's session (POST /v1/session). POST, PUT, PATCH and "
+                    f"DELETE also need its {sessions.CSRF_HEADER} header.",
+                },
             }
             for path, operations in schema["paths"].items():
                 if path.startswith("/v1/") and path not in PUBLIC_PATHS:
-                    for operation in operations.values():
-                        operation["security"] = [{"bearerAuth": []}]
+                    for method, operation in operations.items():
+                        operation["security"] = _security(path, method)
             app.openapi_schema = schema
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _security(path: str, method: str) -> list[dict[str, list[str]]]:
+    """Either the API key or the dashboard's session; signing in takes the key in its body."""
+    if path == "/v1/session":
+        return [] if method == "post" else [{"sessionCookie": []}]
+    return [{"bearerAuth": []}, {"sessionCookie": []}]

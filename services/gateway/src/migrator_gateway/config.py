@@ -22,6 +22,8 @@ class GatewaySettings(ServiceSettings):
     rate_limit_per_minute: int = Field(default=1000, ge=1)
     # How long a replica trusts an API-key lookup; a revoked key may work this long afterwards.
     api_key_cache_seconds: float = Field(default=5.0, ge=0)
+    # How long a dashboard sign-in lasts (the browser's session cookie), in hours.
+    session_hours: float = Field(default=12.0, gt=0, le=24 * 30)
     # SSE log tails: a comment this often keeps idle connections open through proxies, and a
     # client may fall this many lines behind before it is dropped (it resumes with Last-Event-ID).
     sse_ping_seconds: float = Field(default=15.0, gt=0)

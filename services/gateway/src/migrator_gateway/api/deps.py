@@ -11,6 +11,7 @@ from migrator_platform.workers import WorkerPresence
 from migrator_readstore import ReadStore
 
 from migrator_gateway.api.errors import ApiError
+from migrator_gateway.auth import sessions
 from migrator_gateway.auth.api_keys import KeyCache
 from migrator_gateway.config import GatewaySettings
 from migrator_gateway.rate_limit import RateLimiter
@@ -50,15 +51,27 @@ class Caller:
 
 
 async def caller(request: Request) -> Caller:
-    """Authenticate the Bearer API key (401), then count the request against its
-    organisation's per-minute budget (429 when spent)."""
+    """Authenticate the Bearer API key, or else the dashboard's session cookie (401), then count
+    the request against its organisation's per-minute budget (429 when spent)."""
     state = request.app.state
-    scheme, _, key = request.headers.get("Authorization", "").partition(" ")
     keys: KeyCache = state.keys
-    org_id = await keys.org_for(key.strip()) if scheme.lower() == "bearer" else None
+    header = request.headers.get("Authorization")
+    token = request.cookies.get(sessions.COOKIE) if header is None else None
+    org_id: str | None
+    if token:
+        org_id = (await session_of(request, token)).org_id
+    else:
+        scheme, _, key = (header or "").partition(" ")
+        org_id = await keys.org_for(key.strip()) if scheme.lower() == "bearer" else None
     if org_id is None:
         raise ApiError(401, "UNAUTHORIZED", "A valid API key is required: Authorization: Bearer tmk_…")
-    limiter: RateLimiter = state.rate_limiter
+    await spend(request, org_id)
+    return Caller(org_id, state.store, state.broker, state.settings, state.presence)
+
+
+async def spend(request: Request, org_id: str) -> None:
+    """Count a request against the organisation's per-minute budget (429 when spent)."""
+    limiter: RateLimiter = request.app.state.rate_limiter
     decision = await limiter.hit(org_id)
     if not decision.allowed:
         raise ApiError(
@@ -67,7 +80,24 @@ async def caller(request: Request) -> Caller:
             f"Rate limit exceeded; retry in {decision.retry_after}s",
             headers={"Retry-After": str(decision.retry_after)},
         )
-    return Caller(org_id, state.store, state.broker, state.settings, state.presence)
+
+
+async def session_of(request: Request, token: str) -> sessions.Session:
+    """The live session of the cookie's token (401 when it has ended); a request that changes
+    something must also carry the session's CSRF token (403)."""
+    session = await sessions.resolve(request.app.state.store, request.app.state.keys, token)
+    if session is None:
+        raise ApiError(401, "UNAUTHORIZED", "The session has ended (signed out, expired or its key revoked)")
+    if request.method not in sessions.SAFE_METHODS and not sessions.csrf_matches(
+        token, request.headers.get(sessions.CSRF_HEADER)
+    ):
+        raise ApiError(
+            403,
+            "CSRF_TOKEN_INVALID",
+            f"A request that changes something needs the session's {sessions.CSRF_HEADER} header "
+            "(from GET /v1/session)",
+        )
+    return session
 
 
 CallerDep = Annotated[Caller, Depends(caller)]

@@ -26,7 +26,11 @@ class ErrorBody(BaseModel):
 
 COMMON_ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": ErrorBody, "description": "Invalid input (VALIDATION_ERROR, INVALID_JSON, …)"},
-    401: {"model": ErrorBody, "description": "Missing or invalid API key (UNAUTHORIZED)"},
+    401: {"model": ErrorBody, "description": "Missing or invalid API key or session (UNAUTHORIZED)"},
+    403: {
+        "model": ErrorBody,
+        "description": "A session's change without its X-CSRF-Token header (CSRF_TOKEN_INVALID)",
+    },
     404: {"model": ErrorBody, "description": "Not found, or another organisation's"},
     413: {"model": ErrorBody, "description": "The request is too large to carry (REQUEST_TOO_LARGE)"},
     429: {"model": ErrorBody, "description": "Rate limit exceeded (RATE_LIMITED); see Retry-After"},
@@ -620,3 +624,20 @@ class RevokedApiKey(BaseModel):
     model_config = _example({"revoked": True, "key": API_KEY_EXAMPLE | {"revokedAt": "2026-05-10T12:00:00Z"}})
     revoked: bool
     key: ApiKey
+
+
+class Session(BaseModel):
+    model_config = _example(
+        {
+            "orgId": "org_abc123",
+            "keyPrefix": "tmk_live_AbC12xy",
+            "csrfToken": "3f0c9a…",
+            "expiresAt": "2026-05-10T20:00:00Z",
+        }
+    )
+    orgId: str
+    keyPrefix: str = Field(description="The first characters of the API key the session began with")
+    csrfToken: str = Field(
+        description="Send it as X-CSRF-Token on every POST, PUT, PATCH and DELETE the session makes"
+    )
+    expiresAt: str

@@ -59,7 +59,10 @@ async def org_for_key(store: ReadStore, key: str) -> str | None:
 async def _active_key(store: ReadStore, key: str) -> ApiKeyDoc | None:
     if not KEY_FORMAT.match(key):
         return None
-    digest = hash_key(key)
+    return await _active_digest(store, hash_key(key))
+
+
+async def _active_digest(store: ReadStore, digest: str) -> ApiKeyDoc | None:
     doc = await store.collection(readmodels.API_KEYS).get(digest)
     if doc is None or not hmac.compare_digest(str(doc["_id"]), digest):
         return None
@@ -91,11 +94,15 @@ class KeyCache:
     async def org_for(self, key: str) -> str | None:
         if not KEY_FORMAT.match(key):
             return None
-        digest, now = hash_key(key), self._clock()
+        return await self.org_for_digest(hash_key(key))
+
+    async def org_for_digest(self, digest: str) -> str | None:
+        """As ``org_for``, by the key's hash: what a browser session holds of the key it began with."""
+        now = self._clock()
         cached = self._entries.get(digest)
         if cached is not None and cached[1] > now:
             return cached[0]
-        stored = await _active_key(self._store, key)
+        stored = await _active_digest(self._store, digest)
         org_id = stored.org_id if stored else None
         if stored is not None and _stale(stored.last_used_at, now=datetime.now(UTC)):
             update = ApiKeyDoc.as_stored(last_used_at=iso(datetime.now(UTC)))
