@@ -152,7 +152,14 @@ async def seed(store: ReadStore) -> None:
         )
     for index, (url, size) in enumerate(SITES.items()):
         await _discovered(
-            store, readmodels.DISCOVERED_SITES, f"dbs_{index:04d}", CONTOSO, url=url, sizeBytes=str(size)
+            store,
+            readmodels.DISCOVERED_SITES,
+            f"dbs_{index:04d}",
+            CONTOSO,
+            url=url,
+            siteId=f"contoso.sharepoint.com,{index}",
+            name=url.rsplit("/", 1)[-1].title(),
+            sizeBytes=str(size),
         )
     for index, (tenant_id, team_id, name) in enumerate(
         ((CONTOSO, ENGINEERING, "Engineering"), (CONTOSO, SALES, "Sales"), (FABRIKAM, DEST_TEAM, "Eng"))
@@ -162,7 +169,14 @@ async def seed(store: ReadStore) -> None:
         )
     for key in ("ALPHA", "BETA"):
         await _discovered(
-            store, readmodels.DISCOVERED_PROJECTS, f"{ATLASSIAN_SERVER}:{key}", ATLASSIAN_SERVER, key=key
+            store,
+            readmodels.DISCOVERED_PROJECTS,
+            f"{ATLASSIAN_SERVER}:{key}",
+            ATLASSIAN_SERVER,
+            key=key,
+            name=key.title(),
+            issueCount=120,
+            sizeBytes=4_096_000,
         )
 
 

@@ -204,16 +204,25 @@ class DiscoveredTeam(BaseModel):
 class DiscoveredUsers(BaseModel):
     users: list[DiscoveredUser]
     latestJob: LatestJob | None
+    nextCursor: str | None = Field(
+        default=None, description="With `limit`: the next page's cursor; null on the last"
+    )
 
 
 class DiscoveredSites(BaseModel):
     sites: list[DiscoveredSite]
     latestJob: LatestJob | None
+    nextCursor: str | None = Field(
+        default=None, description="With `limit`: the next page's cursor; null on the last"
+    )
 
 
 class DiscoveredTeams(BaseModel):
     teams: list[DiscoveredTeam]
     latestJob: LatestJob | None
+    nextCursor: str | None = Field(
+        default=None, description="With `limit`: the next page's cursor; null on the last"
+    )
 
 
 class Job(BaseModel):
@@ -576,11 +585,17 @@ class DiscoveredSpace(BaseModel):
 class DiscoveredProjects(BaseModel):
     projects: list[DiscoveredProject]
     latestJob: LatestJob | None
+    nextCursor: str | None = Field(
+        default=None, description="With `limit`: the next page's cursor; null on the last"
+    )
 
 
 class DiscoveredSpaces(BaseModel):
     spaces: list[DiscoveredSpace]
     latestJob: LatestJob | None
+    nextCursor: str | None = Field(
+        default=None, description="With `limit`: the next page's cursor; null on the last"
+    )
 
 
 class RegisteredServer(BaseModel):

@@ -27,6 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from migrator_gateway.api import schemas
 from migrator_gateway.api.deps import BusDep, Caller, CallerDep, SettingsDep
+from migrator_gateway.api.discovered import ListQuery, ListQueryDep, page
 from migrator_gateway.api.errors import ApiError
 from migrator_gateway.api.ownership import tenant_in_org
 from migrator_gateway.api.rpc import ask
@@ -203,55 +204,71 @@ async def discover(tenant_id: str, caller: CallerDep) -> schemas.DiscoveryStarte
 
 
 async def _discovered(
-    caller: Caller, tenant_id: str, collection: str, row: type[S]
-) -> tuple[list[S], schemas.LatestJob | None]:
-    """What the most recent discovery found, and that discovery job."""
+    caller: Caller, tenant_id: str, collection: str, row: type[S], query: ListQuery, fields: tuple[str, ...]
+) -> tuple[list[S], schemas.LatestJob | None, str | None]:
+    """What the most recent discovery found (this page of it), that discovery job, the next cursor."""
     store, org_id = caller.store, caller.org_id
     tenant = await tenant_of_org(store, org_id, tenant_id)
-    docs = await store.collection(collection).find(
-        {"tenantId": tenant_id, "orgId": org_id}, sort=[("_id", 1)]
+    where: dict[str, object] = {"tenantId": tenant_id, "orgId": org_id}
+    if query.after is not None:
+        where["_id"] = {"$gt": query.after}
+    rows = store.collection(collection).iterate(
+        where, sort=[("_id", 1)], batch_size=min(query.limit or 1000, 1000)
     )
+    docs, next_cursor = await page(rows, query, fields)
     latest = None
     if tenant.latest_discovery_job_id:
         doc = await store.collection(readmodels.DISCOVERY_JOBS).get(tenant.latest_discovery_job_id)
         if doc is not None:
             job = readmodels.DiscoveryJobDoc.model_validate(doc)
             latest = schemas.LatestJob(id=job.id, status=job.status.value, completedAt=job.completed_at)
-    return [shaped(row, d) for d in docs], latest
+    return [shaped(row, d) for d in docs], latest, next_cursor
 
 
 @router.get("/{tenant_id}/users")
-async def discovered_users(tenant_id: str, caller: CallerDep) -> schemas.DiscoveredUsers:
+async def discovered_users(tenant_id: str, caller: CallerDep, query: ListQueryDep) -> schemas.DiscoveredUsers:
     """Users (mailboxes) found by the most recent discovery."""
-    rows, latest = await _discovered(caller, tenant_id, readmodels.DISCOVERED_USERS, schemas.DiscoveredUser)
-    return schemas.DiscoveredUsers(users=rows, latestJob=latest)
+    rows, latest, after = await _discovered(
+        caller, tenant_id, readmodels.DISCOVERED_USERS, schemas.DiscoveredUser, query, ("upn", "displayName")
+    )
+    return schemas.DiscoveredUsers(users=rows, latestJob=latest, nextCursor=after)
 
 
 @router.get("/{tenant_id}/sites")
-async def discovered_sites(tenant_id: str, caller: CallerDep) -> schemas.DiscoveredSites:
+async def discovered_sites(tenant_id: str, caller: CallerDep, query: ListQueryDep) -> schemas.DiscoveredSites:
     """SharePoint sites found by the most recent discovery."""
-    rows, latest = await _discovered(caller, tenant_id, readmodels.DISCOVERED_SITES, schemas.DiscoveredSite)
-    return schemas.DiscoveredSites(sites=rows, latestJob=latest)
+    rows, latest, after = await _discovered(
+        caller, tenant_id, readmodels.DISCOVERED_SITES, schemas.DiscoveredSite, query, ("url", "name")
+    )
+    return schemas.DiscoveredSites(sites=rows, latestJob=latest, nextCursor=after)
 
 
 @router.get("/{tenant_id}/teams")
-async def discovered_teams(tenant_id: str, caller: CallerDep) -> schemas.DiscoveredTeams:
+async def discovered_teams(tenant_id: str, caller: CallerDep, query: ListQueryDep) -> schemas.DiscoveredTeams:
     """Microsoft Teams found by the most recent discovery."""
-    rows, latest = await _discovered(caller, tenant_id, readmodels.DISCOVERED_TEAMS, schemas.DiscoveredTeam)
-    return schemas.DiscoveredTeams(teams=rows, latestJob=latest)
+    rows, latest, after = await _discovered(
+        caller, tenant_id, readmodels.DISCOVERED_TEAMS, schemas.DiscoveredTeam, query, ("name", "teamId")
+    )
+    return schemas.DiscoveredTeams(teams=rows, latestJob=latest, nextCursor=after)
 
 
 @router.get("/{tenant_id}/projects")
-async def discovered_projects(tenant_id: str, caller: CallerDep) -> schemas.DiscoveredProjects:
+async def discovered_projects(
+    tenant_id: str, caller: CallerDep, query: ListQueryDep
+) -> schemas.DiscoveredProjects:
     """Jira projects found by the most recent discovery of an Atlassian tenant."""
-    collection, row = readmodels.DISCOVERED_PROJECTS, schemas.DiscoveredProject
-    rows, latest = await _discovered(caller, tenant_id, collection, row)
-    return schemas.DiscoveredProjects(projects=rows, latestJob=latest)
+    rows, latest, after = await _discovered(
+        caller, tenant_id, readmodels.DISCOVERED_PROJECTS, schemas.DiscoveredProject, query, ("key", "name")
+    )
+    return schemas.DiscoveredProjects(projects=rows, latestJob=latest, nextCursor=after)
 
 
 @router.get("/{tenant_id}/spaces")
-async def discovered_spaces(tenant_id: str, caller: CallerDep) -> schemas.DiscoveredSpaces:
+async def discovered_spaces(
+    tenant_id: str, caller: CallerDep, query: ListQueryDep
+) -> schemas.DiscoveredSpaces:
     """Confluence spaces found by the most recent discovery of an Atlassian tenant."""
-    collection, row = readmodels.DISCOVERED_SPACES, schemas.DiscoveredSpace
-    rows, latest = await _discovered(caller, tenant_id, collection, row)
-    return schemas.DiscoveredSpaces(spaces=rows, latestJob=latest)
+    rows, latest, after = await _discovered(
+        caller, tenant_id, readmodels.DISCOVERED_SPACES, schemas.DiscoveredSpace, query, ("key", "name")
+    )
+    return schemas.DiscoveredSpaces(spaces=rows, latestJob=latest, nextCursor=after)
