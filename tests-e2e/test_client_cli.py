@@ -220,3 +220,22 @@ def test_the_cli_creates_lists_and_revokes_a_key_which_then_gets_401(
     assert revoked.exit_code == 0 and f"{key_id} revoked" in revoked.stdout
     refused = runner.invoke(app, ["--url", stack.api_url, "--api-key", secret, "tenants", "list"])
     assert refused.exit_code == 2 and "UNAUTHORIZED" in refused.stderr
+
+
+def test_the_cli_finds_a_tenants_users_and_sites_by_a_few_letters(
+    stack: Stack, organisation: Organisation, tenants: dict[str, str]
+) -> None:
+    runner = CliRunner()
+    auth = ["--url", stack.api_url, "--api-key", organisation.key, "--json"]
+    source = tenants["contoso.com"]
+    every = json.loads(runner.invoke(app, [*auth, "tenants", "users", source]).stdout)
+    assert len(every) > 1
+    upn = every[-1]["upn"]
+    found = runner.invoke(app, [*auth, "tenants", "users", source, "--search", upn.split("@")[0].upper()])
+    assert found.exit_code == 0, found.output
+    assert upn in {u["upn"] for u in json.loads(found.stdout)}
+    assert len(json.loads(found.stdout)) < len(every)
+    with Client(stack.api_url, organisation.key) as client:  # the same, a page of one at a time
+        assert [u["upn"] for u in client.found(source, "users", page_size=1)] == [u["upn"] for u in every]
+    sites = json.loads(runner.invoke(app, [*auth, "tenants", "sites", source, "--search", "FINANCE"]).stdout)
+    assert FINANCE in {s["url"] for s in sites}

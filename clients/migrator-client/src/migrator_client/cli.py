@@ -4,7 +4,7 @@ keys from a terminal (``--json`` for scripts)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Annotated, Any
 
@@ -143,6 +143,33 @@ def tenants_delete(tenant_id: str) -> None:
     """Disconnect a tenant (its unfinished jobs are paused first)."""
     with _client() as client:
         _show(client.delete_tenant(tenant_id))
+
+
+# What discovery finds, by kind, and the columns that show it (the last ones give way first).
+_FOUND = {
+    "users": ["upn", "displayName", "sourceSizeBytes"],
+    "sites": ["url", "name", "sizeBytes"],
+    "teams": ["name", "teamId", "memberCount"],
+    "projects": ["key", "name", "issueCount", "sizeBytes"],
+    "spaces": ["key", "name", "pageCount", "sizeBytes"],
+}
+
+
+def _found_command(kind: str, columns: list[str]) -> Callable[..., None]:
+    def found(
+        tenant_id: str,
+        search: Annotated[str | None, typer.Option(help="Only those containing this (any case)")] = None,
+    ) -> None:
+        with _client() as client:
+            rows = list(client.found(tenant_id, kind, search=search))
+        _show(rows, _table(f"{kind.capitalize()} of {tenant_id}", rows, columns, drop_first=columns[:0:-1]))
+
+    found.__doc__ = f"The {kind} the tenant's latest discovery found."
+    return found
+
+
+for _kind, _columns in _FOUND.items():
+    tenants_app.command(_kind)(_found_command(_kind, _columns))
 
 
 @jobs_app.command("list")

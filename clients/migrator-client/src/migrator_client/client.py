@@ -126,6 +126,13 @@ class Client:
         """``kind``: users, sites or teams."""
         return dict(self.request("GET", f"/v1/tenants/{tenant_id}/{kind}"))
 
+    def found(
+        self, tenant_id: str, kind: str, *, search: str | None = None, page_size: int = 500
+    ) -> Iterator[dict[str, Any]]:
+        """What the tenant's latest discovery found (``kind``: users, sites, teams, projects or
+        spaces), those matching ``search`` if given, page by page."""
+        return self.pages(f"/v1/tenants/{tenant_id}/{kind}", kind, search=search, limit=page_size)
+
     # Jobs
     def create_job(self, **body: Any) -> dict[str, Any]:
         """The created job, or with ``dryRun=True`` the pre-flight result (``job`` and ``preflight``)."""

@@ -13,7 +13,7 @@ pytestmark = pytest.mark.integration
 async def test_without_a_limit_a_list_is_whole_and_has_no_next_page(gateway: Gateway) -> None:
     body = (await gateway.api.get(f"/v1/tenants/{CONTOSO}/users")).json()
     assert sorted(u["upn"] for u in body["users"]) == sorted(SOURCE_USERS)
-    assert body["nextCursor"] is None
+    assert body["nextCursor"] is None and body["hasMore"] is False
 
 
 async def test_pages_follow_each_other_to_the_last_without_a_row_twice(gateway: Gateway) -> None:
@@ -26,6 +26,7 @@ async def test_pages_follow_each_other_to_the_last_without_a_row_twice(gateway: 
         seen += [u["upn"] for u in body["users"]]
         pages += 1
         cursor = body["nextCursor"]
+        assert body["hasMore"] is (cursor is not None)
         if cursor is None:
             break
     assert pages == 2 and sorted(seen) == sorted(SOURCE_USERS)

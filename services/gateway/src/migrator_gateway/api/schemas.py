@@ -207,6 +207,7 @@ class DiscoveredUsers(BaseModel):
     nextCursor: str | None = Field(
         default=None, description="With `limit`: the next page's cursor; null on the last"
     )
+    hasMore: bool = Field(default=False, description="With `limit`: whether another page follows")
 
 
 class DiscoveredSites(BaseModel):
@@ -215,6 +216,7 @@ class DiscoveredSites(BaseModel):
     nextCursor: str | None = Field(
         default=None, description="With `limit`: the next page's cursor; null on the last"
     )
+    hasMore: bool = Field(default=False, description="With `limit`: whether another page follows")
 
 
 class DiscoveredTeams(BaseModel):
@@ -223,6 +225,7 @@ class DiscoveredTeams(BaseModel):
     nextCursor: str | None = Field(
         default=None, description="With `limit`: the next page's cursor; null on the last"
     )
+    hasMore: bool = Field(default=False, description="With `limit`: whether another page follows")
 
 
 class Job(BaseModel):
@@ -588,6 +591,7 @@ class DiscoveredProjects(BaseModel):
     nextCursor: str | None = Field(
         default=None, description="With `limit`: the next page's cursor; null on the last"
     )
+    hasMore: bool = Field(default=False, description="With `limit`: whether another page follows")
 
 
 class DiscoveredSpaces(BaseModel):
@@ -596,6 +600,7 @@ class DiscoveredSpaces(BaseModel):
     nextCursor: str | None = Field(
         default=None, description="With `limit`: the next page's cursor; null on the last"
     )
+    hasMore: bool = Field(default=False, description="With `limit`: whether another page follows")
 
 
 class RegisteredServer(BaseModel):

@@ -231,7 +231,7 @@ async def discovered_users(tenant_id: str, caller: CallerDep, query: ListQueryDe
     rows, latest, after = await _discovered(
         caller, tenant_id, readmodels.DISCOVERED_USERS, schemas.DiscoveredUser, query, ("upn", "displayName")
     )
-    return schemas.DiscoveredUsers(users=rows, latestJob=latest, nextCursor=after)
+    return schemas.DiscoveredUsers(users=rows, latestJob=latest, nextCursor=after, hasMore=after is not None)
 
 
 @router.get("/{tenant_id}/sites")
@@ -240,7 +240,7 @@ async def discovered_sites(tenant_id: str, caller: CallerDep, query: ListQueryDe
     rows, latest, after = await _discovered(
         caller, tenant_id, readmodels.DISCOVERED_SITES, schemas.DiscoveredSite, query, ("url", "name")
     )
-    return schemas.DiscoveredSites(sites=rows, latestJob=latest, nextCursor=after)
+    return schemas.DiscoveredSites(sites=rows, latestJob=latest, nextCursor=after, hasMore=after is not None)
 
 
 @router.get("/{tenant_id}/teams")
@@ -249,7 +249,7 @@ async def discovered_teams(tenant_id: str, caller: CallerDep, query: ListQueryDe
     rows, latest, after = await _discovered(
         caller, tenant_id, readmodels.DISCOVERED_TEAMS, schemas.DiscoveredTeam, query, ("name", "teamId")
     )
-    return schemas.DiscoveredTeams(teams=rows, latestJob=latest, nextCursor=after)
+    return schemas.DiscoveredTeams(teams=rows, latestJob=latest, nextCursor=after, hasMore=after is not None)
 
 
 @router.get("/{tenant_id}/projects")
@@ -260,7 +260,7 @@ async def discovered_projects(
     rows, latest, after = await _discovered(
         caller, tenant_id, readmodels.DISCOVERED_PROJECTS, schemas.DiscoveredProject, query, ("key", "name")
     )
-    return schemas.DiscoveredProjects(projects=rows, latestJob=latest, nextCursor=after)
+    return schemas.DiscoveredProjects(projects=rows, latestJob=latest, nextCursor=after, hasMore=after is not None)
 
 
 @router.get("/{tenant_id}/spaces")
@@ -271,4 +271,4 @@ async def discovered_spaces(
     rows, latest, after = await _discovered(
         caller, tenant_id, readmodels.DISCOVERED_SPACES, schemas.DiscoveredSpace, query, ("key", "name")
     )
-    return schemas.DiscoveredSpaces(spaces=rows, latestJob=latest, nextCursor=after)
+    return schemas.DiscoveredSpaces(spaces=rows, latestJob=latest, nextCursor=after, hasMore=after is not None)
