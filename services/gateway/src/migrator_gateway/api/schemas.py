@@ -245,6 +245,8 @@ class Job(BaseModel):
     createdAt: str
     startedAt: str | None
     completedAt: str | None
+    name: str | None = Field(default=None, description="The name given at creation (a batch's name)")
+    scheduledAt: str | None = Field(default=None, description="When a scheduled job starts; null: at once")
 
 
 class JobSummary(BaseModel):
@@ -259,6 +261,8 @@ class JobSummary(BaseModel):
     skippedItems: int
     bytesTransferred: int
     createdAt: str
+    name: str | None = Field(default=None, description="The name given at creation (a batch's name)")
+    scheduledAt: str | None = Field(default=None, description="When a scheduled job starts; null: at once")
     startedAt: str | None
     completedAt: str | None
 
