@@ -8,7 +8,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 SRC := libs services simulators devstack clients deploy/check tests-e2e bench conftest.py
 
-.PHONY: run test install lint typecheck validate unit integration e2e e2e-compose compose-smoke compose-images compose-up compose-down compose-tags mail-proof large-file-proof sharepoint-proof clean
+.PHONY: run test install chromium lint typecheck validate unit integration e2e e2e-compose compose-smoke compose-images compose-up compose-down compose-tags mail-proof large-file-proof sharepoint-proof clean
 
 run: install
 	$(PY) -m migrator_devstack
@@ -18,7 +18,7 @@ run: install
 # (PyMongo on a wire-protocol server). End-to-end tests mostly wait on the system, leaving the
 # machine idle, so this takes about 12 minutes on 2 cores where one after the other took 19.
 # --durations: the slowest tests are named in every run's log, where the time goes.
-test: install lint typecheck validate
+test: install chromium lint typecheck validate
 	@mongo_log=$$(mktemp); \
 	MIGRATOR_E2E_STORE=mongo-wire $(PY) -m pytest -q -p no:cacheprovider --durations=10 tests-e2e \
 		>$$mongo_log 2>&1 & mongo=$$!; \
@@ -30,6 +30,11 @@ test: install lint typecheck validate
 	test $$first -eq 0 && test $$second -eq 0
 
 install: $(VENV)/.synced tools/node_modules/.installed
+
+# The dashboard's browser tests drive Debian's chromium: installed when missing (as root), else
+# the command to install it is printed.
+chromium:
+	@tools/ensure-chromium.sh
 
 $(UV):
 	$(PYTHON) -m venv $(UV_HOME)
@@ -63,7 +68,7 @@ unit: install
 integration: install
 	$(PY) -m pytest -q -m integration
 
-e2e: install
+e2e: install chromium
 	$(PY) -m pytest -q tests-e2e
 
 # The mail fidelity proof at full size: 50,000 items in 20 mailboxes under faults (make test runs it on 1,200).

@@ -260,7 +260,9 @@ async def discovered_projects(
     rows, latest, after = await _discovered(
         caller, tenant_id, readmodels.DISCOVERED_PROJECTS, schemas.DiscoveredProject, query, ("key", "name")
     )
-    return schemas.DiscoveredProjects(projects=rows, latestJob=latest, nextCursor=after, hasMore=after is not None)
+    return schemas.DiscoveredProjects(
+        projects=rows, latestJob=latest, nextCursor=after, hasMore=after is not None
+    )
 
 
 @router.get("/{tenant_id}/spaces")
@@ -271,4 +273,6 @@ async def discovered_spaces(
     rows, latest, after = await _discovered(
         caller, tenant_id, readmodels.DISCOVERED_SPACES, schemas.DiscoveredSpace, query, ("key", "name")
     )
-    return schemas.DiscoveredSpaces(spaces=rows, latestJob=latest, nextCursor=after, hasMore=after is not None)
+    return schemas.DiscoveredSpaces(
+        spaces=rows, latestJob=latest, nextCursor=after, hasMore=after is not None
+    )

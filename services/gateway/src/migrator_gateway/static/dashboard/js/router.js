@@ -1,7 +1,7 @@
 // Hash routing (#/jobs/job_…): the server serves one page, whatever the route.
 import { useEffect, useState } from '../vendor/hooks.mjs';
 
-export function parseHash(hash = window.location.hash) {
+function parseHash(hash = window.location.hash) {
   const raw = hash.replace(/^#\/?/, '');
   const [path, query = ''] = raw.split('?');
   const parts = path.split('/').filter(Boolean).map(decodeURIComponent);

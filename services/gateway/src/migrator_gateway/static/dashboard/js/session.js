@@ -1,12 +1,23 @@
 // The signed-in session: an HttpOnly cookie the browser keeps, and the CSRF token this page holds.
 import { api, setCsrfToken } from './api.js';
 
+let signedInWith = ''; // the prefix of the key this browser signed in with
+
+/** The prefix of the key behind this session: revoking that key ends the session. */
+export function sessionKeyPrefix() {
+  return signedInWith;
+}
+
+function started(session) {
+  setCsrfToken(session.csrfToken);
+  signedInWith = session.keyPrefix || '';
+  return session;
+}
+
 /** The current session, or null when signed out. */
 export async function currentSession() {
   try {
-    const session = await api.get('v1/session', { quietUnauthorized: true });
-    setCsrfToken(session.csrfToken);
-    return session;
+    return started(await api.get('v1/session', { quietUnauthorized: true }));
   } catch (error) {
     if (error.status === 401) return null;
     throw error;
@@ -14,9 +25,7 @@ export async function currentSession() {
 }
 
 export async function signIn(apiKey) {
-  const session = await api.post('v1/session', { apiKey }, { quietUnauthorized: true });
-  setCsrfToken(session.csrfToken);
-  return session;
+  return started(await api.post('v1/session', { apiKey }, { quietUnauthorized: true }));
 }
 
 export async function signOut() {
@@ -24,5 +33,6 @@ export async function signOut() {
     await api.delete('v1/session', { quietUnauthorized: true });
   } finally {
     setCsrfToken(null);
+    signedInWith = '';
   }
 }
