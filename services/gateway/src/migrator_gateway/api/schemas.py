@@ -81,6 +81,8 @@ JOB_EXAMPLE = {
     "createdAt": "2026-05-09T08:00:00Z",
     "startedAt": "2026-05-09T08:01:12Z",
     "completedAt": None,
+    "name": "Finance — wave 1",
+    "scheduledAt": None,
 }
 CREATE_JOB_EXAMPLE: dict[str, Any] = {
     "sourceTenantId": "ten_01HXKP3B",
