@@ -23,6 +23,8 @@ JOB_FIELDS = {
     "skippedItems",
     "bytesTransferred",
     "dryRun",
+    "name",  # given at creation (a batch's name), else null
+    "scheduledAt",
     "createdAt",
     "startedAt",
     "completedAt",
