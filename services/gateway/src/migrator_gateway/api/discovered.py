@@ -4,14 +4,13 @@ them at a time, found by a few letters of a name, as the wizard's mapping step n
 
 from __future__ import annotations
 
-import base64
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, Query
 
-from migrator_gateway.api.errors import ApiError
+from migrator_gateway.api.cursor import decode_id_cursor, encode_id_cursor
 
 MAX_LIMIT = 1000
 
@@ -34,7 +33,7 @@ async def list_query(
     cursor: Annotated[str | None, Query(description="`nextCursor` of the previous page")] = None,
 ) -> ListQuery:
     return ListQuery(
-        search.strip().casefold() if search else None, limit, _decode(cursor) if cursor else None
+        search.strip().casefold() if search else None, limit, decode_id_cursor(cursor) if cursor else None
     )
 
 
@@ -50,20 +49,6 @@ async def page(
         if query.search and not any(query.search in str(doc.get(f) or "").casefold() for f in fields):
             continue
         if query.limit is not None and len(found) == query.limit:
-            return found, _encode(str(found[-1]["_id"]))
+            return found, encode_id_cursor(str(found[-1]["_id"]))
         found.append(doc)
     return found, None
-
-
-def _encode(after: str) -> str:
-    return "cur_" + base64.urlsafe_b64encode(after.encode()).decode().rstrip("=")
-
-
-def _decode(cursor: str) -> str:
-    try:
-        if not cursor.startswith("cur_"):
-            raise ValueError(cursor)
-        payload = cursor[4:]
-        return base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)).decode()
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ApiError(400, "VALIDATION_ERROR", "cursor: not a cursor returned by this API") from exc

@@ -4,7 +4,6 @@ units in the order they were planned (by id), and ``/checks`` (Atlassian's pre-m
 
 from __future__ import annotations
 
-import base64
 from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
@@ -14,8 +13,8 @@ from migrator_contracts.enums import UnitStatus
 from pydantic import BaseModel
 
 from migrator_gateway.api import schemas
+from migrator_gateway.api.cursor import decode_id_cursor, encode_id_cursor
 from migrator_gateway.api.deps import Caller, CallerDep
-from migrator_gateway.api.errors import ApiError
 from migrator_gateway.api.routes.jobs import job_of_org
 from migrator_gateway.api.views import shaped
 
@@ -27,20 +26,6 @@ _DISCOVERED_COLLECTIONS: dict[type[readmodels.DiscoveredDoc], str] = {
     readmodels.DiscoveredUserDoc: readmodels.DISCOVERED_USERS,
     readmodels.DiscoveredTeamDoc: readmodels.DISCOVERED_TEAMS,
 }
-
-
-def _encode(unit_id: str) -> str:
-    return "cur_" + base64.urlsafe_b64encode(unit_id.encode()).decode().rstrip("=")
-
-
-def _decode(cursor: str) -> str:
-    try:
-        if not cursor.startswith("cur_"):
-            raise ValueError(cursor)
-        payload = cursor[4:]
-        return base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)).decode()
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ApiError(400, "VALIDATION_ERROR", "cursor: not a cursor returned by this API") from exc
 
 
 @dataclass
@@ -63,13 +48,13 @@ async def _page(
     if query.status is not None:
         where["status"] = query.status.value
     if query.cursor:
-        where["_id"] = {"$gt": _decode(query.cursor)}
+        where["_id"] = {"$gt": decode_id_cursor(query.cursor)}
     units = await caller.store.collection(readmodels.JOB_UNITS).find(
         where, sort=[("_id", 1)], limit=query.limit + 1
     )
     page = [readmodels.JobUnitDoc.model_validate(u) for u in units[: query.limit]]
     has_more = len(units) > query.limit
-    return job, page, (_encode(page[-1].id) if has_more and page else None), has_more
+    return job, page, (encode_id_cursor(page[-1].id) if has_more and page else None), has_more
 
 
 def _row(model: type[S], unit: readmodels.JobUnitDoc, **shown: Any) -> S:
