@@ -60,7 +60,7 @@ def make_run(data_dir: Path, port: int) -> Iterator[Running]:
             assert line or proc.poll() is None, f"make run ended before it was ready:\n{printed}"
             assert time.monotonic() < deadline, f"make run not ready in 180 s:\n{printed}"
             printed += line
-        key = re.search(r"API key\s+(\S+)", printed)
+        key = re.search(r"^  API key\s+(\S+)", printed, re.MULTILINE)  # its own line, not the hint
         m365 = re.search(r"Simulators\s+(\S+)", printed)
         atlassian = re.search(r"Data Center \S+ at (\S+)/server/", printed)
         assert key and m365 and atlassian, printed
