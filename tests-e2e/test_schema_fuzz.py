@@ -20,6 +20,9 @@ CHECKS = ",".join(
         "content_type_conformance",
         "response_schema_conformance",
         "response_headers_conformance",
+        # A method a path does not take: 405, with an Allow header naming the documented ones.
+        "unsupported_method",
+        "allow_header_conformance",
     )
 )
 

@@ -25,7 +25,7 @@ from migrator_readstore import open_read_store
 from nats.aio.msg import Msg
 
 from migrator_gateway.api import hot_reads
-from migrator_gateway.api.errors import install_error_handlers
+from migrator_gateway.api.errors import guard_shadowed_paths, install_error_handlers
 from migrator_gateway.api.routes import (
     asyncapi,
     dashboard,
@@ -146,6 +146,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         # each request (a fifth of a read's CPU here). Ours already carry their prefix and
         # docs, and the routers add no dependencies, so nothing else changes.
         app.router.routes.extend(module.router.routes)
+    guard_shadowed_paths(app)
     return app
 
 
