@@ -25,6 +25,7 @@ from migrator_readstore import open_read_store
 from nats.aio.msg import Msg
 
 from migrator_gateway.api import hot_reads
+from migrator_gateway.api.device_limits import DeviceOrgs
 from migrator_gateway.api.errors import guard_shadowed_paths, install_error_handlers
 from migrator_gateway.api.routes import (
     asyncapi,
@@ -80,6 +81,12 @@ def create_app(settings: GatewaySettings) -> FastAPI:
             limit=settings.rate_limit_per_minute,
             connected=lambda: broker.connection.is_connected,
         )
+        app.state.device_rate_limiter = await RateLimiter.open(
+            broker.connection.jetstream(),
+            limit=settings.device_rate_limit_per_minute,
+            connected=lambda: broker.connection.is_connected,
+        )
+        app.state.device_orgs = DeviceOrgs()
         app.state.log_tails = LogTails(
             broker.connection.jetstream(),
             client_buffer=settings.sse_client_buffer,

@@ -20,6 +20,10 @@ class GatewaySettings(ServiceSettings):
     rpc_timeout_seconds: float = 5.0
     # Requests per organisation per minute, shared by all gateway replicas.
     rate_limit_per_minute: int = Field(default=1000, ge=1)
+    # Agents' calls (register, check-in, result) per organisation per minute, a budget of their
+    # own: 100,000 devices checking in every 3 minutes make 33,000 a minute, which must neither
+    # spend the API's budget nor go uncounted.
+    device_rate_limit_per_minute: int = Field(default=60_000, ge=1)
     # How long a replica trusts an API-key lookup; a revoked key may work this long afterwards.
     api_key_cache_seconds: float = Field(default=5.0, ge=0)
     # How long a dashboard sign-in lasts (the browser's session cookie), in hours.

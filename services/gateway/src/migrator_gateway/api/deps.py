@@ -69,9 +69,10 @@ async def caller(request: Request) -> Caller:
     return Caller(org_id, state.store, state.broker, state.settings, state.presence)
 
 
-async def spend(request: Request, org_id: str) -> None:
-    """Count a request against the organisation's per-minute budget (429 when spent)."""
-    limiter: RateLimiter = request.app.state.rate_limiter
+async def spend(request: Request, org_id: str, *, limiter: RateLimiter | None = None) -> None:
+    """Count a request against the organisation's per-minute budget (429 when spent): the API's,
+    or the one ``limiter`` keeps (its devices')."""
+    limiter = limiter or request.app.state.rate_limiter
     decision = await limiter.hit(org_id)
     if not decision.allowed:
         raise ApiError(

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from migrator_contracts import ids, readmodels, subjects
 from migrator_contracts.base import Message, iso, utcnow
 from migrator_contracts.commands import QueueDeviceCommand
@@ -28,6 +28,7 @@ from starlette.responses import Response
 
 from migrator_gateway.api import schemas
 from migrator_gateway.api.deps import BusDep, Caller, CallerDep, SettingsDep
+from migrator_gateway.api.device_limits import spend_for_device, spend_for_org
 from migrator_gateway.api.errors import ApiError
 from migrator_gateway.api.polling import poll_for
 from migrator_gateway.api.rpc import R, ask
@@ -91,11 +92,20 @@ async def _ask_hub(caller: Caller, subject: str, request: Message, response: Res
     return await ask(caller.broker, subject, request, reply, wait_seconds=wait, response=response)
 
 
-@router.post("/register", status_code=201)
+AGENT_LIMITED: dict[int | str, dict[str, Any]] = {
+    429: {
+        "model": schemas.ErrorBody,
+        "description": "The organisation's device budget is spent (RATE_LIMITED)",
+    }
+}
+
+
+@router.post("/register", status_code=201, responses=AGENT_LIMITED)
 async def register(
-    body: RegisterBody, response: Response, broker: BusDep, settings: SettingsDep
+    body: RegisterBody, http: Request, response: Response, broker: BusDep, settings: SettingsDep
 ) -> schemas.DeviceRegistration:
     """Called by the agent's installer: the device joins the organisation. The secret is shown once."""
+    await spend_for_org(http, body.orgId)
     request = RegisterDevice(
         org_id=body.orgId,
         hostname=body.hostname,
@@ -111,11 +121,12 @@ async def register(
     )
 
 
-@router.post("/checkin", responses={401: {"model": schemas.ErrorBody}})
+@router.post("/checkin", responses={401: {"model": schemas.ErrorBody}, **AGENT_LIMITED})
 async def checkin(
-    body: CheckinBody, response: Response, broker: BusDep, settings: SettingsDep
+    body: CheckinBody, http: Request, response: Response, broker: BusDep, settings: SettingsDep
 ) -> schemas.CheckinReply:
     """Called by the agent every 3 minutes: records it as seen, returns its next command."""
+    await spend_for_device(http, body.deviceId)
     request = DeviceCheckin(
         device_id=body.deviceId,
         secret=body.secret,
@@ -134,10 +145,14 @@ async def checkin(
     responses={
         401: {"model": schemas.ErrorBody},
         409: {"model": schemas.ErrorBody, "description": "Already reported, or not handed to this device"},
+        **AGENT_LIMITED,
     },
 )
-async def result(body: ResultBody, response: Response, broker: BusDep, settings: SettingsDep) -> schemas.Ok:
+async def result(
+    body: ResultBody, http: Request, response: Response, broker: BusDep, settings: SettingsDep
+) -> schemas.Ok:
     """Called by the agent after a phase: RUNNING (awaiting reboot), DONE or ERROR."""
+    await spend_for_device(http, body.deviceId)
     request = DeviceResult(
         device_id=body.deviceId,
         secret=body.secret,
