@@ -5,8 +5,19 @@ from __future__ import annotations
 
 import base64
 import json
+from typing import Annotated
+
+from fastapi import Query
 
 from migrator_gateway.api.errors import ApiError
+
+# What every cursor of this API looks like, declared so a client (and a fuzzer) knows the format
+# the API checks; what it encodes stays opaque.
+CURSOR_PATTERN = r"^cur_[A-Za-z0-9_-]+$"
+CursorQuery = Annotated[
+    str | None,
+    Query(pattern=CURSOR_PATTERN, max_length=1024, description="`nextCursor` of the previous page"),
+]
 
 
 def encode_cursor(created_at: str, job_id: str) -> str:

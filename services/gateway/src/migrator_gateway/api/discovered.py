@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Query
 
-from migrator_gateway.api.cursor import decode_id_cursor, encode_id_cursor
+from migrator_gateway.api.cursor import CursorQuery, decode_id_cursor, encode_id_cursor
 
 MAX_LIMIT = 1000
 
@@ -30,7 +30,7 @@ async def list_query(
     limit: Annotated[
         int | None, Query(ge=1, le=MAX_LIMIT, description="Rows per page (default: every row, one page)")
     ] = None,
-    cursor: Annotated[str | None, Query(description="`nextCursor` of the previous page")] = None,
+    cursor: CursorQuery = None,
 ) -> ListQuery:
     return ListQuery(
         search.strip().casefold() if search else None, limit, decode_id_cursor(cursor) if cursor else None

@@ -165,8 +165,21 @@ async def stream_logs(
     job_id: str,
     request: Request,
     caller: CallerDep,
-    level: Annotated[str | None, Query(description="Only these levels, e.g. `WARN,ERROR`")] = None,
-    last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
+    level: Annotated[
+        str | None,
+        Query(
+            pattern=r"^ *[A-Za-z]+ *(, *[A-Za-z]+ *)*$",
+            max_length=100,
+            description="Only these levels, any case, comma-separated: OK, INFO, WARN, ERROR "
+            "(e.g. `WARN,ERROR`)",
+        ),
+    ] = None,
+    last_event_id: Annotated[
+        str | None,
+        Header(
+            alias="Last-Event-ID", pattern=r"^ *[0-9]* *$", description="The id of the last event received"
+        ),
+    ] = None,
 ) -> EventStream:
     """Stream the job's log lines; reconnect with `Last-Event-ID` to resume after a line."""
     await job_of_org(caller.store, caller.org_id, job_id)

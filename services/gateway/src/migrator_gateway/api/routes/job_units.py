@@ -13,7 +13,7 @@ from migrator_contracts.enums import UnitStatus
 from pydantic import BaseModel
 
 from migrator_gateway.api import schemas
-from migrator_gateway.api.cursor import decode_id_cursor, encode_id_cursor
+from migrator_gateway.api.cursor import CursorQuery, decode_id_cursor, encode_id_cursor
 from migrator_gateway.api.deps import Caller, CallerDep
 from migrator_gateway.api.routes.jobs import job_of_org
 from migrator_gateway.api.views import shaped
@@ -34,7 +34,7 @@ class UnitQuery:
 
     status: UnitStatus | None = None
     limit: Annotated[int, Query(ge=1, le=200)] = 50
-    cursor: str | None = None
+    cursor: CursorQuery = None
 
 
 UnitQueryDep = Annotated[UnitQuery, Depends()]

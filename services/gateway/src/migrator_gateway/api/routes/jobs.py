@@ -20,7 +20,7 @@ from migrator_readstore import ReadStore
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from migrator_gateway.api import schemas
-from migrator_gateway.api.cursor import decode_cursor, encode_cursor
+from migrator_gateway.api.cursor import CursorQuery, decode_cursor, encode_cursor
 from migrator_gateway.api.deps import Caller, CallerDep
 from migrator_gateway.api.errors import ApiError
 from migrator_gateway.api.job_options import checked_options, normalised_scope
@@ -213,7 +213,7 @@ async def list_jobs(
     caller: CallerDep,
     status: JobStatus | None = None,
     limit: int = Query(20, ge=1, le=100),
-    cursor: str | None = None,
+    cursor: CursorQuery = None,
 ) -> schemas.JobPage:
     """Newest first; ``nextCursor`` continues exactly after the last job of this page."""
     return await job_page(caller, status, limit, cursor)
