@@ -174,3 +174,9 @@ async def test_each_batch_item_is_checked_with_its_path(gateway: Gateway) -> Non
 async def test_an_empty_selection_is_refused_rather_than_taken_for_everything(gateway: Gateway) -> None:
     message = await refused(gateway, type="EMAIL", options={"mailboxes": []})
     assert message.startswith("options.mailboxes:") and "at least 1 item" in message
+
+
+async def test_dry_run_takes_a_boolean_not_something_like_one(gateway: Gateway) -> None:
+    for value in (1, "true", "yes"):
+        response, command = await gateway.create(type="SHAREPOINT", dryRun=value)
+        assert "dryRun" in gateway.error(response, 400, "VALIDATION_ERROR") and command is None

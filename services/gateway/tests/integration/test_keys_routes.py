@@ -61,6 +61,11 @@ async def test_bad_input_is_refused_in_the_error_body(gateway: Gateway) -> None:
     gateway.error(
         await gateway.api.post("/v1/keys", json={"name": "x", "scope": "all"}), 400, "VALIDATION_ERROR"
     )
+    for live in (0, "yes", "true"):  # a boolean is true or false, not something that looks like one
+        message = gateway.error(
+            await gateway.api.post("/v1/keys", json={"name": "x", "live": live}), 400, "VALIDATION_ERROR"
+        )
+        assert "live" in message
     gateway.error(await gateway.api.delete("/v1/keys/key_nope"), 404, "KEY_NOT_FOUND")
     unauthenticated = httpx.AsyncClient(transport=gateway.transport, base_url="http://gateway")
     async with unauthenticated:

@@ -23,7 +23,7 @@ from migrator_contracts.rpc import (
 )
 from migrator_platform.bus import publish
 from migrator_platform.ids import new_id
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 from starlette.responses import Response
 
 from migrator_gateway.api import schemas
@@ -83,7 +83,7 @@ class QueueCommandBody(BaseModel):
 
 class EnrollmentBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    required: bool
+    required: StrictBool  # not 0 or "yes": a body that is not the schema is refused
 
 
 async def _ask_hub(caller: Caller, subject: str, request: Message, response: Response, reply: type[R]) -> R:

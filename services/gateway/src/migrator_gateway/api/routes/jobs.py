@@ -17,7 +17,7 @@ from migrator_contracts.enums import ATLASSIAN_JOB_TYPES, JobAction, JobStatus, 
 from migrator_platform.bus import publish
 from migrator_platform.ids import new_id
 from migrator_readstore import ReadStore
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictBool
 
 from migrator_gateway.api import schemas
 from migrator_gateway.api.cursor import CursorQuery, decode_cursor, encode_cursor
@@ -56,7 +56,7 @@ class CreateJobBody(BaseModel):
     scope: dict[str, Any] = Field(default_factory=dict, description=SCOPE_DESCRIPTION)
     options: dict[str, Any] = Field(default_factory=dict, description=OPTIONS_DESCRIPTION)
     scheduledAt: AwareDatetime | None = None
-    dryRun: bool = Field(
+    dryRun: StrictBool = Field(
         default=False,
         description="Run the pre-flight checks only; nothing is created. JIRA / CONFLUENCE: the job is "
         "created and runs Atlassian's pre-migration checks, then stops.",

@@ -9,7 +9,7 @@ from migrator_contracts.base import utcnow
 from migrator_contracts.events import ApiKeyRevoked
 from migrator_platform.bus import BusUnavailable, publish
 from migrator_platform.structured_logs import get_logger
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from migrator_gateway.api import schemas
 from migrator_gateway.api.deps import CallerDep
@@ -27,7 +27,7 @@ MAX_ACTIVE_KEYS = 100
 class CreateKeyBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str = Field(min_length=1, max_length=100, description="What the key is for")
-    live: bool = Field(default=False, description="tmk_live_ rather than tmk_test_")
+    live: StrictBool = Field(default=False, description="tmk_live_ rather than tmk_test_")
 
 
 def _view(digest: str, stored: ApiKeyDoc) -> schemas.ApiKey:
