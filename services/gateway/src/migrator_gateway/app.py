@@ -86,7 +86,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
             limit=settings.device_rate_limit_per_minute,
             connected=lambda: broker.connection.is_connected,
         )
-        app.state.device_orgs = DeviceOrgs()
+        app.state.device_orgs = DeviceOrgs(store)
         app.state.log_tails = LogTails(
             broker.connection.jetstream(),
             client_buffer=settings.sse_client_buffer,

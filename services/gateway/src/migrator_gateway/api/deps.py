@@ -89,8 +89,14 @@ async def session_of(request: Request, token: str) -> sessions.Session:
     session = await sessions.resolve(request.app.state.store, request.app.state.keys, token)
     if session is None:
         raise ApiError(401, "UNAUTHORIZED", "The session has ended (signed out, expired or its key revoked)")
+    require_csrf(request, session)
+    return session
+
+
+def require_csrf(request: Request, session: sessions.Session) -> None:
+    """A request that changes something carries the session's CSRF token (403 without it)."""
     if request.method not in sessions.SAFE_METHODS and not sessions.csrf_matches(
-        token, request.headers.get(sessions.CSRF_HEADER)
+        session.token, request.headers.get(sessions.CSRF_HEADER)
     ):
         raise ApiError(
             403,
@@ -98,7 +104,6 @@ async def session_of(request: Request, token: str) -> sessions.Session:
             f"A request that changes something needs the session's {sessions.CSRF_HEADER} header "
             "(from GET /v1/session)",
         )
-    return session
 
 
 CallerDep = Annotated[Caller, Depends(caller)]

@@ -9,6 +9,7 @@ import hashlib
 
 from fastapi import Request
 from migrator_contracts import readmodels
+from migrator_readstore import ReadStore
 
 from migrator_gateway.api.deps import spend
 from migrator_gateway.rate_limit import RateLimiter
@@ -20,13 +21,14 @@ MAX_REMEMBERED = 200_000  # device ids → organisation: a few tens of MB at mos
 class DeviceOrgs:
     """Which organisation a device belongs to, read once per device and replica."""
 
-    def __init__(self) -> None:
+    def __init__(self, store: ReadStore) -> None:
+        self._devices = store.collection(readmodels.DEVICES)
         self._orgs: dict[str, str] = {}
 
-    async def org_of(self, request: Request, device_id: str) -> str | None:
+    async def org_of(self, device_id: str) -> str | None:
         org = self._orgs.get(device_id)
         if org is None:
-            doc = await request.app.state.store.collection(readmodels.DEVICES).get(device_id)
+            doc = await self._devices.get(device_id)
             if doc is None or not doc.get("orgId"):
                 return None  # unknown: not remembered, it may register yet
             if len(self._orgs) >= MAX_REMEMBERED:
@@ -46,4 +48,4 @@ async def spend_for_org(request: Request, org_id: str | None) -> None:
 
 async def spend_for_device(request: Request, device_id: str) -> None:
     orgs: DeviceOrgs = request.app.state.device_orgs
-    await spend_for_org(request, await orgs.org_of(request, device_id))
+    await spend_for_org(request, await orgs.org_of(device_id))

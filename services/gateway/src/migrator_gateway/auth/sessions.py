@@ -21,7 +21,7 @@ from migrator_contracts.base import iso
 from migrator_contracts.readmodels import Doc
 from migrator_readstore import ReadStore
 
-from migrator_gateway.auth.api_keys import KeyCache, hash_key
+from migrator_gateway.auth.api_keys import PREFIX_LENGTH, KeyCache, hash_key
 
 SESSIONS = "sessions"  # the gateway's own: hashes of session tokens
 COOKIE = "migrator_session"
@@ -61,21 +61,21 @@ def csrf_matches(token: str, sent: str | None) -> bool:
     return sent is not None and hmac.compare_digest(csrf_token(token), sent)
 
 
-async def begin(store: ReadStore, *, org_id: str, key: str, key_prefix: str, hours: float) -> Session:
+async def begin(store: ReadStore, *, org_id: str, key: str, hours: float) -> Session:
     """A new session for a valid key of ``org_id``; the caller puts its token in the cookie."""
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     now = datetime.now(UTC)
     doc = SessionDoc(
         org_id=org_id,
         key_digest=hash_key(key),
-        key_prefix=key_prefix,
+        key_prefix=key[:PREFIX_LENGTH],
         created_at=iso(now),
         expires_at=iso(now + timedelta(hours=hours)),
     )
     sessions = store.collection(SESSIONS)
     await _forget_expired(store, org_id=org_id, now=now)
     await sessions.insert(hash_key(token), doc.to_doc())
-    return Session(token, org_id, key_prefix, doc.expires_at)
+    return Session(token, org_id, doc.key_prefix, doc.expires_at)
 
 
 async def resolve(store: ReadStore, keys: KeyCache, token: str) -> Session | None:
@@ -89,7 +89,7 @@ async def resolve(store: ReadStore, keys: KeyCache, token: str) -> Session | Non
     if raw is None:
         return None
     doc = SessionDoc.model_validate(raw)
-    expired = _parse(doc.expires_at) <= datetime.now(UTC)
+    expired = doc.expires_at <= iso(datetime.now(UTC))  # one ISO form, so strings compare as times
     if expired or await keys.org_for_digest(doc.key_digest) != doc.org_id:
         await sessions.delete(digest)
         return None
@@ -105,7 +105,3 @@ async def _forget_expired(store: ReadStore, *, org_id: str, now: datetime) -> No
     sessions = store.collection(SESSIONS)
     for raw in await sessions.find({"orgId": org_id, "expiresAt": {"$lt": iso(now)}}):
         await sessions.delete(str(raw["_id"]))
-
-
-def _parse(value: str) -> datetime:
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))

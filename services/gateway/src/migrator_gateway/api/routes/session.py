@@ -8,10 +8,10 @@ from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from migrator_gateway.api import schemas
-from migrator_gateway.api.deps import session_of, spend
+from migrator_gateway.api.deps import require_csrf, session_of, spend
 from migrator_gateway.api.errors import ApiError
 from migrator_gateway.auth import sessions
-from migrator_gateway.auth.api_keys import PREFIX_LENGTH, KeyCache
+from migrator_gateway.auth.api_keys import KeyCache
 from migrator_gateway.config import GatewaySettings
 
 router = APIRouter(prefix="/v1/session", tags=["session"], responses=schemas.COMMON_ERRORS)
@@ -52,11 +52,7 @@ async def sign_in(body: SignInBody, request: Request, response: Response) -> sch
     await spend(request, org_id)
     settings: GatewaySettings = request.app.state.settings
     session = await sessions.begin(
-        request.app.state.store,
-        org_id=org_id,
-        key=key,
-        key_prefix=key[:PREFIX_LENGTH],
-        hours=settings.session_hours,
+        request.app.state.store, org_id=org_id, key=key, hours=settings.session_hours
     )
     response.set_cookie(
         sessions.COOKIE,
@@ -86,9 +82,12 @@ async def sign_out(request: Request) -> Response:
     """Sign out: the session ends on every replica and the cookie is cleared. Signing out of a
     session that has already ended (expired, its key revoked) just clears the cookie."""
     token = request.cookies.get(sessions.COOKIE)
-    if token and await sessions.resolve(request.app.state.store, request.app.state.keys, token):
-        await session_of(request, token)  # the CSRF token: another site must not sign us out
-        await sessions.end(request.app.state.store, token)
+    session = (
+        await sessions.resolve(request.app.state.store, request.app.state.keys, token) if token else None
+    )
+    if session is not None:
+        require_csrf(request, session)  # another site must not sign us out
+        await sessions.end(request.app.state.store, session.token)
     response = Response(status_code=204)
     response.delete_cookie(
         sessions.COOKIE, path="/", secure=_secure(request), httponly=True, samesite="strict"

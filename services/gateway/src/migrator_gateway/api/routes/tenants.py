@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
 from fastapi import APIRouter, Query, Response
 from migrator_contracts import readmodels, subjects
@@ -205,8 +205,9 @@ async def discover(tenant_id: str, caller: CallerDep) -> schemas.DiscoveryStarte
 
 async def _discovered(
     caller: Caller, tenant_id: str, collection: str, row: type[S], query: ListQuery, fields: tuple[str, ...]
-) -> tuple[list[S], schemas.LatestJob | None, str | None]:
-    """What the most recent discovery found (this page of it), that discovery job, the next cursor."""
+) -> tuple[list[S], schemas.LatestJob | None, dict[str, Any]]:
+    """What the most recent discovery found (this page of it), that discovery job, and where the
+    next page starts (``nextCursor``, ``hasMore``)."""
     store, org_id = caller.store, caller.org_id
     tenant = await tenant_of_org(store, org_id, tenant_id)
     where: dict[str, object] = {"tenantId": tenant_id, "orgId": org_id}
@@ -222,34 +223,35 @@ async def _discovered(
         if doc is not None:
             job = readmodels.DiscoveryJobDoc.model_validate(doc)
             latest = schemas.LatestJob(id=job.id, status=job.status.value, completedAt=job.completed_at)
-    return [shaped(row, d) for d in docs], latest, next_cursor
+    paging = {"nextCursor": next_cursor, "hasMore": next_cursor is not None}
+    return [shaped(row, d) for d in docs], latest, paging
 
 
 @router.get("/{tenant_id}/users")
 async def discovered_users(tenant_id: str, caller: CallerDep, query: ListQueryDep) -> schemas.DiscoveredUsers:
     """Users (mailboxes) found by the most recent discovery."""
-    rows, latest, after = await _discovered(
+    rows, latest, paging = await _discovered(
         caller, tenant_id, readmodels.DISCOVERED_USERS, schemas.DiscoveredUser, query, ("upn", "displayName")
     )
-    return schemas.DiscoveredUsers(users=rows, latestJob=latest, nextCursor=after, hasMore=after is not None)
+    return schemas.DiscoveredUsers(users=rows, latestJob=latest, **paging)
 
 
 @router.get("/{tenant_id}/sites")
 async def discovered_sites(tenant_id: str, caller: CallerDep, query: ListQueryDep) -> schemas.DiscoveredSites:
     """SharePoint sites found by the most recent discovery."""
-    rows, latest, after = await _discovered(
+    rows, latest, paging = await _discovered(
         caller, tenant_id, readmodels.DISCOVERED_SITES, schemas.DiscoveredSite, query, ("url", "name")
     )
-    return schemas.DiscoveredSites(sites=rows, latestJob=latest, nextCursor=after, hasMore=after is not None)
+    return schemas.DiscoveredSites(sites=rows, latestJob=latest, **paging)
 
 
 @router.get("/{tenant_id}/teams")
 async def discovered_teams(tenant_id: str, caller: CallerDep, query: ListQueryDep) -> schemas.DiscoveredTeams:
     """Microsoft Teams found by the most recent discovery."""
-    rows, latest, after = await _discovered(
+    rows, latest, paging = await _discovered(
         caller, tenant_id, readmodels.DISCOVERED_TEAMS, schemas.DiscoveredTeam, query, ("name", "teamId")
     )
-    return schemas.DiscoveredTeams(teams=rows, latestJob=latest, nextCursor=after, hasMore=after is not None)
+    return schemas.DiscoveredTeams(teams=rows, latestJob=latest, **paging)
 
 
 @router.get("/{tenant_id}/projects")
@@ -257,12 +259,10 @@ async def discovered_projects(
     tenant_id: str, caller: CallerDep, query: ListQueryDep
 ) -> schemas.DiscoveredProjects:
     """Jira projects found by the most recent discovery of an Atlassian tenant."""
-    rows, latest, after = await _discovered(
+    rows, latest, paging = await _discovered(
         caller, tenant_id, readmodels.DISCOVERED_PROJECTS, schemas.DiscoveredProject, query, ("key", "name")
     )
-    return schemas.DiscoveredProjects(
-        projects=rows, latestJob=latest, nextCursor=after, hasMore=after is not None
-    )
+    return schemas.DiscoveredProjects(projects=rows, latestJob=latest, **paging)
 
 
 @router.get("/{tenant_id}/spaces")
@@ -270,9 +270,7 @@ async def discovered_spaces(
     tenant_id: str, caller: CallerDep, query: ListQueryDep
 ) -> schemas.DiscoveredSpaces:
     """Confluence spaces found by the most recent discovery of an Atlassian tenant."""
-    rows, latest, after = await _discovered(
+    rows, latest, paging = await _discovered(
         caller, tenant_id, readmodels.DISCOVERED_SPACES, schemas.DiscoveredSpace, query, ("key", "name")
     )
-    return schemas.DiscoveredSpaces(
-        spaces=rows, latestJob=latest, nextCursor=after, hasMore=after is not None
-    )
+    return schemas.DiscoveredSpaces(spaces=rows, latestJob=latest, **paging)
