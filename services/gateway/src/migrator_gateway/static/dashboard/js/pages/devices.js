@@ -1,11 +1,9 @@
 // Devices: the Windows endpoints running the MigratorAgent, with their status (ONLINE, OFFLINE,
 // MIGRATING) as device-hub works it out, a status filter and cursor paging.
-import { useState } from '../../vendor/hooks.mjs';
-import { api } from '../api.js';
 import { Badge, Empty, Loaded, Pager, TableScroll, Time } from '../components.js';
-import { useResource } from '../data.js';
 import { html } from '../html.js';
-import { link, replaceQuery, useRoute } from '../router.js';
+import { StatusFilter, usePagedList } from '../paged-list.js';
+import { link } from '../router.js';
 import { useTitle } from '../title.js';
 
 const DEVICE_STATUSES = ['ONLINE', 'MIGRATING', 'OFFLINE'];
@@ -14,26 +12,13 @@ const POLL_MS = 5000;
 
 export function DevicesPage() {
   useTitle('Devices');
-  const route = useRoute();
-  const status = DEVICE_STATUSES.includes(route.query.get('status')) ? route.query.get('status') : '';
-  const [cursors, setCursors] = useState([]);
-  const cursor = cursors[cursors.length - 1];
-  const devices = useResource(
-    (signal) => api.get('v1/devices', { params: { status, limit: PAGE_SIZE, cursor }, signal }),
-    [status, cursor || ''],
-    { every: POLL_MS },
-  );
+  const list = usePagedList('v1/devices', { statuses: DEVICE_STATUSES, pageSize: PAGE_SIZE, every: POLL_MS });
+  const { status, cursors, setCursors } = list;
 
   return html`
     <h1>Devices</h1>
-    <label class="filter">
-      Status
-      <select value=${status} onChange=${(e) => { setCursors([]); replaceQuery({ status: e.currentTarget.value }); }}>
-        <option value="">All statuses</option>
-        ${DEVICE_STATUSES.map((s) => html`<option value=${s} selected=${s === status}>${s.charAt(0) + s.slice(1).toLowerCase()}</option>`)}
-      </select>
-    </label>
-    <${Loaded} resource=${devices} label="Loading devices…">
+    <${StatusFilter} statuses=${DEVICE_STATUSES} status=${status} onChange=${list.setStatus} />
+    <${Loaded} resource=${list.page} label="Loading devices…">
       ${(page) => html`
         ${page.devices.length ? html`<${TableScroll} label="Devices">
           <table class="striped">

@@ -1,13 +1,13 @@
 // Jobs: the organisation's jobs, newest first, with live counters (polled), a status filter and
 // cursor paging.
-import { useState } from '../../vendor/hooks.mjs';
 import { api } from '../api.js';
 import { Badge, Empty, JobProgress, Loaded, Pager, TableScroll, Time } from '../components.js';
 import { useResource } from '../data.js';
 import { formatBytes, formatCount } from '../format.js';
 import { html } from '../html.js';
 import { JOB_STATUSES, JOB_TYPE_LABELS, LIVE_POLL_MS } from '../jobs.js';
-import { link, replaceQuery, useRoute } from '../router.js';
+import { StatusFilter, usePagedList } from '../paged-list.js';
+import { link } from '../router.js';
 import { byId } from '../tenants.js';
 import { useTitle } from '../title.js';
 
@@ -15,15 +15,8 @@ const PAGE_SIZE = 20;
 
 export function JobsPage() {
   useTitle('Jobs');
-  const route = useRoute();
-  const status = JOB_STATUSES.includes(route.query.get('status')) ? route.query.get('status') : '';
-  const [cursors, setCursors] = useState([]);
-  const cursor = cursors[cursors.length - 1];
-  const jobs = useResource(
-    (signal) => api.get('v1/jobs', { params: { status, limit: PAGE_SIZE, cursor }, signal }),
-    [status, cursor || ''],
-    { every: LIVE_POLL_MS },
-  );
+  const list = usePagedList('v1/jobs', { statuses: JOB_STATUSES, pageSize: PAGE_SIZE, every: LIVE_POLL_MS });
+  const { status, cursors, setCursors } = list;
   const tenants = useResource(async (signal) => byId((await api.get('v1/tenants', { signal })).tenants), []);
 
   return html`
@@ -31,14 +24,8 @@ export function JobsPage() {
       <h1>Jobs</h1>
       <a href="#/migrations/new" class="primary-link">Plan a new migration</a>
     </div>
-    <label class="filter">
-      Status
-      <select value=${status} onChange=${(e) => { setCursors([]); replaceQuery({ status: e.currentTarget.value }); }}>
-        <option value="">All statuses</option>
-        ${JOB_STATUSES.map((s) => html`<option value=${s}>${s.charAt(0) + s.slice(1).toLowerCase()}</option>`)}
-      </select>
-    </label>
-    <${Loaded} resource=${jobs} label="Loading jobs…">
+    <${StatusFilter} statuses=${JOB_STATUSES} status=${status} onChange=${list.setStatus} />
+    <${Loaded} resource=${list.page} label="Loading jobs…">
       ${(page) => html`
         ${page.jobs.length
           ? html`<${JobTable} jobs=${page.jobs} tenants=${tenants.data || {}} />`

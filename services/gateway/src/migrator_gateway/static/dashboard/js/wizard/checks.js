@@ -4,30 +4,35 @@ import { html } from '../html.js';
 
 const OUTCOME_LABELS = { SUCCESS: 'Passed', WARNING: 'Warning', ERROR: 'Failed', BLOCKING: 'Failed' };
 
-/** Pre-flight checks: `{check, ok, detail}` each. */
-export function PreflightTable({ checks }) {
-  return html`<${TableScroll} label="Pre-flight checks">
+/** Check results, one row each: `{name, status, label, message}` (status colours the badge). */
+function CheckTable({ label, rows }) {
+  return html`<${TableScroll} label=${label}>
     <table>
       <thead><tr><th scope="col">Check</th><th scope="col">Result</th><th scope="col">Message</th></tr></thead>
-      <tbody>${checks.map((c) => html`<tr key=${c.check}>
-        <th scope="row">${c.check}</th>
-        <td><${Badge} status=${c.ok ? 'PASSED' : 'FAILED'} label=${c.ok ? 'Passed' : 'Failed'} /></td>
-        <td class="wrap">${c.detail}</td>
+      <tbody>${rows.map((r) => html`<tr key=${r.name}>
+        <th scope="row">${r.name}</th>
+        <td><${Badge} status=${r.status} label=${r.label} /></td>
+        <td class="wrap">${r.message}</td>
       </tr>`)}</tbody>
     </table>
   <//>`;
 }
 
+/** Pre-flight checks: `{check, ok, detail}` each. */
+export function PreflightTable({ checks }) {
+  const rows = checks.map((c) => ({
+    name: c.check, status: c.ok ? 'PASSED' : 'FAILED', label: c.ok ? 'Passed' : 'Failed', message: c.detail,
+  }));
+  return html`<${CheckTable} label="Pre-flight checks" rows=${rows} />`;
+}
+
 /** Atlassian's checks: `{name, status, outcome, message, overridden}` each. */
 export function ChecksTable({ checks }) {
-  return html`<${TableScroll} label="Atlassian checks">
-    <table>
-      <thead><tr><th scope="col">Check</th><th scope="col">Result</th><th scope="col">Message</th></tr></thead>
-      <tbody>${checks.map((c) => html`<tr key=${c.name}>
-        <th scope="row">${c.name}</th>
-        <td><${Badge} status=${c.outcome || 'PENDING'} label=${c.overridden ? 'Overridden' : OUTCOME_LABELS[c.outcome] || (c.status === 'FINISHED' ? 'No result' : c.status)} /></td>
-        <td class="wrap">${c.message || '—'}</td>
-      </tr>`)}</tbody>
-    </table>
-  <//>`;
+  const rows = checks.map((c) => ({
+    name: c.name,
+    status: c.outcome || 'PENDING',
+    label: c.overridden ? 'Overridden' : OUTCOME_LABELS[c.outcome] || (c.status === 'FINISHED' ? 'No result' : c.status),
+    message: c.message || '—',
+  }));
+  return html`<${CheckTable} label="Atlassian checks" rows=${rows} />`;
 }
